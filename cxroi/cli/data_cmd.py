@@ -1,0 +1,57 @@
+"""``cxroi data``: validate panels, generate synthetic data, aggregate customer-level records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cxroi.cli.output import print_findings
+
+
+@click.group()
+def data() -> None:
+    """Validate, generate and aggregate panel data."""
+
+
+@data.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def validate(file: Path) -> None:
+    """Check a panel (CSV, Parquet or XLSX) and list every problem with row and column.
+
+    Rows are numbered from 1 for the first data row under the header. Exits with status 1 when
+    any error is found; warnings (e.g. stock-flow gaps) do not fail.
+    """
+    from cxroi.data.readers import load_panel
+
+    panel, findings = load_panel(file)
+    print_findings(findings, title=str(file))
+    if panel is None:
+        raise click.exceptions.Exit(1)
+    segments = panel["segment"].nunique()
+    click.echo(f"OK: {len(panel)} rows, {segments} segments, "
+               f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}")
+
+
+@data.command()
+@click.option("--segments", default=8, show_default=True, type=click.IntRange(1, 24))
+@click.option("--months", default=36, show_default=True, type=click.IntRange(6, 240))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--start", default="2023-01", show_default=True, help="first month (YYYY-MM)")
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 10),
+              help="multiplier on customer counts (use e.g. 0.01 with --customers)")
+@click.option("--customers", "with_customers", is_flag=True,
+              help="also write customers.parquet (one row per customer × month) and spend.csv")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+def synth(segments: int, months: int, seed: int, start: str, scale: float, with_customers: bool, out: Path) -> None:
+    """Generate a synthetic panel with known truth (panel.csv + truth.json)."""
+    from cxroi.data import synth as synth_module
+
+    result = synth_module.generate(segments=segments, months=months, seed=seed, start=start, scale=scale)
+    written = synth_module.write(result, out)
+    if with_customers:
+        from cxroi.data.customers import write_customer_level
+
+        written += write_customer_level(result, out, seed=seed)
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -1,0 +1,39 @@
+"""Terminal output helpers shared by the CLI commands (rich tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from cxroi.data.schema import Finding
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_findings(findings: Sequence[Finding], title: str = "") -> None:
+    """Print validation findings as a table (errors red, warnings yellow) with a count line."""
+    if not findings:
+        return
+    table = Table(title=f"Problems in {title}" if title else None, show_lines=False)
+    for header in ("severity", "row", "column", "problem"):
+        table.add_column(header)
+    for f in findings:
+        style = "red" if f.severity == "error" else "yellow"
+        table.add_row(f.severity, "" if f.row is None else str(f.row), f.column or "", f.problem, style=style)
+    console.print(table)
+    errors = sum(f.severity == "error" for f in findings)
+    console.print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+
+
+def print_table(rows: Sequence[dict], title: str | None = None, columns: Sequence[str] | None = None) -> None:
+    """Print a list of dicts as a table."""
+    columns = list(columns or (rows[0].keys() if rows else []))
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(str(column))
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Panel data: schema and validation, readers, customer-level aggregation, synthetic generator."""
