@@ -9,8 +9,16 @@ from rich.table import Table
 
 from cxroi.data.schema import Finding
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+def _console(stderr: bool = False) -> Console:
+    """A console that does not squeeze tables into 80 columns when output is piped or logged."""
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else 160
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def print_findings(findings: Sequence[Finding], title: str = "") -> None:

@@ -1,0 +1,5 @@
+"""``python -m cxroi.cli`` runs the command line."""
+
+from cxroi.cli import run
+
+run()

@@ -1,0 +1,33 @@
+"""Shared test configuration: tests never write into the repository's models/ or stores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_PANEL = REPO / "data" / "sample" / "panel.csv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory, monkeypatch):
+    """Point the scenario store and home folder at a temporary location for every test."""
+    home = tmp_path_factory.mktemp("cxroi-home")
+    monkeypatch.setenv("CXROI_HOME", str(home))
+    monkeypatch.delenv("CXROI_DATABASE_URL", raising=False)
+    yield
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for running the ``cxroi`` CLI in a subprocess."""
+    env = dict(os.environ)
+    env.pop("CXROI_DEBUG", None)
+    env.update(extra)
+    return env
