@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make app    install what is missing, then serve the app on data/sample and the champion model
 #   make test   install what is missing (including Debian's chromium for browser tests), then run every test
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
