@@ -1,0 +1,275 @@
+"""The immutable result of simulating one scenario on one model, with export-ready tables.
+
+Array axes: ``draws × segments × months`` (parameter draws of the model, the model's segments in
+:attr:`SimulationResult.segments` order, forecast months in :attr:`SimulationResult.months`).
+Values are expected values given each parameter draw, so the spread over draws is parameter
+uncertainty. Units: customers are counts, revenue/spend/cash flow/value are currency (revenue,
+spend and cash flow per month; values are present values at the start of forecast month 1),
+ROI and IRR are fractions (IRR per year), payback is a 1-based forecast month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from cxroi.sim import finance
+from cxroi.sim.scenario import LEVERS, Scenario
+
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+ALL_SEGMENTS = "all"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Expected monthly paths of one world (baseline or scenario), arrays draws × segments × months."""
+
+    customers: np.ndarray  #: active customers at the start of the month
+    churned: np.ndarray  #: customers lost during the month
+    new_customers: np.ndarray  #: customers acquired during the month
+    revenue: np.ndarray  #: revenue in the month (currency)
+    customers_end: np.ndarray  #: active customers after the last month (draws × segments)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result comes from: the model's manifest fields plus when and by what it was run."""
+
+    model_id: str
+    family: str
+    training_window: dict
+    data_fingerprint: str | None
+    diagnostics: dict
+    model_cxroi_version: str | None
+    model_created_at: str | None
+    seed: int | None
+    cxroi_version: str
+    simulated_at: str
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def quantile_label(q: float) -> str:
+    """Column label of a quantile: 0.1 → 'p10', 0.025 → 'p2.5'."""
+    return f"p{100 * q:g}"
+
+
+def _quantile_row(values: np.ndarray, quantiles: Sequence[float]) -> dict[str, float]:
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    row = {"mean": float(finite.mean()) if finite.size else np.nan}
+    qs = np.quantile(finite, quantiles) if finite.size else np.full(len(quantiles), np.nan)
+    row.update({quantile_label(q): float(v) for q, v in zip(quantiles, qs, strict=True)})
+    return row
+
+
+def _payback_row(months: np.ndarray, horizon: int, quantiles: Sequence[float]) -> dict[str, float]:
+    """Quantiles of payback months where "never within the horizon" ranks last; a quantile that
+    falls beyond the horizon is NaN, and so is the mean if any draw never pays back."""
+    ranked = np.where(np.isnan(months), horizon + 1.0, months)
+    qs = np.quantile(ranked, quantiles, method="inverted_cdf")
+    row = {"mean": float(months.mean()) if not np.isnan(months).any() else np.nan}
+    row.update({quantile_label(q): (float(v) if v <= horizon else np.nan)
+                for q, v in zip(quantiles, qs, strict=True)})
+    return row
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Baseline and scenario paths, cash flows, values and per-draw metrics of one scenario.
+
+    ``cash_flow`` = incremental revenue × gross margin − spend (currency per month, excludes the
+    terminal value). ``terminal_value`` (draws × segments, present value, zero when off) values
+    the incremental customers left at the horizon. ``value_by_lever`` maps each lever to the
+    present value it contributes (draws × segments); the levers add up to
+    PV(incremental revenue × margin) + terminal value, so NPV = Σ levers − PV(spend).
+    """
+
+    scenario: Scenario
+    model_id: str
+    provenance: Provenance
+    segments: tuple[str, ...]
+    months: pd.DatetimeIndex
+    baseline: Paths
+    scenario_paths: Paths
+    spend: np.ndarray  #: segments × months, currency per month (one-off costs split over segments)
+    gross_margin: np.ndarray  #: per segment, fraction of revenue
+    cash_flow: np.ndarray
+    terminal_value: np.ndarray
+    value_by_lever: dict[str, np.ndarray] = field(repr=False)
+    monthly_rate: float = 0.0
+
+    # ----------------------------------------------------------------- derived arrays
+    @property
+    def n_draws(self) -> int:
+        return int(self.cash_flow.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        return int(self.cash_flow.shape[-1])
+
+    @cached_property
+    def incremental_revenue(self) -> np.ndarray:
+        """Scenario minus baseline revenue, draws × segments × months (currency per month)."""
+        return self.scenario_paths.revenue - self.baseline.revenue
+
+    @cached_property
+    def total_cash_flow(self) -> np.ndarray:
+        """Cash flow summed over segments, draws × months (currency per month)."""
+        return self.cash_flow.sum(axis=1)
+
+    @cached_property
+    def pv_spend_by_segment(self) -> np.ndarray:
+        """Present value of spend per segment (currency)."""
+        return finance.present_value(self.spend, self.monthly_rate)
+
+    @property
+    def pv_spend(self) -> float:
+        """Present value of all spend (currency)."""
+        return float(self.pv_spend_by_segment.sum())
+
+    @cached_property
+    def npv_by_segment(self) -> np.ndarray:
+        """NPV per draw and segment (currency), terminal value included."""
+        return finance.present_value(self.cash_flow, self.monthly_rate) + self.terminal_value
+
+    # ----------------------------------------------------------------- per-draw metrics
+    @cached_property
+    def npv(self) -> np.ndarray:
+        """Net present value per draw (currency), terminal value included."""
+        return self.npv_by_segment.sum(axis=1)
+
+    @cached_property
+    def roi(self) -> np.ndarray:
+        """NPV / PV(spend) per draw (fraction)."""
+        return finance.roi(self.npv, self.pv_spend)
+
+    @cached_property
+    def payback_month(self) -> np.ndarray:
+        """Simple payback month per draw (1-based; NaN = not within the horizon)."""
+        return finance.payback_month(self.total_cash_flow)
+
+    @cached_property
+    def discounted_payback_month(self) -> np.ndarray:
+        """Discounted payback month per draw (1-based; NaN = not within the horizon)."""
+        return finance.discounted_payback_month(self.total_cash_flow, self.monthly_rate)
+
+    @cached_property
+    def irr(self) -> np.ndarray:
+        """Annual IRR per draw (fraction); the terminal value counts as a last-month cash flow."""
+        flows = self.total_cash_flow.copy()
+        flows[:, -1] += self.terminal_value.sum(axis=1) * (1.0 + self.monthly_rate) ** self.horizon
+        return finance.irr(flows)
+
+    @property
+    def prob_roi_positive(self) -> float:
+        """P(ROI > 0) over draws."""
+        return finance.probability_positive(self.roi)
+
+    @property
+    def expected_npv(self) -> float:
+        """Mean NPV over draws (currency)."""
+        return float(self.npv.mean())
+
+    @cached_property
+    def incremental_customers_end(self) -> np.ndarray:
+        """Extra customers active after the horizon, draws × segments."""
+        return self.scenario_paths.customers_end - self.baseline.customers_end
+
+    # ----------------------------------------------------------------- tables
+    def per_draw(self) -> pd.DataFrame:
+        """One row per draw: npv, roi, paybacks, irr, terminal value and value by lever."""
+        table = pd.DataFrame({
+            "draw": np.arange(self.n_draws), "npv": self.npv, "roi": self.roi,
+            "payback_month": self.payback_month, "discounted_payback_month": self.discounted_payback_month,
+            "irr": self.irr, "pv_spend": self.pv_spend, "terminal_value": self.terminal_value.sum(axis=1),
+        })
+        for lever in LEVERS:
+            table[f"value_{lever}"] = self.value_by_lever[lever].sum(axis=1)
+        return table
+
+    def summary(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Metric × (unit, mean, quantiles) over draws, with a last row P(ROI > 0).
+
+        Payback quantiles beyond the horizon are NaN; IRR statistics use draws where it exists.
+        """
+        rows = [
+            {"metric": "npv", "unit": "currency", **_quantile_row(self.npv, quantiles)},
+            {"metric": "roi", "unit": "fraction", **_quantile_row(self.roi, quantiles)},
+            {"metric": "payback_month", "unit": "month",
+             **_payback_row(self.payback_month, self.horizon, quantiles)},
+            {"metric": "discounted_payback_month", "unit": "month",
+             **_payback_row(self.discounted_payback_month, self.horizon, quantiles)},
+            {"metric": "irr", "unit": "fraction per year", **_quantile_row(self.irr, quantiles)},
+            {"metric": "pv_spend", "unit": "currency",
+             **_quantile_row(np.full(self.n_draws, self.pv_spend), quantiles)},
+            {"metric": "incremental_revenue", "unit": "currency",
+             **_quantile_row(self.incremental_revenue.sum(axis=(1, 2)), quantiles)},
+            {"metric": "incremental_customers_end", "unit": "customers",
+             **_quantile_row(self.incremental_customers_end.sum(axis=1), quantiles)},
+            {"metric": "terminal_value", "unit": "currency",
+             **_quantile_row(self.terminal_value.sum(axis=1), quantiles)},
+            {"metric": "prob_roi_positive", "unit": "probability", "mean": self.prob_roi_positive},
+        ]
+        return pd.DataFrame(rows).set_index("metric")
+
+    def _monthly_metrics(self) -> dict[str, np.ndarray]:
+        spend = np.broadcast_to(self.spend, self.cash_flow.shape)
+        base, scen = self.baseline, self.scenario_paths
+        return {
+            "baseline_customers": base.customers, "scenario_customers": scen.customers,
+            "baseline_churned": base.churned, "scenario_churned": scen.churned,
+            "baseline_new_customers": base.new_customers, "scenario_new_customers": scen.new_customers,
+            "baseline_revenue": base.revenue, "scenario_revenue": scen.revenue,
+            "incremental_revenue": self.incremental_revenue, "spend": spend,
+            "cash_flow": self.cash_flow, "cumulative_cash_flow": np.cumsum(self.cash_flow, axis=-1),
+        }
+
+    def monthly_quantiles(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Long table (segment, month, metric, quantile, value) over draws, per segment and for
+        all segments together ('all'). Units: customers (counts), the rest currency per month."""
+        segments = [*self.segments, ALL_SEGMENTS]
+        frames = []
+        for metric, values in self._monthly_metrics().items():
+            with_total = np.concatenate([values, values.sum(axis=1, keepdims=True)], axis=1)
+            qs = np.quantile(with_total, quantiles, axis=0)  # quantile × segment × month
+            q_idx, s_idx, m_idx = np.indices(qs.shape).reshape(3, -1)
+            frames.append(pd.DataFrame({
+                "segment": np.asarray(segments)[s_idx], "month": self.months[m_idx], "metric": metric,
+                "quantile": np.asarray(quantiles, dtype=float)[q_idx], "value": qs.ravel(),
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def levers_table(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Present value by lever and segment (and 'all'): mean, quantiles, share of the total mean."""
+        rows = []
+        for s, segment in enumerate([*self.segments, ALL_SEGMENTS]):
+            per_lever = {lever: (v[:, s] if segment != ALL_SEGMENTS else v.sum(axis=1))
+                         for lever, v in self.value_by_lever.items()}
+            total = sum(float(v.mean()) for v in per_lever.values())
+            for lever, values in per_lever.items():
+                row = {"segment": segment, "lever": lever, **_quantile_row(values, quantiles)}
+                row["share_of_value"] = row["mean"] / total if total else np.nan
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def segments_table(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Per segment: margin, PV(spend), NPV statistics, P(NPV > 0), extra customers at the
+        horizon and incremental revenue over the horizon (means)."""
+        rows = []
+        for s, segment in enumerate(self.segments):
+            npv = self.npv_by_segment[:, s]
+            rows.append({
+                "segment": segment, "gross_margin": float(self.gross_margin[s]),
+                "pv_spend": float(self.pv_spend_by_segment[s]),
+                **{f"npv_{k}": v for k, v in _quantile_row(npv, quantiles).items()},
+                "prob_npv_positive": finance.probability_positive(npv),
+                "incremental_customers_end": float(self.incremental_customers_end[:, s].mean()),
+                "incremental_revenue": float(self.incremental_revenue[:, s].sum(axis=-1).mean()),
+            })
+        return pd.DataFrame(rows)

@@ -1,0 +1,225 @@
+"""Scenario types: what is invested, where, when, and how the result is valued.
+
+A scenario is plain data. It round-trips through YAML and JSON (:func:`load_scenario`,
+:meth:`Scenario.to_yaml`, :meth:`Scenario.to_json`) and every problem is reported as a
+:class:`~cxroi.errors.ScenarioError` naming the field, e.g.
+``scenario.yaml: investments[0].monthly_spend: must be ≥ 0``.
+
+Units: costs and spend in the model's currency; ``monthly_spend`` is per segment per month;
+months are 1-based forecast months (month 1 is the first month after the training window);
+rates and margins are fractions (0.10 = 10 %).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cxroi.catalogue import LiftPrior
+from cxroi.errors import ScenarioError
+from cxroi.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from cxroi.registry import ModelArtifact
+
+MAX_HORIZON_MONTHS = 240
+LEVERS = ("retention", "arpu", "acquisition")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LiftOverride(_Frozen):
+    """Replace the model's lift draws of one investment by a normal distribution (survey points
+    at full effect), e.g. from a pilot: ``{csat: {mean: 4, sd: 1}}``."""
+
+    csat: LiftPrior | None = None
+    nps: LiftPrior | None = None
+
+
+class Investment(_Frozen):
+    """Spend on one initiative in some segments over a window of forecast months."""
+
+    initiative: str = Field(min_length=1, description="initiative id from the model/catalogue")
+    segments: tuple[str, ...] = Field(min_length=1, description="segments reached")
+    start_month: int = Field(default=1, ge=1, description="first funded forecast month (1-based)")
+    duration_months: int = Field(ge=1, description="number of funded months")
+    one_off_cost: float = Field(default=0.0, ge=0, description="currency, paid in start_month")
+    monthly_spend: float = Field(ge=0, description="currency per segment per month")
+    lift: LiftOverride | None = None
+
+    @model_validator(mode="after")
+    def _unique_segments(self) -> Investment:
+        duplicated = sorted({s for s in self.segments if self.segments.count(s) > 1})
+        if duplicated:
+            raise ValueError(f"segments listed twice: {', '.join(duplicated)}")
+        return self
+
+    @property
+    def end_month(self) -> int:
+        """Last funded forecast month (1-based, inclusive)."""
+        return self.start_month + self.duration_months - 1
+
+
+class GrossMargin(_Frozen):
+    """Gross margin (fraction of revenue) by segment; ``default`` for segments not listed.
+    A plain number in a file means the same margin for every segment."""
+
+    default: float = Field(default=0.7, gt=0, le=1)
+    segments: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"default": value}
+        return value
+
+    @model_validator(mode="after")
+    def _in_range(self) -> GrossMargin:
+        bad = [f"{k}={v}" for k, v in self.segments.items() if not 0 < v <= 1]
+        if bad:
+            raise ValueError(f"margins must be in (0, 1]: {', '.join(bad)}")
+        return self
+
+    def for_segment(self, segment: str) -> float:
+        """Margin of one segment (fraction of revenue)."""
+        return self.segments.get(segment, self.default)
+
+
+class Levers(_Frozen):
+    """Which channels of value count: churn (retention), revenue per customer (arpu), new
+    customers (acquisition). A lever switched off contributes nothing."""
+
+    retention: bool = True
+    arpu: bool = True
+    acquisition: bool = True
+
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(name for name in LEVERS if getattr(self, name))
+
+
+class Scenario(_Frozen):
+    """A proposed CX investment plan and how to value it."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    investments: tuple[Investment, ...] = Field(min_length=1)
+    horizon_months: int = Field(default=36, ge=1, le=MAX_HORIZON_MONTHS)
+    annual_discount_rate: float = Field(default=0.10, ge=0, lt=1, description="fraction per year")
+    gross_margin: GrossMargin = Field(default_factory=GrossMargin)
+    terminal_value: bool = Field(default=False, description="value incremental customers left at the horizon")
+    levers: Levers = Field(default_factory=Levers)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems = []
+        for j, inv in enumerate(self.investments):
+            if inv.start_month > self.horizon_months:
+                problems.append(f"investments[{j}].start_month {inv.start_month} is after the horizon "
+                                f"({self.horizon_months} months)")
+        for j, a in enumerate(self.investments):
+            for k in range(j + 1, len(self.investments)):
+                b = self.investments[k]
+                overlap = set(a.segments) & set(b.segments)
+                if (a.initiative == b.initiative and overlap and a.start_month <= b.end_month
+                        and b.start_month <= a.end_month):
+                    problems.append(f"investments[{j}] and investments[{k}] both fund '{a.initiative}' in "
+                                    f"{', '.join(sorted(overlap))} in overlapping months; merge them")
+        if not self.levers.enabled():
+            problems.append("levers: at least one lever must be on")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """Segments reached by at least one investment, in first-mention order."""
+        return tuple(dict.fromkeys(s for inv in self.investments for s in inv.segments))
+
+    def to_dict(self) -> dict:
+        """Plain JSON-compatible data (what the files hold)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path) -> Path:
+        """Write the scenario atomically, as JSON for ``*.json`` and YAML otherwise."""
+        path = Path(path)
+        atomic_write_text(path, self.to_json() if path.suffix.lower() == ".json" else self.to_yaml())
+        return path
+
+    def validate_for(self, artifact: ModelArtifact) -> None:
+        """Check initiative and segment names against a model; one error lists every problem."""
+        problems = []
+        known_segments, known_initiatives = set(artifact.segments), set(artifact.initiatives)
+        settings = artifact.manifest.get("initiative_settings", {})
+        for j, inv in enumerate(self.investments):
+            if inv.initiative not in known_initiatives:
+                problems.append(f"investments[{j}].initiative: unknown initiative '{inv.initiative}' "
+                                f"(model {artifact.model_id} knows {', '.join(artifact.initiatives)})")
+            elif inv.initiative not in settings:
+                problems.append(f"investments[{j}].initiative: model {artifact.model_id} has no cost "
+                                f"settings for '{inv.initiative}'")
+            unknown = [s for s in inv.segments if s not in known_segments]
+            if unknown:
+                problems.append(f"investments[{j}].segments: unknown segment(s) {', '.join(unknown)} "
+                                f"(model {artifact.model_id} knows {', '.join(artifact.segments)})")
+        unknown_margin = [s for s in self.gross_margin.segments if s not in known_segments]
+        if unknown_margin:
+            problems.append(f"gross_margin.segments: unknown segment(s) {', '.join(unknown_margin)}")
+        if problems:
+            raise ScenarioError(f"scenario '{self.name}' does not fit model {artifact.model_id}: "
+                                + "; ".join(problems))
+
+
+def _field_path(location: tuple) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "scenario"
+
+
+def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
+    """Build a :class:`Scenario` from plain data; every invalid field is named in one error."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping of scenario fields, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        locations = [tuple(e["loc"]) for e in errors]
+        lines = []
+        for error in errors:
+            loc = tuple(error["loc"])
+            if any(other[: len(loc)] == loc and other != loc for other in locations):
+                continue  # a container error caused by the item errors reported below it
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{_field_path(tuple(error['loc']))}: {message}")
+        raise ScenarioError(f"{source}: invalid scenario — " + "; ".join(lines)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario from a YAML or JSON file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc})") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise ScenarioError(f"{path}: not valid {kind} ({exc})".replace("\n", " ")) from None
+    return parse_scenario(data, str(path))
