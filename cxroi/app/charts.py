@@ -1,0 +1,193 @@
+"""Altair chart builders: pure functions from tidy frames to ``alt.Chart`` objects.
+
+Every chart names its unit on the axis (``currency`` is the symbol shown in front of amounts).
+Amount axes use SI-abbreviated ticks (1.2M) with the currency in the title; fraction axes are
+formatted as percentages.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+MONEY_AXIS = ",.3~s"
+PERCENT_AXIS = ".0%"
+BAND_COLOR = "#4c78a8"
+NEGATIVE, POSITIVE, TOTAL = "#e45756", "#54a24b", "#4c78a8"
+SOURCE_COLORS = {"history": "#4c78a8", "catalogue": "#f58518", "pilot": "#54a24b"}
+HEIGHT = 280
+
+
+def trend_chart(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str = ",.3~f") -> alt.Chart:
+    """Monthly line per segment of ``monthly[metric]`` (columns segment, period, metric)."""
+    return (
+        alt.Chart(monthly, height=HEIGHT)
+        .mark_line(point=False, strokeWidth=2)
+        .encode(
+            x=alt.X("period:T", title="Month", axis=alt.Axis(format="%b %Y")),
+            y=alt.Y(f"{metric}:Q", title=y_title, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
+            color=alt.Color("segment:N", title="Segment"),
+            tooltip=[
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("period:T", title="Month", format="%b %Y"),
+                alt.Tooltip(f"{metric}:Q", title=y_title, format=y_format),
+            ],
+        )
+    )
+
+
+def band_chart(frame: pd.DataFrame, x: str, x_title: str, y_title: str, x_format: str = ",d",
+               y_format: str = MONEY_AXIS) -> alt.LayerChart:
+    """Median line with a P10–P90 band: ``frame`` has columns ``x``, p10, p50, p90."""
+    base = alt.Chart(frame, height=HEIGHT).encode(
+        x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=x_format))
+    )
+    band = base.mark_area(opacity=0.25, color=BAND_COLOR).encode(
+        y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=y_format)), y2="p90:Q"
+    )
+    line = base.mark_line(color=BAND_COLOR, strokeWidth=2).encode(
+        y="p50:Q",
+        tooltip=[
+            alt.Tooltip(f"{x}:Q", title=x_title, format=x_format),
+            alt.Tooltip("p10:Q", title="P10", format=",.0f"),
+            alt.Tooltip("p50:Q", title="P50 (median)", format=",.0f"),
+            alt.Tooltip("p90:Q", title="P90", format=",.0f"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888", strokeDash=[4, 4]).encode(y="y:Q")
+    return alt.layer(band, zero, line)
+
+
+def fan_chart(quantiles: pd.DataFrame, y_title: str) -> alt.LayerChart:
+    """Forecast fan: ``quantiles`` has columns month (1 = first forecast month), p10, p50, p90."""
+    return band_chart(quantiles, "month", "Forecast month", y_title)
+
+
+def waterfall(steps: pd.DataFrame, y_title: str, total_label: str = "NPV") -> alt.LayerChart:
+    """Waterfall of contributions (columns label, value, in display order) ending with their
+    sum as a total bar labelled ``total_label``."""
+    values = steps["value"].astype(float)
+    end = values.cumsum()
+    frame = pd.DataFrame({
+        "label": [*steps["label"], total_label],
+        "start": [*(end - values), 0.0],
+        "end": [*end, float(values.sum())],
+        "value": [*values, float(values.sum())],
+        "kind": [*("gain" if v >= 0 else "loss" for v in values), "total"],
+        "order": range(len(steps) + 1),
+    })
+    colors = alt.Scale(domain=["gain", "loss", "total"], range=[POSITIVE, NEGATIVE, TOTAL])
+    base = alt.Chart(frame, height=HEIGHT).encode(
+        x=alt.X("label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelAngle=0))
+    )
+    bars = base.mark_bar(size=48).encode(
+        y=alt.Y("start:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
+        y2="end:Q",
+        color=alt.Color("kind:N", scale=colors, legend=None),
+        tooltip=[alt.Tooltip("label:N", title="Component"), alt.Tooltip("value:Q", title=y_title, format=",.0f")],
+    )
+    text = base.mark_text(dy=-8, fontSize=12).encode(
+        y=alt.Y("top:Q"), text=alt.Text("value:Q", format=MONEY_AXIS)
+    ).transform_calculate(top="max(datum.start, datum.end)")
+    return alt.layer(bars, text)
+
+
+def interval_bars(frame: pd.DataFrame, category: str, category_title: str, x_title: str,
+                  x_format: str = MONEY_AXIS) -> alt.LayerChart:
+    """Horizontal bars of p50 with a P10–P90 whisker per ``category`` (columns category, p10, p50, p90)."""
+    base = alt.Chart(frame, height=max(120, 34 * len(frame))).encode(
+        y=alt.Y(f"{category}:N", title=category_title, sort="-x")
+    )
+    bars = base.mark_bar(color=BAND_COLOR, opacity=0.8).encode(
+        x=alt.X("p50:Q", title=x_title, axis=alt.Axis(format=x_format)),
+        tooltip=[
+            alt.Tooltip(f"{category}:N", title=category_title),
+            alt.Tooltip("p10:Q", title="P10", format=",.0f"),
+            alt.Tooltip("p50:Q", title="P50 (median)", format=",.0f"),
+            alt.Tooltip("p90:Q", title="P90", format=",.0f"),
+        ],
+    )
+    whiskers = base.mark_rule(color="#333", strokeWidth=1.5).encode(x="p10:Q", x2="p90:Q")
+    return alt.layer(bars, whiskers)
+
+
+def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
+                 group: str | None = None, bins: int = 40) -> alt.Chart:
+    """Histogram of ``values['value']`` (share of draws per bin); overlaid per ``group`` column."""
+    color = alt.Color(f"{group}:N", title=group.capitalize()) if group else alt.value(BAND_COLOR)
+    groupby = [group] if group else []
+    return (
+        alt.Chart(values, height=HEIGHT)
+        .transform_joinaggregate(total="count()", groupby=groupby)
+        .transform_calculate(share="1 / datum.total")
+        .mark_bar(opacity=0.55 if group else 0.85, binSpacing=0)
+        .encode(
+            x=alt.X("value:Q", bin=alt.Bin(maxbins=bins), title=x_title, axis=alt.Axis(format=x_format)),
+            y=alt.Y("sum(share):Q", title="Share of simulations", axis=alt.Axis(format=PERCENT_AXIS), stack=None),
+            color=color,
+            tooltip=[alt.Tooltip("sum(share):Q", title="Share", format=".1%")],
+        )
+    )
+
+
+def allocation_chart(allocation: pd.DataFrame, x_title: str) -> alt.Chart:
+    """Stacked horizontal bars of ``amount`` per initiative, coloured by segment
+    (columns initiative, segment, amount)."""
+    return (
+        alt.Chart(allocation, height=max(140, 48 * allocation["initiative"].nunique()))
+        .mark_bar()
+        .encode(
+            y=alt.Y("initiative:N", title="Initiative", sort="-x"),
+            x=alt.X("sum(amount):Q", title=x_title, axis=alt.Axis(format=MONEY_AXIS)),
+            color=alt.Color("segment:N", title="Segment"),
+            tooltip=[
+                alt.Tooltip("initiative:N", title="Initiative"),
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("sum(amount):Q", title=x_title, format=",.0f"),
+            ],
+        )
+    )
+
+
+def effect_intervals(effects: pd.DataFrame, x_title: str, x_format: str) -> alt.LayerChart:
+    """Forest plot: per segment a point at ``mean`` and a P10–P90 (or given) interval
+    ``low``–``high``, coloured by where the estimate comes from (column source)."""
+    colors = alt.Scale(domain=list(SOURCE_COLORS), range=list(SOURCE_COLORS.values()))
+    base = alt.Chart(effects, height=max(120, 30 * effects["segment"].nunique())).encode(
+        y=alt.Y("segment:N", title="Segment"),
+        color=alt.Color("source:N", title="Source", scale=colors),
+    )
+    rules = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("low:Q", title=x_title, axis=alt.Axis(format=x_format)), x2="high:Q"
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x="mean:Q",
+        tooltip=[
+            alt.Tooltip("segment:N", title="Segment"),
+            alt.Tooltip("mean:Q", title="Mean", format=x_format.replace("~s", "f")),
+            alt.Tooltip("low:Q", title="Low", format=x_format.replace("~s", "f")),
+            alt.Tooltip("high:Q", title="High", format=x_format.replace("~s", "f")),
+            alt.Tooltip("source:N", title="Source"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#888", strokeDash=[4, 4]).encode(x="x:Q")
+    return alt.layer(zero, rules, points)
+
+
+def lift_curves(curves: pd.DataFrame, y_title: str) -> alt.Chart:
+    """Steady-state lift against relative spend per initiative (columns initiative,
+    spend_multiple, lift)."""
+    return (
+        alt.Chart(curves, height=HEIGHT)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("spend_multiple:Q", title="Monthly spend (× nominal catalogue cost)", axis=alt.Axis(format=".1f")),
+            y=alt.Y("lift:Q", title=y_title),
+            color=alt.Color("initiative:N", title="Initiative"),
+            tooltip=[
+                alt.Tooltip("initiative:N", title="Initiative"),
+                alt.Tooltip("spend_multiple:Q", title="Spend multiple", format=".2f"),
+                alt.Tooltip("lift:Q", title=y_title, format=".2f"),
+            ],
+        )
+    )

@@ -1,0 +1,74 @@
+"""Number formatting for display: money with currency and thousands separators, percentages,
+counts and survey points. Pure functions; NaN/None render as an em dash."""
+
+from __future__ import annotations
+
+import math
+
+MINUS = "−"  # typographic minus, aligned with digits in tables
+MISSING = "—"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | None, currency: str = "$", decimals: int = 0) -> str:
+    """``1234567.8 → '$1,234,568'``; negatives as ``'−$1,234'``; currency is a symbol or code
+    (codes of 2+ letters get a space: ``'EUR 1,234'``)."""
+    if _missing(value):
+        return MISSING
+    sign = MINUS if value < 0 else ""
+    prefix = f"{currency} " if currency.isalpha() and len(currency) > 1 else currency
+    return f"{sign}{prefix}{abs(value):,.{decimals}f}"
+
+
+def money_short(value: float | None, currency: str = "$") -> str:
+    """Compact money for headline metrics: ``'$1.23M'``, ``'−$45.6k'``, ``'$2.10B'``, ``'$950'``."""
+    if _missing(value):
+        return MISSING
+    size = abs(value)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= threshold:
+            return money(value / threshold, currency, 2 if size / threshold < 100 else 1) + suffix
+    return money(value, currency)
+
+
+def percent(fraction: float | None, decimals: int = 1) -> str:
+    """A fraction as a percentage: ``0.1234 → '12.3%'``, ``-0.05 → '−5.0%'``."""
+    if _missing(fraction):
+        return MISSING
+    text = f"{abs(fraction) * 100:,.{decimals}f}%"
+    return f"{MINUS}{text}" if fraction < 0 and float(text.rstrip("%").replace(",", "")) != 0 else text
+
+
+def count(value: float | None) -> str:
+    """A whole number with thousands separators: ``12345.6 → '12,346'``."""
+    if _missing(value):
+        return MISSING
+    text = f"{abs(value):,.0f}"
+    return f"{MINUS}{text}" if value < 0 and text != "0" else text
+
+
+def points(value: float | None, decimals: int = 1, signed: bool = False) -> str:
+    """Survey points (CSAT %, NPS): ``71.84 → '71.8'``; ``signed`` adds '+' to gains."""
+    if _missing(value):
+        return MISSING
+    text = f"{abs(value):.{decimals}f}"
+    if value < 0 and float(text) != 0:
+        return f"{MINUS}{text}"
+    return f"+{text}" if signed else text
+
+
+def months(value: float | None) -> str:
+    """A month count: ``1 → '1 month'``, ``14 → '14 months'``; None (never) → 'not within horizon'."""
+    if _missing(value):
+        return "not within horizon"
+    n = round(value)
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
+def money_column_format(currency: str) -> str:
+    """``st.column_config.NumberColumn`` format for amounts in ``currency`` (thousands
+    separators always; the symbol itself where Streamlit knows it, else in the column title)."""
+    return {"$": "dollar", "€": "euro", "¥": "yen"}.get(currency, "localized")

@@ -1,0 +1,7 @@
+"""Placeholder."""
+
+import streamlit as st
+
+
+def compare() -> None:
+    st.title("compare")

@@ -1,0 +1,7 @@
+"""Placeholder."""
+
+import streamlit as st
+
+
+def drivers() -> None:
+    st.title("drivers")

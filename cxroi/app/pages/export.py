@@ -1,0 +1,7 @@
+"""Placeholder."""
+
+import streamlit as st
+
+
+def export() -> None:
+    st.title("export")

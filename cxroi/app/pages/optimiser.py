@@ -1,0 +1,7 @@
+"""Placeholder."""
+
+import streamlit as st
+
+
+def optimiser() -> None:
+    st.title("optimiser")

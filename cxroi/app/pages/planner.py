@@ -1,0 +1,7 @@
+"""Placeholder."""
+
+import streamlit as st
+
+
+def planner() -> None:
+    st.title("planner")

@@ -1,0 +1,121 @@
+"""Fixtures for the app tests: an isolated champion model and store, a live ``streamlit run``
+server on a free port, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.artifacts import build_champion
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = os.environ.get("CXROI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVER_START_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="session")
+def app_home(tmp_path_factory) -> Path:
+    """A home folder holding a champion model (``models/``) and the scenario database."""
+    home = tmp_path_factory.mktemp("app-home")
+    build_champion(home / "models")
+    return home
+
+
+def app_environment(home: Path) -> dict[str, str]:
+    """Variables that point the app at ``home`` instead of the repository's models and store."""
+    return {
+        "CXROI_MODELS_DIR": str(home / "models"),
+        "CXROI_HOME": str(home),
+        "CXROI_DATABASE_URL": f"sqlite:///{home / 'cxroi.db'}",
+    }
+
+
+@pytest.fixture
+def app_env(app_home, monkeypatch) -> Path:
+    """In-process (AppTest) variant of :func:`app_environment`."""
+    for key, value in app_environment(app_home).items():
+        monkeypatch.setenv(key, value)
+    return app_home
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env_extra: dict[str, str], port: int) -> subprocess.Popen:
+    """``streamlit run app.py`` headless on ``port``; returns once /_stcore/health says ok."""
+    env = {**os.environ, **env_extra}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as response:
+                if response.read().decode().strip() == "ok":
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    stop_server(process)
+    raise RuntimeError(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT_S} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_home) -> Iterator[str]:
+    """Base URL of a live app server using the isolated home."""
+    port = free_port()
+    process = start_server(app_environment(app_home), port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium (the browser bundled with Playwright is not used)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install it with `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser tab (own session) with downloads enabled, at a desktop viewport."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    tab.app_url = app_url
+    yield tab
+    context.close()
