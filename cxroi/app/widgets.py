@@ -25,3 +25,21 @@ def findings_table(findings: list[Finding]) -> None:
             "problem": st.column_config.TextColumn("Problem", width="large"),
         },
     )
+
+
+def health_table(health: dict) -> None:
+    """The health-gate checks of a model (name, value, threshold, passed)."""
+    checks = health.get("checks") or []
+    if not checks:
+        st.caption("No health checks recorded for this model.")
+        return
+    st.dataframe(
+        checks,
+        hide_index=True,
+        column_config={
+            "name": st.column_config.TextColumn("Check"),
+            "value": st.column_config.NumberColumn("Value", format="%.3f"),
+            "threshold": st.column_config.NumberColumn("Threshold", format="%.3f"),
+            "passed": st.column_config.CheckboxColumn("Passed"),
+        },
+    )

@@ -1,7 +1,94 @@
-"""Placeholder."""
+"""Data & retrain: validate an uploaded panel, retrain on it in the background, promote the result
+only when it passed the health gate."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from cxroi import registry
+from cxroi.app import retrain, state
+from cxroi.app.errors import guard
+from cxroi.app.widgets import findings_table, health_table
+from cxroi.data.readers import load_panel
+
+UPLOAD_TYPES = ["csv", "parquet", "pq", "xlsx", "xls"]
+
+
+def _job_progress(polling: bool) -> None:
+    """The latest job's progress; while ``polling`` (a job was running) this reruns every 2 s as a
+    fragment and reruns the whole page once the job has ended."""
+    cfg = state.settings()
+    jobs = retrain.list_jobs(cfg.work_dir)
+    if not jobs:
+        st.caption("No retraining has been run from the app yet.")
+        return
+    job = jobs[0]
+    status = job.status()
+    if polling and status != "running":
+        st.rerun()
+    label = {"running": "Training…", "succeeded": "Training finished", "failed": "Training failed",
+             "interrupted": "Training was interrupted (the app restarted)"}[status]
+    state_name = {"running": "running", "succeeded": "complete"}.get(status, "error")
+    with st.status(f"{label} — {job.info['family']} model on {job.info['source']}, started "
+                   f"{job.started_at:%Y-%m-%d %H:%M} UTC", state=state_name, expanded=status == "running"):
+        st.code(job.log_tail() or "waiting for output…", language=None)
+    if status != "succeeded":
+        return
+    for model_id in job.new_models(cfg.models_dir):
+        model = state.load_model(model_id)
+        health = model.manifest.get("health") or {}
+        accepted = model.manifest.get("status") == registry.STATUS_ACCEPTED
+        st.markdown(f"**New model {model_id}** — health gate "
+                    + (":green[passed]" if accepted else ":red[not passed: it cannot become the champion]"))
+        health_table(health)
+        if model_id == registry.champion_id(cfg.models_dir):
+            st.success("This model is the champion.")
+        elif accepted and st.button("Promote to champion", key=f"promote_{model_id}", type="primary"):
+            registry.promote(model_id, cfg.models_dir)
+            st.rerun()
+
 
 def data_retrain() -> None:
-    st.title("data_retrain")
+    """Render the Data & retrain page."""
+    st.title("Data & retrain")
+    st.markdown("Upload a segment × month panel (CSV, Parquet or Excel). Every problem is listed "
+                "below; nothing is stored or trained on a file with errors.")
+    cfg = state.settings()
+    with guard("checking the uploaded file"):
+        upload = st.file_uploader("Panel file", type=UPLOAD_TYPES, key="panel_upload")
+        if upload is not None:
+            key = (upload.file_id, upload.name, upload.size)
+            if st.session_state.get("upload_key") != key:
+                st.session_state["upload_key"] = key
+                st.session_state["upload_result"] = load_panel(upload, upload.name)
+            panel, findings = st.session_state["upload_result"]
+            if panel is None:
+                st.error(f"{upload.name} cannot be used: fix the problems below and upload it again.",
+                         icon=":material/error:")
+            else:
+                st.success(f"{upload.name} is valid: {panel['segment'].nunique()} segments × "
+                           f"{panel['period'].nunique()} months, {len(panel):,} rows.", icon=":material/check:")
+            if findings:
+                findings_table(findings)
+            if panel is not None:
+                with st.expander("Preview (first 20 rows)"):
+                    st.dataframe(panel.head(20), hide_index=True)
+                st.subheader("Retrain on this file")
+                running = retrain.running_job(cfg.work_dir)
+                with st.form("retrain"):
+                    cols = st.columns(2)
+                    family = cols[0].selectbox("Model family", retrain.FAMILIES,
+                                               format_func={"bayes": "Bayesian (PyMC)",
+                                                            "regression": "Regression (statsmodels)"}.get)
+                    seed = cols[1].number_input("Seed", min_value=0, value=7, step=1)
+                    submitted = st.form_submit_button("Start retraining", type="primary",
+                                                      disabled=running is not None)
+                if running is not None:
+                    st.info("A retraining is already running; wait for it to finish.", icon=":material/hourglass:")
+                elif submitted:
+                    retrain.start_job(panel, upload.name, family, int(seed), cfg.work_dir, cfg.models_dir)
+                    st.rerun()
+    st.subheader("Retraining")
+    with guard("showing the retraining progress"):
+        polling = retrain.running_job(cfg.work_dir) is not None
+        st.fragment(_job_progress, run_every=2.0 if polling else None)(polling)

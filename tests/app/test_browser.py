@@ -1,0 +1,42 @@
+"""The app in a real headless Chromium against a live ``streamlit run`` server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.browser import metric_value, open_page, screenshot, wait_idle
+from tests.app.conftest import SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+BAD_PANEL = (
+    "segment,period,customers_start,churned,new_customers,revenue,csat,nps\n"
+    "SMB-EU,2024-01-01,1000,20,30,50000,75,30\n"
+    "SMB-EU,2024-02-01,1010,abc,25,51000,76,140\n"
+    "SMB-NA,2024-01-01,500,600,10,20000,70,20\n"
+)
+
+
+def test_app_loads_overview_with_sample_figures(page):
+    open_page(page)
+    assert page.get_by_role("heading", name="Overview").is_visible()
+    # data/sample/panel.csv, December 2025: Σ(customers_start − churned + new_customers) over segments
+    assert metric_value(page, "Customers") == "537,702"
+    assert page.get_by_text("Bayesian (PyMC)").is_visible()
+    assert page.locator(".stException").count() == 0
+    screenshot(page, SCREENSHOTS, "overview")
+
+
+def test_bad_upload_lists_every_problem(page, tmp_path):
+    bad = tmp_path / "bad_panel.csv"
+    bad.write_text(BAD_PANEL)
+    open_page(page, "data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    page.get_by_text("cannot be used").wait_for()
+    wait_idle(page)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    # text in a number column, NPS above 100, churned above customers_start: three errors
+    assert page.get_by_text("3 error(s)").is_visible()
+    assert page.get_by_role("button", name="Start retraining").count() == 0
+    screenshot(page, SCREENSHOTS, "data_bad_upload")
