@@ -55,3 +55,28 @@ def synth(segments: int, months: int, seed: int, start: str, scale: float, with_
         written += write_customer_level(result, out, seed=seed)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+@data.command()
+@click.argument("customers", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="panel file to write (.parquet, or .csv)")
+@click.option("--spend", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV or Parquet with segment, period and spend_<initiative> columns")
+def aggregate(customers: Path, out: Path, spend: Path | None) -> None:
+    """Aggregate customer-level records (CSV or Parquet, one row per customer × month) into a panel.
+
+    Every problem in the records is listed with its row (1-based, under the header) and column;
+    nothing is written and the exit status is 1 when any error is found.
+    """
+    from cxroi.cli.output import err_console
+    from cxroi.data.aggregate import panel_from_customers, write_panel
+
+    with err_console.status("Reading customer records") as status:
+        panel, findings = panel_from_customers(customers, spend=spend, progress=status.update)
+    print_findings(findings, title=str(customers))
+    if panel is None:
+        raise click.exceptions.Exit(1)
+    write_panel(panel, out)
+    click.echo(f"wrote {out}: {len(panel)} rows, {panel['segment'].nunique()} segments, "
+               f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}")
