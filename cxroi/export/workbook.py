@@ -1,0 +1,248 @@
+"""The finance workbook (XLSX): Summary, Monthly forecast, Levers, Segments, Assumptions, Provenance.
+
+Written with xlsxwriter in constant-memory mode (rows streamed in order). Every cell is written
+with an explicit type: text through ``write_string`` after :func:`neutralise` (so a name such as
+``=HYPERLINK(...)`` stays inert text), numbers through ``write_number`` with a number format;
+formula, number and URL detection in strings are switched off as well. Each sheet has a frozen
+header row and column widths fitted to its content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from cxroi.export.atomic import write_atomically
+from cxroi.export.sanitize import neutralise
+from cxroi.export.tables import MONTHLY_METRICS, ForecastTables, flatten, quantile_name
+
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "nan_inf_to_errors": False,
+}
+NUMBER_FORMATS = {
+    "currency": "#,##0",
+    "customers": "#,##0",
+    "fraction": "0.0%",
+    "month": "0",
+    "decimal": "#,##0.0000",
+    "date": "yyyy-mm",
+}
+#: summary-metric unit → number format
+_SUMMARY_FORMATS = {"currency": "currency", "fraction": "fraction", "fraction per year": "fraction",
+                    "month": "month", "customers": "customers", "probability": "fraction"}
+_SUMMARY_LABELS = {
+    "npv": "NPV", "roi": "ROI", "payback_month": "Payback month",
+    "discounted_payback_month": "Discounted payback month", "irr": "IRR (per year)",
+    "pv_spend": "PV of spend", "incremental_revenue": "Incremental revenue (horizon total)",
+    "incremental_customers_end": "Incremental customers at horizon", "terminal_value": "Terminal value",
+}
+#: what an empty summary statistic means, by metric
+_MISSING_TEXT = {"payback_month": "beyond horizon", "discounted_payback_month": "beyond horizon",
+                 "irr": "n/a (no sign change)", "roi": "n/a (no spend)"}
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+Cell = tuple[Any, str | None]  # value, number-format key
+
+
+class _Sheet:
+    """A worksheet written row by row with typed, injection-safe cells."""
+
+    def __init__(self, book: xlsxwriter.Workbook, name: str, formats: dict[str, Format]) -> None:
+        self.sheet: Worksheet = book.add_worksheet(name)
+        self.formats = formats
+        self.row = 0
+
+    def set_widths(self, rows: Sequence[Sequence[Cell]]) -> None:
+        """Fit each column to its longest rendered value (bounded)."""
+        widths: dict[int, int] = {}
+        for cells in rows:
+            for col, (value, fmt) in enumerate(cells):
+                length = len(_render(value, fmt))
+                widths[col] = max(widths.get(col, _MIN_WIDTH), min(length + 2, _MAX_WIDTH))
+        for col, width in widths.items():
+            self.sheet.set_column(col, col, width)
+
+    def write_rows(self, rows: Sequence[Sequence[Cell]], header: bool = False) -> None:
+        for cells in rows:
+            for col, (value, fmt) in enumerate(cells):
+                self._write(col, value, "header" if header else fmt)
+            self.row += 1
+
+    def freeze_here(self) -> None:
+        """Freeze every row above the current one."""
+        self.sheet.freeze_panes(self.row, 0)
+
+    def _write(self, col: int, value: Any, fmt: str | None) -> None:
+        cell_format = self.formats.get(fmt) if fmt else None
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            self.sheet.write_blank(self.row, col, None, cell_format)
+        elif isinstance(value, bool):
+            self.sheet.write_boolean(self.row, col, value, cell_format)
+        elif isinstance(value, datetime | date | pd.Timestamp):
+            self.sheet.write_datetime(self.row, col, pd.Timestamp(value).to_pydatetime(), self.formats["date"])
+        elif isinstance(value, int | float) and math.isfinite(value):
+            self.sheet.write_number(self.row, col, float(value), cell_format)
+        else:
+            self.sheet.write_string(self.row, col, neutralise(str(value)), self.formats.get("text"))
+
+
+def _render(value: Any, fmt: str | None) -> str:
+    """Approximate displayed text, for column widths."""
+    if isinstance(value, float) and math.isfinite(value):
+        if fmt == "fraction":
+            return f"{value:.1%}"
+        return f"{value:,.0f}" if fmt in ("currency", "customers") else f"{value:,.4f}"
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return "2026-01"
+    return "" if value is None else str(value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or not math.isfinite(value)
+
+
+def _header(names: Sequence[str]) -> list[Cell]:
+    return [(name, "header") for name in names]
+
+
+def _python(value: Any) -> Any:
+    """numpy scalars → Python scalars (xlsxwriter's typed writers want plain numbers)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _frame_rows(frame: pd.DataFrame, column_format: Callable[[str], str | None]) -> list[list[Cell]]:
+    formats = [column_format(str(c)) for c in frame.columns]
+    return [[(_python(v), f) for v, f in zip(row, formats, strict=True)]
+            for row in frame.itertuples(index=False, name=None)]
+
+
+def _write_table(sheet: _Sheet, header: Sequence[str], rows: list[list[Cell]],
+                 above: Sequence[Sequence[Cell]] = ()) -> None:
+    """Optional key-value rows, then a header row (frozen) and the table rows."""
+    sheet.set_widths([*above, _header(header), *rows])
+    if above:
+        sheet.write_rows(above)
+        sheet.row += 1
+    sheet.write_rows([_header(header)], header=True)
+    sheet.freeze_here()
+    sheet.write_rows(rows)
+
+
+def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
+    labels = [quantile_name(q) for q in tables.quantiles]
+    quantile_keys = [f"p{100 * q:g}" for q in tables.quantiles]
+    rows = []
+    for record in tables.summary.to_dict(orient="records"):
+        metric = record["metric"]
+        fmt = _SUMMARY_FORMATS.get(record["unit"], "decimal")
+        cells: list[Cell] = [(_SUMMARY_LABELS.get(metric, metric), None), (record["unit"], None)]
+        for key in quantile_keys:
+            value = record.get(key)
+            cells.append((_MISSING_TEXT.get(metric) if _missing(value) else value, fmt))
+        mean = record.get("mean")
+        cells.append(("n/a" if _missing(mean) else mean, fmt))
+        rows.append(cells)
+    above = [
+        [("Scenario", "bold"), (tables.scenario_name, None)],
+        [("Description", "bold"), (tables.scenario_description, None)],
+        [("Model", "bold"), (tables.model_id, None)],
+        [("Parameter draws", "bold"), (tables.n_draws, "customers")],
+        [("P(ROI > 0)", "bold"), (tables.prob_roi_positive, "fraction")],
+    ]
+    _write_table(sheet, ["Measure", "Unit", *labels, "Mean"], rows, above)
+
+
+def _monthly_format(column: str) -> str | None:
+    if column in ("Segment",):
+        return None
+    if column == "Forecast month":
+        return "month"
+    for label, unit, _ in MONTHLY_METRICS.values():
+        if column.startswith(label + " "):
+            return unit
+    return None
+
+
+def _table_format(column: str) -> str | None:
+    if column in ("segment", "lever"):
+        return None
+    return "fraction" if column in ("share_of_value", "gross_margin", "prob_npv_positive") else (
+        "customers" if column == "incremental_customers_end" else "currency")
+
+
+_HEADERS = {"prob_npv_positive": "P(NPV > 0)", "pv_spend": "PV of spend", "npv_mean": "NPV mean"}
+
+
+def _pretty(column: str) -> str:
+    """Column header: 'share_of_value' → 'Share of value', 'p10' → 'P10', 'npv_p10' → 'NPV P10'."""
+    if column in _HEADERS:
+        return _HEADERS[column]
+    words = [w.upper() if w == "npv" or (w[:1] == "p" and w[1:].replace(".", "").isdigit()) else w
+             for w in column.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _frame_sheet(sheet: _Sheet, frame: pd.DataFrame, column_format: Callable[[str], str | None]) -> None:
+    _write_table(sheet, [_pretty(str(c)) for c in frame.columns], _frame_rows(frame, column_format))
+
+
+def _assumptions(sheet: _Sheet, tables: ForecastTables) -> None:
+    rows = []
+    for item, value, unit in tables.assumptions.itertuples(index=False, name=None):
+        fmt = "fraction" if unit.startswith("fraction") else None
+        if fmt is None and isinstance(_python(value), float):
+            fmt = "decimal" if unit == "survey points" else "currency"
+        rows.append([(item, None), (_python(value), fmt), (unit, None)])
+    _write_table(sheet, ["Item", "Value", "Unit"], rows)
+
+
+def _provenance(sheet: _Sheet, tables: ForecastTables) -> None:
+    rows = [[(field, None), (_python(value), "decimal" if isinstance(value, float) else None)]
+            for field, value in flatten(tables.provenance)]
+    _write_table(sheet, ["Field", "Value"], rows)
+
+
+def _formats(book: xlsxwriter.Workbook) -> dict[str, Format]:
+    formats = {key: book.add_format({"num_format": spec}) for key, spec in NUMBER_FORMATS.items()}
+    formats["header"] = book.add_format({"bold": True, "bottom": 1, "text_wrap": False})
+    formats["bold"] = book.add_format({"bold": True})
+    formats["text"] = book.add_format({})
+    return formats
+
+
+def _write_workbook(tables: ForecastTables, path: Path) -> None:
+    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    try:
+        formats = _formats(book)
+        _summary(_Sheet(book, "Summary", formats), tables)
+        _frame_sheet(_Sheet(book, "Monthly forecast", formats), tables.monthly_wide(), _monthly_format)
+        _frame_sheet(_Sheet(book, "Levers", formats), tables.levers, _table_format)
+        _frame_sheet(_Sheet(book, "Segments", formats), tables.segments, _table_format)
+        _assumptions(_Sheet(book, "Assumptions", formats), tables)
+        _provenance(_Sheet(book, "Provenance", formats), tables)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            book.close()  # releases xlsxwriter's own temporary files; the output is discarded
+        raise
+    book.close()
+
+
+def write_xlsx(tables: ForecastTables, path: str | Path) -> list[Path]:
+    """Write the workbook atomically to ``path``; returns ``[path]``."""
+    path = Path(path)
+    write_atomically(path, lambda tmp: _write_workbook(tables, tmp))
+    return [path]
