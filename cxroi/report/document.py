@@ -50,11 +50,13 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """A whole model report: title, one-line subtitle and sections in reading order."""
+    """A whole model report: title, one-line subtitle, sections in reading order, and the
+    warnings its Warnings section lists (for the command line to echo)."""
 
     title: str
     subtitle: str
     sections: list[Section]
+    warnings: list[str] = field(default_factory=list)
 
     def section(self, anchor: str) -> Section:
         return next(s for s in self.sections if s.anchor == anchor)

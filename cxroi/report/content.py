@@ -1,0 +1,294 @@
+"""Gather a model report's content once: data summary, diagnostics and health gate, posterior
+predictive checks per segment, backtest against the other family and naive forecasts, effect
+estimates with their source, and warnings. Rendering lives in :mod:`cxroi.report.render`.
+
+Units: counts are customers per month, revenue is currency per month, ARPU is currency per
+average active customer per month, CSAT is % and NPS points; effects are per +10 survey points
+(lifts: survey points at full effect); MAPE is in % and coverage a share of held-out cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from cxroi.data.quality import EXPECTED_SIGN, QualityWarning, warning_texts
+from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
+from cxroi.registry import ModelArtifact
+from cxroi.report import charts
+from cxroi.report.document import Bullets, Chart, Paragraph, Report, Section, Table
+
+FAMILY_LABELS = {"bayes": "Bayesian model", "regression": "Regression model"}
+NAIVE_LABELS = {"naive_last_mape_pct": "Naive last value", "seasonal_naive_mape_pct": "Seasonal naive"}
+METRIC_LABELS = {"churned": "Churned customers", "revenue": "Revenue", "new_customers": "New customers"}
+#: central interval of the effect table, and the expected sign of lifts (CX initiatives raise scores)
+EFFECT_INTERVAL = 0.90
+LIFT_SIGN = {"lift_csat": 1, "lift_nps": 1}
+#: parameter draws used for predictive checks (enough for stable 80 % bands, quick to render)
+PREDICTIVE_DRAWS = 1000
+
+
+def number(value: object) -> str:
+    """Four significant digits for floats (R-hat 1.003, ESS 1234), integers as they are."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return "—" if not np.isfinite(value) else f"{float(value):.4g}"
+    return str(value)
+
+
+def mape(value: float | None) -> str:
+    """A MAPE in % with two decimals, as in the backtest table."""
+    return "—" if value is None else f"{value:.2f}"
+
+
+def share(value: float | None) -> str:
+    """A share (0–1) as a percentage with one decimal: 0.8333 → '83.3 %'."""
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def _flatten(mapping: Mapping, prefix: str = "") -> list[tuple[str, object]]:
+    rows: list[tuple[str, object]] = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            rows += _flatten(value, name + ".")
+        elif not isinstance(value, list):
+            rows.append((name, value))
+    return rows
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def summary_section(artifact: ModelArtifact, data_note: str) -> Section:
+    m = artifact.manifest
+    window = m.get("training_window") or {}
+    sampler = m.get("sampler") or {}
+    health = m.get("health") or {}
+    items = [
+        f"Model: {artifact.model_id} ({FAMILY_LABELS.get(m['family'], m['family'])})",
+        f"Status: {m.get('status', 'unknown')}; health gate {'passed' if health.get('passed') else 'not passed'}",
+        f"Training window: {window.get('start', '?')} to {window.get('end', '?')}",
+        f"Segments ({len(artifact.segments)}): {', '.join(artifact.segments)}",
+        f"Initiatives ({len(artifact.initiatives)}): {', '.join(artifact.initiatives) or 'none'}",
+        f"Parameter draws: {artifact.n_draws}; sampler: "
+        + ", ".join(f"{k}={v}" for k, v in sampler.items() if not isinstance(v, dict | list)),
+        f"Created {m.get('created_at', '?')} with cxroi {m.get('cxroi_version', '?')}; lag {m.get('lag_months', 1)} month(s)",
+        data_note,
+    ]
+    return Section("summary", "Model", [Bullets(items)])
+
+
+def data_table(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per segment: months observed, first month, customers at the start of the last month,
+    mean monthly churn (%), mean ARPU, mean and range of CSAT and NPS."""
+    rows = []
+    for segment, g in panel.sort_values("period").groupby("segment"):
+        active = (g["customers_start"] - g["churned"] / 2 + g["new_customers"] / 2).clip(lower=1)
+        rows.append({
+            "segment": segment, "months": len(g), "first month": f"{g['period'].iloc[0]:%Y-%m}",
+            "customers (last month)": f"{g['customers_start'].iloc[-1]:,.0f}",
+            "churn % / month": f"{100 * g['churned'].sum() / max(g['customers_start'].sum(), 1):.2f}",
+            "ARPU": f"{(g['revenue'] / active).mean():,.2f}",
+            "CSAT mean": f"{g['csat'].mean():.1f}", "CSAT range": f"{g['csat'].max() - g['csat'].min():.1f}",
+            "NPS mean": f"{g['nps'].mean():.1f}", "NPS range": f"{g['nps'].max() - g['nps'].min():.1f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def data_section(panel: pd.DataFrame | None) -> Section:
+    if panel is None:
+        return Section("data", "Data", [Paragraph("No panel was available, so the data summary is omitted.")])
+    intro = (f"{len(panel)} rows, {panel['segment'].nunique()} segments, "
+             f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}.")
+    return Section("data", "Data", [Paragraph(intro), Table(data_table(panel), "Segments in the panel")])
+
+
+def diagnostics_section(manifest: dict) -> Section:
+    diagnostics = manifest.get("diagnostics") or {}
+    blocks: list = [Paragraph(
+        "Convergence of the sampler (R-hat, effective sample sizes, divergent transitions) and the "
+        "in-sample predictive check. Regression models have no sampler figures.")]
+    rows = [{"diagnostic": k, "value": number(v)} for k, v in _flatten(diagnostics)]
+    blocks.append(Table(pd.DataFrame(rows, columns=["diagnostic", "value"]), "Diagnostics"))
+    checks = (manifest.get("health") or {}).get("checks") or []
+    if checks:
+        frame = pd.DataFrame([{
+            "check": c["name"], "value": number(c["value"]),
+            "rule": f"{c.get('rule', '')} {number(c['threshold'])}".strip(),
+            "passed": "yes" if c["passed"] else "NO",
+        } for c in checks])
+        blocks.append(Table(frame, "Health gate"))
+    return Section("diagnostics", "Diagnostics and health gate", blocks)
+
+
+def predictive_section(frames: Mapping[str, pd.DataFrame] | None, reason: str = "") -> Section:
+    """One chart per segment from :func:`cxroi.report.predictive.predictive_frames` output."""
+    if not frames:
+        return Section("predictive", "Posterior predictive checks",
+                       [Paragraph(f"Predictive checks are not available: {reason or 'no panel'}.")])
+    blocks: list = [Paragraph(
+        "Each month's churned customers, new customers and revenue predicted from the model given "
+        "that month's actual customers at start and lagged CSAT/NPS: dots are observed, the line is "
+        "the predictive median and the band the 80 % predictive interval. About 8 in 10 dots should "
+        "fall in the band.")]
+    for segment, frame in frames.items():
+        inside = float(np.mean((frame["observed"] >= frame["low"]) & (frame["observed"] <= frame["high"])))
+        blocks.append(Chart(f"ppc-{_slug(segment)}", charts.predictive_check(frame, segment),
+                            f"{segment}: {share(inside)} of observed values inside the 80 % interval"))
+    return Section("predictive", "Posterior predictive checks", blocks)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-").lower()
+
+
+def backtest_table(backtests: Mapping[str, dict]) -> pd.DataFrame:
+    """Rows per metric plus their mean: held-out MAPE (%) of each family and each naive baseline,
+    and each family's 80 % interval coverage. ``backtests`` maps family → manifest backtest."""
+    families = [f for f in FAMILY_LABELS if f in backtests]
+    first = backtests[families[0]]
+    by_metric = {f: {r["metric"]: r for r in backtests[f]["rows"]} for f in families}
+    rows = []
+    for metric in [r["metric"] for r in first["rows"]]:
+        row = {"metric": METRIC_LABELS.get(metric, metric)}
+        for f in families:
+            row[f"{FAMILY_LABELS[f]} MAPE %"] = mape(by_metric[f][metric]["model_mape_pct"])
+        for key, label in NAIVE_LABELS.items():
+            row[f"{label} MAPE %"] = mape(by_metric[families[0]][metric][key])
+        for f in families:
+            row[f"{FAMILY_LABELS[f]} 80 % coverage"] = share(by_metric[f][metric]["coverage_80"])
+        rows.append(row)
+    mean = {"metric": "Mean over metrics"}
+    for f in families:
+        mean[f"{FAMILY_LABELS[f]} MAPE %"] = mape(backtests[f]["model_mape_pct"])
+    naive = first.get("naive_mape_pct") or {}
+    for key, label in NAIVE_LABELS.items():
+        mean[f"{label} MAPE %"] = mape(naive.get(key))
+    for f in families:
+        cover = [r["coverage_80"] for r in backtests[f]["rows"]]
+        mean[f"{FAMILY_LABELS[f]} 80 % coverage"] = share(float(np.mean(cover)))
+    rows.append(mean)
+    return pd.DataFrame(rows)
+
+
+def _backtest_long(backtests: Mapping[str, dict]) -> pd.DataFrame:
+    families = [f for f in FAMILY_LABELS if f in backtests]
+    rows = []
+    for row in backtests[families[0]]["rows"]:
+        metric = METRIC_LABELS.get(row["metric"], row["metric"])
+        rows += [{"metric": metric, "forecaster": label, "mape_pct": row[key]}
+                 for key, label in NAIVE_LABELS.items() if row[key] is not None]
+    for f in families:
+        rows += [{"metric": METRIC_LABELS.get(r["metric"], r["metric"]), "forecaster": FAMILY_LABELS[f],
+                  "mape_pct": r["model_mape_pct"]} for r in backtests[f]["rows"]]
+    return pd.DataFrame(rows)
+
+
+def backtest_section(backtests: Mapping[str, dict], notes: list[str]) -> Section:
+    if not backtests:
+        return Section("backtest", "Backtest", [Paragraph("This model carries no backtest.")])
+    first = next(backtests[f] for f in FAMILY_LABELS if f in backtests)
+    held = first.get("holdout_window") or {}
+    blocks: list = [Paragraph(
+        f"Each model family was refitted without the last {first.get('holdout_months', '?')} months "
+        f"(held out: {held.get('start', '?')} to {held.get('end', '?')}) and forecast them given the "
+        "actual customers at start and lagged CSAT/NPS; naive last value repeats the last training "
+        "month, seasonal naive the same month a year earlier. Lower MAPE is better; a calibrated "
+        "80 % interval covers about 80 % of held-out cells.")]
+    blocks.append(Table(backtest_table(backtests), "Held-out months: MAPE and interval coverage"))
+    blocks.append(Chart("backtest-mape", charts.backtest_mape(_backtest_long(backtests)),
+                        "MAPE on held-out months by forecaster"))
+    if notes:
+        blocks.append(Bullets(notes))
+    return Section("backtest", "Backtest: model families vs naive forecasts", blocks)
+
+
+def effects_frame(artifact: ModelArtifact) -> pd.DataFrame:
+    """One row per CX effect and segment (or initiative for lifts): mean, 90 % interval,
+    probability of the expected sign and source (history, catalogue prior, pilot)."""
+    sources = artifact.manifest.get("effect_sources") or {}
+    tail = (1 - EFFECT_INTERVAL) / 2
+    rows = []
+    for name in EFFECT_PARAMETERS:
+        labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
+        values = artifact.draws[name]
+        sign = EXPECTED_SIGN.get(name, (LIFT_SIGN.get(name, 1), ""))[0]
+        for j, label in enumerate(labels):
+            column = values[:, j]
+            rows.append({
+                "parameter": name, "label": label, "mean": float(column.mean()),
+                "low": float(np.quantile(column, tail)), "high": float(np.quantile(column, 1 - tail)),
+                "p_expected_sign": float(np.mean(np.sign(column) == sign)),
+                "source": (sources.get(name) or {}).get(label, "unknown"),
+            })
+    return pd.DataFrame(rows)
+
+
+def effects_section(artifact: ModelArtifact) -> Section:
+    frame = effects_frame(artifact)
+    shown = pd.DataFrame({
+        "effect": frame["parameter"], "segment / initiative": frame["label"],
+        "mean": frame["mean"].map(lambda v: f"{v:+.4f}"),
+        "5 %": frame["low"].map(lambda v: f"{v:+.4f}"), "95 %": frame["high"].map(lambda v: f"{v:+.4f}"),
+        "P(expected sign)": frame["p_expected_sign"].map(share), "source": frame["source"],
+    })
+    return Section("effects", "Effect estimates and where they come from", [
+        Paragraph(
+            "Churn effects are changes in the logit of monthly churn, ARPU effects changes in log "
+            "revenue per customer, acquisition effects changes in log new customers — each per +10 "
+            "points of CSAT or NPS; lifts are survey points at full effect. Source: 'history' = learned "
+            "from this company's data (an association, not a proven cause), 'catalogue' = the "
+            "initiative catalogue's prior only, 'pilot' = calibrated by a measured pilot."),
+        Table(shown, "Effects: posterior mean and 90 % interval"),
+        Chart("effects", charts.effect_intervals(frame), "90 % intervals of every CX effect, coloured by source"),
+    ])
+
+
+def report_warnings(manifest: dict, extra: list[QualityWarning]) -> list[str]:
+    """The model's warnings (from training) followed by new ones from the report's data checks."""
+    return list(dict.fromkeys([*(manifest.get("warnings") or []), *warning_texts(extra)]))
+
+
+def warnings_section(texts: list[str]) -> Section:
+    if not texts:
+        return Section("warnings", "Warnings", [Paragraph("No warnings.")])
+    return Section("warnings", "Warnings", [
+        Paragraph(f"{len(texts)} warning(s) from training and from the data checks:"), Bullets(texts)])
+
+
+def build_report(
+    artifact: ModelArtifact,
+    panel: pd.DataFrame | None,
+    backtests: Mapping[str, dict],
+    predictive: Mapping[str, pd.DataFrame] | None,
+    *,
+    data_note: str = "",
+    backtest_notes: list[str] | None = None,
+    predictive_note: str = "",
+    data_warnings: list[QualityWarning] | None = None,
+) -> Report:
+    """Assemble the report from already computed parts (see :mod:`cxroi.report.gather`)."""
+    m = artifact.manifest
+    window = m.get("training_window") or {}
+    warnings = report_warnings(m, data_warnings or [])
+    return Report(
+        title=f"Model report: {artifact.model_id}",
+        subtitle=(f"{FAMILY_LABELS.get(m['family'], m['family'])}, trained on {window.get('start', '?')} to "
+                  f"{window.get('end', '?')}, status {m.get('status', 'unknown')}"),
+        sections=[
+            summary_section(artifact, data_note),
+            data_section(panel),
+            diagnostics_section(m),
+            predictive_section(predictive, predictive_note),
+            backtest_section(backtests, backtest_notes or []),
+            effects_section(artifact),
+            warnings_section(warnings),
+        ],
+        warnings=warnings,
+    )
