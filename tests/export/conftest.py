@@ -55,7 +55,7 @@ def make_result(segments: Sequence[str] = ("SMB-EU", "Enterprise-NA", "Consumer-
                      new_customers=rng.uniform(20, 40, shape) * (1 + lift),
                      revenue=customers * rng.uniform(95, 105, shape), customers_end=customers[..., -1])
 
-    baseline, scenario_paths = paths(0.0), paths(0.02)
+    baseline, scenario_paths = paths(0.0), paths(0.15)  # about break-even: P(ROI > 0) near 1/2
     spend = np.zeros((len(segments), horizon))
     spend[:2] = 12_000.0
     spend[:2, 0] += 25_000.0

@@ -1,0 +1,174 @@
+"""The XLSX workbook, read back with openpyxl and checked cell by cell against numpy computations
+on the simulation result's own arrays (never against the export code's tables)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from cxroi.export import export_forecast
+from cxroi.sim.result import SimulationResult
+from tests.export.conftest import MANIFEST
+
+QUANTILES = (0.1, 0.5, 0.9)
+SHEETS = ["Summary", "Monthly forecast", "Levers", "Segments", "Assumptions", "Provenance"]
+
+
+@pytest.fixture(scope="module")
+def book(result: SimulationResult, tmp_path_factory) -> openpyxl.Workbook:
+    path = tmp_path_factory.mktemp("xlsx") / "forecast.xlsx"
+    assert export_forecast(result, path, "xlsx") == [path]
+    return openpyxl.load_workbook(path)
+
+
+def _rows(sheet, first: int = 1) -> list[tuple]:
+    return [row for row in sheet.iter_rows(min_row=first, values_only=True) if any(v is not None for v in row)]
+
+
+def _table(sheet, header_row: int) -> tuple[list[str], list[tuple]]:
+    header = [c.value for c in sheet[header_row]]
+    return header, _rows(sheet, header_row + 1)
+
+
+def test_sheets_headers_are_frozen_and_columns_sized(book: openpyxl.Workbook) -> None:
+    assert book.sheetnames == SHEETS
+    assert book["Summary"].freeze_panes == "A8"  # five key rows, a blank row, then the table header
+    for name in SHEETS[1:]:
+        assert book[name].freeze_panes == "A2", name
+        widths = [book[name].column_dimensions[c].width for c in "AB"]
+        assert all(w and w >= 8 for w in widths), (name, widths)
+
+
+def test_summary_matches_the_draws(book: openpyxl.Workbook, result: SimulationResult) -> None:
+    sheet = book["Summary"]
+    top = {row[0]: row[1] for row in _rows(sheet)[:5]}
+    assert top["Scenario"] == "Portal for SMB"
+    assert top["Model"] == MANIFEST["model_id"]
+    assert top["Parameter draws"] == 200
+    assert top["P(ROI > 0)"] == pytest.approx(np.mean(result.roi > 0))
+    assert 0 < top["P(ROI > 0)"] < 1  # the fixture is built near break-even, so this is informative
+    header, rows = _table(sheet, 7)
+    assert header == ["Measure", "Unit", "P10", "P50", "P90", "Mean"]
+    by_measure = {row[0]: row[2:6] for row in rows}
+    np.testing.assert_allclose(by_measure["NPV"], [*np.quantile(result.npv, QUANTILES), result.npv.mean()])
+    roi = result.roi[np.isfinite(result.roi)]
+    np.testing.assert_allclose(by_measure["ROI"], [*np.quantile(roi, QUANTILES), roi.mean()])
+    irr = result.irr[np.isfinite(result.irr)]
+    np.testing.assert_allclose(by_measure["IRR (per year)"], [*np.quantile(irr, QUANTILES), irr.mean()])
+    # payback: draws that never pay back rank last; a quantile among them reads "beyond horizon"
+    ranked = np.sort(np.where(np.isnan(result.payback_month), np.inf, result.payback_month))
+    expected = [ranked[int(np.ceil(q * len(ranked))) - 1] for q in QUANTILES]
+    shown = by_measure["Payback month"][:3]
+    for value, want in zip(shown, expected, strict=True):
+        assert value == ("beyond horizon" if np.isinf(want) else want)
+    assert by_measure["Payback month"][3] == "n/a"  # some draws never pay back: no mean
+    npv_cell = next(r for r in sheet.iter_rows(min_row=8) if r[0].value == "NPV")[3]
+    roi_cell = next(r for r in sheet.iter_rows(min_row=8) if r[0].value == "ROI")[3]
+    assert npv_cell.number_format == "#,##0" and roi_cell.number_format == "0.0%"
+
+
+@pytest.mark.parametrize(("segment", "month", "label", "q"), [
+    ("SMB-EU", 1, "Customers (baseline)", 0.1),
+    ("Enterprise-NA", 4, "Revenue (scenario)", 0.5),
+    ("Consumer-EU", 6, "New customers (scenario)", 0.9),
+    ("SMB-EU", 3, "Cumulative cash flow", 0.5),
+    ("all", 2, "Incremental revenue", 0.9),
+    ("Enterprise-NA", 1, "Spend", 0.5),
+])
+def test_monthly_forecast_cells_equal_quantiles_of_the_arrays(
+        book: openpyxl.Workbook, result: SimulationResult, segment: str, month: int, label: str,
+        q: float) -> None:
+    arrays = {
+        "Customers (baseline)": result.baseline.customers,
+        "Revenue (scenario)": result.scenario_paths.revenue,
+        "New customers (scenario)": result.scenario_paths.new_customers,
+        "Cumulative cash flow": np.cumsum(result.cash_flow, axis=-1),
+        "Incremental revenue": result.scenario_paths.revenue - result.baseline.revenue,
+        "Spend": np.broadcast_to(result.spend, result.cash_flow.shape),
+    }
+    values = arrays[label]
+    draws = values.sum(axis=1) if segment == "all" else values[:, result.segments.index(segment)]
+    header, rows = _table(book["Monthly forecast"], 1)
+    row = next(r for r in rows if r[0] == segment and r[2] == month)
+    assert row[1].strftime("%Y-%m") == f"2026-{month:02d}"
+    cell = row[header.index(f"{label} P{100 * q:g}")]
+    assert cell == pytest.approx(np.quantile(draws[:, month - 1], q), rel=1e-12)
+
+
+def test_monthly_forecast_layout(book: openpyxl.Workbook, result: SimulationResult) -> None:
+    header, rows = _table(book["Monthly forecast"], 1)
+    assert header[:3] == ["Segment", "Month", "Forecast month"]
+    assert len(header) == 3 + 12 * 3  # twelve metrics at P10/P50/P90
+    assert len(rows) == (len(result.segments) + 1) * 6
+    assert [r[0] for r in rows[::6]] == [*result.segments, "all"]
+    sheet = book["Monthly forecast"]
+    assert sheet.cell(row=2, column=header.index("Revenue (scenario) P50") + 1).number_format == "#,##0"
+    assert sheet.cell(row=2, column=2).number_format == "yyyy-mm"
+
+
+def test_levers_and_segments(book: openpyxl.Workbook, result: SimulationResult) -> None:
+    header, rows = _table(book["Levers"], 1)
+    assert header == ["Segment", "Lever", "Mean", "P10", "P50", "P90", "Share of value"]
+    row = next(r for r in rows if r[0] == "Enterprise-NA" and r[1] == "arpu")
+    draws = result.value_by_lever["arpu"][:, 1]
+    np.testing.assert_allclose(row[2:6], [draws.mean(), *np.quantile(draws, QUANTILES)])
+    assert row[6] == pytest.approx(0.3)  # the fixture splits value 50/30/20 over the levers
+    header, rows = _table(book["Segments"], 1)
+    discount = (1 + result.monthly_rate) ** -np.arange(1, 7)
+    npv = (result.cash_flow * discount).sum(axis=-1) + result.terminal_value
+    for s, row in enumerate(rows):
+        assert row[header.index("Segment")] == result.segments[s]
+        assert row[header.index("NPV P50")] == pytest.approx(np.quantile(npv[:, s], 0.5))
+        assert row[header.index("P(NPV > 0)")] == pytest.approx(np.mean(npv[:, s] > 0))
+        assert row[header.index("PV of spend")] == pytest.approx((result.spend[s] * discount).sum())
+
+
+def test_assumptions_hold_every_scenario_input(book: openpyxl.Workbook) -> None:
+    header, rows = _table(book["Assumptions"], 1)
+    assert header == ["Item", "Value", "Unit"]
+    items = {row[0]: (row[1], row[2]) for row in rows}
+    assert items["scenario.name"][0] == "Portal for SMB"
+    assert items["scenario.investments[0].initiative"][0] == "self_service_portal"
+    assert items["scenario.investments[0].segments"][0] == "SMB-EU, Enterprise-NA"
+    assert items["scenario.investments[0].monthly_spend"] == (12_000, "currency per segment per month")
+    assert items["scenario.investments[0].one_off_cost"] == (50_000, "currency")
+    assert items["scenario.investments[0].duration_months"][0] == 6
+    assert items["scenario.horizon_months"][0] == 6
+    assert items["scenario.annual_discount_rate"] == (0.08, "fraction per year")
+    assert items["scenario.gross_margin.default"][0] == 0.7
+    assert items["scenario.gross_margin.segments.SMB-EU"][0] == 0.65
+    assert items["gross margin applied.Consumer-EU"][0] == 0.7
+    assert items["monthly discount rate"][0] == pytest.approx(1.08 ** (1 / 12) - 1)
+    assert items["scenario.levers.retention"][0] is True
+    rate_row = next(i for i, r in enumerate(rows) if r[0] == "scenario.annual_discount_rate")
+    assert book["Assumptions"].cell(row=rate_row + 2, column=2).number_format == "0.0%"
+
+
+def test_provenance_matches_the_manifest(book: openpyxl.Workbook) -> None:
+    header, rows = _table(book["Provenance"], 1)
+    assert header == ["Field", "Value"]
+    fields = dict(rows)
+    assert fields["model_id"] == MANIFEST["model_id"]
+    assert fields["family"] == "bayes"
+    assert fields["training_window.start"] == "2023-01" and fields["training_window.end"] == "2025-12"
+    assert fields["data_fingerprint"] == MANIFEST["data_fingerprint"]
+    for key, value in MANIFEST["diagnostics"].items():
+        assert fields[f"diagnostics.{key}"] == value
+    assert fields["model_cxroi_version"] == "0.1.0" and fields["cxroi_version"] == "0.1.0"
+    assert fields["model_created_at"] == MANIFEST["created_at"]
+    assert fields["seed"] == 11
+    assert fields["scenario"] == "Portal for SMB" and fields["n_draws"] == 200
+    assert fields["exported_at"].startswith("20")
+
+
+def test_output_is_a_real_zip_with_no_formulas(result: SimulationResult, tmp_path: Path) -> None:
+    path = tmp_path / "f.xlsx"
+    export_forecast(result, path, "xlsx")
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == len(SHEETS)
+        assert not any(b"<f>" in archive.read(n) for n in sheets)
