@@ -37,10 +37,11 @@ def trend_chart(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str 
 
 
 def band_chart(frame: pd.DataFrame, x: str, x_title: str, y_title: str, x_format: str = ",d",
-               y_format: str = MONEY_AXIS) -> alt.LayerChart:
-    """Median line with a P10–P90 band: ``frame`` has columns ``x``, p10, p50, p90."""
+               y_format: str = MONEY_AXIS, x_type: str = "Q") -> alt.LayerChart:
+    """Median line with a P10–P90 band: ``frame`` has columns ``x``, p10, p50, p90; ``x_type``
+    is the Vega-Lite type of x ("Q" numbers, "T" dates)."""
     base = alt.Chart(frame, height=HEIGHT).encode(
-        x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=x_format))
+        x=alt.X(f"{x}:{x_type}", title=x_title, axis=alt.Axis(format=x_format))
     )
     band = base.mark_area(opacity=0.25, color=BAND_COLOR).encode(
         y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=y_format)), y2="p90:Q"
@@ -48,7 +49,7 @@ def band_chart(frame: pd.DataFrame, x: str, x_title: str, y_title: str, x_format
     line = base.mark_line(color=BAND_COLOR, strokeWidth=2).encode(
         y="p50:Q",
         tooltip=[
-            alt.Tooltip(f"{x}:Q", title=x_title, format=x_format),
+            alt.Tooltip(f"{x}:{x_type}", title=x_title, format=x_format),
             alt.Tooltip("p10:Q", title="P10", format=",.0f"),
             alt.Tooltip("p50:Q", title="P50 (median)", format=",.0f"),
             alt.Tooltip("p90:Q", title="P90", format=",.0f"),
@@ -59,8 +60,8 @@ def band_chart(frame: pd.DataFrame, x: str, x_title: str, y_title: str, x_format
 
 
 def fan_chart(quantiles: pd.DataFrame, y_title: str) -> alt.LayerChart:
-    """Forecast fan: ``quantiles`` has columns month (1 = first forecast month), p10, p50, p90."""
-    return band_chart(quantiles, "month", "Forecast month", y_title)
+    """Forecast fan: ``quantiles`` has columns month (calendar month start), p10, p50, p90."""
+    return band_chart(quantiles, "month", "Month", y_title, x_format="%b %Y", x_type="T")
 
 
 def waterfall(steps: pd.DataFrame, y_title: str, total_label: str = "NPV") -> alt.LayerChart:
@@ -78,9 +79,10 @@ def waterfall(steps: pd.DataFrame, y_title: str, total_label: str = "NPV") -> al
     })
     colors = alt.Scale(domain=["gain", "loss", "total"], range=[POSITIVE, NEGATIVE, TOTAL])
     base = alt.Chart(frame, height=HEIGHT).encode(
-        x=alt.X("label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelAngle=0))
+        x=alt.X("label:N", title=None, sort=alt.SortField("order"),
+                axis=alt.Axis(labelAngle=-30, labelOverlap=False))
     )
-    bars = base.mark_bar(size=48).encode(
+    bars = base.mark_bar().encode(
         y=alt.Y("start:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
         y2="end:Q",
         color=alt.Color("kind:N", scale=colors, legend=None),
@@ -95,8 +97,10 @@ def waterfall(steps: pd.DataFrame, y_title: str, total_label: str = "NPV") -> al
 def interval_bars(frame: pd.DataFrame, category: str, category_title: str, x_title: str,
                   x_format: str = MONEY_AXIS) -> alt.LayerChart:
     """Horizontal bars of p50 with a P10–P90 whisker per ``category`` (columns category, p10, p50, p90)."""
-    base = alt.Chart(frame, height=max(120, 34 * len(frame))).encode(
-        y=alt.Y(f"{category}:N", title=category_title, sort="-x")
+    height = max(160, 40 * len(frame))
+    base = alt.Chart(frame, height=height).encode(
+        y=alt.Y(f"{category}:N", title=category_title, sort=alt.EncodingSortField("p50", order="descending"),
+                axis=alt.Axis(labelOverlap=False))
     )
     bars = base.mark_bar(color=BAND_COLOR, opacity=0.8).encode(
         x=alt.X("p50:Q", title=x_title, axis=alt.Axis(format=x_format)),
@@ -108,7 +112,7 @@ def interval_bars(frame: pd.DataFrame, category: str, category_title: str, x_tit
         ],
     )
     whiskers = base.mark_rule(color="#333", strokeWidth=1.5).encode(x="p10:Q", x2="p90:Q")
-    return alt.layer(bars, whiskers)
+    return alt.layer(bars, whiskers).properties(height=height)
 
 
 def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,

@@ -60,12 +60,9 @@ def points(value: float | None, decimals: int = 1, signed: bool = False) -> str:
     return f"+{text}" if signed else text
 
 
-def months(value: float | None) -> str:
-    """A month count: ``1 → '1 month'``, ``14 → '14 months'``; None (never) → 'not within horizon'."""
-    if _missing(value):
-        return "not within horizon"
-    n = round(value)
-    return f"{n} month" if n == 1 else f"{n} months"
+def payback(month: float | None, horizon: int) -> str:
+    """A payback month for a metric: ``8.0 → '8 mo'``; not within the horizon (None/NaN) → '> 36 mo'."""
+    return f"> {horizon} mo" if _missing(month) else f"{round(month)} mo"
 
 
 def money_column_format(currency: str) -> str:

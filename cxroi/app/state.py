@@ -20,6 +20,10 @@ from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, Initiative, load_catalogue
 from cxroi.data.readers import load_panel
 from cxroi.data.schema import Finding
+from cxroi.sim.engine import simulate as run_simulation
+from cxroi.sim.result import SimulationResult
+from cxroi.sim.scenario import Scenario, parse_scenario
+from cxroi.store import Store, default_database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_PANEL = ROOT / "data" / "sample" / "panel.csv"
@@ -95,3 +99,36 @@ def catalogue() -> dict[str, Initiative]:
     """The initiative catalogue keyed by id (cached until the file changes)."""
     path = settings().catalogue_path
     return _load_catalogue(str(path), _mtime(path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _simulate(model_id: str, models_dir: str, scenario_json: str) -> SimulationResult:
+    scenario = Scenario.model_validate_json(scenario_json)
+    artifact = _load_model(model_id, models_dir)
+    scenario.validate_for(artifact)
+    return run_simulation(scenario, artifact)
+
+
+def simulate(model: registry.ModelArtifact, scenario: Scenario | dict) -> SimulationResult:
+    """Simulate ``scenario`` (object or body) on ``model``; results are cached per model and
+    scenario content, so reopening, comparing and exporting reuse them."""
+    if isinstance(scenario, dict):
+        scenario = parse_scenario(scenario)
+    return _simulate(model.model_id, str(settings().models_dir), scenario.to_json())
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def store() -> Store:
+    """The scenario store (``CXROI_DATABASE_URL``, else SQLite under ``CXROI_HOME``)."""
+    return _store(default_database_url())
+
+
+def saved_versions() -> list[tuple[str, int]]:
+    """Every live saved scenario version as (name, version), latest version of each name first."""
+    db = store()
+    return [(saved.name, saved.version) for listing in db.list_scenarios()
+            for saved in sorted(db.versions(listing.name), key=lambda v: -v.version)]

@@ -1,7 +1,61 @@
-"""Placeholder."""
+"""Scenario planner: build an investment plan, see its value with uncertainty, save and reopen it."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from cxroi.app import results, scenario_form, state
+from cxroi.app.errors import guard
+from cxroi.sim.scenario import parse_scenario
+
+CURRENT = "current_scenario"  # the last valid scenario body, read by the Export page
+
+
+def _plan_and_results() -> None:
+    """Controls and results; a fragment, so a control change reruns only this part."""
+    cfg = state.settings()
+    model = state.champion()
+    valuation = st.container()
+    controls, output = st.columns([2, 3], gap="large")
+    body = scenario_form.scenario_controls(model, state.catalogue(), cfg.currency, valuation, controls)
+    with guard("simulating the scenario"):
+        if not body["investments"]:
+            output.info("Add at least one investment to see its value.")
+            return
+        scenario = parse_scenario(body, "this scenario")
+        result = state.simulate(model, scenario)
+        st.session_state[CURRENT] = scenario.to_dict()
+        with output:
+            results.show_metrics(result, cfg.currency)
+            results.show_fans(result, cfg.currency)
+        results.show_breakdown(result, cfg.currency)
+        with st.expander("Save this scenario"), st.form("save_scenario", border=False):
+            name = st.text_input("Name", value=scenario.name, max_chars=200).strip()
+            if st.form_submit_button("Save", icon=":material/save:"):
+                saved = state.store().save_scenario(name, parse_scenario({**body, "name": name}).to_dict())
+                scenario_form.open_body(saved.body)
+                st.session_state["planner_saved"] = f"Saved '{saved.name}' as version {saved.version}."
+                st.rerun()
+
 
 def planner() -> None:
-    st.title("planner")
+    """Render the Scenario planner page."""
+    st.title("Scenario planner")
+    with guard("loading the model"):
+        if state.champion() is None:
+            st.info("No model yet: train and promote one on the Data & retrain page first.")
+            return
+        if message := st.session_state.pop("planner_saved", None):
+            st.success(message, icon=":material/check:")
+        with guard("opening saved scenarios"):
+            versions = state.saved_versions()
+            if versions:
+                cols = st.columns([4, 1], vertical_alignment="bottom")
+                choice = cols[0].selectbox("Saved scenarios", versions, key="planner_open_choice",
+                                           format_func=lambda v: f"{v[0]} — version {v[1]}")
+                if cols[1].button("Open", icon=":material/folder_open:", width="stretch"):
+                    opened = state.store().get_scenario(*choice)
+                    scenario_form.open_body(parse_scenario(opened.body, opened.name).to_dict())
+                    st.session_state["planner_saved"] = f"Opened '{opened.name}' version {opened.version}."
+                    st.rerun()
+        st.fragment(_plan_and_results)()

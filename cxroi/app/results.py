@@ -1,0 +1,100 @@
+"""Headline figures, chart frames and page sections of one :class:`SimulationResult`.
+
+Frames are plain pandas built from the result's own tables (no re-computation of the science);
+``show_*`` functions render them. Money is in the model's currency, months are calendar months.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cxroi.app import charts
+from cxroi.app import formatting as fmt
+from cxroi.sim.result import ALL_SEGMENTS, SimulationResult
+
+LEVER_LABELS = {"retention": "Retention", "arpu": "ARPU", "acquisition": "Acquisition"}
+
+
+def headline(result: SimulationResult) -> dict[str, float]:
+    """NPV (P10, P50, P90, mean), ROI (P10, P50, P90), payback month P50 and P(ROI > 0)."""
+    summary = result.summary()
+    npv, roi, payback = summary.loc["npv"], summary.loc["roi"], summary.loc["payback_month"]
+    return {
+        "npv_p10": npv["p10"], "npv_p50": npv["p50"], "npv_p90": npv["p90"], "npv_mean": npv["mean"],
+        "roi_p10": roi["p10"], "roi_p50": roi["p50"], "roi_p90": roi["p90"],
+        "payback_p50": payback["p50"], "prob_roi_positive": summary.loc["prob_roi_positive", "mean"],
+        "pv_spend": summary.loc["pv_spend", "mean"],
+    }
+
+
+def fan_frame(result: SimulationResult, metric: str) -> pd.DataFrame:
+    """Columns month, p10, p50, p90 of a monthly metric summed over segments."""
+    table = result.monthly_quantiles()
+    table = table[(table["segment"] == ALL_SEGMENTS) & (table["metric"] == metric)]
+    wide = table.pivot(index="month", columns="quantile", values="value")
+    return pd.DataFrame({"month": wide.index, "p10": wide[0.1].to_numpy(), "p50": wide[0.5].to_numpy(),
+                         "p90": wide[0.9].to_numpy()})
+
+
+def lever_steps(result: SimulationResult) -> pd.DataFrame:
+    """Waterfall steps (label, value): mean present value of each enabled lever, then minus the
+    present value of spend; they add up to the mean NPV."""
+    levers = result.levers_table()
+    levers = levers[levers["segment"] == ALL_SEGMENTS]
+    enabled = result.scenario.levers.enabled()
+    rows = [(LEVER_LABELS[r.lever], r.mean) for r in levers.itertuples() if r.lever in enabled]
+    rows.append(("Investment", -result.pv_spend))
+    return pd.DataFrame(rows, columns=["label", "value"])
+
+
+def segment_frame(result: SimulationResult) -> pd.DataFrame:
+    """NPV quantiles per segment reached (columns segment, p10, p50, p90)."""
+    table = result.segments_table()
+    table = table[table["segment"].isin(result.scenario.segments)]
+    return table.rename(columns={"npv_p10": "p10", "npv_p50": "p50", "npv_p90": "p90"})[
+        ["segment", "p10", "p50", "p90"]]
+
+
+def show_metrics(result: SimulationResult, currency: str) -> None:
+    """NPV, ROI, payback and P(ROI > 0) as metrics with their 80 % ranges."""
+    h = headline(result)
+    cols = st.columns(4)
+    cols[0].metric("NPV", fmt.money_short(h["npv_p50"], currency),
+                   help="Median net present value over the model's parameter draws")
+    cols[0].caption(f"80% range {fmt.money_short(h['npv_p10'], currency)} to {fmt.money_short(h['npv_p90'], currency)}")
+    cols[1].metric("ROI", fmt.percent(h["roi_p50"]), help="Median of NPV / present value of spend")
+    cols[1].caption(f"80% range {fmt.percent(h['roi_p10'])} to {fmt.percent(h['roi_p90'])}")
+    cols[2].metric("Payback", fmt.payback(h["payback_p50"], result.horizon),
+                   help="Median forecast month (1 = first month) from which cumulative cash flow stays positive")
+    cols[2].caption(f"Investment (PV) {fmt.money_short(h['pv_spend'], currency)}")
+    cols[3].metric("P(ROI > 0)", fmt.percent(h["prob_roi_positive"], 0),
+                   help="Share of parameter draws in which the investment pays back within the horizon")
+    cols[3].caption(f"{result.n_draws:,} draws of model {result.model_id}")
+
+
+def show_fans(result: SimulationResult, currency: str) -> None:
+    """Fan charts of incremental revenue and cumulative cash flow (median, P10–P90 band)."""
+    st.markdown("**Incremental revenue per month** (median, P10–P90 band)")
+    st.altair_chart(charts.fan_chart(fan_frame(result, "incremental_revenue"),
+                                     f"Incremental revenue ({currency}/month)"), width="stretch")
+    st.markdown("**Cumulative cash flow** (median, P10–P90 band)")
+    st.altair_chart(charts.fan_chart(fan_frame(result, "cumulative_cash_flow"), f"Cumulative cash flow ({currency})"),
+                    width="stretch")
+
+
+def show_breakdown(result: SimulationResult, currency: str) -> None:
+    """Lever waterfall, NPV by segment and the ROI distribution, side by side."""
+    cols = st.columns(3, gap="large")
+    with cols[0]:
+        st.markdown("**Value by lever** (expected present value)")
+        st.altair_chart(charts.waterfall(lever_steps(result), f"Present value ({currency})", total_label="NPV"),
+                        width="stretch")
+    with cols[1]:
+        st.markdown("**NPV by segment** (median, P10–P90)")
+        st.altair_chart(charts.interval_bars(segment_frame(result), "segment", "Segment", f"NPV ({currency})"),
+                        width="stretch")
+    with cols[2]:
+        st.markdown("**ROI distribution** over parameter draws")
+        st.altair_chart(charts.distribution(pd.DataFrame({"value": result.roi}), "ROI (NPV / PV of spend)",
+                                            x_format=charts.PERCENT_AXIS), width="stretch")

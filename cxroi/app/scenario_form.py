@@ -1,0 +1,166 @@
+"""The scenario planner's controls: widgets seeded from a scenario body, returning the edited body.
+
+The body (``Scenario.to_dict()`` data) in ``st.session_state`` is the source of truth, so a
+scenario survives page switches (Streamlit forgets widgets that are not on screen) and a saved
+scenario is reopened by replacing the body and bumping the widget generation. Units as in
+:mod:`cxroi.sim.scenario`: spend per segment per month in currency, months 1-based, rates and
+margins shown in % and stored as fractions.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from cxroi.catalogue import Initiative
+from cxroi.registry import ModelArtifact
+
+BODY, GENERATION, UIDS = "planner_body", "planner_generation", "planner_uids"
+MAX_HORIZON = 120
+
+
+def default_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict:
+    """A first scenario: the model's first initiative at nominal spend in the segments it reaches."""
+    initiative = model.initiatives[0]
+    return {
+        "name": "New scenario",
+        "investments": [new_investment(model, catalogue, initiative)],
+        "horizon_months": 36,
+        "annual_discount_rate": 0.10,
+        "gross_margin": {"default": 0.70, "segments": {}},
+        "terminal_value": False,
+        "levers": {"retention": True, "arpu": True, "acquisition": True},
+    }
+
+
+def new_investment(model: ModelArtifact, catalogue: dict[str, Initiative], initiative: str) -> dict:
+    """An investment in ``initiative`` at its nominal costs, reaching the catalogue's segments
+    that the model knows (all model segments when the catalogue names none of them)."""
+    settings = model.manifest.get("initiative_settings", {}).get(initiative, {})
+    entry = catalogue.get(initiative)
+    reach = [s for s in (entry.segments if entry else ()) if s in model.segments] or list(model.segments)
+    return {
+        "initiative": initiative, "segments": reach, "start_month": 1, "duration_months": 24,
+        "one_off_cost": float(settings.get("one_off_cost", entry.one_off_cost if entry else 0.0)),
+        "monthly_spend": float(settings.get("monthly_cost", entry.monthly_cost if entry else 0.0)),
+        "lift": None,
+    }
+
+
+def current_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict:
+    """The body being edited (a default one on first use or after a model change)."""
+    body = st.session_state.get(BODY)
+    if body is None or any(inv["initiative"] not in model.initiatives for inv in body["investments"]):
+        open_body(default_body(model, catalogue))
+    return st.session_state[BODY]
+
+
+def open_body(body: dict) -> None:
+    """Make ``body`` the scenario being edited; widgets are re-created from it on the next run."""
+    st.session_state[BODY] = body
+    st.session_state[UIDS] = [os.urandom(3).hex() for _ in body["investments"]]
+    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+
+
+def _investment_controls(inv: dict, key: str, model: ModelArtifact, catalogue: dict[str, Initiative],
+                         horizon: int, currency: str) -> dict | None:
+    """Widgets of one investment; None when the user removed it."""
+    settings = model.manifest.get("initiative_settings", {}).get(inv["initiative"], {})
+    nominal = float(settings.get("monthly_cost") or inv["monthly_spend"] or 1.0)
+    name = settings.get("name") or inv["initiative"]
+    with st.container(border=True):
+        head, remove = st.columns([6, 1])
+        head.markdown(f"**{name}**")
+        if entry := catalogue.get(inv["initiative"]):
+            head.caption(entry.description)
+        if remove.button("Remove", key=f"{key}_remove", icon=":material/delete:"):
+            return None
+        segments = st.multiselect("Segments reached", model.segments, default=inv["segments"], key=f"{key}_segments")
+        step = max(round(nominal / 20, -2), 100.0)
+        spend = st.slider(f"Monthly spend per segment ({currency})", 0.0, float(step * round(3 * nominal / step)),
+                          float(inv["monthly_spend"]), step=step, format=f"{currency}%,d", key=f"{key}_spend",
+                          help=f"Nominal effort costs {currency}{nominal:,.0f} per segment per month; "
+                               "more spend gives a larger lift with diminishing returns.")
+        cols = st.columns(3)
+        start = cols[0].number_input("Start month", 1, horizon, min(int(inv["start_month"]), horizon),
+                                     key=f"{key}_start", help="1 = first forecast month")
+        duration = cols[1].number_input("Funded months", 1, 240, int(inv["duration_months"]), key=f"{key}_duration")
+        one_off = cols[2].number_input(f"One-off cost ({currency})", 0.0, None, float(inv["one_off_cost"]),
+                                       step=10_000.0, format="%.0f", key=f"{key}_oneoff")
+        lift = inv.get("lift")
+        custom = st.toggle("Own lift estimate (e.g. from a pilot)", value=lift is not None, key=f"{key}_custom")
+        if custom:
+            lift = lift or {"csat": {"mean": 2.0, "sd": 1.0}, "nps": {"mean": 3.0, "sd": 1.5}}
+            cols = st.columns(4)
+            lift = {
+                "csat": {"mean": cols[0].number_input("CSAT lift (points)", -20.0, 30.0, float(lift["csat"]["mean"]),
+                                                      0.5, key=f"{key}_csat_mean"),
+                         "sd": cols[1].number_input("± sd (points)", 0.1, 20.0, float(lift["csat"]["sd"]), 0.1,
+                                                    key=f"{key}_csat_sd")},
+                "nps": {"mean": cols[2].number_input("NPS lift (points)", -30.0, 50.0, float(lift["nps"]["mean"]),
+                                                     0.5, key=f"{key}_nps_mean"),
+                        "sd": cols[3].number_input("± sd (points) ", 0.1, 30.0, float(lift["nps"]["sd"]), 0.1,
+                                                   key=f"{key}_nps_sd")},
+            }
+    return {"initiative": inv["initiative"], "segments": segments, "start_month": int(start),
+            "duration_months": int(duration), "one_off_cost": float(one_off), "monthly_spend": float(spend),
+            "lift": lift if custom else None}
+
+
+def scenario_controls(model: ModelArtifact, catalogue: dict[str, Initiative], currency: str,
+                      valuation_area: DeltaGenerator, investments_area: DeltaGenerator) -> dict:
+    """Render every control of the scenario being edited (valuation settings and investments in
+    the two given containers) and return its updated body."""
+    body = current_body(model, catalogue)
+    gen = st.session_state[GENERATION]
+    with valuation_area:
+        valuation = _valuation_controls(body, gen)
+    with investments_area:
+        investments, uids = _investments_controls(body, gen, model, catalogue, valuation["horizon_months"],
+                                                  currency)
+    changed_list = uids != st.session_state[UIDS]
+    body = {**body, **valuation, "investments": investments}
+    st.session_state[BODY], st.session_state[UIDS] = body, uids
+    if changed_list:
+        st.rerun(scope="fragment")
+    return body
+
+
+def _valuation_controls(body: dict, gen: int) -> dict:
+    cols = st.columns([1, 1, 1, 1.4], gap="medium")
+    horizon = cols[0].slider("Horizon (months)", 6, MAX_HORIZON, int(body["horizon_months"]), step=6,
+                             key=f"pl{gen}_horizon")
+    rate = cols[1].slider("Discount rate (% per year)", 0.0, 30.0, 100 * body["annual_discount_rate"], 0.5,
+                          format="%.1f%%", key=f"pl{gen}_rate")
+    margin = cols[2].slider("Gross margin (% of revenue)", 5.0, 100.0, 100 * body["gross_margin"]["default"], 1.0,
+                            format="%.0f%%", key=f"pl{gen}_margin")
+    terminal = cols[3].toggle("Terminal value", body["terminal_value"], key=f"pl{gen}_terminal",
+                              help="Adds the lifetime value (CLV) of the extra customers still active at the "
+                                   "horizon.")
+    levers = cols[3].pills("Value levers", ["retention", "arpu", "acquisition"], selection_mode="multi",
+                      default=[k for k, on in body["levers"].items() if on], key=f"pl{gen}_levers",
+                      format_func={"retention": "Retention", "arpu": "ARPU", "acquisition": "Acquisition"}.get,
+                      help="Retention: fewer customers churn. ARPU: revenue per customer rises. "
+                           "Acquisition: promoters refer new customers.")
+    return {"horizon_months": int(horizon), "annual_discount_rate": round(rate / 100, 6),
+            "gross_margin": {**body["gross_margin"], "default": round(margin / 100, 6)},
+            "terminal_value": bool(terminal), "levers": {k: k in (levers or []) for k in body["levers"]}}
+
+
+def _investments_controls(body: dict, gen: int, model: ModelArtifact, catalogue: dict[str, Initiative],
+                          horizon: int, currency: str) -> tuple[list[dict], list[str]]:
+    investments, uids = [], []
+    for uid, inv in zip(st.session_state[UIDS], body["investments"], strict=True):
+        edited = _investment_controls(inv, f"pl{gen}_{uid}", model, catalogue, horizon, currency)
+        if edited is not None:
+            investments.append(edited)
+            uids.append(uid)
+    cols = st.columns([3, 1])
+    names = {i: model.manifest.get("initiative_settings", {}).get(i, {}).get("name", i) for i in model.initiatives}
+    choice = cols[0].selectbox("Add an initiative", model.initiatives, format_func=names.get, key=f"pl{gen}_add")
+    if cols[1].button("Add", icon=":material/add:", key=f"pl{gen}_add_button", width="stretch"):
+        investments.append(new_investment(model, catalogue, choice))
+        uids.append(os.urandom(3).hex())
+    return investments, uids
