@@ -44,7 +44,7 @@ Progress = Callable[[str], None]
 _TYPE_FAMILIES = {
     "number": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                "UBIGINT", "UHUGEINT", "DECIMAL", "FLOAT", "DOUBLE", "BOOLEAN"),
-    "date": ("DATE", "TIMESTAMP"),
+    "date": ("DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMPTZ"),
     "text": ("VARCHAR",),
 }
 
@@ -172,8 +172,11 @@ def connect() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _family(duckdb_type: str) -> str:
-    for family, prefixes in _TYPE_FAMILIES.items():
-        if duckdb_type.upper().startswith(prefixes):
+    """'number', 'date', 'text' or 'other' (lists, structs, …) for a DuckDB type name."""
+    name = duckdb_type.upper()
+    base = name.split("(")[0].split(" ")[0]  # DECIMAL(18,2) → DECIMAL, TIMESTAMP WITH TIME ZONE → TIMESTAMP
+    for family, names in _TYPE_FAMILIES.items():
+        if base in names and not name.endswith("]"):
             return family
     return "other"
 
