@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -57,15 +58,31 @@ def remove_stale_temp_files(target: str | Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def write_atomically(target: str | Path, writer: Callable[[Path], None]) -> None:
     """Call ``writer(tmp_path)`` and rename the result onto ``target``; the lock on the temporary
-    file is held until after the rename so no sweep can mistake it for a leftover."""
+    file is held until after the rename so no sweep can mistake it for a leftover. The file gets
+    the usual permissions of a new file (0666 less the umask), not the private mode of a
+    temporary file."""
     remove_stale_temp_files(target)
     handle = None
     try:
         with atomic_path(target) as tmp:
             handle = _hold(tmp)
             writer(tmp)
+            tmp.chmod(0o666 & ~_umask())
     finally:
         if handle is not None:
             handle.close()
