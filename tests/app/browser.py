@@ -27,6 +27,7 @@ def metric_value(page: Page, label: str) -> str:
     metric = page.locator('[data-testid="stMetric"]').filter(
         has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
     ).first
+    metric.wait_for()
     return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
@@ -42,3 +43,36 @@ def screenshot(page: Page, folder: Path, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
+
+
+def slider_thumb(page: Page, label: str):
+    """The draggable thumb of the ``st.slider`` labelled ``label``."""
+    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.locator('input[type="range"]')
+
+
+def nudge_slider(page: Page, label: str, key: str = "ArrowRight") -> None:
+    """Move a slider by one step with the keyboard (as a user would with arrow keys)."""
+    thumb = slider_thumb(page, label)
+    thumb.focus()
+    thumb.press(key)
+
+
+def wait_metric_change(page: Page, label: str, before: str, timeout_ms: float = 30_000) -> str:
+    """Wait until the metric ``label`` shows something other than ``before``; returns it."""
+    page.wait_for_function(
+        """([label, before]) => {
+            for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+                const l = m.querySelector('[data-testid="stMetricLabel"]');
+                const v = m.querySelector('[data-testid="stMetricValue"]');
+                if (l && v && l.innerText.trim() === label) return v.innerText.trim() !== before;
+            }
+            return false;
+        }""",
+        arg=[label, before], timeout=timeout_ms,
+    )
+    return metric_value(page, label)
+
+
+def click_button(page: Page, text: str) -> None:
+    """Click the Streamlit button (not a select's open arrow) whose text is ``text``."""
+    page.locator('button[data-testid^="stBaseButton"]').filter(has_text=text).first.click()

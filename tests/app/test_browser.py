@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.browser import metric_value, open_page, screenshot, wait_idle
+from tests.app.browser import (
+    click_button,
+    metric_value,
+    nudge_slider,
+    open_page,
+    screenshot,
+    wait_idle,
+    wait_metric_change,
+)
 from tests.app.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -40,3 +48,34 @@ def test_bad_upload_lists_every_problem(page, tmp_path):
     assert page.get_by_text("3 error(s)").is_visible()
     assert page.get_by_role("button", name="Start retraining").count() == 0
     screenshot(page, SCREENSHOTS, "data_bad_upload")
+
+
+SPEND = "Monthly spend per segment"
+
+
+def test_moving_the_spend_slider_changes_npv(page):
+    open_page(page, "planner")
+    before = metric_value(page, "NPV")
+    assert before.startswith("$")
+    nudge_slider(page, SPEND, "ArrowLeft")
+    after = wait_metric_change(page, "NPV", before)
+    assert after.startswith("$") and after != before
+    screenshot(page, SCREENSHOTS, "planner")
+
+
+def test_scenario_is_saved_and_reopened(page):
+    open_page(page, "planner")
+    saved_npv = metric_value(page, "NPV")
+    page.get_by_text("Save this scenario").click()
+    page.get_by_label("Name").fill("Portal roll-out")
+    click_button(page, "Save")
+    page.get_by_text("Saved 'Portal roll-out' as version").wait_for()
+    wait_idle(page)
+    for _ in range(3):  # spend three steps higher: a different scenario on screen
+        nudge_slider(page, SPEND)
+    changed = wait_metric_change(page, "NPV", saved_npv)
+    assert changed != saved_npv
+    click_button(page, "Open")
+    page.get_by_text("Opened 'Portal roll-out' version").wait_for()
+    wait_idle(page)
+    assert metric_value(page, "NPV") == saved_npv
