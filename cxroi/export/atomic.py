@@ -14,7 +14,7 @@ import contextlib
 import glob
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -71,21 +71,32 @@ def _umask() -> int:
     return current
 
 
-def write_atomically(target: str | Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` and rename the result onto ``target``; the lock on the temporary
-    file is held until after the rename so no sweep can mistake it for a leftover. The file gets
-    the usual permissions of a new file (0666 less the umask), not the private mode of a
-    temporary file."""
-    remove_stale_temp_files(target)
-    handle = None
+def write_files(writers: Mapping[Path, Callable[[Path], None]]) -> None:
+    """Write several files all-or-nothing: ``writer(tmp_path)`` fills a temporary file beside
+    each target, and the renames onto the targets happen only once every writer has succeeded.
+
+    The lock on each temporary file is held until after the renames, so no sweep mistakes it for
+    a leftover. Files get the usual permissions of a new file (0666 less the umask), not the
+    private mode of a temporary file.
+    """
+    handles: list[IO[bytes] | None] = []
     try:
-        with atomic_path(target) as tmp:
-            handle = _hold(tmp)
-            writer(tmp)
-            tmp.chmod(0o666 & ~_umask())
+        with contextlib.ExitStack() as stack:
+            for target, writer in writers.items():
+                remove_stale_temp_files(target)
+                tmp = stack.enter_context(atomic_path(target))
+                handles.append(_hold(tmp))
+                writer(tmp)
+                tmp.chmod(0o666 & ~_umask())
     finally:
-        if handle is not None:
-            handle.close()
+        for handle in handles:
+            if handle is not None:
+                handle.close()
+
+
+def write_atomically(target: str | Path, writer: Callable[[Path], None]) -> None:
+    """Call ``writer(tmp_path)`` and rename the result onto ``target`` (see :func:`write_files`)."""
+    write_files({Path(target): writer})
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -5,7 +5,8 @@
 * CSV: the same table (UTF-8, comma, header row, text neutralised against formula injection) and
   a sidecar ``<stem>.provenance.json`` beside it with the same provenance.
 
-Each file is written atomically: a failure or a killed process leaves no partial file at the target.
+Writes are atomic (a failure or a killed process leaves no partial file at the target), and a
+CSV and its sidecar are replaced together or not at all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cxroi.export.atomic import write_atomically
+from cxroi.export.atomic import write_atomically, write_files
 from cxroi.export.sanitize import neutralise_frame
 from cxroi.export.tables import ForecastTables
 
@@ -38,8 +39,10 @@ def write_csv(tables: ForecastTables, path: str | Path) -> list[Path]:
     path = Path(path)
     sidecar = provenance_path(path)
     frame = neutralise_frame(tables.long)
-    write_atomically(sidecar, lambda tmp: tmp.write_text(_provenance_json(tables), encoding="utf-8"))
-    write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
+    write_files({
+        path: lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"),
+        sidecar: lambda tmp: tmp.write_text(_provenance_json(tables), encoding="utf-8"),
+    })
     return [path, sidecar]
 
 

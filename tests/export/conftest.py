@@ -4,6 +4,7 @@ against a numpy computation on the same arrays."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -87,3 +88,16 @@ def result() -> SimulationResult:
 @pytest.fixture(scope="session")
 def result_factory() -> Callable[..., SimulationResult]:
     return make_result
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    """A models folder whose champion is a small plausible artifact (segments S1…S4, initiatives
+    I1, I2), written with registry.save_artifact by the simulation tests' helper."""
+    from cxroi import registry
+    from tests.sim.artifacts import plausible_artifact
+
+    folder = tmp_path_factory.mktemp("models")
+    plausible_artifact(folder, model_id="bayes-export-test", n_draws=200)
+    registry.promote("bayes-export-test", folder)
+    return folder
