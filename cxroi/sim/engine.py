@@ -10,21 +10,28 @@ For every draw d, segment s and forecast month m (0-based, model month t = state
   effect acts ``lag_months`` later;
 * logit p = churn_intercept + churn_csat·zc + churn_nps·zn; ARPU = exp(arpu_intercept +
   arpu_trend·t + arpu_csat·zc); expected new = exp(acq_intercept + acq_trend·t + acq_nps·zn);
-* customers[m+1] = customers[m]·(1 − p[m]) + new[m] (closed form with cumprod/cumsum), churned =
-  customers·p, revenue = ARPU × (customers − churned/2 + new/2) (average active customers).
+* customers[m+1] = customers[m]·(1 − p[m]) + new[m]; churned = customers·p; revenue = ARPU ×
+  (customers − churned/2 + new/2), the average active customers of the month.
 
-Internally arrays are months × segments × draws (one month is a contiguous block and per-draw
-parameters broadcast along the fast axis); results expose draws × segments × months views. There is no Python loop over draws or
-segments; the only loops are over investments, months of the adstock, and lever subsets.
+Levers switched off keep that channel at the baseline. Values are expected values given each
+draw, so the spread over draws is parameter uncertainty.
+
+Layout and speed: internally arrays are months × segments × draws (a month is one contiguous
+block; per-draw parameters broadcast along the fast axis); results expose draws × segments ×
+months views. Nothing loops over draws or segments in Python — only over investments, months
+(the customer recursion, one vectorised step per month) and lever subsets. Only the segments a
+scenario reaches are simulated; the others are the cached baseline. The CX effect multipliers
+(exp of a few hundredths) are evaluated in float32, whose relative error (≈ 1e-7) is far below
+the parameter uncertainty; customer paths and money stay float64.
 
 Lever split (Shapley): with v(S) the present value of incremental gross margin (plus terminal
-value) when only the levers in S carry the CX effect, each lever gets the Shapley value
+value) when only the levers in S carry the CX effect, each lever gets
 φ_i = Σ_{S ∌ i} |S|!(n−|S|−1)!/n! · (v(S ∪ {i}) − v(S)) over the n enabled levers. The shares add
-up exactly to v(all enabled levers) and do not depend on an arbitrary order.
+up exactly to v(all enabled levers) and do not depend on an arbitrary order of the levers.
 
 Terminal value (optional): the incremental customers left after the horizon are valued at the
 baseline customer lifetime value m·r/(1+i−r) with m = last-month baseline ARPU × gross margin,
-r = 1 − baseline churn and i the monthly discount rate, discounted from the horizon; the CX
+r = 1 − baseline churn and i the monthly discount rate, discounted from the horizon; their CX
 advantage is assumed to end at the horizon (conservative).
 """
 
@@ -33,21 +40,22 @@ from __future__ import annotations
 import itertools
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
 from cxroi import __version__
-from cxroi.data.synth import adstock, saturation
+from cxroi.data.synth import adstock
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.sim import finance
 from cxroi.sim.result import Paths, Provenance, SimulationResult
-from cxroi.sim.scenario import LEVERS, Investment, Scenario
+from cxroi.sim.scenario import LEVERS, Investment, Levers, Scenario
 
 POINTS_PER_UNIT = 10.0  # effects are per 10 survey points
+EFFECT_DTYPE = np.float32
 
 
 def _public(array: np.ndarray) -> np.ndarray:
@@ -56,97 +64,219 @@ def _public(array: np.ndarray) -> np.ndarray:
     return array.T
 
 
+def present_value(monthly: np.ndarray, discount: np.ndarray) -> np.ndarray:
+    """Σ_m discount[m] · monthly[m] for months × segments × draws → segments × draws."""
+    return np.einsum("m,m...->...", discount, monthly)
+
+
 @dataclass(frozen=True)
-class _World:
-    """Expected paths of one world, arrays months × segments × draws (customers has months + 1)."""
+class World:
+    """Expected customer paths of one world, months × segments × draws (customers: months + 1)."""
 
     customers: np.ndarray
-    churned: np.ndarray
+    churn: np.ndarray  # monthly churn probability, months × segments × draws or segments × draws
     new_customers: np.ndarray
     average_active: np.ndarray
 
     def paths(self, revenue: np.ndarray) -> Paths:
         return Paths(
-            customers=_public(self.customers[:-1]), churned=_public(self.churned),
+            customers=_public(self.customers[:-1]), churned=_public(self.customers[:-1] * self.churn),
             new_customers=_public(self.new_customers), revenue=_public(revenue),
             customers_end=_public(self.customers[-1]),
         )
 
 
 @dataclass(frozen=True)
-class _Baseline:
-    """The cached no-investment world of one horizon."""
+class Baseline:
+    """The no-investment world over one horizon, for some segments (segments × draws arrays)."""
 
-    logit_churn: np.ndarray  # segments × draws
+    customers0: np.ndarray  # segments × 1
     churn: np.ndarray  # segments × draws, monthly probability
+    odds_against: np.ndarray  # segments × draws, exp(−logit churn), float32
     arpu: np.ndarray  # months × segments × draws, currency per customer per month
     new_customers: np.ndarray  # months × segments × draws
-    world: _World
-    revenue: np.ndarray  # months × segments × draws
-    paths: Paths
+    world: World
+    revenue: np.ndarray  # months × segments × draws, currency per month
+
+    def take(self, index: np.ndarray) -> Baseline:
+        """The same baseline restricted to the segments at ``index``."""
+        world = self.world
+        return Baseline(
+            self.customers0[index], self.churn[index], self.odds_against[index], self.arpu[:, index],
+            self.new_customers[:, index],
+            World(world.customers[:, index], world.churn[index], world.new_customers[:, index],
+                  world.average_active[:, index]),
+            self.revenue[:, index],
+        )
 
 
 @dataclass(frozen=True)
 class Effects:
-    """Scenario effects on the log scale, months × segments × draws (None = no effect):
+    """CX effects on the log scale, months × segments × draws (float32; None = lever off):
     added to logit churn, log ARPU and log expected new customers."""
 
     churn: np.ndarray | None
     arpu: np.ndarray | None
     acquisition: np.ndarray | None
 
+    def only(self, levers: frozenset[str]) -> Effects:
+        """The effects of the given levers, the others switched off."""
+        return Effects(self.churn if "retention" in levers else None, self.arpu if "arpu" in levers else None,
+                       self.acquisition if "acquisition" in levers else None)
+
+
+def customer_world(customers0: np.ndarray, churn: np.ndarray, new_customers: np.ndarray) -> World:
+    """Customers from c[m+1] = c[m] (1 − p[m]) + n[m], one vectorised step per month.
+
+    ``customers0``: segments × 1; ``churn``: months × segments × draws or segments × draws
+    (constant); ``new_customers``: months × segments × draws.
+    """
+    horizon = new_customers.shape[0]
+    survival = 1.0 - churn
+    customers = np.empty((horizon + 1, *new_customers.shape[1:]))
+    customers[0] = customers0
+    for m in range(horizon):
+        np.multiply(customers[m], survival[m] if survival.ndim == 3 else survival, out=customers[m + 1])
+        customers[m + 1] += new_customers[m]
+    average = customers[:-1] * (1.0 - 0.5 * churn)
+    average += 0.5 * new_customers
+    return World(customers, churn, new_customers, average)
+
+
+def effects_from_lifts(csat: np.ndarray, nps: np.ndarray, coefficients: dict[str, np.ndarray],
+                       levers: Levers) -> Effects:
+    """Turn CSAT/NPS lifts (points, months × segments × draws) into log-scale effects with the
+    per-point ``coefficients`` (churn_csat, churn_nps, arpu_csat, acq_nps; segments × draws)."""
+    churn = None
+    if levers.retention:
+        churn = csat * coefficients["churn_csat"]
+        churn += nps * coefficients["churn_nps"]
+    arpu = csat * coefficients["arpu_csat"] if levers.arpu else None
+    acquisition = nps * coefficients["acq_nps"] if levers.acquisition else None
+    return Effects(churn, arpu, acquisition)
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Churn probability, expected new customers and ARPU under a scenario's effects (months ×
+    segments × draws; the baseline's arrays for a lever that is off)."""
+
+    churn: np.ndarray
+    new_customers: np.ndarray
+    arpu: np.ndarray
+
+
+def channels(base: Baseline, effects: Effects) -> Channels:
+    """Apply ``effects`` to the baseline, as increments so float32 effects stay precise relative
+    to the change: x1 = x0 + x0·expm1(e) for ARPU and new customers, and for churn
+    p1 = p0 + p0·E0·u / (1 + E0·(1 − u)) with E0 = exp(−logit p0), u = −expm1(−e) — the
+    logistic of (logit p0 + e), equal to p0 exactly where e = 0."""
+    churn = base.churn
+    if effects.churn is not None:
+        u = np.expm1(-effects.churn)
+        np.negative(u, out=u)
+        ratio = base.odds_against * u
+        ratio /= (1.0 + base.odds_against) - base.odds_against * u
+        churn = base.churn + base.churn * ratio
+    return Channels(churn, _grown(base.new_customers, effects.acquisition), _grown(base.arpu, effects.arpu))
+
+
+def _grown(baseline: np.ndarray, log_effect: np.ndarray | None) -> np.ndarray:
+    """baseline · exp(log_effect), computed as baseline + baseline · expm1(log_effect)."""
+    if log_effect is None:
+        return baseline
+    return baseline + baseline * np.expm1(log_effect)
+
+
+def world_with(base: Baseline, scenario: Channels, levers: frozenset[str],
+               cache: dict[tuple[bool, bool], World] | None = None) -> tuple[World, np.ndarray]:
+    """Customer world and ARPU when only ``levers`` carry the scenario's effect; worlds are
+    memoised in ``cache`` by (retention on, acquisition on)."""
+    key = ("retention" in levers, "acquisition" in levers)
+    world = (cache or {}).get(key)
+    if world is None:
+        world = base.world if key == (False, False) else customer_world(
+            base.customers0, scenario.churn if key[0] else base.churn,
+            scenario.new_customers if key[1] else base.new_customers)
+        if cache is not None:
+            cache[key] = world
+    return world, (scenario.arpu if "arpu" in levers else base.arpu)
+
+
+def incremental_value(base: Baseline, world: World, arpu: np.ndarray, margin: np.ndarray, discount: np.ndarray,
+                      terminal_per_customer: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(revenue, value): scenario revenue (months × segments × draws, currency per month) and the
+    present value of incremental gross margin plus terminal value (segments × draws)."""
+    revenue = arpu * world.average_active
+    value = present_value(revenue - base.revenue, discount)
+    value *= margin[:, None]
+    if terminal_per_customer is not None:
+        value += (world.customers[-1] - base.world.customers[-1]) * terminal_per_customer
+    return revenue, value
+
+
+def terminal_per_customer(base: Baseline, margin: np.ndarray, rate: float) -> np.ndarray:
+    """Present value now of one extra customer left at the horizon (currency), segments × draws:
+    baseline CLV m·r/(1+i−r) discounted over the horizon."""
+    horizon = base.arpu.shape[0]
+    clv = base.arpu[-1] * margin[:, None] * finance.clv_multiple(1.0 - base.churn, rate)
+    return clv * (1.0 + rate) ** -horizon
+
+
+def shapley(values: dict[frozenset[str], np.ndarray], enabled: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Shapley split of v(all enabled) − v(∅) over the enabled levers; the others get zero."""
+    n = len(enabled)
+    by_lever = {lever: np.zeros_like(values[frozenset()]) for lever in LEVERS}
+    for lever in enabled:
+        others = [x for x in enabled if x != lever]
+        for r in range(n):
+            weight = math.factorial(r) * math.factorial(n - r - 1) / math.factorial(n)
+            for subset in itertools.combinations(others, r):
+                s = frozenset(subset)
+                by_lever[lever] += weight * (values[s | {lever}] - values[s])
+    return by_lever
+
 
 class Simulator:
     """Simulates scenarios on one model artifact; the baseline is computed once per horizon.
 
-    The simulator reads only the artifact's draws and manifest, so it does not matter which
-    model family wrote it.
+    It reads only the artifact's draws and manifest, so it does not matter which model family
+    wrote it. ``draw_index`` optionally selects (or repeats) draws, e.g. a subsample for search.
     """
 
-    def __init__(self, artifact: ModelArtifact) -> None:
+    def __init__(self, artifact: ModelArtifact, draw_index: np.ndarray | None = None) -> None:
         self.artifact = artifact
         manifest = artifact.manifest
         self.segments = tuple(artifact.segments)
         self.initiatives = tuple(artifact.initiatives)
         self.lag = int(manifest.get("lag_months", 1))
         self.seed = int(manifest.get("seed") or 0)
-        #: segment parameters as segments × draws, initiative parameters as draws × initiatives
-        self.params = {name: np.ascontiguousarray(np.asarray(values, dtype=float).T if axis == "segment" else values,
-                                                  dtype=float)
-                       for name, (axis, _) in PARAMETERS.items() for values in (artifact.draws[name],)}
-        state = artifact.state
-        column = [state[s] for s in self.segments]
+        self.draw_index = None if draw_index is None else np.asarray(draw_index, dtype=int)
+        self.params: dict[str, np.ndarray] = {}
+        for name, (axis, _) in PARAMETERS.items():  # segment parameters as segments × draws
+            values = np.asarray(artifact.draws[name], dtype=float)
+            values = values if self.draw_index is None else values[self.draw_index]
+            self.params[name] = np.ascontiguousarray(values.T if axis == "segment" else values)
+        column = [artifact.state[s] for s in self.segments]
         self.customers0 = np.array([[c["customers"]] for c in column], dtype=float)  # segments × 1
         self.zc0 = np.array([[(c["csat"] - c["ref_csat"]) / POINTS_PER_UNIT] for c in column])
         self.zn0 = np.array([[(c["nps"] - c["ref_nps"]) / POINTS_PER_UNIT] for c in column])
         self.t_next = np.array([[c["t_next"]] for c in column], dtype=float)
         self.settings = manifest.get("initiative_settings", {})
         self.first_month = _first_forecast_month(manifest)
-        self._baselines: dict[int, _Baseline] = {}
+        self.coefficients = {name: (self.params[name] / POINTS_PER_UNIT).astype(EFFECT_DTYPE)
+                             for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
+        self._baselines: dict[int, Baseline] = {}
+        self._baseline_paths: dict[int, Paths] = {}
 
     @property
     def n_draws(self) -> int:
-        return self.artifact.n_draws
+        return int(self.params["churn_intercept"].shape[1])
 
-    # ------------------------------------------------------------------ worlds
-    def customer_world(self, churn: np.ndarray, new_customers: np.ndarray) -> _World:
-        """Customers, churned, new and average active from monthly churn probabilities ``churn``
-        (months × segments × draws, or segments × draws when constant) and expected new customers
-        (months × segments × draws): c[m+1] = c[m] (1 − p[m]) + n[m], one vectorised step per month.
-        """
-        horizon = new_customers.shape[0]
-        survival = np.broadcast_to(1.0 - churn, new_customers.shape)
-        customers = np.empty((horizon + 1, *new_customers.shape[1:]))
-        customers[0] = self.customers0
-        for m in range(horizon):
-            np.multiply(customers[m], survival[m], out=customers[m + 1])
-            customers[m + 1] += new_customers[m]
-        churned = customers[:-1] * churn
-        average = customers[:-1] - 0.5 * churned
-        average += 0.5 * new_customers
-        return _World(customers, churned, new_customers, average)
+    def segment_index(self, names) -> np.ndarray:
+        return np.array([self.segments.index(s) for s in names], dtype=int)
 
-    def baseline(self, horizon: int) -> _Baseline:
+    def baseline(self, horizon: int) -> Baseline:
         """The no-investment world over ``horizon`` months (cached)."""
         cached = self._baselines.get(horizon)
         if cached is not None:
@@ -157,160 +287,140 @@ class Simulator:
         churn = 1.0 / (1.0 + np.exp(-logit))
         arpu = np.exp(p["arpu_intercept"] + p["arpu_trend"] * t + p["arpu_csat"] * self.zc0)
         new = np.exp(p["acq_intercept"] + p["acq_trend"] * t + p["acq_nps"] * self.zn0)
-        world = self.customer_world(churn, new)
-        revenue = arpu * world.average_active
-        baseline = _Baseline(logit, churn, arpu, new, world, revenue, world.paths(revenue))
+        world = customer_world(self.customers0, churn, new)
+        baseline = Baseline(self.customers0, churn, np.exp(-logit).astype(EFFECT_DTYPE), arpu, new, world,
+                            arpu * world.average_active)
         self._baselines[horizon] = baseline
         return baseline
 
-    # ------------------------------------------------------------------ scenario inputs
     def months(self, horizon: int) -> pd.DatetimeIndex:
         """Start dates of the forecast months."""
         return pd.date_range(self.first_month, periods=horizon, freq="MS")
 
-    def _lift_draws(self, investment: Investment, index: int, kind: str) -> np.ndarray:
-        """Lift at full effect per draw (survey points): the model's draws or the override."""
-        override = getattr(investment.lift, kind, None) if investment.lift else None
+    # ------------------------------------------------------------------ CX lifts
+    def lift_shape(self, initiative: str, relative_spend: np.ndarray) -> np.ndarray:
+        """Share of full effect felt by customers, months × draws: sat(adstock(relative spend))
+        with the draw's carry-over, delayed by the model lag. ``relative_spend``: months, or
+        months × draws (spend / catalogue monthly cost)."""
+        i = self.initiatives.index(initiative)
+        k = float(self.settings[initiative].get("saturation_k", 1.0))
+        horizon = relative_spend.shape[0]
+        spend = np.broadcast_to(np.asarray(relative_spend, dtype=float).T, (self.n_draws, horizon))
+        level = adstock(spend, self.params["lift_carryover"][:, i])
+        share = level * (1.0 + k) / (level + k)
+        lagged = np.zeros((horizon, self.n_draws))
+        if self.lag < horizon:
+            lagged[self.lag:] = share[:, : horizon - self.lag].T
+        return lagged
+
+    def lift_draws(self, investment: Investment, index: int, kind: str) -> np.ndarray:
+        """Lift at full effect per draw (survey points): the model's draws or the override,
+        drawn reproducibly from the model seed and the investment's position."""
+        override = getattr(investment.lift, kind) if investment.lift else None
         if override is None:
             return self.params[f"lift_{kind}"][:, self.initiatives.index(investment.initiative)]
         rng = np.random.default_rng([self.seed, index, 0 if kind == "csat" else 1])
-        return override.mean + override.sd * rng.standard_normal(self.n_draws)
+        draws = rng.standard_normal(self.artifact.n_draws)
+        return override.mean + override.sd * (draws if self.draw_index is None else draws[self.draw_index])
 
-    def lift_curves(self, investment: Investment, index: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-        """CSAT and NPS lift (points) of one investment as felt by customers, months × draws,
-        after the model lag: lift · sat(adstock(relative spend))."""
-        i = self.initiatives.index(investment.initiative)
-        setting = self.settings[investment.initiative]
-        relative = np.zeros(horizon)
-        relative[investment.start_month - 1: investment.end_month] = (
-            investment.monthly_spend / float(setting["monthly_cost"]))
-        carryover = self.params["lift_carryover"][:, i]
-        shape = saturation(adstock(np.broadcast_to(relative, (self.n_draws, horizon)), carryover),
-                           float(setting.get("saturation_k", 1.0)))
-        lagged = np.zeros((horizon, self.n_draws))
-        if self.lag < horizon:
-            lagged[self.lag:] = shape[:, : horizon - self.lag].T
-        return (lagged * self._lift_draws(investment, index, "csat"),
-                lagged * self._lift_draws(investment, index, "nps"))
+    def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """CSAT and NPS lift (points, float32) felt in the segments at ``index``, months ×
+        segments × draws. Segments funded by the same investments share one computation."""
+        horizon = scenario.horizon_months
+        curves = []
+        for j, inv in enumerate(scenario.investments):
+            relative = np.zeros(horizon)
+            relative[inv.start_month - 1: inv.end_month] = inv.monthly_spend / float(
+                self.settings[inv.initiative]["monthly_cost"])
+            shape = self.lift_shape(inv.initiative, relative)
+            curves.append((set(inv.segments), shape * self.lift_draws(inv, j, "csat"),
+                           shape * self.lift_draws(inv, j, "nps")))
+        csat = np.zeros((horizon, len(index), self.n_draws), dtype=EFFECT_DTYPE)
+        nps = np.zeros_like(csat)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for position, s in enumerate(index):
+            members = tuple(j for j, (segments, _, _) in enumerate(curves) if self.segments[s] in segments)
+            groups.setdefault(members, []).append(position)
+        for members, positions in groups.items():
+            csat[:, positions] = sum(curves[j][1] for j in members)[:, None, :]
+            nps[:, positions] = sum(curves[j][2] for j in members)[:, None, :]
+        return csat, nps
 
-    def effects(self, scenario: Scenario) -> Effects:
-        """Effects of the scenario's investments on logit churn, log ARPU and log new customers,
-        with switched-off levers left out."""
-        horizon, p = scenario.horizon_months, self.params
-        coefficient = {name: p[name] / POINTS_PER_UNIT  # per survey point, segments × draws
-                       for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
-        levers = scenario.levers
-        shape = (horizon, len(self.segments), self.n_draws)
-        churn = np.zeros(shape) if levers.retention else None
-        arpu = np.zeros(shape) if levers.arpu else None
-        acquisition = np.zeros(shape) if levers.acquisition else None
-        term = np.empty(shape)
-        for j, investment in enumerate(scenario.investments):
-            reached = np.zeros((len(self.segments), 1))
-            reached[[self.segments.index(s) for s in investment.segments]] = 1.0
-            csat, nps = (lift[:, None, :] for lift in self.lift_curves(investment, j, horizon))
-            for target, terms in ((churn, ((csat, "churn_csat"), (nps, "churn_nps"))),
-                                  (arpu, ((csat, "arpu_csat"),)), (acquisition, ((nps, "acq_nps"),))):
-                for lift, name in terms if target is not None else ():
-                    np.multiply(lift, coefficient[name] * reached, out=term)
-                    target += term
-        return Effects(churn, arpu, acquisition)
+    def coefficients_at(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: c[index] for name, c in self.coefficients.items()}
 
+    # ------------------------------------------------------------------ money
     def spend(self, scenario: Scenario) -> np.ndarray:
         """Spend per segment and month (currency): monthly spend in each reached segment while
-        funded, the one-off cost split evenly over the segments in the start month."""
+        funded (within the horizon), the one-off cost split evenly over its segments in the
+        start month."""
         spend = np.zeros((len(self.segments), scenario.horizon_months))
-        for investment in scenario.investments:
-            cols = [self.segments.index(s) for s in investment.segments]
-            window = slice(investment.start_month - 1, min(investment.end_month, scenario.horizon_months))
-            spend[cols, window] += investment.monthly_spend
-            spend[cols, investment.start_month - 1] += investment.one_off_cost / len(cols)
+        for inv in scenario.investments:
+            cols = self.segment_index(inv.segments)
+            spend[cols, inv.start_month - 1: inv.end_month] += inv.monthly_spend
+            spend[cols, inv.start_month - 1] += inv.one_off_cost / len(cols)
         return spend
 
     def gross_margin(self, scenario: Scenario) -> np.ndarray:
         return np.array([scenario.gross_margin.for_segment(s) for s in self.segments])
 
-    # ------------------------------------------------------------------ valuation
-    def scenario_world(self, base: _Baseline, effects: Effects) -> tuple[_World, np.ndarray]:
-        """Customer world and ARPU (months × segments × draws) under the given effects."""
-        if effects.churn is None:
-            churn = base.churn
-        else:
-            churn = 1.0 / (1.0 + np.exp(-(base.logit_churn + effects.churn)))
-        new = base.new_customers if effects.acquisition is None else base.new_customers * np.exp(effects.acquisition)
-        world = base.world if effects.churn is None and effects.acquisition is None else self.customer_world(churn, new)
-        arpu = base.arpu if effects.arpu is None else base.arpu * np.exp(effects.arpu)
-        return world, arpu
-
-    def terminal_multiple(self, base: _Baseline, margin: np.ndarray, rate: float) -> np.ndarray:
-        """Present value now of one extra customer left at the horizon (currency), segments × draws."""
-        horizon = base.arpu.shape[0]
-        clv = base.arpu[-1] * margin[:, None] * finance.clv_multiple(1.0 - base.churn, rate)
-        return clv * (1.0 + rate) ** -horizon
-
+    # ------------------------------------------------------------------ run
     def run(self, scenario: Scenario) -> SimulationResult:
         """Simulate one scenario (validated against the model first)."""
         scenario.validate_for(self.artifact)
-        horizon = scenario.horizon_months
+        horizon, n_segments = scenario.horizon_months, len(self.segments)
         rate = finance.monthly_rate(scenario.annual_discount_rate)
-        base = self.baseline(horizon)
-        margin = self.gross_margin(scenario)
         discount = finance.discount_factors(rate, horizon)
-        tv_per_customer = self.terminal_multiple(base, margin, rate) if scenario.terminal_value else None
-        effects = self.effects(scenario)
-        base_pv = _present_value(base.revenue, discount)
+        full_base = self.baseline(horizon)
+        index = np.sort(self.segment_index(scenario.segments))
+        reached_all = len(index) == n_segments
+        base = full_base if reached_all else full_base.take(index)
+        margin = self.gross_margin(scenario)[index]
+        terminal = terminal_per_customer(base, margin, rate) if scenario.terminal_value else None
+        csat, nps = self.scenario_lifts(scenario, index)
+        effects = effects_from_lifts(csat, nps, self.coefficients_at(index), scenario.levers)
 
-        worlds: dict[tuple[bool, bool], _World] = {(False, False): base.world}
-        arpus: dict[bool, np.ndarray] = {False: base.arpu}
-        revenues: dict[frozenset[str], np.ndarray] = {}
-
-        def world_for(levers: frozenset[str]) -> tuple[_World, np.ndarray]:
-            """Customer world and ARPU when only the levers in ``levers`` carry the effect."""
-            key = ("retention" in levers, "acquisition" in levers)
-            if key not in worlds:
-                partial = Effects(effects.churn if key[0] else None, None, effects.acquisition if key[1] else None)
-                worlds[key] = self.scenario_world(base, partial)[0]
-            arpu_on = "arpu" in levers
-            if arpu_on not in arpus:
-                arpus[arpu_on] = base.arpu * np.exp(effects.arpu)
-            return worlds[key], arpus[arpu_on]
-
-        def value(levers: frozenset[str]) -> np.ndarray:
-            """v(S): PV of incremental margin (+ terminal value) with only the levers in S."""
-            if not levers:
-                return np.zeros_like(base_pv)
-            world, arpu = world_for(levers)
-            revenue = arpu * world.average_active
-            if levers == full:
-                revenues[levers] = revenue
-            pv = (_present_value(revenue, discount) - base_pv) * margin[:, None]
-            if tv_per_customer is not None:
-                pv += (world.customers[-1] - base.world.customers[-1]) * tv_per_customer
-            return pv
-
+        scenario_channels = channels(base, effects)
         enabled = scenario.levers.enabled()
         full = frozenset(enabled)
-        values = {frozenset(s): value(frozenset(s))
-                  for r in range(len(enabled) + 1) for s in itertools.combinations(enabled, r)}
-        by_lever = _shapley(values, enabled)
+        worlds: dict[tuple[bool, bool], World] = {}
+        values = {frozenset(): np.zeros((len(index), self.n_draws))}
+        revenue = base.revenue
+        for size in range(1, len(enabled) + 1):
+            for subset in map(frozenset, itertools.combinations(enabled, size)):
+                world, arpu = world_with(base, scenario_channels, subset, worlds)
+                subset_revenue, values[subset] = incremental_value(base, world, arpu, margin, discount, terminal)
+                if subset == full:
+                    revenue = subset_revenue
+        by_lever = shapley(values, enabled)
+        world = world_with(base, scenario_channels, full, worlds)[0]
 
-        world, _ = world_for(full)
-        revenue = revenues[full]
-        spend = self.spend(scenario)
         cash_flow = revenue - base.revenue
         cash_flow *= margin[:, None]
-        cash_flow -= spend.T[:, :, None]
-        terminal = np.zeros((len(self.segments), self.n_draws))
-        if tv_per_customer is not None:
-            terminal = (world.customers[-1] - base.world.customers[-1]) * tv_per_customer
+        spend = self.spend(scenario)
+        cash_flow -= spend[index].T[:, :, None]
+        paths = world.paths(revenue)
+        tv = np.zeros((len(index), self.n_draws)) if terminal is None else (
+            (world.customers[-1] - base.world.customers[-1]) * terminal)
+        if not reached_all:
+            paths = _embed_paths(self.baseline_paths(horizon), paths, index)
+            cash_flow = _embed(np.zeros((horizon, n_segments, self.n_draws)), cash_flow, index, axis=1)
+            tv = _embed(np.zeros((n_segments, self.n_draws)), tv, index, axis=0)
+            by_lever = {k: _embed(np.zeros((n_segments, self.n_draws)), v, index, axis=0) for k, v in by_lever.items()}
         return SimulationResult(
             scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(),
-            segments=self.segments, months=self.months(horizon), baseline=base.paths,
-            scenario_paths=world.paths(revenue), spend=spend, gross_margin=margin,
-            cash_flow=_public(cash_flow), terminal_value=_public(terminal),
-            value_by_lever={lever: _public(v) for lever, v in by_lever.items()},
-            monthly_rate=rate,
+            segments=self.segments, months=self.months(horizon), baseline=self.baseline_paths(horizon),
+            scenario_paths=paths, spend=spend, gross_margin=self.gross_margin(scenario),
+            cash_flow=_public(cash_flow), terminal_value=_public(tv),
+            value_by_lever={lever: _public(v) for lever, v in by_lever.items()}, monthly_rate=rate,
         )
+
+    def baseline_paths(self, horizon: int) -> Paths:
+        """Baseline paths in the public layout (draws × segments × months), cached."""
+        if horizon not in self._baseline_paths:
+            base = self.baseline(horizon)
+            self._baseline_paths[horizon] = base.world.paths(base.revenue)
+        return self._baseline_paths[horizon]
 
     def provenance(self) -> Provenance:
         m = self.artifact.manifest
@@ -323,23 +433,22 @@ class Simulator:
         )
 
 
-def _present_value(monthly: np.ndarray, discount: np.ndarray) -> np.ndarray:
-    """Σ_m discount[m] · monthly[m] for months × segments × draws → segments × draws."""
-    return (discount @ monthly.reshape(monthly.shape[0], -1)).reshape(monthly.shape[1:])
+def _embed(target: np.ndarray, values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    """Write ``values`` into ``target`` at ``index`` along ``axis`` (the segment axis)."""
+    slicer = [slice(None)] * target.ndim
+    slicer[axis] = index
+    target[tuple(slicer)] = values
+    return target
 
 
-def _shapley(values: dict[frozenset[str], np.ndarray], enabled: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Shapley split of v(all enabled) over the enabled levers; switched-off levers get zero."""
-    n = len(enabled)
-    by_lever = {lever: np.zeros_like(values[frozenset()]) for lever in LEVERS}
-    for lever in enabled:
-        others = [x for x in enabled if x != lever]
-        for r in range(n):
-            weight = math.factorial(r) * math.factorial(n - r - 1) / math.factorial(n)
-            for subset in itertools.combinations(others, r):
-                s = frozenset(subset)
-                by_lever[lever] += weight * (values[s | {lever}] - values[s])
-    return by_lever
+def _embed_paths(full: Paths, reached: Paths, index: np.ndarray) -> Paths:
+    """Baseline paths with the reached segments replaced by the scenario's (public layout)."""
+    fields = {}
+    for name in ("customers", "churned", "new_customers", "revenue", "customers_end"):
+        array = getattr(full, name).copy()
+        array[:, index] = getattr(reached, name)
+        fields[name] = array
+    return replace(full, **fields)
 
 
 def _first_forecast_month(manifest: dict) -> pd.Timestamp:
@@ -355,12 +464,11 @@ _CACHE_SIZE = 4
 
 
 def simulator_for(artifact: ModelArtifact) -> Simulator:
-    """A :class:`Simulator` for the artifact, reused across calls (baselines stay cached)."""
+    """A :class:`Simulator` for the artifact, reused across calls so baselines stay cached."""
     key = (artifact.model_id, str(artifact.manifest.get("files", {}).get("draws.npz", artifact.path)))
     simulator = _SIMULATORS.get(key)
     if simulator is None:
-        simulator = Simulator(artifact)
-        _SIMULATORS[key] = simulator
+        simulator = _SIMULATORS[key] = Simulator(artifact)
     _SIMULATORS.move_to_end(key)
     while len(_SIMULATORS) > _CACHE_SIZE:
         _SIMULATORS.popitem(last=False)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: bracket of the monthly IRR search: −99 % to +100 % per month
-_IRR_BRACKET = (np.log(0.01), np.log(2.0))
-_IRR_ITERATIONS = 48  # bisection halvings: bracket width 5.3 / 2**48 ≈ 2e-14 in log(1 + r)
+#: bracket of the monthly IRR search in log(1 + r): −99 % to +1 000 % per month
+_IRR_BRACKET = (np.log(0.01), np.log(11.0))
+_IRR_ITERATIONS = 50  # bisection halvings: bracket width 7.0 / 2**50 ≈ 6e-15 in log(1 + r)
 
 
 def monthly_rate(annual_rate: float) -> float:
@@ -59,7 +59,7 @@ def irr(cash_flows: np.ndarray) -> np.ndarray:
     """Annualised internal rate of return of monthly cash flows (fraction per year).
 
     Solves Σ_m CF_m (1 + r)^−m = 0 for the monthly r by bisection on u = log(1 + r) over
-    r ∈ [−99 %, +100 %] per month, for every leading index at once; returns (1 + r)^12 − 1,
+    r ∈ [−99 %, +1 000 %] per month, for every leading index at once; returns (1 + r)^12 − 1,
     or NaN when the present value does not change sign over that range (e.g. all cash flows
     of one sign).
     """

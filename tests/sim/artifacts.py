@@ -62,11 +62,14 @@ def plausible_draws(n_draws: int, n_segments: int, n_initiatives: int, seed: int
 
 def plausible_artifact(models_dir: Path, model_id: str = "bayes-test-plausible", n_draws: int = 400,
                        n_segments: int = 4, n_initiatives: int = 2, seed: int = 1,
-                       family: str = "bayes", draws: dict[str, np.ndarray] | None = None) -> registry.ModelArtifact:
-    """Write and load a plausible artifact with segments S1…Sn and initiatives I1…Ik
-    (monthly_cost 10 000 per segment, one-off 50 000, saturation k = 1, lag 1 month)."""
-    segments = [f"S{s + 1}" for s in range(n_segments)]
-    initiatives = [f"I{i + 1}" for i in range(n_initiatives)]
+                       family: str = "bayes", draws: dict[str, np.ndarray] | None = None,
+                       segments: list[str] | None = None, initiatives: list[str] | None = None,
+                       ) -> registry.ModelArtifact:
+    """Write and load a plausible artifact with segments S1…Sn and initiatives I1…Ik unless
+    names are given (monthly_cost 10 000 per segment, one-off 50 000, saturation k = 1, lag 1)."""
+    segments = segments or [f"S{s + 1}" for s in range(n_segments)]
+    initiatives = initiatives or [f"I{i + 1}" for i in range(n_initiatives)]
+    n_segments, n_initiatives = len(segments), len(initiatives)
     state = {s: {"customers": 20_000.0, "csat": 75.0, "nps": 20.0, "arpu": 110.0, "ref_csat": 75.0,
                  "ref_nps": 20.0, "t_next": T_NEXT} for s in segments}
     settings = {i: {"name": f"Initiative {i}", "monthly_cost": 10_000.0, "one_off_cost": 50_000.0,
