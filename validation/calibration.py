@@ -2,8 +2,8 @@
 
 For each of N synthetic datasets (cxroi.data.synth.generate) with randomly drawn true population
 means of the CX effects and its own seed, fit the model, then record for every CX effect
-(churn_csat, churn_nps, arpu_csat, acq_nps per segment; lift_csat, lift_nps of initiatives with
-spend history) and for the NPV of a fixed scenario whether the central 50 % and 90 % intervals of
+(churn_csat, churn_nps, arpu_csat, acq_nps per segment; lift_csat, lift_nps of initiatives the
+fit learned from spend history) and for the NPV of a fixed scenario whether the central 50 % and 90 % intervals of
 the fitted draws contain the truth. The true NPV is the simulator run on an artifact whose single
 "draw" is the true parameters (same starting state, references at the true base levels).
 
@@ -154,7 +154,7 @@ def coverage_rows(index: int, fit: FitResult, result: SynthResult, design: Desig
                          **_covered(fit.draws[name][:, s], truth["segment_parameters"][segment][name])})
     for name in LIFT_EFFECTS:
         for j, initiative in enumerate(catalogue):
-            if truth["initiatives"][initiative]["has_history"]:
+            if fit.effect_sources[name][initiative] == "history":
                 rows.append({"dataset": index, "quantity": name, "label": initiative,
                              **_covered(fit.draws[name][:, j], truth["initiatives"][initiative][name])})
     fitted_npv = Simulator(fitted_artifact(fit, design, catalogue)).run(scenario).npv
