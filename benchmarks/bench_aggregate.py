@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="cxroi-bench-") as folder:
         records, cxroi_out, pandas_out = (Path(folder) / n for n in ("customers.parquet", "panel.parquet", "pandas.parquet"))
+        load = os.getloadavg()[0]
         seconds = generate(records, args.rows, args.months)
         print(f"generated {args.rows:,} rows ({records.stat().st_size / 1e6:.0f} MB Parquet) in {seconds:.1f} s")
         sides = {
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         agree = same_panel(cxroi_out, pandas_out)
 
     (ours_wall, ours_peak), (base_wall, base_peak) = results.values()
-    print(f"\n{args.rows:,} customer-month rows, {os.cpu_count()} cores, median of {args.repeat} runs\n")
+    print(f"\n{args.rows:,} customer-month rows, {os.cpu_count()} cores (1-minute load average {load:.1f} "
+          f"at the start), median of {args.repeat} runs\n")
     print("| command | wall (s) | peak memory (MiB) |")
     print("|---|---:|---:|")
     for name, (wall, peak) in results.items():

@@ -38,6 +38,8 @@ MEMORY_LIMIT = os.environ.get("CXROI_DUCKDB_MEMORY_LIMIT", "1GB")
 THREADS = int(os.environ.get("CXROI_DUCKDB_THREADS", str(os.cpu_count() or 1)))
 #: rows listed per kind of problem; further rows with the same problem are counted in one line
 MAX_LISTED = 20
+#: name of the 1-based data row number column added to the numbered views
+ROW = "cxroi_row"
 
 Progress = Callable[[str], None]
 
@@ -183,23 +185,42 @@ def _family(duckdb_type: str) -> str:
 
 class _Table:
     """One input file registered in DuckDB as two views: ``<name>`` (typed) and
-    ``<name>_numbered`` (typed, with the 1-based data row number ``row``)."""
+    ``<name>_numbered`` (typed, with the 1-based data row number ``ROW``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, name: str):
         self.con, self.path, self.name = con, path, name
         fmt = detect_format(path.name)
         if fmt == "excel":
-            raise DataError(f"{path.name}: customer-level records must be .csv or .parquet")
+            raise DataError(f"{path.name}: use a .csv or .parquet file")
         location = _literal(str(path))
-        if fmt == "csv":  # every column as text; cells are cast in SQL so each bad one can be reported
-            self.source = f"read_csv({location}, header = true, all_varchar = true)"
-            self.numbered_source = f"(SELECT row_number() OVER () AS row, * FROM {self.source})"
+        self.rejects: str | None = None
+        if fmt == "csv":  # every column as text, cast in SQL so that each bad cell can be reported
+            self.rejects = f"{name}_rejects"  # malformed lines (wrong number of fields, broken quotes)
+            self.source = (f"read_csv({location}, header = true, all_varchar = true, delim = ',', quote = '\"', "
+                           f"escape = '\"', store_rejects = true, rejects_table = '{self.rejects}', "
+                           f"rejects_scan = '{name}_scans')")
+            self.numbered_source = f"(SELECT row_number() OVER () AS {ROW}, * FROM {self.source})"
         else:
             self.source = f"read_parquet({location})"
-            self.numbered_source = (f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS row "
+            self.numbered_source = (f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {ROW} "
                                     f"FROM read_parquet({location}, file_row_number = true))")
         described = con.execute(f"DESCRIBE SELECT * FROM {self.source}").fetchall()
         self.types = {str(row[0]): str(row[1]) for row in described}
+
+    def malformed_lines(self) -> list[Finding]:
+        """CSV lines the reader rejected during the scans so far (first MAX_LISTED, then a count)."""
+        if self.rejects is None:
+            return []
+        lines = self.con.execute(
+            f"SELECT DISTINCT line, error_type FROM {self.rejects} ORDER BY line"
+        ).fetchall()
+        width = f" (the header has {len(self.types)} columns)"
+        findings = [Finding("error", int(line) - 1, None,
+                            f"malformed line {line}: {kind.lower()}{width if 'COLUMNS' in kind else ''}")
+                    for line, kind in lines[:MAX_LISTED]]
+        if len(lines) > MAX_LISTED:
+            findings.append(Finding("error", None, None, f"{len(lines) - MAX_LISTED} more malformed line(s)"))
+        return findings
 
     def register(self, spec: TableSpec) -> None:
         """Create the typed views for the columns of ``spec`` (all present in the file)."""
@@ -216,7 +237,7 @@ class _Table:
         select = ", ".join(parts)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self.name} AS SELECT {select} FROM {self.source}")
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self.name}_numbered AS "
-                         f"SELECT row, {select} FROM {self.numbered_source}")
+                         f"SELECT {ROW}, {select} FROM {self.numbered_source}")
 
 
 def _column_findings(table: _Table, spec: TableSpec) -> list[Finding]:
@@ -247,8 +268,8 @@ def _rule_findings(table: _Table, spec: TableSpec, rule: RowRule, count: int) ->
     """The first MAX_LISTED rows breaking ``rule`` (row, column, subject), plus a count of the rest."""
     value = _raw(rule.column) if rule.column in spec.columns and spec.columns[rule.column].sql_type else "NULL"
     rows = table.con.execute(
-        f"SELECT row, {spec.subject} AS subject, CAST({value} AS VARCHAR) AS value FROM {table.name}_numbered "
-        f"WHERE {rule.predicate} ORDER BY row LIMIT {MAX_LISTED}"
+        f"SELECT {ROW}, {spec.subject}, CAST({value} AS VARCHAR) FROM {table.name}_numbered "
+        f"WHERE {rule.predicate} ORDER BY {ROW} LIMIT {MAX_LISTED}"
     ).fetchall()
     findings = [Finding("error", int(row), rule.column, f"{subject or '(no id)'}: {rule.problem.format(value=raw)}")
                 for row, subject, raw in rows]
@@ -263,12 +284,12 @@ def _duplicate_findings(table: _Table, spec: TableSpec) -> list[Finding]:
     a, b = (_quote(k) for k in spec.key)
     repeated = (f"SELECT {a}, {b}, count(*) AS n FROM {table.name} WHERE {a} IS NOT NULL AND {b} IS NOT NULL "
                 f"GROUP BY {a}, {b} HAVING count(*) > 1")
-    n_keys = table.con.execute(f"SELECT count(*) FROM ({repeated})").fetchone()[0]
+    n_keys = table.con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]
     if not n_keys:
         return []
     listed = table.con.execute(
         f"WITH repeated AS ({repeated}) "
-        f"SELECT {spec.subject} AS subject, strftime({b}, '%Y-%m') AS month, list(row ORDER BY row) AS rows "
+        f"SELECT {spec.subject} AS subject, strftime({b}, '%Y-%m') AS month, list({ROW} ORDER BY {ROW}) AS rows "
         f"FROM {table.name}_numbered SEMI JOIN repeated USING ({a}, {b}) "
         f"GROUP BY ALL ORDER BY rows[2] LIMIT {MAX_LISTED}"
     ).fetchall()
@@ -281,7 +302,7 @@ def _duplicate_findings(table: _Table, spec: TableSpec) -> list[Finding]:
     return findings
 
 
-def check_table(table: _Table, spec: TableSpec) -> tuple[int, list[Finding]]:
+def _check_table(table: _Table, spec: TableSpec) -> tuple[int, list[Finding]]:
     """Register ``table`` under ``spec`` and check every row. Returns (row count, findings)."""
     findings = _column_findings(table, spec)
     if any(f.severity == "error" for f in findings):
@@ -290,8 +311,11 @@ def check_table(table: _Table, spec: TableSpec) -> tuple[int, list[Finding]]:
     checks = _checks(spec)
     counts = table.con.execute(
         "SELECT count(*), " + ", ".join(f"count_if({c.predicate})" for c in checks) + f" FROM {table.name}"
-    ).fetchone()
+    ).fetchall()[0]
     n_rows = int(counts[0])
+    malformed = table.malformed_lines()
+    if malformed:  # row numbers past a rejected line would be off: report the lines alone
+        return n_rows, findings + malformed
     if not n_rows:
         return 0, [*findings, Finding("error", None, None, f"{table.path.name}: the file holds no data rows")]
     for rule, count in zip(checks, counts[1:], strict=True):
@@ -300,13 +324,21 @@ def check_table(table: _Table, spec: TableSpec) -> tuple[int, list[Finding]]:
     return n_rows, findings + _duplicate_findings(table, spec)
 
 
-def _open(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> _Table:
+def _inspect(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, spec_for: Callable[[list[str]], TableSpec]
+) -> tuple[TableSpec, int, list[Finding]]:
+    """Register the file ``path`` as view ``name`` and check it against ``spec_for(its columns)``.
+
+    Returns (spec, row count, findings); raises DataError naming the file when it cannot be read.
+    """
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise DataError(f"{path.name}: the file is empty")
     try:
-        return _Table(con, path, name)
+        table = _Table(con, path, name)
+        spec = spec_for(list(table.types))
+        return spec, *_check_table(table, spec)
     except duckdb.Error as exc:
         raise DataError(f"{path.name}: could not be read ({str(exc).splitlines()[0]})") from exc
 
@@ -348,24 +380,22 @@ def panel_from_customers(
     try:
         with connect() as con:
             step(f"Checking {path.name}")
-            customers = _open(con, path, "customers")
-            n_rows, findings = check_table(customers, CUSTOMER_SPEC)
+            _, n_rows, findings = _inspect(con, path, "customers", lambda _columns: CUSTOMER_SPEC)
             spend_columns: list[str] = []
             if spend is not None:
-                spend_table = _open(con, Path(spend), "spend")
-                spec = spend_spec(list(spend_table.types))
+                spend = Path(spend)
+                step(f"Checking {spend.name}")
+                spec, _, spend_findings = _inspect(con, spend, "spend", spend_spec)
                 spend_columns = [c for c in spec.columns if c.startswith(SPEND_PREFIX)]
                 if not spend_columns:
-                    findings.append(Finding("error", None, None, f"{Path(spend).name}: no {SPEND_PREFIX}<initiative> columns"))
-                else:
-                    findings += [Finding(f.severity, f.row, f.column, f"{Path(spend).name}: {f.problem}")
-                                 for f in check_table(spend_table, spec)[1]]
+                    spend_findings.append(Finding("error", None, None, f"no {SPEND_PREFIX}<initiative> columns"))
+                findings += [Finding(f.severity, f.row, f.column, f"{spend.name}: {f.problem}") for f in spend_findings]
             if any(f.severity == "error" for f in findings):
                 return None, _sorted(findings)
             step(f"Aggregating {n_rows:,} customer-month rows")
             raw = con.execute(_panel_query(spend_columns)).df()
-    except duckdb.Error as exc:
-        return None, [Finding("error", None, None, f"{path.name}: could not be read ({str(exc).splitlines()[0]})")]
+    except duckdb.Error as exc:  # the checks passed, so this is a resource problem (memory, disk)
+        return None, [Finding("error", None, None, f"aggregation failed: {str(exc).splitlines()[0]}")]
     except DataError as exc:
         return None, [Finding("error", None, None, str(exc))]
     findings += _survey_findings(raw)

@@ -190,6 +190,17 @@ def test_empty_and_incomplete_files(tmp_path, content, message):
     assert any(message in f.problem for f in findings if f.severity == "error")
 
 
+def test_malformed_csv_lines_are_listed(tmp_path):
+    records = tmp_path / "ragged.csv"
+    records.write_text(f"{HEADER}\na,2024-03-01,SMB,1,0,0,1,5,9\nb,2024-03-01,SMB,1,0,0,1,5,9,x,y\nc,2024-03-01\n")
+    panel, findings = panel_from_customers(records)
+    assert panel is None
+    assert [(f.row, f.problem) for f in findings] == [
+        (2, "malformed line 3: too many columns (the header has 9 columns)"),
+        (3, "malformed line 4: missing columns (the header has 9 columns)"),
+    ]
+
+
 def test_month_without_survey_answers_is_an_error(tmp_path):
     records = tmp_path / "silent.csv"
     records.write_text(f"{HEADER}\na,2024-03-01,SMB,1,0,0,1,,7\n")
@@ -207,6 +218,15 @@ def test_spend_problems_are_reported(tmp_path):
     assert panel is None
     assert errors(findings) == {(1, "spend_portal"), (2, "spend_portal"), (2, "segment, period")}
     assert all(f.problem.startswith("spend.csv:") for f in findings)
+
+
+def test_spend_without_spend_columns(tmp_path):
+    records, spend = tmp_path / "small.csv", tmp_path / "spend.csv"
+    records.write_text(SMALL)
+    spend.write_text("segment,period,budget\nSMB,2024-03-01,5\n")
+    panel, findings = panel_from_customers(records, spend=spend)
+    assert panel is None
+    assert [f.problem for f in findings if f.severity == "error"] == ["spend.csv: no spend_<initiative> columns"]
 
 
 def test_aggregate_customers_raises_listing_problems(tmp_path):
