@@ -65,7 +65,8 @@ def payback(month: float | None, horizon: int) -> str:
     return f"> {horizon} mo" if _missing(month) else f"{round(month)} mo"
 
 
-def money_column_format(currency: str) -> str:
-    """``st.column_config.NumberColumn`` format for amounts in ``currency`` (thousands
-    separators always; the symbol itself where Streamlit knows it, else in the column title)."""
-    return {"$": "dollar", "€": "euro", "¥": "yen"}.get(currency, "localized")
+def money_column_format(currency: str, decimals: int = 0) -> str:
+    """printf-style format for ``st.column_config.NumberColumn`` and ``st.slider``: the currency
+    prefix of :func:`money`, thousands separators and ``decimals`` decimals (``'$%,.0f'``)."""
+    prefix = f"{currency} " if currency.isalpha() and len(currency) > 1 else currency
+    return f"{prefix.replace('%', '%%')}%,.{decimals}f"

@@ -98,3 +98,32 @@ def show_breakdown(result: SimulationResult, currency: str) -> None:
         st.markdown("**ROI distribution** over parameter draws")
         st.altair_chart(charts.distribution(pd.DataFrame({"value": result.roi}), "ROI (NPV / PV of spend)",
                                             x_format=charts.PERCENT_AXIS), width="stretch")
+
+
+PREVIEW_COLUMNS = {  # (metric, quantile): column title
+    ("baseline_revenue", 0.5): "Baseline revenue (P50)",
+    ("scenario_revenue", 0.5): "Scenario revenue (P50)",
+    ("incremental_revenue", 0.1): "Incremental revenue P10",
+    ("incremental_revenue", 0.5): "Incremental revenue P50",
+    ("incremental_revenue", 0.9): "Incremental revenue P90",
+    ("spend", 0.5): "Spend",
+    ("cash_flow", 0.5): "Cash flow (P50)",
+    ("cumulative_cash_flow", 0.5): "Cumulative cash flow (P50)",
+}
+
+
+def forecast_preview(result: SimulationResult) -> pd.DataFrame:
+    """Monthly forecast over all segments: one row per month, the columns of :data:`PREVIEW_COLUMNS`."""
+    table = result.monthly_quantiles()
+    table = table[table["segment"] == ALL_SEGMENTS]
+    wide = table.pivot_table(index="month", columns=["metric", "quantile"], values="value")
+    frame = pd.DataFrame({title: wide[key] for key, title in PREVIEW_COLUMNS.items()})
+    return frame.reset_index().rename(columns={"month": "Month"})
+
+
+def show_forecast_preview(result: SimulationResult, currency: str) -> None:
+    """The monthly forecast preview as a table with money formatting."""
+    money = st.column_config.NumberColumn(format=fmt.money_column_format(currency))
+    st.dataframe(forecast_preview(result), hide_index=True, width="stretch", height=320,
+                 column_config={"Month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+                                **dict.fromkeys(PREVIEW_COLUMNS.values(), money)})

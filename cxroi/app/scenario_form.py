@@ -14,6 +14,7 @@ import os
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from cxroi.app import formatting as fmt
 from cxroi.catalogue import Initiative
 from cxroi.registry import ModelArtifact
 
@@ -80,8 +81,8 @@ def _investment_controls(inv: dict, key: str, model: ModelArtifact, catalogue: d
         segments = st.multiselect("Segments reached", model.segments, default=inv["segments"], key=f"{key}_segments")
         step = max(round(nominal / 20, -2), 100.0)
         spend = st.slider(f"Monthly spend per segment ({currency})", 0.0, float(step * round(3 * nominal / step)),
-                          float(inv["monthly_spend"]), step=step, format=f"{currency}%,d", key=f"{key}_spend",
-                          help=f"Nominal effort costs {currency}{nominal:,.0f} per segment per month; "
+                          float(inv["monthly_spend"]), step=step, format=fmt.money_column_format(currency), key=f"{key}_spend",
+                          help=f"Nominal effort costs {fmt.money(nominal, currency)} per segment per month; "
                                "more spend gives a larger lift with diminishing returns.")
         cols = st.columns(3)
         start = cols[0].number_input("Start month", 1, horizon, min(int(inv["start_month"]), horizon),

@@ -10,6 +10,7 @@ the app's default path never imports the model-fitting libraries.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,3 +133,16 @@ def saved_versions() -> list[tuple[str, int]]:
     db = store()
     return [(saved.name, saved.version) for listing in db.list_scenarios()
             for saved in sorted(db.versions(listing.name), key=lambda v: -v.version)]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def export_files(model_id: str, scenario_json: str, fmt: str) -> dict[str, bytes]:
+    """The forecast export of a scenario on a model as {file name: content}; the workbook, or
+    the long table (CSV/Parquet) with its provenance file. Cached per model, scenario and format."""
+    from cxroi.export import export_forecast
+
+    result = _simulate(model_id, str(settings().models_dir), scenario_json)
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in result.scenario.name).strip("_") or "forecast"
+    with tempfile.TemporaryDirectory(prefix="cxroi-export-") as folder:
+        written = export_forecast(result, Path(folder) / f"{stem}.{fmt}", fmt)
+        return {path.name: path.read_bytes() for path in written}

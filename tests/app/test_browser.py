@@ -79,3 +79,31 @@ def test_scenario_is_saved_and_reopened(page):
     page.get_by_text("Opened 'Portal roll-out' version").wait_for()
     wait_idle(page)
     assert metric_value(page, "NPV") == saved_npv
+
+
+def test_xlsx_download_holds_the_forecast(page, tmp_path):
+    import openpyxl
+
+    open_page(page, "export")
+    shown_npv = metric_value(page, "NPV")  # e.g. "$7.18M": three significant figures
+    with page.expect_download() as info:
+        click_button(page, ".xlsx")
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert {"Summary", "Monthly forecast", "Levers", "Assumptions", "Provenance"} <= set(book.sheetnames)
+    monthly = list(book["Monthly forecast"].iter_rows(values_only=True))
+    header = [str(h).lower() for h in monthly[0]]
+    month_col = next(i for i, h in enumerate(header) if "month" in h)
+    months = {row[month_col] for row in monthly[1:] if row[month_col] is not None}
+    assert len(months) == 36  # the default scenario's horizon
+    summary_text = " ".join(str(c) for row in book["Summary"].iter_rows(values_only=True) for c in row if c)
+    assert "npv" in summary_text.lower()
+    npv_cells = [row for row in book["Summary"].iter_rows(values_only=True)
+                 if row and any(isinstance(c, str) and c.strip().lower() in ("npv", "net present value") for c in row)]
+    assert npv_cells, "the Summary sheet has an NPV row"
+    numbers = [c for c in npv_cells[0] if isinstance(c, int | float)]
+    shown = float(shown_npv.strip("$M")) * 1e6
+    # the metric is the P50 rounded to 3 significant figures; one of P10/P50/P90 must match it
+    assert any(abs(n - shown) <= 0.005e6 + 1 for n in numbers), (numbers, shown_npv)
+    screenshot(page, SCREENSHOTS, "export")

@@ -1,7 +1,54 @@
-"""Placeholder."""
+"""Export: the forecast of the current (or a saved) scenario as XLSX, CSV and Parquet downloads."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from cxroi.app import results, scenario_form, state
+from cxroi.app.errors import guard
+from cxroi.app.pages.planner import CURRENT
+from cxroi.sim.scenario import parse_scenario
+
+MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "json": "application/json",
+}
+LABELS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV, long format", "parquet": "Parquet, long format"}
+
 
 def export() -> None:
-    st.title("export")
+    """Render the Export page."""
+    st.title("Export")
+    st.markdown("Download the forecast for your own models: the workbook has Summary, Monthly forecast, "
+                "Levers, Assumptions and Provenance sheets; CSV and Parquet hold one row per segment × "
+                "month × metric × quantile, with the provenance alongside.")
+    cfg = state.settings()
+    with guard("preparing the export"):
+        model = state.champion()
+        if model is None:
+            st.info("No model yet: train and promote one on the Data & retrain page first.")
+            return
+        current = st.session_state.get(CURRENT) or scenario_form.default_body(model, state.catalogue())
+        choice = st.selectbox("Scenario", ["current", *state.saved_versions()], key="export_choice",
+                              format_func=lambda o: (f"Current planner scenario: {current['name']}" if o == "current"
+                                                     else f"Saved: {o[0]} — version {o[1]}"))
+        body = current if choice == "current" else state.store().get_scenario(*choice).body
+        scenario = parse_scenario(body, "scenario")
+        result = state.simulate(model, scenario)
+        results.show_metrics(result, cfg.currency)
+        st.subheader("Downloads")
+        cols = st.columns(3)
+        for column, fmt in zip(cols, LABELS, strict=True):
+            with column, st.container(border=True):
+                st.markdown(f"**{LABELS[fmt]}**")
+                files = state.export_files(model.model_id, scenario.to_json(), fmt)
+                for name, content in files.items():
+                    suffix = name.rsplit(".", 1)[-1]
+                    st.download_button(name, content, file_name=name, mime=MIME.get(suffix),
+                                       icon=":material/download:", key=f"download_{name}", width="stretch")
+        st.subheader("Preview: all segments together")
+        results.show_forecast_preview(result, cfg.currency)
+        st.caption(f"Model {model.model_id} · {result.n_draws:,} draws · horizon {scenario.horizon_months} months · "
+                   "quantiles P10, P50, P90")

@@ -49,7 +49,7 @@ def overview() -> None:
                     "churn_pct": st.column_config.NumberColumn("Churn (%/month)", format="%.2f%%"),
                     "churn_rate_trend": spark("12 months", width="small"),
                     "arpu": st.column_config.NumberColumn(f"ARPU ({cur}/customer/month)",
-                                                          format=fmt.money_column_format(cur)),
+                                                          format=fmt.money_column_format(cur, 2)),
                     "arpu_trend": spark("12 months", width="small"),
                     "csat": st.column_config.NumberColumn("CSAT (%)", format="%.1f"),
                     "csat_trend": spark("12 months", width="small"),
