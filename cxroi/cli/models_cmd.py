@@ -1,0 +1,160 @@
+"""``cxroi train`` and ``cxroi models list | show | promote``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cxroi import registry
+from cxroi.cli.output import console, print_findings, print_table
+
+MODELS_DIR = click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
+                          default=registry.DEFAULT_MODELS_DIR, show_default=True, help="model registry folder")
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e3 else f"{value:,.0f}"
+    return str(value)
+
+
+def print_backtest(backtest: dict) -> None:
+    """The backtest table: MAPE (%) of model and naive forecasts and 80 % coverage per metric."""
+    rows = [{
+        "metric": r["metric"], "model MAPE %": _fmt(r["model_mape_pct"]),
+        "naive last MAPE %": _fmt(r["naive_last_mape_pct"]),
+        "seasonal naive MAPE %": _fmt(r["seasonal_naive_mape_pct"]),
+        "80% coverage": _fmt(r["coverage_80"], 2),
+    } for r in backtest["rows"]]
+    window = backtest["holdout_window"]
+    print_table(rows, title=f"Backtest: last {backtest['holdout_months']} months held out "
+                            f"({window['start']} – {window['end']})")
+
+
+def print_health(health: dict) -> None:
+    rows = [{"check": c["name"], "value": _fmt(c["value"], 4), "rule": f"{c['rule']} {_fmt(c['threshold'])}",
+             "passed": "yes" if c["passed"] else "NO"} for c in health["checks"]]
+    print_table(rows, title="Health gate: " + ("passed" if health["passed"] else "FAILED"))
+
+
+@click.command()
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="panel file (CSV, Parquet or XLSX)")
+@click.option("--family", type=click.Choice(["bayes", "regression"]), default="bayes", show_default=True)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--draws", default=500, show_default=True, type=click.IntRange(50, 100_000), help="per chain")
+@click.option("--tune", default=500, show_default=True, type=click.IntRange(50, 100_000))
+@click.option("--chains", default=4, show_default=True, type=click.IntRange(1, 16))
+@click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default=None,
+              help="MCMC sampler (default: the faster one measured in benchmarks/README.md)")
+@click.option("--pilots", "pilots_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="pilot results (YAML or CSV: initiative, segment, metric, lift, se)")
+@click.option("--lag", default=1, show_default=True, type=click.IntRange(0, 12), help="months from CX to outcomes")
+@MODELS_DIR
+@click.option("--no-promote", is_flag=True, help="never make the new model the champion")
+def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains: int, sampler: str | None,
+          pilots_path: Path | None, lag: int, models_dir: Path, no_promote: bool) -> None:
+    """Fit a model on a panel, check it (diagnostics, backtest, health gate) and register it.
+
+    An accepted model becomes the champion unless --no-promote; a rejected one is stored but
+    never promoted. Exits 1 when the panel is invalid (nothing is written) and 4 when the model
+    fails the health gate.
+    """
+    from cxroi.data.readers import load_panel
+
+    panel, findings = load_panel(data_path)
+    print_findings(findings, title=str(data_path))
+    if panel is None:
+        raise click.exceptions.Exit(1)
+
+    from cxroi.fit.train import TrainSettings
+    from cxroi.fit.train import train as run_training
+
+    settings = TrainSettings(family=family, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler,
+                             lag=lag, progress=True)
+    outcome = run_training(panel, settings, models_dir=models_dir, pilots_path=pilots_path,
+                           promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"))
+    manifest = outcome.manifest
+    print_diagnostics(manifest)
+    print_backtest(manifest["backtest"])
+    print_health(manifest["health"])
+    for warning in manifest["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    verdict = "champion" if outcome.promoted else manifest["status"]
+    console.print(f"model [bold]{manifest['model_id']}[/bold] written to {outcome.path} ({verdict})")
+    if manifest["status"] != registry.STATUS_ACCEPTED:
+        raise click.exceptions.Exit(4)
+
+
+def print_diagnostics(manifest: dict) -> None:
+    d = manifest["diagnostics"]
+    print_table([{"max R-hat": _fmt(d["max_rhat"], 4), "min bulk ESS": _fmt(d["min_ess_bulk"]),
+                  "min tail ESS": _fmt(d["min_ess_tail"]), "divergences": d["divergences"],
+                  "draws": manifest["n_draws"]}], title=f"Diagnostics ({manifest['family']})")
+    print_table([{"metric": k, "in-sample 80% coverage": _fmt(v["coverage_80"], 2), "MAPE %": _fmt(v["mape_pct"])}
+                 for k, v in d["predictive"].items()], title="Posterior predictive check (in sample)")
+
+
+@click.group()
+def models() -> None:
+    """List, inspect and promote trained models."""
+
+
+@models.command("list")
+@MODELS_DIR
+def list_cmd(models_dir: Path) -> None:
+    """All models in the registry, newest first; * marks the champion."""
+    rows = registry.list_models(models_dir)
+    if not rows:
+        console.print(f"no models in {models_dir}")
+        return
+    print_table([{
+        "": "*" if r["champion"] else "", "model": r["model_id"], "family": r.get("family"),
+        "created": r.get("created_at"), "status": r.get("status") or r.get("error"),
+        "window": "{start} – {end}".format(**r["training_window"]) if r.get("training_window") else None,
+    } for r in rows], title=f"Models in {models_dir}")
+
+
+@models.command()
+@click.argument("model_id")
+@MODELS_DIR
+def show(model_id: str, models_dir: Path) -> None:
+    """Details of one model: provenance, diagnostics, backtest, health and CX effects."""
+    import numpy as np
+
+    from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
+
+    artifact = registry.load_artifact(model_id, models_dir)
+    m = artifact.manifest
+    print_table([{"model": m["model_id"], "family": m["family"], "status": m.get("status"),
+                  "champion": "yes" if registry.champion_id(models_dir) == m["model_id"] else "no",
+                  "window": "{start} – {end}".format(**m["training_window"]), "draws": artifact.n_draws,
+                  "sampler": m["sampler"].get("name"), "data": m["data_fingerprint"][:19]}], title="Model")
+    print_diagnostics(m)
+    print_backtest(m["backtest"])
+    print_health(m["health"])
+    rows = []
+    for name in EFFECT_PARAMETERS:
+        labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
+        lo, med, hi = np.quantile(artifact.draws[name], [0.05, 0.5, 0.95], axis=0)
+        for j, label in enumerate(labels):
+            rows.append({"parameter": name, "for": label, "median": _fmt(float(med[j])),
+                         "90% interval": f"[{_fmt(float(lo[j]))}, {_fmt(float(hi[j]))}]",
+                         "source": m["effect_sources"].get(name, {}).get(label, "")})
+    print_table(rows, title="CX effects (per +10 points; lifts in points)")
+    for warning in m.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@models.command()
+@click.argument("model_id")
+@MODELS_DIR
+@click.option("--force", is_flag=True, help="promote a model that failed the health gate")
+@click.option("--reason", default=None, help="why (required with --force; recorded in promotions.jsonl)")
+def promote(model_id: str, models_dir: Path, force: bool, reason: str | None) -> None:
+    """Make a model the champion used by default for simulations and the app."""
+    entry = registry.promote(model_id, models_dir, force=force, reason=reason)
+    console.print(f"champion is now [bold]{entry['model_id']}[/bold] (was {entry['previous'] or 'none'})")

@@ -1,0 +1,195 @@
+"""From a validated panel to the arrays both model families fit (segment × month grids).
+
+Units: counts in customers per month, revenue in currency per month, ARPU in currency per
+average active customer per month, CSAT in % and NPS in points. ``zc``/``zn`` are the lagged
+deviations from the segment's training mean per 10 points (cxroi.params); relative spend is
+spend / catalogue monthly_cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cxroi.catalogue import Initiative
+from cxroi.data.schema import SPEND_PREFIX
+from cxroi.errors import DataError
+
+#: Student-t degrees of freedom of log-ARPU residuals, fixed in both families: heavy enough
+#: tails for outlier months, and not identifiable from a few years of monthly data.
+ARPU_NU = 6.0
+#: fewest months a segment needs (lag + enough months to estimate intercept, trend and effects)
+MIN_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Design:
+    """Segment × month arrays of one training window; shape (segments, months) unless noted."""
+
+    segments: list[str]
+    periods: pd.DatetimeIndex
+    lag: int
+    customers_start: np.ndarray
+    churned: np.ndarray
+    new_customers: np.ndarray
+    revenue: np.ndarray
+    csat: np.ndarray
+    nps: np.ndarray
+    ref_csat: np.ndarray  # (segments,) training mean CSAT, %
+    ref_nps: np.ndarray  # (segments,) training mean NPS, points
+    relative_spend: dict[str, np.ndarray] = field(repr=False)  # initiative id -> (segments, months)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segments)
+
+    @property
+    def n_months(self) -> int:
+        return len(self.periods)
+
+    @property
+    def average_active(self) -> np.ndarray:
+        """Average active customers in the month: start − churned/2 + new/2."""
+        return self.customers_start - self.churned / 2 + self.new_customers / 2
+
+    @property
+    def arpu(self) -> np.ndarray:
+        """Revenue per average active customer (currency per customer per month)."""
+        return self.revenue / np.maximum(self.average_active, 1.0)
+
+    def z(self, ref_csat: np.ndarray | None = None, ref_nps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Lagged deviations (zc, zn) per 10 points; column t uses month t − lag, NaN for t < lag.
+        References default to this window's means (a backtest passes the training window's)."""
+        ref_csat = self.ref_csat if ref_csat is None else ref_csat
+        ref_nps = self.ref_nps if ref_nps is None else ref_nps
+        zc = np.full(self.csat.shape, np.nan)
+        zn = np.full(self.nps.shape, np.nan)
+        zc[:, self.lag:] = (self.csat[:, : self.n_months - self.lag] - ref_csat[:, None]) / 10.0
+        zn[:, self.lag:] = (self.nps[:, : self.n_months - self.lag] - ref_nps[:, None]) / 10.0
+        return zc, zn
+
+    def cells(self, first: int | None = None, stop: int | None = None,
+              ref_csat: np.ndarray | None = None, ref_nps: np.ndarray | None = None) -> Cells:
+        """The likelihood cells (segment × month with a lagged CSAT/NPS) of months [first, stop),
+        deviations taken from the given references (default: this window's)."""
+        first = self.lag if first is None else max(first, self.lag)
+        stop = self.n_months if stop is None else stop
+        zc, zn = self.z(ref_csat, ref_nps)
+        seg, month = np.meshgrid(np.arange(self.n_segments), np.arange(first, stop), indexing="ij")
+        seg, month = seg.ravel(), month.ravel()
+        return Cells(
+            segment=seg, month=month, zc=zc[seg, month], zn=zn[seg, month],
+            customers_start=self.customers_start[seg, month], churned=self.churned[seg, month],
+            new_customers=self.new_customers[seg, month], revenue=self.revenue[seg, month],
+            log_arpu=np.log(np.maximum(self.arpu[seg, month], 1e-9)),
+        )
+
+    def state(self) -> dict[str, dict[str, float]]:
+        """Starting state of a forecast after the window (registry.STATE_FIELDS)."""
+        last = self.n_months - 1
+        customers = self.customers_start[:, last] - self.churned[:, last] + self.new_customers[:, last]
+        return {
+            segment: {
+                "customers": float(customers[s]), "csat": float(self.csat[s, last]),
+                "nps": float(self.nps[s, last]), "arpu": float(self.arpu[s, last]),
+                "ref_csat": float(self.ref_csat[s]), "ref_nps": float(self.ref_nps[s]),
+                "t_next": float(self.n_months),
+            }
+            for s, segment in enumerate(self.segments)
+        }
+
+    def window(self) -> dict[str, str]:
+        return {"start": f"{self.periods[0]:%Y-%m}", "end": f"{self.periods[-1]:%Y-%m}"}
+
+    def truncated(self, months: int) -> Design:
+        """The first ``months`` months as their own training window (references recomputed)."""
+        return build_design_from_arrays(self, months)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Flat likelihood cells (one entry per segment × month); ``month`` counts from the window start."""
+
+    segment: np.ndarray
+    month: np.ndarray
+    zc: np.ndarray
+    zn: np.ndarray
+    customers_start: np.ndarray
+    churned: np.ndarray
+    new_customers: np.ndarray
+    revenue: np.ndarray
+    log_arpu: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+
+def _grid(panel: pd.DataFrame, column: str, segments: list[str], periods: pd.DatetimeIndex) -> np.ndarray:
+    wide = panel.pivot(index="segment", columns="period", values=column).reindex(index=segments, columns=periods)
+    return wide.to_numpy(dtype=float)
+
+
+def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int = 1) -> Design:
+    """Arrays of a validated panel. Every segment must cover the same consecutive months;
+    spend columns of initiatives missing from the catalogue are ignored with a warning."""
+    if lag < 0:
+        raise DataError(f"lag must be ≥ 0 months, got {lag}")
+    segments = sorted(panel["segment"].unique())
+    periods = pd.date_range(panel["period"].min(), panel["period"].max(), freq="MS")
+    counts = panel.groupby("segment")["period"].nunique()
+    incomplete = [s for s in segments if counts[s] != len(periods)]
+    if incomplete:
+        raise DataError(
+            f"segments {', '.join(incomplete)} do not cover every month from {periods[0]:%Y-%m} to "
+            f"{periods[-1]:%Y-%m}; the models need a complete segment × month grid"
+        )
+    if len(periods) < MIN_MONTHS + lag:
+        raise DataError(f"the panel has {len(periods)} months; training needs at least {MIN_MONTHS + lag}")
+    warnings: list[str] = []
+    relative: dict[str, np.ndarray] = {}
+    for column in (c for c in panel.columns if c.startswith(SPEND_PREFIX)):
+        initiative = column.removeprefix(SPEND_PREFIX)
+        if initiative not in catalogue:
+            warnings.append(f"column '{column}': initiative '{initiative}' is not in the catalogue; ignored")
+            continue
+        spend = np.nan_to_num(_grid(panel, column, segments, periods), nan=0.0)
+        if spend.any():
+            relative[initiative] = spend / catalogue[initiative].monthly_cost
+    grids = {c: _grid(panel, c, segments, periods)
+             for c in ("customers_start", "churned", "new_customers", "revenue", "csat", "nps")}
+    design = Design(segments=segments, periods=periods, lag=lag, **grids,
+                    ref_csat=grids["csat"].mean(axis=1), ref_nps=grids["nps"].mean(axis=1),
+                    relative_spend=relative, warnings=warnings)
+    return Design(**{**design.__dict__, "warnings": warnings + separation_warnings(design)})
+
+
+def build_design_from_arrays(design: Design, months: int) -> Design:
+    """``design`` cut to its first ``months`` months, with references of the shorter window."""
+    cut = {name: getattr(design, name)[:, :months]
+           for name in ("customers_start", "churned", "new_customers", "revenue", "csat", "nps")}
+    return Design(
+        segments=design.segments, periods=design.periods[:months], lag=design.lag, **cut,
+        ref_csat=cut["csat"].mean(axis=1), ref_nps=cut["nps"].mean(axis=1),
+        relative_spend={k: v[:, :months] for k, v in design.relative_spend.items() if v[:, :months].any()},
+        warnings=list(design.warnings),
+    )
+
+
+def separation_warnings(design: Design) -> list[str]:
+    """Segments whose churn is 0 % or 100 % in some months: the logit effects are then pushed to
+    ±∞ by the likelihood alone and held finite only by priors (Bayes) or a penalty (regression)."""
+    out = []
+    cells = design.cells()
+    for s, segment in enumerate(design.segments):
+        here = cells.segment == s
+        n = cells.customers_start[here]
+        extreme = (cells.churned[here] == 0) | (cells.churned[here] == n)
+        if extreme.any():
+            out.append(
+                f"segment '{segment}': churn is 0 % or 100 % in {int(extreme.sum())} of {int(here.sum())} "
+                "months (separation); churn estimates are regularised and less certain than they look"
+            )
+    return out

@@ -1,0 +1,69 @@
+"""Fit diagnostics: MCMC convergence (ArviZ), an in-sample posterior predictive summary and
+effect-sign checks. Effects with an unexpected sign are reported, never clipped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cxroi.fit.design import Design
+from cxroi.fit.predictive import observed, predict_cells
+
+#: expected sign of each CX effect (more satisfaction → less churn, more revenue, more referrals)
+EXPECTED_SIGN = {"churn_csat": -1, "churn_nps": -1, "arpu_csat": 1, "acq_nps": 1}
+#: central interval used for sign checks and for the "no effect" reading
+SIGN_INTERVAL = 0.90
+PREDICTIVE_INTERVAL = 0.80
+
+
+def mcmc_convergence(idata, var_names: list[str]) -> dict:
+    """max R-hat, min bulk/tail ESS over ``var_names`` and the number of divergent transitions."""
+    import arviz as az
+
+    summary = az.summary(idata, var_names=var_names, kind="diagnostics")
+    divergences = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    return {
+        "max_rhat": float(summary["r_hat"].max()),
+        "min_ess_bulk": float(summary["ess_bulk"].min()),
+        "min_ess_tail": float(summary["ess_tail"].min()),
+        "divergences": divergences,
+        "worst_rhat_parameter": str(summary["r_hat"].idxmax()),
+        "worst_ess_parameter": str(summary["ess_bulk"].idxmin()),
+    }
+
+
+def interval(values: np.ndarray, mass: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Central ``mass`` interval along ``axis``."""
+    tail = (1.0 - mass) / 2.0
+    return np.quantile(values, tail, axis=axis), np.quantile(values, 1.0 - tail, axis=axis)
+
+
+def predictive_summary(draws: dict[str, np.ndarray], design: Design, seed: int) -> dict:
+    """In-sample predictive check per metric: share of cells inside the 80 % predictive interval
+    and the MAPE (%) of the predictive median."""
+    cells = design.cells()
+    predicted = predict_cells(draws, cells, np.random.default_rng(seed))
+    out = {}
+    for metric, actual in observed(cells).items():
+        lo, hi = interval(predicted[metric], PREDICTIVE_INTERVAL)
+        median = np.median(predicted[metric], axis=0)
+        positive = actual > 0
+        out[metric] = {
+            "coverage_80": float(np.mean((actual >= lo) & (actual <= hi))),
+            "mape_pct": float(100 * np.mean(np.abs(median - actual)[positive] / actual[positive])),
+        }
+    return out
+
+
+def sign_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> list[str]:
+    """One warning per segment effect whose 90 % interval lies wholly on the unexpected side of 0."""
+    out = []
+    for name, sign in EXPECTED_SIGN.items():
+        lo, hi = interval(draws[name], SIGN_INTERVAL)
+        for s, segment in enumerate(segments):
+            if (sign < 0 and lo[s] > 0) or (sign > 0 and hi[s] < 0):
+                out.append(
+                    f"segment '{segment}': {name} has the unexpected sign (90 % interval "
+                    f"[{lo[s]:.3g}, {hi[s]:.3g}], expected {'negative' if sign < 0 else 'positive'}); "
+                    "kept as estimated — check the data before trusting it"
+                )
+    return out

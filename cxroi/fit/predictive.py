@@ -1,0 +1,42 @@
+"""Predictive draws of churned, new customers and revenue for given cells, from parameter draws
+(the equations of cxroi.params), shared by the posterior predictive check and the backtest.
+
+Each prediction is conditional on the month's actual customers at start and the actual lagged
+CSAT/NPS, so it measures the fitted links rather than the CX forecast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cxroi.fit.design import ARPU_NU, Cells
+
+
+def predict_cells(draws: dict[str, np.ndarray], cells: Cells, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draws (draws × cells) of churned (customers/month), new_customers (customers/month) and
+    revenue (currency/month), one predictive draw per parameter draw."""
+    s, t = cells.segment, cells.month
+
+    def at(name: str) -> np.ndarray:
+        return draws[name][:, s]
+
+    logit = at("churn_intercept") + at("churn_csat") * cells.zc + at("churn_nps") * cells.zn
+    p = 1.0 / (1.0 + np.exp(-logit))
+    kappa = at("churn_concentration")
+    p_cell = rng.beta(p * kappa, (1.0 - p) * kappa)
+    n = np.broadcast_to(cells.customers_start, p_cell.shape).astype(np.int64)
+    churned = rng.binomial(n, p_cell)
+
+    mean_new = np.exp(at("acq_intercept") + at("acq_trend") * t + at("acq_nps") * cells.zn)
+    alpha = at("acq_alpha")
+    new = rng.poisson(rng.gamma(alpha, mean_new / alpha))
+
+    log_arpu = (at("arpu_intercept") + at("arpu_trend") * t + at("arpu_csat") * cells.zc
+                + at("arpu_sigma") * rng.standard_t(ARPU_NU, size=p.shape))
+    revenue = np.exp(log_arpu) * (cells.customers_start - churned / 2 + new / 2)
+    return {"churned": churned.astype(float), "new_customers": new.astype(float), "revenue": revenue}
+
+
+def observed(cells: Cells) -> dict[str, np.ndarray]:
+    """The actual values matching :func:`predict_cells`' keys."""
+    return {"churned": cells.churned, "new_customers": cells.new_customers, "revenue": cells.revenue}

@@ -1,0 +1,155 @@
+"""The regression family (statsmodels): binomial GLM for churn, OLS with month-clustered errors
+for log ARPU, negative-binomial GLM for new customers, each with segment interactions (one
+intercept and slope per segment), and draws from the multivariate normal of the estimates.
+
+Dispersion parameters come from residuals: churn_concentration from the Pearson dispersion of the
+binomial fit, arpu_sigma from residual spread (converted to the Student-t scale), acq_alpha from a
+moment estimate; each gets scaled-χ² draws for its estimation uncertainty.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from cxroi.catalogue import Initiative
+from cxroi.fit.design import ARPU_NU, Cells, Design
+from cxroi.fit.lifts import history_lift_estimates, lift_draws
+from cxroi.fit.pilots import Pilot
+from cxroi.fit.result import FitResult
+
+#: prior sd of the penalised churn fit used under separation: logit intercept, effects per 10 points
+SEPARATION_PRIOR_SD = {"intercept": 5.0, "effect": 1.0}
+#: largest |logit coefficient| accepted from the unpenalised fit before separation is assumed
+MAX_PLAIN_COEF = 15.0
+#: cap on dispersion-derived concentrations (≈ no overdispersion)
+MAX_CONCENTRATION = 1e6
+
+
+def _interactions(cells: Cells, n_segments: int, covariates: list[np.ndarray]) -> np.ndarray:
+    """Design matrix: for each covariate (the first is the intercept) one column per segment."""
+    onehot = np.eye(n_segments)[cells.segment]
+    return np.column_stack([onehot * c[:, None] for c in covariates])
+
+
+def _scaled_chi2(estimate: np.ndarray, df: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws (n × len(estimate)) of a variance estimate's sampling distribution: est·df/χ²_df."""
+    return estimate[None, :] * df / rng.chisquare(df, size=(n, len(estimate)))
+
+
+def _penalised_binomial(model, n_segments: int):
+    """MAP of the binomial GLM under normal priors (SEPARATION_PRIOR_SD); returns (params, cov)."""
+    from scipy.optimize import minimize
+
+    k = model.exog.shape[1]
+    sd = np.where(np.arange(k) < n_segments, SEPARATION_PRIOR_SD["intercept"], SEPARATION_PRIOR_SD["effect"])
+    prec = 1.0 / sd**2
+    opt = minimize(lambda b: -model.loglike(b) + 0.5 * np.sum(prec * b**2), np.zeros(k),
+                   jac=lambda b: -model.score(b) + prec * b,
+                   hess=lambda b: -model.hessian(b) + np.diag(prec), method="trust-exact")
+    cov = np.linalg.inv(-model.hessian(opt.x) + np.diag(prec))
+    return opt.x, cov
+
+
+def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binomial GLM of churned out of customers_start; (params, cov, pearson dispersion per segment)."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.zc, cells.zn])
+    endog = np.column_stack([cells.churned, cells.customers_start - cells.churned])
+    model = sm.GLM(endog, exog, family=sm.families.Binomial())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = model.fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+    separated = (any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+                 or not np.all(np.isfinite(result.params)) or np.abs(result.params).max() > MAX_PLAIN_COEF)
+    if separated:
+        warn.append("churn: quasi-complete separation in the regression fit; estimates are penalised "
+                    f"(normal priors, sd {SEPARATION_PRIOR_SD}) with model-based covariance")
+        params, cov = _penalised_binomial(model, n_segments)
+    else:
+        params, cov = result.params, result.cov_params()
+    p = 1.0 / (1.0 + np.exp(-exog @ params))
+    n = cells.customers_start
+    pearson = (cells.churned - n * p) ** 2 / np.maximum(n * p * (1 - p), 1e-12)
+    dispersion = np.array([pearson[cells.segment == s].sum() for s in range(n_segments)])
+    return params, cov, dispersion
+
+
+def fit_arpu(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of log ARPU with month-clustered errors; (params, cov, residual sum of squares per segment)."""
+    import statsmodels.api as sm
+
+    exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.month.astype(float), cells.zc])
+    result = sm.OLS(cells.log_arpu, exog).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+    rss = np.array([np.sum(result.resid[cells.segment == s] ** 2) for s in range(n_segments)])
+    return result.params, result.cov_params(), rss
+
+
+def fit_acquisition(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Negative-binomial GLM of new customers; (params, cov, moment estimate of 1/acq_alpha per segment)."""
+    import statsmodels.api as sm
+
+    exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.month.astype(float), cells.zn])
+    y = cells.new_customers
+    poisson = sm.GLM(y, exog, family=sm.families.Poisson()).fit()
+    mu = poisson.fittedvalues
+    inverse_alpha = np.array([
+        max(np.sum((y - mu)[cells.segment == s] ** 2 - y[cells.segment == s]) / np.sum(mu[cells.segment == s] ** 2), 1e-6)
+        for s in range(n_segments)
+    ])
+    family = sm.families.NegativeBinomial(alpha=float(np.median(inverse_alpha)))
+    result = sm.GLM(y, exog, family=family).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+    return result.params, result.cov_params(), inverse_alpha
+
+
+class RegressionModel:
+    """Settings of a regression fit; :meth:`fit` returns a :class:`FitResult`."""
+
+    family = "regression"
+
+    def __init__(self, n_draws: int = 2000, seed: int = 0):
+        self.n_draws = n_draws
+        self.seed = seed
+
+    def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
+        pilots = pilots or []
+        rng = np.random.default_rng(self.seed)
+        S, n = design.n_segments, self.n_draws
+        cells = design.cells()
+        warn = list(design.warnings)
+        per_segment = np.bincount(cells.segment, minlength=S)
+
+        churn, churn_cov, dispersion = fit_churn(cells, S, warn)
+        arpu, arpu_cov, rss = fit_arpu(cells, S)
+        acq, acq_cov, inverse_alpha = fit_acquisition(cells, S)
+        draws: dict[str, np.ndarray] = {}
+        for names, mean, cov in (
+            (("churn_intercept", "churn_csat", "churn_nps"), churn, churn_cov),
+            (("arpu_intercept", "arpu_trend", "arpu_csat"), arpu, arpu_cov),
+            (("acq_intercept", "acq_trend", "acq_nps"), acq, acq_cov),
+        ):
+            sample = rng.multivariate_normal(mean, cov, size=n, method="eigh")
+            for j, name in enumerate(names):
+                draws[name] = sample[:, j * S:(j + 1) * S]
+
+        df = per_segment - 3
+        phi = np.maximum(_scaled_chi2(dispersion / df, int(df.min()), n, rng), 1.0 + 1e-9)
+        mean_n = np.array([cells.customers_start[cells.segment == s].mean() for s in range(S)])
+        draws["churn_concentration"] = np.minimum((mean_n - 1) / (phi - 1) - 1, MAX_CONCENTRATION).clip(1.0)
+        variance = _scaled_chi2(rss / df, int(df.min()), n, rng)
+        draws["arpu_sigma"] = np.sqrt(variance * (ARPU_NU - 2) / ARPU_NU)
+        draws["acq_alpha"] = 1.0 / _scaled_chi2(inverse_alpha, int(df.min()), n, rng)
+
+        history = history_lift_estimates(design, catalogue)
+        lifts, lift_sources = lift_draws(catalogue, pilots, history, n, rng)
+        draws.update(lifts)
+        sources = {name: dict.fromkeys(design.segments, "history")
+                   for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
+        return FitResult(
+            family=self.family, draws=draws,
+            sampler={"name": "statsmodels", "draws": n, "covariance": "cluster-robust by month"},
+            convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn,
+        )

@@ -1,0 +1,27 @@
+"""The immutable outcome of fitting either model family, ready for diagnostics and the artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Parameter draws (name → draws × segments|initiatives, cxroi.params names), the sampler
+    settings, family-specific convergence figures, effect sources and warnings."""
+
+    family: str
+    draws: dict[str, np.ndarray] = field(repr=False)
+    sampler: dict
+    convergence: dict
+    effect_sources: dict[str, dict[str, str]]
+    warnings: list[str]
+    write_posterior: Callable[[Path], None] | None = field(default=None, repr=False)
+
+    @property
+    def n_draws(self) -> int:
+        return int(next(iter(self.draws.values())).shape[0])
