@@ -3,7 +3,7 @@ panel with `cxroi data aggregate`, side by side with a plain pandas groupby of t
 
     .venv/bin/python benchmarks/bench_aggregate.py [--rows 10000000] [--repeat 3]
 
-The Parquet file is generated inside a temporary folder with DuckDB (valid records: 36 months,
+The Parquet file is written into a temporary folder by DuckDB (valid records: 36 months,
 8 segments, ~2 % churn and acquisition, ~10 % survey answers). Each measured command runs in its
 own child process; wall time is measured around it and peak memory is the child's maximum resident
 set size (os.wait4). The pandas side only reads and groups (no checks, no validation); both results
@@ -26,7 +26,7 @@ GOAL_BYTES = 2 * 1024**3
 SEGMENTS = ("SMB-EU", "MidMarket-EU", "Enterprise-EU", "Consumer-EU", "SMB-NA", "MidMarket-NA", "Enterprise-NA",
             "Consumer-NA")
 
-GENERATE_SQL = """
+RECORDS_SQL = """
 COPY (
   WITH r AS (SELECT i % $customers AS c, i // $customers AS m, random() AS u FROM range($rows) t(i))
   SELECT c + 1 AS customer_id,
@@ -43,14 +43,14 @@ COPY (
 """
 
 
-def generate(path: Path, rows: int, months: int) -> float:
+def write_records(path: Path, rows: int, months: int) -> float:
     """Write ``rows`` valid customer × month records to ``path``; returns seconds taken."""
     import duckdb
 
     started = time.perf_counter()
     with duckdb.connect() as con:
         con.execute("SELECT setseed(0.7)")
-        con.execute(GENERATE_SQL.format(path=str(path).replace("'", "''")),
+        con.execute(RECORDS_SQL.format(path=str(path).replace("'", "''")),
                     {"customers": -(-rows // months), "rows": rows, "segments": list(SEGMENTS)})
     return time.perf_counter() - started
 
@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cxroi-bench-") as folder:
         records, cxroi_out, pandas_out = (Path(folder) / n for n in ("customers.parquet", "panel.parquet", "pandas.parquet"))
         load = os.getloadavg()[0]
-        seconds = generate(records, args.rows, args.months)
-        print(f"generated {args.rows:,} rows ({records.stat().st_size / 1e6:.0f} MB Parquet) in {seconds:.1f} s")
+        seconds = write_records(records, args.rows, args.months)
+        print(f"wrote {args.rows:,} rows ({records.stat().st_size / 1e6:.0f} MB Parquet) in {seconds:.1f} s")
         sides = {
             "cxroi data aggregate (DuckDB, checks + panel validation)":
                 [sys.executable, "-c", "from cxroi.cli import run; run()", "data", "aggregate", str(records),
