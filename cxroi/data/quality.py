@@ -5,9 +5,9 @@ Two kinds of check, each returning a list of :class:`QualityWarning` instead of 
 * :func:`panel_warnings` looks at a validated panel before fitting — a segment with fewer than
   :data:`MIN_CUSTOMERS` customers, missing months, a segment that appears only in the last months,
   CSAT (or NPS) constant within a segment, churners perfectly separated by satisfaction;
-* :func:`effect_warnings` looks at fitted parameter draws (cxroi.params names, draws × segments)
-  — no detectable CX effect in any segment, an effect whose sign is the opposite of what theory
-  expects (reported, never hidden or clipped).
+* :func:`no_effect_warnings` looks at fitted parameter draws (cxroi.params names, draws ×
+  segments) — a CX effect with no detectable average link. Effects of the unexpected sign are
+  reported by the fit's own diagnostics (cxroi.fit.diagnostics.sign_warnings).
 
 Messages name the segment and say what it means for the estimates; ``str(warning)`` is what goes
 into a model manifest's ``warnings`` list, the CLI output, the report and the app.
@@ -24,19 +24,11 @@ import pandas as pd
 #: a segment with fewer customers than this (median over its months) has too few churners to
 #: learn its own links; its estimates lean on the other segments
 MIN_CUSTOMERS = 50
-#: a segment whose history is shorter than this (months) is "new": its effects come from pooling
-SHORT_HISTORY_MONTHS = 12
 #: CSAT/NPS varying by less than this (points, max − min) within a segment counts as constant
 CONSTANT_RANGE_POINTS = 1e-6
-#: central interval used to call an effect "detected" or "of the unexpected sign"
+#: central interval used to call an effect "detected"
 INTERVAL = 0.90
-#: sign theory expects for each CX effect (+1 or −1), with what it measures
-EXPECTED_SIGN: dict[str, tuple[int, str]] = {
-    "churn_csat": (-1, "higher CSAT should lower churn"),
-    "churn_nps": (-1, "higher NPS should lower churn"),
-    "arpu_csat": (+1, "higher CSAT should raise revenue per customer"),
-    "acq_nps": (+1, "higher NPS should bring more new customers"),
-}
+#: the CX effects checked after a fit, with what each measures
 EFFECT_LABELS = {
     "churn_csat": "CSAT on churn", "churn_nps": "NPS on churn",
     "arpu_csat": "CSAT on revenue per customer", "acq_nps": "NPS on acquisition",
@@ -152,36 +144,24 @@ def panel_warnings(panel: pd.DataFrame, lag: int = 1) -> list[QualityWarning]:
     return [w for check in PANEL_CHECKS for w in check(panel, lag)]
 
 
-def _interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    tail = (1.0 - INTERVAL) / 2.0
-    return np.quantile(values, tail, axis=0), np.quantile(values, 1.0 - tail, axis=0)
-
-
-def effect_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> list[QualityWarning]:
-    """Warnings from fitted effects (draws × segments per cxroi.params name): an effect whose
-    90 % interval lies entirely on the unexpected side of zero (per segment), and an effect whose
-    average over segments has a 90 % interval containing zero ("no detectable effect")."""
+def no_effect_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> list[QualityWarning]:
+    """One warning per CX effect (draws × segments, cxroi.params names) whose average over
+    segments has a 90 % interval containing zero: the data show no detectable link, and forecasts
+    through it are mostly uncertainty. (Effects of the unexpected sign are reported by
+    :func:`cxroi.fit.diagnostics.sign_warnings`.)"""
     out = []
-    for name, (sign, meaning) in EXPECTED_SIGN.items():
+    tail = (1.0 - INTERVAL) / 2.0
+    for name, label in EFFECT_LABELS.items():
         if name not in draws:
             continue
-        values = np.asarray(draws[name], dtype=float)
-        low, high = _interval(values)
-        wrong = (high < 0) if sign > 0 else (low > 0)
-        for s in np.flatnonzero(wrong):
-            out.append(QualityWarning(
-                "unexpected_sign", segments[s],
-                f"segment '{segments[s]}': effect of {EFFECT_LABELS[name]} ({name}) has the unexpected "
-                f"sign, 90 % interval {low[s]:+.3f} to {high[s]:+.3f} per 10 points ({meaning}); check the "
-                "data (survey scale, segment mapping) before relying on it",
-            ))
-        mean_low, mean_high = _interval(values.mean(axis=1))
-        if mean_low <= 0 <= mean_high:
+        average = np.asarray(draws[name], dtype=float).mean(axis=1)
+        low, high = np.quantile(average, [tail, 1.0 - tail])
+        if low <= 0 <= high:
             out.append(QualityWarning(
                 "no_effect", None,
-                f"no detectable effect of {EFFECT_LABELS[name]} ({name}): the 90 % interval of its average "
-                f"over segments, {mean_low:+.3f} to {mean_high:+.3f} per 10 points, contains 0; forecasts "
-                "through this link are mostly uncertainty",
+                f"no detectable effect of {label} ({name}): the 90 % interval of its average over "
+                f"{len(segments)} segment(s), {low:+.3f} to {high:+.3f} per 10 points, contains 0; "
+                "forecasts through this link are mostly uncertainty",
             ))
     return out
 

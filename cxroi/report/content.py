@@ -14,7 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cxroi.data.quality import EXPECTED_SIGN, QualityWarning, warning_texts
+from cxroi.data.quality import QualityWarning, warning_texts
+from cxroi.fit.diagnostics import EXPECTED_SIGN
 from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.report import charts
@@ -218,7 +219,7 @@ def effects_frame(artifact: ModelArtifact) -> pd.DataFrame:
     for name in EFFECT_PARAMETERS:
         labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
         values = artifact.draws[name]
-        sign = EXPECTED_SIGN.get(name, (LIFT_SIGN.get(name, 1), ""))[0]
+        sign = EXPECTED_SIGN.get(name, LIFT_SIGN.get(name, 1))
         for j, label in enumerate(labels):
             column = values[:, j]
             rows.append({
