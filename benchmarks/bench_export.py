@@ -15,6 +15,7 @@ of the Monthly forecast sheet). Exit status 1 when a goal
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         result = simulate(scenario, artifact)
         simulate_seconds = time.perf_counter() - started
         print(f"forecast: {result.n_draws} draws × {len(result.segments)} segments × {result.horizon} months "
-              f"(simulated in {simulate_seconds:.2f} s, not part of the export timings)")
+              f"(simulated in {simulate_seconds:.2f} s, not part of the export timings); "
+              f"1-minute load average {os.getloadavg()[0]:.1f}")
         print(f"{'format':<8} {'median s':>9} {'min s':>7} {'goal s':>7} {'size MB':>8} {'rows':>8}  status")
         missed = []
         for fmt, goal in GOALS.items():
