@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxroi.sim.result import ALL_SEGMENTS, DEFAULT_QUANTILES, SimulationResult
+from cxroi.sim.result import ALL_SEGMENTS, DEFAULT_QUANTILES, SimulationResult, quantile_label
 
 
 def _spend(result: SimulationResult) -> np.ndarray:
@@ -58,7 +58,7 @@ _FIELD_UNITS = {
 
 def quantile_name(q: float) -> str:
     """Workbook label of a quantile: 0.1 → 'P10', 0.025 → 'P2.5'."""
-    return f"P{100 * q:g}"
+    return quantile_label(q).upper()
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -24,17 +24,18 @@ from xlsxwriter.worksheet import Worksheet
 from cxroi.export.atomic import write_atomically
 from cxroi.export.sanitize import neutralise
 from cxroi.export.tables import MONTHLY_METRICS, ForecastTables, flatten, quantile_name
+from cxroi.sim.result import quantile_label
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
-    "nan_inf_to_errors": False,
 }
 NUMBER_FORMATS = {
     "currency": "#,##0",
     "customers": "#,##0",
+    "count": "#,##0",
     "fraction": "0.0%",
     "month": "0",
     "decimal": "#,##0.0000",
@@ -75,10 +76,10 @@ class _Sheet:
         for col, width in widths.items():
             self.sheet.set_column(col, col, width)
 
-    def write_rows(self, rows: Sequence[Sequence[Cell]], header: bool = False) -> None:
+    def write_rows(self, rows: Sequence[Sequence[Cell]]) -> None:
         for cells in rows:
             for col, (value, fmt) in enumerate(cells):
-                self._write(col, value, "header" if header else fmt)
+                self._write(col, value, fmt)
             self.row += 1
 
     def freeze_here(self) -> None:
@@ -96,7 +97,7 @@ class _Sheet:
         elif isinstance(value, int | float) and math.isfinite(value):
             self.sheet.write_number(self.row, col, float(value), cell_format)
         else:
-            self.sheet.write_string(self.row, col, neutralise(str(value)), self.formats.get("text"))
+            self.sheet.write_string(self.row, col, neutralise(str(value)), cell_format)
 
 
 def _render(value: Any, fmt: str | None) -> str:
@@ -136,14 +137,14 @@ def _write_table(sheet: _Sheet, header: Sequence[str], rows: list[list[Cell]],
     if above:
         sheet.write_rows(above)
         sheet.row += 1
-    sheet.write_rows([_header(header)], header=True)
+    sheet.write_rows([_header(header)])
     sheet.freeze_here()
     sheet.write_rows(rows)
 
 
 def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
     labels = [quantile_name(q) for q in tables.quantiles]
-    quantile_keys = [f"p{100 * q:g}" for q in tables.quantiles]
+    quantile_keys = [quantile_label(q) for q in tables.quantiles]
     rows = []
     for record in tables.summary.to_dict(orient="records"):
         metric = record["metric"]
@@ -159,15 +160,14 @@ def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
         [("Scenario", "bold"), (tables.scenario_name, None)],
         [("Description", "bold"), (tables.scenario_description, None)],
         [("Model", "bold"), (tables.model_id, None)],
-        [("Parameter draws", "bold"), (tables.n_draws, "customers")],
+        [("Parameter draws", "bold"), (tables.n_draws, "count")],
         [("P(ROI > 0)", "bold"), (tables.prob_roi_positive, "fraction")],
     ]
     _write_table(sheet, ["Measure", "Unit", *labels, "Mean"], rows, above)
 
 
 def _monthly_format(column: str) -> str | None:
-    if column in ("Segment",):
-        return None
+    """Number format of a Monthly forecast column: the metric's unit (Segment and Month: none)."""
     if column == "Forecast month":
         return "month"
     for label, unit, _ in MONTHLY_METRICS.values():
@@ -177,13 +177,14 @@ def _monthly_format(column: str) -> str | None:
 
 
 def _table_format(column: str) -> str | None:
+    """Number format of a Levers or Segments column."""
     if column in ("segment", "lever"):
         return None
     return "fraction" if column in ("share_of_value", "gross_margin", "prob_npv_positive") else (
         "customers" if column == "incremental_customers_end" else "currency")
 
 
-_HEADERS = {"prob_npv_positive": "P(NPV > 0)", "pv_spend": "PV of spend", "npv_mean": "NPV mean"}
+_HEADERS = {"prob_npv_positive": "P(NPV > 0)", "pv_spend": "PV of spend"}
 
 
 def _pretty(column: str) -> str:
@@ -218,9 +219,8 @@ def _provenance(sheet: _Sheet, tables: ForecastTables) -> None:
 
 def _formats(book: xlsxwriter.Workbook) -> dict[str, Format]:
     formats = {key: book.add_format({"num_format": spec}) for key, spec in NUMBER_FORMATS.items()}
-    formats["header"] = book.add_format({"bold": True, "bottom": 1, "text_wrap": False})
+    formats["header"] = book.add_format({"bold": True, "bottom": 1})
     formats["bold"] = book.add_format({"bold": True})
-    formats["text"] = book.add_format({})
     return formats
 
 
