@@ -1,7 +1,107 @@
-"""Placeholder."""
+"""Drivers & model health: what the model says CSAT and NPS do, how sure it is, where each effect
+comes from, how healthy the fit is, and which model is the champion."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
+
+from cxroi import registry
+from cxroi.app import charts, effects, state
+from cxroi.app.errors import guard
+from cxroi.app.widgets import health_table
+
+SOURCE_NOTE = ("**Where effects come from.** *history*: learned from your own data (an association, "
+               "not proof of cause); *catalogue*: the initiative catalogue's prior, not confirmed by your "
+               "data; *pilot*: calibrated on a CX pilot's measured lift.")
 
 
 def drivers() -> None:
-    st.title("drivers")
+    """Render the Drivers & model health page."""
+    st.title("Drivers & model health")
+    cfg = state.settings()
+    with guard("reading the models"):
+        rows = state.models()
+        readable = [r["model_id"] for r in rows if not r.get("error")]
+        if not readable:
+            st.info("No model yet: train one on the Data & retrain page (or with `cxroi train`).")
+            return
+        champion = registry.champion_id(cfg.models_dir)
+        model_id = st.selectbox("Model", readable, index=readable.index(champion) if champion in readable else 0,
+                                format_func=lambda m: f"{m} (champion)" if m == champion else m, key="drivers_model")
+        model = state.load_model(model_id)
+        tabs = st.tabs(["Effects of CSAT and NPS", "Initiative lifts", "Diagnostics & backtest", "Models & promotion"])
+    with tabs[0], guard("computing the effects"):
+        st.markdown("Effect of **+10 points** from each segment's current level, with 80% intervals "
+                    "(P10–P90 over the model's parameter draws).")
+        st.markdown(SOURCE_NOTE)
+        table = effects.segment_effects(model)
+        cols = st.columns(2, gap="large")
+        for i, (label, _parameter, kind, unit) in enumerate(effects.EFFECTS):
+            with cols[i % 2]:
+                st.markdown(f"**{label}** ({unit})")
+                frame = table[table["effect"] == label]
+                x_format = ".2f" if kind == "churn" else ".1%"
+                st.altair_chart(charts.effect_intervals(frame, "Change in monthly churn (percentage points)"
+                                                        if kind == "churn" else "Change (%)", x_format),
+                                width="stretch")
+        with st.expander("All effects as a table"):
+            st.dataframe(table.drop(columns="parameter"), hide_index=True, width="stretch",
+                         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("mean", "low", "high")})
+    with tabs[1], guard("computing the lifts"):
+        st.markdown("CX lift of each initiative at nominal (catalogue) monthly spend, in survey points; "
+                    "more spend lifts more, with diminishing returns.")
+        st.markdown(SOURCE_NOTE)
+        lifts = effects.initiative_lifts(model)
+        point = st.column_config.NumberColumn(format="%.2f")
+        st.dataframe(lifts, hide_index=True, width="stretch", column_config={
+            "initiative": "Initiative", "csat_mean": st.column_config.NumberColumn("CSAT lift (points)", format="%.2f"),
+            "csat_low": point, "csat_high": point, "csat_source": "CSAT source",
+            "nps_mean": st.column_config.NumberColumn("NPS lift (points)", format="%.2f"),
+            "nps_low": point, "nps_high": point, "nps_source": "NPS source",
+            "carryover": st.column_config.NumberColumn("Monthly carry-over λ", format="%.2f")})
+        cols = st.columns(2, gap="large")
+        for column, kind in zip(cols, ("csat", "nps"), strict=True):
+            with column:
+                st.markdown(f"**{kind.upper()} lift curve** (steady state, mean)")
+                st.altair_chart(charts.lift_curves(effects.lift_curves(model, kind), f"{kind.upper()} lift (points)"),
+                                width="stretch")
+    with tabs[2], guard("reading the diagnostics"):
+        manifest = model.manifest
+        health = manifest.get("health") or {}
+        st.markdown("**Health gate** — " + (":green[passed]" if health.get("passed") else ":red[not passed]"))
+        health_table(health)
+        diagnostics = manifest.get("diagnostics") or {}
+        if diagnostics:
+            st.markdown("**Sampling diagnostics**")
+            st.dataframe(pd.DataFrame({"diagnostic": list(diagnostics), "value": [str(v) for v in diagnostics.values()]}),
+                         hide_index=True)
+        backtest = (manifest.get("backtest") or {}).get("rows") or []
+        if backtest:
+            st.markdown("**Backtest** on held-out months (MAPE: mean absolute percentage error; coverage of 80% intervals)")
+            st.dataframe(pd.DataFrame(backtest), hide_index=True, width="stretch")
+        for warning in manifest.get("warnings") or []:
+            st.warning(warning)
+    with tabs[3], guard("managing the models"):
+        listing = pd.DataFrame(rows)
+        listing["training_window"] = listing["training_window"].map(
+            lambda w: f"{w.get('start')} to {w.get('end')}" if isinstance(w, dict) else "")
+        st.dataframe(listing, hide_index=True, width="stretch", column_config={
+            "model_id": "Model", "family": "Family", "created_at": "Created (UTC)", "status": "Status",
+            "champion": st.column_config.CheckboxColumn("Champion"), "training_window": "Training window",
+            "health": st.column_config.CheckboxColumn("Health gate passed"), "error": "Problem"})
+        if model_id == champion:
+            st.success(f"{model_id} is the champion.")
+            return
+        accepted = model.manifest.get("status") == registry.STATUS_ACCEPTED
+        with st.form("promote"):
+            st.markdown(f"Promote **{model_id}** to champion")
+            force = reason = None
+            if not accepted:
+                st.warning("This model failed the health gate. Promote it only with a recorded reason.")
+                force = st.checkbox("Promote despite the failed health gate")
+                reason = st.text_input("Reason (recorded in the promotion log)")
+            if st.form_submit_button("Promote", type="primary"):
+                registry.promote(model_id, cfg.models_dir, force=bool(force), reason=reason or None)
+                st.success(f"{model_id} is now the champion.")
+                st.rerun()

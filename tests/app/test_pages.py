@@ -1,0 +1,127 @@
+"""Page logic with Streamlit's AppTest (in-process, no browser)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import ROOT
+
+TIMEOUT_S = 60
+
+
+def run_page(module: str, function: str) -> AppTest:
+    at = AppTest.from_string(f"from cxroi.app.pages.{module} import {function}\n{function}()", default_timeout=TIMEOUT_S)
+    return at.run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("error", "info", "warning", "success", "markdown", "caption")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overview_shows_latest_month_from_the_sample(app_env):
+    at = run_page("overview", "overview")
+    assert not at.exception
+    with open(ROOT / "data" / "sample" / "panel.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    last = max(r["period"] for r in rows)
+    latest = [r for r in rows if r["period"] == last]
+    customers = sum(int(r["customers_start"]) - int(r["churned"]) + int(r["new_customers"]) for r in latest)
+    churn = sum(int(r["churned"]) for r in latest) / sum(int(r["customers_start"]) for r in latest)
+    assert metric(at, "Customers") == f"{customers:,}"
+    assert metric(at, "Monthly churn") == f"{100 * churn:.2f}%"
+    assert "Bayesian (PyMC)" in texts(at)
+
+
+def test_overview_without_a_model_says_so(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("CXROI_MODELS_DIR", str(tmp_path / "empty"))
+    at = run_page("overview", "overview")
+    assert not at.exception
+    assert "No model yet" in texts(at)
+    assert metric(at, "Customers")  # the data part still renders
+
+
+def test_broken_champion_gives_a_plain_message(app_env, monkeypatch, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "CHAMPION").write_text("gone-model\n")
+    monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
+    at = run_page("overview", "overview")
+    assert not at.exception
+    assert any("gone-model" in e.value and "not found" in e.value for e in at.error)
+    assert not at.expander  # a user error: no technical details needed
+
+
+def test_bad_panel_lists_problems_on_overview(app_env, monkeypatch, tmp_path):
+    bad = tmp_path / "panel.csv"
+    bad.write_text("segment,period,customers_start\nA,2024-01-01,-5\n")
+    monkeypatch.setenv("CXROI_PANEL", str(bad))
+    at = run_page("overview", "overview")
+    assert not at.exception
+    assert "has problems" in at.error[0].value
+    assert any("error(s)" in m.value for m in at.markdown)
+
+
+def spend_slider(at: AppTest):
+    return next(s for s in at.slider if s.label.startswith("Monthly spend per segment"))
+
+
+def test_planner_with_no_monthly_spend_loses_the_discounted_one_off_cost(app_env):
+    at = run_page("planner", "planner")
+    assert not at.exception
+    assert metric(at, "NPV").startswith("$")
+    spend_slider(at).set_value(0.0).run()
+    assert not at.exception
+    # No spend → no lift → no incremental revenue; only the one-off cost of the self-service
+    # portal (catalogue: 250,000) paid at the end of forecast month 1 and discounted at 10 %/year:
+    # NPV = −250,000 / 1.10^(1/12) = −250,000 / 1.0079741 = −248,022.2 → shown to three significant figures.
+    expected = -250_000 * 1.10 ** (-1 / 12)
+    assert math.isclose(expected, -248_022.2, abs_tol=0.1)
+    assert metric(at, "NPV") == "−$248.0k"
+    assert metric(at, "P(ROI > 0)") == "0%"
+
+
+def test_planner_with_every_lever_off_explains_the_problem(app_env):
+    at = run_page("planner", "planner")
+    levers = next(p for p in at.get("button_group") if "Value levers" in str(p.proto.label))
+    levers.set_value([]).run()
+    assert not at.exception
+    assert any("at least one lever must be on" in e.value for e in at.error)
+
+
+def test_drivers_page_reports_effect_sources(app_env):
+    at = run_page("drivers", "drivers")
+    assert not at.exception
+    assert "history" in texts(at) and "catalogue" in texts(at)
+
+
+def test_export_page_offers_three_formats(app_env):
+    at = run_page("export", "export")
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any(label.endswith(".xlsx") for label in labels)
+    assert any(label.endswith(".csv") for label in labels)
+    assert any(label.endswith(".parquet") for label in labels)
+
+
+@pytest.mark.parametrize("module", ["compare", "data_retrain"])
+def test_other_pages_render_without_errors(app_env, module):
+    at = run_page(module, module)
+    assert not at.exception
+    assert not at.error
+
+
+def test_app_entry_point_runs_the_overview(app_env):
+    at = AppTest.from_file(str(Path(ROOT) / "app.py"), default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
