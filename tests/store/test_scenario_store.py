@@ -7,9 +7,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from cxroi.store import Store, StoreError, default_database_url
 
@@ -98,6 +100,34 @@ def test_unusable_database_url_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot open the scenario store"):
         Store(f"sqlite:///{blocker / 'sub' / 'x.db'}")
+
+
+def test_a_save_that_loses_the_race_retries_with_the_next_version(store: Store) -> None:
+    """On databases without BEGIN IMMEDIATE two writers can read the same maximum version; the
+    unique (name, version) constraint rejects the second insert and the save retries. Here the
+    first read is made stale on purpose."""
+    store.save_scenario("s", {"v": 1})
+    stale_reads = []
+
+    @event.listens_for(store.engine, "before_cursor_execute", retval=True)
+    def _stale_first_read(conn, cursor, statement, parameters, context, executemany):
+        if "max(scenarios.version)" in statement and not stale_reads:
+            stale_reads.append(statement)
+            statement = "SELECT NULL WHERE ? IS NOT NULL"  # no row: as if version 1 did not exist yet
+        return statement, parameters
+
+    saved = store.save_scenario("s", {"v": 2})
+    assert len(stale_reads) == 1
+    assert saved.version == 2
+    assert [(v.version, v.body) for v in store.versions("s")] == [(1, {"v": 1}), (2, {"v": 2})]
+
+
+def test_threads_sharing_one_store_lose_nothing(store: Store) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: store.save_scenario("t", {"i": i}), range(40)))
+    saved = store.versions("t")
+    assert [s.version for s in saved] == list(range(1, 41))
+    assert sorted(s.body["i"] for s in saved) == list(range(40))
 
 
 _WRITER = textwrap.dedent("""
