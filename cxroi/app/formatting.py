@@ -24,13 +24,15 @@ def money(value: float | None, currency: str = "$", decimals: int = 0) -> str:
 
 
 def money_short(value: float | None, currency: str = "$") -> str:
-    """Compact money for headline metrics: ``'$1.23M'``, ``'−$45.6k'``, ``'$2.10B'``, ``'$950'``."""
+    """Compact money to three significant figures for headline metrics: ``'$1.23M'``,
+    ``'−$45.6k'``, ``'$248k'``, ``'$2.10B'``, ``'$950'``."""
     if _missing(value):
         return MISSING
     size = abs(value)
     for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if size >= threshold:
-            return money(value / threshold, currency, 2 if size / threshold < 100 else 1) + suffix
+            scaled = size / threshold
+            return money(value / threshold, currency, 2 if scaled < 10 else 1 if scaled < 100 else 0) + suffix
     return money(value, currency)
 
 

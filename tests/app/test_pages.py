@@ -87,7 +87,7 @@ def test_planner_with_no_monthly_spend_loses_the_discounted_one_off_cost(app_env
     # NPV = −250,000 / 1.10^(1/12) = −250,000 / 1.0079741 = −248,022.2 → shown to three significant figures.
     expected = -250_000 * 1.10 ** (-1 / 12)
     assert math.isclose(expected, -248_022.2, abs_tol=0.1)
-    assert metric(at, "NPV") == "−$248.0k"
+    assert metric(at, "NPV") == "−$248k"
     assert metric(at, "P(ROI > 0)") == "0%"
 
 

@@ -1,0 +1,171 @@
+"""Pure parts of the app: formatting, indicators, effects, the error guard, retrain jobs."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cxroi.app import effects, kpis, retrain
+from cxroi.app import formatting as fmt
+from cxroi.registry import load_artifact
+from tests.app.conftest import ROOT
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1234567.8, "$1,234,568"), (-1234.4, "−$1,234"), (0.0, "$0"), (float("nan"), "—"), (None, "—"),
+])
+def test_money(value, expected):
+    assert fmt.money(value) == expected
+
+
+def test_money_with_a_currency_code_and_decimals():
+    assert fmt.money(1234.5, "EUR", 2) == "EUR 1,234.50"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (7_180_000, "$7.18M"), (-45_600, "−$45.6k"), (2_100_000_000, "$2.10B"), (950, "$950"), (123_456_789, "$123M"), (-248_022.2, "−$248k"),
+])
+def test_money_short(value, expected):
+    assert fmt.money_short(value) == expected
+
+
+@pytest.mark.parametrize(("value", "decimals", "expected"), [
+    (0.1234, 1, "12.3%"), (-0.05, 1, "−5.0%"), (1.0, 0, "100%"), (-0.0001, 1, "0.0%"),
+])
+def test_percent(value, decimals, expected):
+    assert fmt.percent(value, decimals) == expected
+
+
+def test_count_points_and_payback():
+    assert fmt.count(12345.6) == "12,346"
+    assert fmt.points(-3.04) == "−3.0" and fmt.points(2.0, signed=True) == "+2.0"
+    assert fmt.payback(8.0, 36) == "8 mo" and fmt.payback(float("nan"), 36) == "> 36 mo"
+    assert fmt.money_column_format("$") == "$%,.0f" and fmt.money_column_format("EUR", 2) == "EUR %,.2f"
+
+
+def hand_panel() -> pd.DataFrame:
+    return pd.DataFrame({
+        "segment": ["A", "A", "B", "B"],
+        "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-01", "2024-02-01"]),
+        "customers_start": [100, 105, 50, 48], "churned": [5, 10, 4, 2], "new_customers": [10, 0, 2, 4],
+        "revenue": [1025.0, 1000.0, 490.0, 500.0], "csat": [70.0, 72.0, 80.0, 81.0], "nps": [10.0, 12.0, 30.0, 28.0],
+    })
+
+
+def test_monthly_metrics_by_hand():
+    monthly = kpis.monthly_metrics(hand_panel()).set_index(["segment", "period"])
+    first = monthly.loc[("A", pd.Timestamp("2024-01-01"))]
+    assert first["customers"] == 105  # 100 − 5 + 10
+    assert first["churn_rate"] == pytest.approx(0.05)  # 5 / 100
+    assert first["arpu"] == pytest.approx(1025 / 102.5)  # revenue / ((100 + 105) / 2)
+
+
+def test_segment_snapshot_and_totals_by_hand():
+    snapshot = kpis.segment_snapshot(hand_panel(), trend_months=1).set_index("segment")
+    assert snapshot.at["A", "customers"] == 95  # 105 − 10 + 0
+    assert snapshot.at["A", "csat_change"] == pytest.approx(2.0)
+    assert snapshot.at["B", "churn_rate_trend"] == pytest.approx([2 / 48], abs=1e-6)  # sparklines keep 6 decimals
+    totals = kpis.portfolio_totals(hand_panel())
+    assert totals["customers"] == 95 + 50  # B: 48 − 2 + 4
+    assert totals["churn_rate"] == pytest.approx(12 / 153)
+    assert totals["csat"] == pytest.approx((72 * 105 + 81 * 48) / 153)
+
+
+def test_segment_effects_match_closed_forms(app_env):
+    model = load_artifact(None, app_env / "models")
+    d, s = model.draws, model.segments.index("SMB-EU")
+    state = model.state["SMB-EU"]
+    zc, zn = (state["csat"] - state["ref_csat"]) / 10, (state["nps"] - state["ref_nps"]) / 10
+    table = effects.segment_effects(model).set_index(["parameter", "segment"])
+    # draw 0 by hand: Δ churn = σ(a + b·zc + c·zn + b) − σ(a + b·zc + c·zn), in percentage points
+    sigma = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    logit0 = d["churn_intercept"][:, s] + d["churn_csat"][:, s] * zc + d["churn_nps"][:, s] * zn
+    by_hand = [100 * (sigma(x + b) - sigma(x)) for x, b in zip(logit0, d["churn_csat"][:, s], strict=True)]
+    assert table.loc[("churn_csat", "SMB-EU"), "mean"] == pytest.approx(np.mean(by_hand), rel=1e-9)
+    arpu = [math.exp(v) - 1 for v in d["arpu_csat"][:, s]]
+    assert table.loc[("arpu_csat", "SMB-EU"), "low"] == pytest.approx(np.quantile(arpu, 0.1), rel=1e-9)
+    assert table.loc[("acq_nps", "SMB-EU"), "source"] == "history"
+
+
+def test_lift_curve_is_zero_without_spend_and_the_mean_lift_at_nominal(app_env):
+    model = load_artifact(None, app_env / "models")
+    curves = effects.lift_curves(model, "csat")
+    portal = curves[curves["initiative"] == "Self-service portal"].set_index("spend_multiple")["lift"]
+    mean_lift = model.draws["lift_csat"][:, model.initiatives.index("self_service_portal")].mean()
+    assert portal.loc[0.0] == 0.0
+    assert portal.loc[1.0] == pytest.approx(mean_lift)  # sat(1) = 1·(1+k)/(1+k) = 1
+    assert portal.loc[3.0] == pytest.approx(mean_lift * 3 * 2 / 4)  # k = 1: 3·2/(3+1)
+
+
+GUARD_APP = """
+import streamlit as st
+from cxroi.app.errors import guard
+from cxroi.errors import DataError
+with guard("reading the file"):
+    raise DataError("panel.csv: row 3, column churned: 'abc' is not a number")
+with guard("drawing the chart"):
+    raise KeyError("segment")
+st.write("still running")
+"""
+
+
+def test_guard_shows_plain_messages_and_hides_tracebacks():
+    at = AppTest.from_string(GUARD_APP).run()
+    assert not at.exception
+    assert at.error[0].value == "Problem while reading the file: panel.csv: row 3, column churned: 'abc' is not a number"
+    assert at.error[1].value.startswith("Something went wrong while drawing the chart.")
+    assert "Traceback" not in at.error[1].value
+    assert at.expander[0].label == "Technical details"
+    assert "KeyError" in at.expander[0].code[0].value
+    assert at.markdown[-1].value == "still running"
+
+
+def test_retrain_job_runs_in_the_background_and_finds_its_model(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    (models / "old-model").mkdir(parents=True)
+    script = ("import sys, pathlib, time; print('sampling 50%', flush=True); time.sleep(0.5); "
+              f"pathlib.Path({str(models)!r}, 'new-model').mkdir(); print('done')")
+    monkeypatch.setattr(retrain, "train_command", lambda data, family, seed: [sys.executable, "-c", script])
+    started = time.monotonic()
+    job = retrain.start_job(pd.DataFrame({"x": [1]}), "panel.csv", "regression", 7, tmp_path / "home", models)
+    assert time.monotonic() - started < 0.5  # returns at once; training happens in the background
+    assert job.status() == "running" and retrain.running_job(tmp_path / "home").job_id == job.job_id
+    deadline = time.monotonic() + 30
+    while job.status() == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.status() == "succeeded"
+    assert "sampling 50%" in job.log_tail() and job.log_tail().endswith("done")
+    assert job.new_models(models) == ["new-model"]
+    assert pd.read_parquet(job.folder / "panel.parquet")["x"].tolist() == [1]
+    assert retrain.list_jobs(tmp_path / "home")[0].status() == "succeeded"
+
+
+def test_retrain_command_never_promotes():
+    command = retrain.train_command(ROOT / "panel.parquet", "bayes", 3)
+    assert command[1:4] == ["-m", "cxroi.cli", "train"] and "--no-promote" in command
+
+
+HEAVY = ("pymc", "pytensor", "arviz", "statsmodels")
+NO_HEAVY_IMPORTS = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+for page in ("overview", "planner", "compare", "drivers", "export", "data_retrain"):
+    at = AppTest.from_string(f"from cxroi.app.pages.{{page}} import {{page}}\\n{{page}}()", default_timeout=60).run()
+    assert not at.exception, (page, at.exception)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+print(loaded)
+sys.exit(1 if loaded else 0)
+"""
+
+
+def test_pages_never_import_the_model_fitting_libraries(app_env):
+    done = subprocess.run([sys.executable, "-c", NO_HEAVY_IMPORTS], cwd=ROOT, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
