@@ -135,22 +135,26 @@ _WRITER = textwrap.dedent("""
     from pathlib import Path
     from cxroi.store import Store
     url, writer, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
-    store = Store(url)
+    (go.parent / f"ready-{writer}").touch()
     while not go.exists():
         time.sleep(0.005)
+    store = Store(url)  # both writers create the database and its tables at the same moment
     for k in range(count):
         store.save_scenario("shared", {"writer": writer, "k": k})
+        time.sleep(0.002)  # give the other writer a chance to take the lock in between
 """)
 
 
 def test_two_processes_saving_the_same_name_lose_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'race.db'}"
-    Store(url).close()  # schema exists before the race starts
     go = tmp_path / "go"
     writers = [subprocess.Popen([sys.executable, "-c", _WRITER, url, name, "50", str(go)])
                for name in ("A", "B")]
-    time.sleep(0.5)  # let both import and connect, then release them together
-    go.touch()
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready-{name}").exists() for name in ("A", "B")):  # both imported
+        assert time.monotonic() < deadline and all(w.poll() is None for w in writers)
+        time.sleep(0.01)
+    go.touch()  # release them together
     assert [w.wait(timeout=120) for w in writers] == [0, 0]
     saved = Store(url).versions("shared")
     assert [s.version for s in saved] == list(range(1, 101))
