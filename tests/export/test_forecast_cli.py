@@ -103,3 +103,16 @@ def test_user_errors_are_one_plain_line(capsys, tmp_path: Path, models_dir: Path
     assert code == 2
     assert message in stderr and "Traceback" not in stderr
     assert not list(Path.cwd().glob("x.*"))
+
+
+def test_scenario_store_errors_are_plain(capsys, tmp_path: Path) -> None:
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text(yaml.safe_dump({**SCENARIO, "investments": [
+        {**SCENARIO["investments"][0], "monthly_spend": -5}]}), encoding="utf-8")
+    code, _, stderr = _run(capsys, "scenarios", "save", str(invalid))
+    assert code == 2 and "investments[0].monthly_spend" in stderr and "Traceback" not in stderr
+    assert Store().list_scenarios() == []  # nothing saved
+    code, _, stderr = _run(capsys, "scenarios", "delete", "ghost")
+    assert code == 2 and "no saved scenario named 'ghost'" in stderr
+    code, stdout, _ = _run(capsys, "scenarios", "list")
+    assert code == 0 and "no saved scenarios" in stdout
