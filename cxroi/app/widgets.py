@@ -36,9 +36,11 @@ def health_table(health: dict) -> None:
     st.dataframe(
         checks,
         hide_index=True,
+        column_order=["name", "value", "rule", "threshold", "passed"],
         column_config={
             "name": st.column_config.TextColumn("Check"),
             "value": st.column_config.NumberColumn("Value", format="%.3f"),
+            "rule": st.column_config.TextColumn("Rule"),
             "threshold": st.column_config.NumberColumn("Threshold", format="%.3f"),
             "passed": st.column_config.CheckboxColumn("Passed"),
         },

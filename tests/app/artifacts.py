@@ -52,13 +52,17 @@ def build_champion(models_dir: Path, model_id: str = MODEL_ID, status: str = "ac
         "lag_months": truth["lag_months"], "sampler": {"name": "test", "draws": N_DRAWS, "chains": 1},
         "n_draws": N_DRAWS, "state": state,
         "diagnostics": {"max_rhat": 1.003, "min_ess_bulk": 820.0, "min_ess_tail": 760.0, "divergences": 0},
-        "backtest": {"rows": [
-            {"metric": "churned", "model": "cxroi", "mape": 0.061, "coverage_80": 0.81},
-            {"metric": "churned", "model": "naive", "mape": 0.094, "coverage_80": None},
+        "backtest": {"holdout_months": 6, "holdout_window": {"start": "2025-07", "end": "2025-12"}, "rows": [
+            {"metric": m, "model_mape_pct": a, "naive_last_mape_pct": b, "seasonal_naive_mape_pct": c,
+             "coverage_80": d}
+            for m, a, b, c, d in (("churned", 6.1, 9.4, 11.0, 0.81), ("revenue", 1.2, 2.0, 2.9, 0.83),
+                                  ("new_customers", 7.5, 10.2, 12.8, 0.79))
         ]},
         "health": {"passed": passed, "checks": [
-            {"name": "max_rhat", "value": 1.003, "threshold": 1.01, "passed": True},
-            {"name": "min_ess_bulk", "value": 820.0, "threshold": 400, "passed": passed},
+            {"name": "max_rhat", "value": 1.003, "rule": "≤", "threshold": 1.01, "passed": True},
+            {"name": "min_ess_bulk", "value": 820.0 if passed else 120.0, "rule": "≥", "threshold": 400,
+             "passed": passed},
+            {"name": "divergences", "value": 0, "rule": "≤", "threshold": 0, "passed": True},
         ]},
         "status": status,
         "effect_sources": {

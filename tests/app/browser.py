@@ -76,3 +76,10 @@ def wait_metric_change(page: Page, label: str, before: str, timeout_ms: float = 
 def click_button(page: Page, text: str) -> None:
     """Click the Streamlit button (not a select's open arrow) whose text is ``text``."""
     page.locator('button[data-testid^="stBaseButton"]').filter(has_text=text).first.click()
+
+
+def choose_option(page: Page, select_label: str, option: str) -> None:
+    """Pick ``option`` in the ``st.selectbox`` labelled ``select_label``."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=select_label).first.click()
+    page.get_by_role("option", name=option).first.click()
+    wait_idle(page)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cxroi.sim.scenario import parse_scenario
+from cxroi.store import Store
 from tests.app.artifacts import build_champion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,15 @@ CHROMIUM = os.environ.get("CXROI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_START_TIMEOUT_S = 60
+#: saved in the app's store before it starts, so Compare has something to compare
+EXAMPLE_SCENARIOS = (
+    {"name": "Enterprise 24/7 support", "horizon_months": 36, "investments": [
+        {"initiative": "support_24_7", "segments": ["Enterprise-EU", "Enterprise-NA"], "duration_months": 24,
+         "monthly_spend": 40_000, "one_off_cost": 150_000}]},
+    {"name": "SMB onboarding", "horizon_months": 36, "investments": [
+        {"initiative": "onboarding_program", "segments": ["SMB-EU", "SMB-NA"], "duration_months": 24,
+         "monthly_spend": 15_000, "one_off_cost": 80_000}]},
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +40,10 @@ def app_home(tmp_path_factory) -> Path:
     """A home folder holding a champion model (``models/``) and the scenario database."""
     home = tmp_path_factory.mktemp("app-home")
     build_champion(home / "models")
+    store = Store(app_environment(home)["CXROI_DATABASE_URL"])
+    for scenario in EXAMPLE_SCENARIOS:
+        store.save_scenario(scenario["name"], parse_scenario(scenario).to_dict())
+    store.close()
     return home
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.browser import (
+    choose_option,
     click_button,
     metric_value,
     nudge_slider,
@@ -75,8 +76,9 @@ def test_scenario_is_saved_and_reopened(page):
         nudge_slider(page, SPEND)
     changed = wait_metric_change(page, "NPV", saved_npv)
     assert changed != saved_npv
+    choose_option(page, "Saved scenarios", "Portal roll-out — version 1")
     click_button(page, "Open")
-    page.get_by_text("Opened 'Portal roll-out' version").wait_for()
+    page.get_by_text("Opened 'Portal roll-out' version 1").wait_for()
     wait_idle(page)
     assert metric_value(page, "NPV") == saved_npv
 
@@ -107,3 +109,37 @@ def test_xlsx_download_holds_the_forecast(page, tmp_path):
     # the metric is the P50 rounded to 3 significant figures; one of P10/P50/P90 must match it
     assert any(abs(n - shown) <= 0.005e6 + 1 for n in numbers), (numbers, shown_npv)
     screenshot(page, SCREENSHOTS, "export")
+
+
+PAGES = (  # url path, screenshot name, text the page must show
+    ("", "overview", "By segment"),
+    ("planner", "planner", "Value by lever"),
+    ("compare", "compare", "NPV distributions"),
+    ("drivers", "drivers", "Monthly churn, +10 CSAT"),
+    ("data", "data", "Retraining"),
+    ("export", "export", "Downloads"),
+)
+
+
+@pytest.mark.parametrize(("path", "name", "text"), PAGES, ids=[p[1] for p in PAGES])
+def test_every_page_renders_and_is_captured(page, path, name, text):
+    open_page(page, path)
+    page.get_by_text(text).first.wait_for()
+    page.wait_for_timeout(800)  # let charts finish drawing before the screenshot
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Something went wrong").count() == 0
+    screenshot(page, SCREENSHOTS, name)
+
+
+def test_optimiser_recommends_an_allocation(page):
+    open_page(page, "optimiser")
+    click_button(page, "Find the best allocation")
+    page.get_by_text("Recommended allocation of $3,000,000").wait_for(timeout=180_000)
+    wait_idle(page, 180_000)
+    assert metric_value(page, "NPV").startswith("$")
+    click_button(page, "Compute the efficient frontier")
+    page.get_by_text("Median NPV and P10–P90 band").wait_for(timeout=300_000)
+    wait_idle(page, 300_000)
+    page.wait_for_timeout(800)
+    assert page.get_by_text("Something went wrong").count() == 0
+    screenshot(page, SCREENSHOTS, "optimiser")

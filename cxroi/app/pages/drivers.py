@@ -76,10 +76,18 @@ def drivers() -> None:
             st.markdown("**Sampling diagnostics**")
             st.dataframe(pd.DataFrame({"diagnostic": list(diagnostics), "value": [str(v) for v in diagnostics.values()]}),
                          hide_index=True)
-        backtest = (manifest.get("backtest") or {}).get("rows") or []
-        if backtest:
-            st.markdown("**Backtest** on held-out months (MAPE: mean absolute percentage error; coverage of 80% intervals)")
-            st.dataframe(pd.DataFrame(backtest), hide_index=True, width="stretch")
+        backtest = manifest.get("backtest") or {}
+        if backtest.get("rows"):
+            window = backtest.get("holdout_window") or {}
+            st.markdown(f"**Backtest** on the last {backtest.get('holdout_months', '?')} months held out "
+                        f"({window.get('start', '?')} to {window.get('end', '?')}): mean absolute percentage "
+                        "error (MAPE) of the model against naive forecasts, and how often 80% intervals held the truth.")
+            pct = st.column_config.NumberColumn
+            st.dataframe(pd.DataFrame(backtest["rows"]), hide_index=True, width="stretch", column_config={
+                "metric": "Forecast of", "model_mape_pct": pct("Model MAPE", format="%.1f%%"),
+                "naive_last_mape_pct": pct("Last-value MAPE", format="%.1f%%"),
+                "seasonal_naive_mape_pct": pct("Seasonal-naive MAPE", format="%.1f%%"),
+                "coverage_80": pct("80% interval coverage", format="percent")})
         for warning in manifest.get("warnings") or []:
             st.warning(warning)
     with tabs[3], guard("managing the models"):
