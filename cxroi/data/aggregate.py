@@ -3,7 +3,8 @@
 The input CSV or Parquet file is read by DuckDB directly (never loaded into pandas): every column
 is cast in SQL with TRY_CAST, so each cell that does not fit is reported with its row and column
 instead of the reader stopping at the first one. Checks and aggregation are two scans of the file
-plus one grouping by customer × month to find duplicates; only the small panel reaches pandas.
+plus one grouping by customer × month to find duplicates (a CSV file is parsed on each scan, which
+costs less than staging a typed copy); only the small panel reaches pandas.
 
 Aggregation per segment × month (the columns are documented in data/README.md):
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,8 @@ MAX_LISTED = 20
 ROW = "cxroi_row"
 
 Progress = Callable[[str], None]
+#: how often the running query's completion is reported (seconds)
+PROGRESS_SECONDS = 0.25
 
 _TYPE_FAMILIES = {
     "number": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -163,14 +167,47 @@ def _raw(name: str) -> str:
 
 
 @contextlib.contextmanager
-def connect() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with the memory cap, thread count and a private spill folder."""
+def _connect() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the memory cap, thread count and a private spill folder. Query
+    progress is tracked (for :class:`_Steps`) but never printed by DuckDB itself."""
     with tempfile.TemporaryDirectory(prefix="cxroi-duckdb-") as spill:
         con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": THREADS, "temp_directory": spill})
         try:
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
             yield con
         finally:
             con.close()
+
+
+class _Steps:
+    """Reports each step's text to ``report``, followed by the running query's completion
+    percentage (polled from DuckDB every PROGRESS_SECONDS)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, report: Progress | None):
+        self.con, self.report = con, report
+
+    @contextlib.contextmanager
+    def step(self, text: str) -> Iterator[None]:
+        if self.report is None:
+            yield
+            return
+        self.report(text)
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(PROGRESS_SECONDS):
+                done = self.con.query_progress()
+                if done >= 0:  # −1 between queries
+                    self.report(f"{text} ({done:.0f} %)")
+
+        watcher = threading.Thread(target=poll, daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join()
 
 
 def _family(duckdb_type: str) -> str:
@@ -373,27 +410,28 @@ def panel_from_customers(
 
     Returns (panel, findings) like :func:`cxroi.data.schema.validate_panel`: the panel is None when
     any error was found, and findings list every problem with its row (1-based data row of the
-    input file) and column. ``progress`` receives a short text before each step.
+    input file) and column. ``progress`` receives a short text at each step
+    and the running query's completion percentage while it runs.
     """
-    step = progress or (lambda _text: None)
     path = Path(path)
     try:
-        with connect() as con:
-            step(f"Checking {path.name}")
-            _, n_rows, findings = _inspect(con, path, "customers", lambda _columns: CUSTOMER_SPEC)
+        with _connect() as con:
+            steps = _Steps(con, progress)
+            with steps.step(f"Checking {path.name}"):
+                _, n_rows, findings = _inspect(con, path, "customers", lambda _columns: CUSTOMER_SPEC)
             spend_columns: list[str] = []
             if spend is not None:
                 spend = Path(spend)
-                step(f"Checking {spend.name}")
-                spec, _, spend_findings = _inspect(con, spend, "spend", spend_spec)
+                with steps.step(f"Checking {spend.name}"):
+                    spec, _, spend_findings = _inspect(con, spend, "spend", spend_spec)
                 spend_columns = [c for c in spec.columns if c.startswith(SPEND_PREFIX)]
                 if not spend_columns:
                     spend_findings.append(Finding("error", None, None, f"no {SPEND_PREFIX}<initiative> columns"))
                 findings += [Finding(f.severity, f.row, f.column, f"{spend.name}: {f.problem}") for f in spend_findings]
             if any(f.severity == "error" for f in findings):
                 return None, _sorted(findings)
-            step(f"Aggregating {n_rows:,} customer-month rows")
-            raw = con.execute(_panel_query(spend_columns)).df()
+            with steps.step(f"Aggregating {n_rows:,} customer-month rows"):
+                raw = con.execute(_panel_query(spend_columns)).df()
     except duckdb.Error as exc:  # the checks passed, so this is a resource problem (memory, disk)
         return None, [Finding("error", None, None, f"aggregation failed: {str(exc).splitlines()[0]}")]
     except DataError as exc:
@@ -401,7 +439,8 @@ def panel_from_customers(
     findings += _survey_findings(raw)
     if any(f.severity == "error" for f in findings):
         return None, _sorted(findings)
-    step("Validating the panel")
+    if progress is not None:
+        progress("Validating the panel")
     panel, panel_findings = validate_panel(raw)
     return panel, _sorted(findings + _panel_findings(raw, panel_findings))
 

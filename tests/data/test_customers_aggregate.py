@@ -127,6 +127,15 @@ def test_hand_computed_month(tmp_path):
     pd.testing.assert_frame_equal(written, panel, check_exact=True)
 
 
+def test_progress_names_each_step(tmp_path):
+    records = tmp_path / "small.csv"
+    records.write_text(SMALL)
+    seen: list[str] = []
+    panel_from_customers(records, progress=seen.append)
+    steps = [text for text in seen if "%" not in text]  # percentages appear only on slow queries
+    assert steps == ["Checking small.csv", "Aggregating 3 customer-month rows", "Validating the panel"]
+
+
 def test_spend_is_joined_on_segment_and_month(tmp_path):
     records, spend = tmp_path / "small.csv", tmp_path / "spend.csv"
     records.write_text(SMALL)
