@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import yaml
@@ -13,16 +14,21 @@ from cxroi.cli.output import err_console, print_table
 from cxroi.errors import CxroiError, ScenarioError
 from cxroi.export import FORMATS
 
+if TYPE_CHECKING:
+    from cxroi.sim.result import SimulationResult
+    from cxroi.sim.scenario import Scenario
+    from cxroi.store import Store
+
 _SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def _store():
+def _store() -> Store:
     from cxroi.store import Store
 
     return Store()
 
 
-def _resolve_scenario(reference: str, version: int | None):
+def _resolve_scenario(reference: str, version: int | None) -> tuple[Scenario, int | None]:
     """(scenario, saved version or None) from a scenario file or the name of a saved scenario.
     A file's scenario counts as a saved version when its content equals one."""
     from cxroi.sim.scenario import load_scenario, parse_scenario
@@ -51,7 +57,7 @@ def _format_for(out: Path, fmt: str | None) -> str:
     return suffix
 
 
-def _summary_json(result) -> dict:
+def _summary_json(result: SimulationResult) -> dict:
     """The run's summary for the store: metric → {unit, mean, p10, …}; NaN becomes null."""
     table = result.summary()
     return {metric: {key: (None if isinstance(value, float) and math.isnan(value) else value)
