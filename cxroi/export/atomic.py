@@ -6,6 +6,10 @@ cannot remove its temporary file, though. Here every writer holds an exclusive `
 temporary file while writing; the next write to the same target deletes the temporary files
 nobody holds any more. SIGTERM is turned into an ordinary interruption so the temporary file is
 removed on the spot (:func:`terminate_as_interrupt`).
+
+Two processes writing the same target at the same instant are not coordinated (the last rename
+wins, and a sweep could catch the other's file in the moment between its creation and its lock);
+each target still only ever holds a complete file.
 """
 
 from __future__ import annotations
