@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi import __version__
-from cxroi.data.synth import adstock
+from cxroi.data.synth import adstock, saturation
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.sim import finance
@@ -298,20 +298,20 @@ class Simulator:
         return pd.date_range(self.first_month, periods=horizon, freq="MS")
 
     # ------------------------------------------------------------------ CX lifts
-    def lift_shape(self, initiative: str, relative_spend: np.ndarray) -> np.ndarray:
-        """Share of full effect felt by customers, months × draws: sat(adstock(relative spend))
-        with the draw's carry-over, delayed by the model lag. ``relative_spend``: months, or
-        months × draws (spend / catalogue monthly cost)."""
+    def lagged_adstock(self, initiative: str, relative_spend: np.ndarray) -> np.ndarray:
+        """Adstock A of relative spend (spend / catalogue monthly cost; months) with each draw's
+        carry-over, as felt by customers after the model lag: months × draws."""
         i = self.initiatives.index(initiative)
-        k = float(self.settings[initiative].get("saturation_k", 1.0))
         horizon = relative_spend.shape[0]
-        spend = np.broadcast_to(np.asarray(relative_spend, dtype=float).T, (self.n_draws, horizon))
-        level = adstock(spend, self.params["lift_carryover"][:, i])
-        share = level * (1.0 + k) / (level + k)
+        level = adstock(np.broadcast_to(np.asarray(relative_spend, dtype=float), (self.n_draws, horizon)),
+                        self.params["lift_carryover"][:, i])
         lagged = np.zeros((horizon, self.n_draws))
         if self.lag < horizon:
-            lagged[self.lag:] = share[:, : horizon - self.lag].T
+            lagged[self.lag:] = level[:, : horizon - self.lag].T
         return lagged
+
+    def saturation_k(self, initiative: str) -> float:
+        return float(self.settings[initiative].get("saturation_k", 1.0))
 
     def lift_draws(self, investment: Investment, index: int, kind: str) -> np.ndarray:
         """Lift at full effect per draw (survey points): the model's draws or the override,
@@ -332,7 +332,7 @@ class Simulator:
             relative = np.zeros(horizon)
             relative[inv.start_month - 1: inv.end_month] = inv.monthly_spend / float(
                 self.settings[inv.initiative]["monthly_cost"])
-            shape = self.lift_shape(inv.initiative, relative)
+            shape = saturation(self.lagged_adstock(inv.initiative, relative), self.saturation_k(inv.initiative))
             curves.append((set(inv.segments), shape * self.lift_draws(inv, j, "csat"),
                            shape * self.lift_draws(inv, j, "nps")))
         csat = np.zeros((horizon, len(index), self.n_draws), dtype=EFFECT_DTYPE)
