@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import os
 import signal
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -62,26 +61,12 @@ def remove_stale_temp_files(target: str | Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
 def write_files(writers: Mapping[Path, Callable[[Path], None]]) -> None:
     """Write several files all-or-nothing: ``writer(tmp_path)`` fills a temporary file beside
     each target, and the renames onto the targets happen only once every writer has succeeded.
 
     The lock on each temporary file is held until after the renames, so no sweep mistakes it for
-    a leftover. Files get the usual permissions of a new file (0666 less the umask), not the
-    private mode of a temporary file.
+    a leftover.
     """
     handles: list[IO[bytes] | None] = []
     try:
@@ -91,7 +76,6 @@ def write_files(writers: Mapping[Path, Callable[[Path], None]]) -> None:
                 tmp = stack.enter_context(atomic_path(target))
                 handles.append(_hold(tmp))
                 writer(tmp)
-                tmp.chmod(0o666 & ~_umask())
     finally:
         for handle in handles:
             if handle is not None:
