@@ -79,6 +79,17 @@ def _payback_row(months: np.ndarray, horizon: int, quantiles: Sequence[float]) -
     return row
 
 
+def _irr_row(irr: np.ndarray, npv: np.ndarray, quantiles: Sequence[float]) -> dict[str, float]:
+    """Quantiles of IRR where draws without an IRR (no sign change) rank last when their NPV is
+    negative and first otherwise; a quantile that falls on such a draw is NaN, and so is the mean
+    if any draw has no IRR."""
+    ranked = np.where(np.isnan(irr), np.where(npv < 0, -np.inf, np.inf), irr)
+    qs = np.quantile(ranked, quantiles, method="inverted_cdf")
+    row = {"mean": float(irr.mean()) if not np.isnan(irr).any() else np.nan}
+    row.update({quantile_label(q): (float(v) if np.isfinite(v) else np.nan) for q, v in zip(quantiles, qs, strict=True)})
+    return row
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """Baseline and scenario paths, cash flows, values and per-draw metrics of one scenario.
@@ -196,7 +207,8 @@ class SimulationResult:
     def summary(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
         """Metric × (unit, mean, quantiles) over draws, with a last row P(ROI > 0).
 
-        Payback quantiles beyond the horizon are NaN; IRR statistics use draws where it exists.
+        NaN marks a statistic that is not defined: a payback quantile beyond the horizon, an IRR
+        quantile falling on a draw without an IRR, a mean over draws where some lack the metric.
         """
         rows = [
             {"metric": "npv", "unit": "currency", **_quantile_row(self.npv, quantiles)},
@@ -205,7 +217,7 @@ class SimulationResult:
              **_payback_row(self.payback_month, self.horizon, quantiles)},
             {"metric": "discounted_payback_month", "unit": "month",
              **_payback_row(self.discounted_payback_month, self.horizon, quantiles)},
-            {"metric": "irr", "unit": "fraction per year", **_quantile_row(self.irr, quantiles)},
+            {"metric": "irr", "unit": "fraction per year", **_irr_row(self.irr, self.npv, quantiles)},
             {"metric": "pv_spend", "unit": "currency",
              **_quantile_row(np.full(self.n_draws, self.pv_spend), quantiles)},
             {"metric": "incremental_revenue", "unit": "currency",

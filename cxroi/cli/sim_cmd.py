@@ -1,0 +1,194 @@
+"""``cxroi simulate`` and ``cxroi optimize``: scenario results and budget allocation in the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from cxroi.cli.output import console
+from cxroi.errors import ScenarioError
+
+MODELS_DIR_HELP = "folder of model artifacts (default: models/ or $CXROI_MODELS_DIR)"
+
+
+def _load_model(model: str | None, models_dir: Path | None):
+    from cxroi.registry import DEFAULT_MODELS_DIR, load_artifact
+
+    return load_artifact(model, models_dir or DEFAULT_MODELS_DIR)
+
+
+def _quantiles(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(q) for q in text.split(","))
+    except ValueError:
+        raise ScenarioError(f"--quantiles: expected numbers separated by commas, got '{text}'") from None
+    if not values or not all(0 < q < 1 for q in values):
+        raise ScenarioError(f"--quantiles: every quantile must lie strictly between 0 and 1, got '{text}'")
+    return values
+
+
+def _money(value: float) -> str:
+    return "" if value is None or not np.isfinite(value) else f"{value:,.0f}"
+
+
+def _fraction(value: float) -> str:
+    return "" if value is None or not np.isfinite(value) else f"{100 * value:.1f} %"
+
+
+def _month(value: float) -> str:
+    return "beyond horizon" if value is None or not np.isfinite(value) else f"{value:.0f}"
+
+
+FORMATS = {"currency": _money, "customers": _money, "fraction": _fraction, "fraction per year": _fraction,
+           "month": _month, "probability": _fraction}
+
+
+def _print_frame(frame: pd.DataFrame, title: str, formats: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
+    for _, row in frame.iterrows():
+        table.add_row(*(formats.get(c, str)(row[c]) if not isinstance(row[c], str) else row[c] for c in frame.columns))
+    console.print(table)
+
+
+def _print_summary(summary: pd.DataFrame) -> None:
+    from rich.table import Table
+
+    table = Table(title="Scenario value over parameter draws")
+    table.add_column("metric")
+    for column in summary.columns.drop("unit"):
+        table.add_column(column, justify="right")
+    for metric, row in summary.iterrows():
+        fmt = FORMATS.get(row["unit"], str)
+        cells = ["" if row["unit"] == "probability" and c != "mean"
+                 else fmt(row[c]) if np.isfinite(row[c]) or (c != "mean" and row["unit"] == "month") else "n/a"
+                 for c in summary.columns.drop("unit")]
+        table.add_row(str(metric).replace("_", " "), *cells)
+    console.print(table)
+    console.print("n/a: not defined for some draws (no payback within the horizon, or no IRR)")
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    from cxroi.export.sanitize import neutralise_frame
+    from cxroi.fileio import atomic_write_text
+
+    atomic_write_text(path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
+
+
+@click.command()
+@click.option("--scenario", "scenario_file", required=True, type=click.Path(path_type=Path),
+              help="scenario file (YAML or JSON), e.g. data/scenarios/retention_proactive_success.yaml")
+@click.option("--model", default=None, help="model id or folder (default: the champion)")
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=MODELS_DIR_HELP)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="output folder")
+@click.option("--quantiles", default="0.1,0.5,0.9", show_default=True, help="quantiles to report")
+def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, out: Path, quantiles: str) -> None:
+    """Simulate a scenario and write summary.csv, per_draw.csv, levers.csv, segments.csv,
+    monthly.csv and provenance.json into OUT (money in the model's currency)."""
+    from cxroi.fileio import atomic_write_text
+    from cxroi.sim.engine import simulate as run_scenario
+    from cxroi.sim.scenario import load_scenario
+
+    qs = _quantiles(quantiles)
+    scenario = load_scenario(scenario_file)
+    artifact = _load_model(model, models_dir)
+    result = run_scenario(scenario, artifact)
+    summary = result.summary(qs)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_csv(summary.reset_index(), out / "summary.csv")
+    _write_csv(result.per_draw(), out / "per_draw.csv")
+    _write_csv(result.levers_table(qs), out / "levers.csv")
+    _write_csv(result.segments_table(qs), out / "segments.csv")
+    _write_csv(result.monthly_quantiles(qs), out / "monthly.csv")
+    atomic_write_text(out / "scenario.yaml", scenario.to_yaml())
+    atomic_write_text(out / "provenance.json", json.dumps(result.provenance.as_dict(), indent=2, default=str) + "\n")
+
+    console.print(f"[bold]{scenario.name}[/bold] on model {result.model_id} ({result.provenance.family}), "
+                  f"{result.n_draws} draws, {result.horizon} months from {result.months[0]:%Y-%m}")
+    _print_summary(summary)
+    levers = result.levers_table(qs).query("segment == 'all'").drop(columns="segment")
+    _print_frame(levers, "Value by lever (present value, all segments)",
+                 {**{c: _money for c in levers.columns}, "share_of_value": _fraction})
+    segments = result.segments_table(qs)
+    segments = segments[segments["pv_spend"] > 0]
+    _print_frame(segments[["segment", "pv_spend", "npv_mean", f"npv_{_label(qs[0])}", f"npv_{_label(qs[-1])}",
+                           "prob_npv_positive", "incremental_customers_end"]],
+                 "Segments reached", {**{c: _money for c in segments.columns}, "prob_npv_positive": _fraction})
+    console.print(f"wrote {out}/summary.csv, per_draw.csv, levers.csv, segments.csv, monthly.csv, provenance.json")
+
+
+def _label(q: float) -> str:
+    from cxroi.sim.result import quantile_label
+
+    return quantile_label(q)
+
+
+@click.command()
+@click.option("--budget", required=True, type=float, help="total spend of the plan incl. one-off costs (currency)")
+@click.option("--objective", type=click.Choice(["mean", "cvar", "prob"]), default="mean", show_default=True,
+              help="expected NPV, CVaR at 10 %, or expected NPV with P(ROI > 0) ≥ --floor")
+@click.option("--floor", default=0.8, show_default=True, type=click.FloatRange(0, 1), help="floor on P(ROI > 0)")
+@click.option("--initiatives", multiple=True, help="initiative ids to fund (repeat; default: all)")
+@click.option("--segments", multiple=True, help="segments to consider (repeat; default: all)")
+@click.option("--horizon", default=36, show_default=True, type=click.IntRange(1, 240), help="months")
+@click.option("--discount-rate", default=0.10, show_default=True, type=click.FloatRange(0, 0.99), help="annual")
+@click.option("--margin", default=0.7, show_default=True, type=click.FloatRange(0.01, 1), help="gross margin")
+@click.option("--frontier", "frontier_points", default=0, type=click.IntRange(0, 20),
+              help="also report the efficient frontier at this many budgets from 25 % to 150 % of --budget")
+@click.option("--model", default=None, help="model id or folder (default: the champion)")
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=MODELS_DIR_HELP)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="folder for allocation.csv, scenario.yaml (and frontier.csv)")
+def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str, ...], segments: tuple[str, ...],
+             horizon: int, discount_rate: float, margin: float, frontier_points: int, model: str | None,
+             models_dir: Path | None, out: Path | None) -> None:
+    """Allocate BUDGET across initiatives × segments to maximise the objective."""
+    from rich.progress import Progress
+
+    from cxroi.fileio import atomic_write_text
+    from cxroi.sim.optimizer import AllocationProblem
+    from cxroi.sim.scenario import GrossMargin
+
+    artifact = _load_model(model, models_dir)
+    problem = AllocationProblem(artifact, initiatives=list(initiatives) or None, segments=list(segments) or None,
+                                horizon_months=horizon, annual_discount_rate=discount_rate,
+                                gross_margin=GrossMargin(default=margin), objective=objective, floor=floor)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("optimising", total=None)
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        plan = problem.solve(budget, progress=progress)
+        frontier = None
+        if frontier_points:
+            budgets = np.linspace(0.25, 1.5, frontier_points) * budget
+            budgets = [b for b in budgets if b >= problem.one_off + problem.lower.sum() * problem.duration]
+            frontier = problem.frontier(budgets, progress=progress)
+
+    table = plan.table()
+    funded = table[table["monthly_spend"] > 0.005 * max(table["monthly_spend"].max(), 1.0)]
+    _print_frame(funded.sort_values("total_spend", ascending=False),
+                 f"Allocation of {budget:,.0f} ({objective})",
+                 {"monthly_spend": _money, "total_spend": _money, "share": _fraction})
+    _print_summary(plan.result.summary())
+    if not plan.feasible:
+        console.print(f"[red]No allocation reaches P(ROI > 0) ≥ {floor:.0%}; the best found reaches "
+                      f"{plan.result.prob_roi_positive:.0%}.[/red]")
+    if frontier is not None:
+        _print_frame(frontier, "Efficient frontier (NPV over draws)",
+                     {**{c: _money for c in frontier.columns}, "prob_roi_positive": _fraction})
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_csv(table, out / "allocation.csv")
+        atomic_write_text(out / "scenario.yaml", plan.result.scenario.to_yaml())
+        if frontier is not None:
+            _write_csv(frontier, out / "frontier.csv")
+        console.print(f"wrote {out}/allocation.csv, scenario.yaml" + (", frontier.csv" if frontier is not None else ""))

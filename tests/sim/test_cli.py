@@ -1,0 +1,71 @@
+"""``cxroi simulate`` and ``cxroi optimize`` end to end (subprocess, as a user runs them)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import cli_env
+from tests.sim.artifacts import plausible_artifact
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args, models_dir):
+    return subprocess.run([sys.executable, "-m", "cxroi.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, env=cli_env(CXROI_MODELS_DIR=str(models_dir), COLUMNS="160"))
+
+
+@pytest.fixture(scope="module")
+def cli_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-models")
+    plausible_artifact(folder, model_id="cli-model", n_draws=80, n_segments=3, n_initiatives=2)
+    return folder
+
+
+def test_simulate_writes_tables_and_prints_them(tmp_path, cli_models):
+    scenario = tmp_path / "plan.yaml"
+    scenario.write_text("name: Portal pilot\nhorizon_months: 24\ninvestments:\n  - initiative: I1\n"
+                        "    segments: [S1, S2]\n    duration_months: 12\n    monthly_spend: 8000\n")
+    out = tmp_path / "out"
+    done = run_cli("simulate", "--scenario", scenario, "--model", "cli-model", "--out", out, models_dir=cli_models)
+    assert done.returncode == 0, done.stderr
+    assert "Portal pilot" in done.stdout and "npv" in done.stdout and "Value by lever" in done.stdout
+    summary = pd.read_csv(out / "summary.csv")
+    per_draw = pd.read_csv(out / "per_draw.csv")
+    assert len(per_draw) == 80
+    npv = summary.set_index("metric").loc["npv"]
+    assert npv["p50"] == pytest.approx(per_draw["npv"].quantile(0.5), rel=1e-9)
+    for name in ("levers.csv", "segments.csv", "monthly.csv", "provenance.json", "scenario.yaml"):
+        assert (out / name).exists()
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("name: x\ninvestments:\n  - initiative: I1\n    segments: [S1]\n    duration_months: 3\n    monthly_spend: -1\n",
+     "investments[0].monthly_spend"),
+    ("name: x\ninvestments: [\n", "not valid YAML"),
+    ("name: x\ninvestments:\n  - initiative: nope\n    segments: [S1]\n    duration_months: 3\n    monthly_spend: 1\n",
+     "unknown initiative 'nope'"),
+])
+def test_bad_scenario_files_fail_with_one_message(tmp_path, cli_models, content, expected):
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(content)
+    done = run_cli("simulate", "--scenario", scenario, "--model", "cli-model", "--out", tmp_path / "o",
+                   models_dir=cli_models)
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "o").exists()
+
+
+def test_optimize_prints_an_allocation(tmp_path, cli_models):
+    done = run_cli("optimize", "--budget", 1_200_000, "--model", "cli-model", "--horizon", 24, "--out",
+                   tmp_path / "opt", models_dir=cli_models)
+    assert done.returncode == 0, done.stderr
+    allocation = pd.read_csv(tmp_path / "opt" / "allocation.csv")
+    # budget 1.2 M − one-off costs 2 × 50 000 = 1.1 M of running spend over 24 months
+    assert allocation["total_spend"].sum() == pytest.approx(1_100_000, rel=1e-6)
+    assert "Allocation of 1,200,000" in done.stdout
