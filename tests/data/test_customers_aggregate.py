@@ -114,16 +114,17 @@ def test_customer_level_is_deterministic_per_seed(tmp_path):
     assert first.read_bytes() != other.read_bytes()
 
 
-def test_hand_computed_month(tmp_path):
+@pytest.mark.parametrize("written_as", ["panel.parquet", "panel.csv"])
+def test_hand_computed_month(tmp_path, written_as):
     records = tmp_path / "small.csv"
     records.write_text(SMALL)
-    panel = aggregate_customers(records, out=tmp_path / "panel.parquet")
+    panel = aggregate_customers(records, out=tmp_path / written_as)
     row = panel.iloc[0]
     assert (row["customers_start"], row["churned"], row["new_customers"]) == (2, 1, 1)
     assert row["revenue"] == 0.3
     assert row["csat"] == 100.0 * 2 / 3 and row["csat_responses"] == 3
     assert row["nps"] == 0.0 and row["nps_responses"] == 3
-    written, _ = load_panel(tmp_path / "panel.parquet")
+    written, _ = load_panel(tmp_path / written_as)
     pd.testing.assert_frame_equal(written, panel, check_exact=True)
 
 
