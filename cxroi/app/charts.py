@@ -14,6 +14,7 @@ MONEY_AXIS = ",.3~s"
 PERCENT_AXIS = ".0%"
 BAND_COLOR = "#4c78a8"
 NEGATIVE, POSITIVE, TOTAL = "#e45756", "#54a24b", "#4c78a8"
+GROUP_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]  # distinct hues for 2–4 overlaid groups
 SOURCE_COLORS = {"history": "#4c78a8", "catalogue": "#f58518", "pilot": "#54a24b"}
 HEIGHT = 280
 
@@ -118,7 +119,9 @@ def interval_bars(frame: pd.DataFrame, category: str, category_title: str, x_tit
 def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
                  group: str | None = None, bins: int = 40) -> alt.Chart:
     """Histogram of ``values['value']`` (share of draws per bin); overlaid per ``group`` column."""
-    color = alt.Color(f"{group}:N", title=group.capitalize()) if group else alt.value(BAND_COLOR)
+    color = (alt.Color(f"{group}:N", title=group.capitalize(), scale=alt.Scale(range=GROUP_COLORS),
+                       legend=alt.Legend(orient="bottom", labelLimit=400, columns=2))
+             if group else alt.value(BAND_COLOR))
     groupby = [group] if group else []
     return (
         alt.Chart(values, height=HEIGHT)
@@ -138,10 +141,10 @@ def allocation_chart(allocation: pd.DataFrame, x_title: str) -> alt.Chart:
     """Stacked horizontal bars of ``amount`` per initiative, coloured by segment
     (columns initiative, segment, amount)."""
     return (
-        alt.Chart(allocation, height=max(140, 48 * allocation["initiative"].nunique()))
+        alt.Chart(allocation, height=max(200, 56 * allocation["initiative"].nunique()))
         .mark_bar()
         .encode(
-            y=alt.Y("initiative:N", title="Initiative", sort="-x"),
+            y=alt.Y("initiative:N", title="Initiative", sort="-x", axis=alt.Axis(labelLimit=260)),
             x=alt.X("sum(amount):Q", title=x_title, axis=alt.Axis(format=MONEY_AXIS)),
             color=alt.Color("segment:N", title="Segment"),
             tooltip=[

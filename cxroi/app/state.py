@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -21,10 +22,11 @@ from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, Initiative, load_catalogue
 from cxroi.data.readers import load_panel
 from cxroi.data.schema import Finding
-from cxroi.sim.engine import simulate as run_simulation
-from cxroi.sim.result import SimulationResult
-from cxroi.sim.scenario import Scenario, parse_scenario
-from cxroi.store import Store, default_database_url
+
+if TYPE_CHECKING:  # imported where used, so the first page does not wait for them
+    from cxroi.sim.result import SimulationResult
+    from cxroi.sim.scenario import Scenario
+    from cxroi.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_PANEL = ROOT / "data" / "sample" / "panel.csv"
@@ -104,6 +106,9 @@ def catalogue() -> dict[str, Initiative]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _simulate(model_id: str, models_dir: str, scenario_json: str) -> SimulationResult:
+    from cxroi.sim.engine import simulate as run_simulation
+    from cxroi.sim.scenario import Scenario
+
     scenario = Scenario.model_validate_json(scenario_json)
     artifact = _load_model(model_id, models_dir)
     scenario.validate_for(artifact)
@@ -114,17 +119,23 @@ def simulate(model: registry.ModelArtifact, scenario: Scenario | dict) -> Simula
     """Simulate ``scenario`` (object or body) on ``model``; results are cached per model and
     scenario content, so reopening, comparing and exporting reuse them."""
     if isinstance(scenario, dict):
+        from cxroi.sim.scenario import parse_scenario
+
         scenario = parse_scenario(scenario)
     return _simulate(model.model_id, str(settings().models_dir), scenario.to_json())
 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
+    from cxroi.store import Store
+
     return Store(url)
 
 
 def store() -> Store:
     """The scenario store (``CXROI_DATABASE_URL``, else SQLite under ``CXROI_HOME``)."""
+    from cxroi.store import default_database_url
+
     return _store(default_database_url())
 
 

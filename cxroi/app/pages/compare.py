@@ -55,10 +55,10 @@ def compare() -> None:
                 "npv_p90": money("NPV P90", format=fmt.money_column_format(cfg.currency)),
                 "npv_mean": money("Expected NPV", format=fmt.money_column_format(cfg.currency)),
                 "roi_p50": money("ROI (P50)", format="%.1f%%"),
-                "payback_p50": money("Payback (month, P50)", format="%d"),
+                "payback_p50": money("Payback (mo, P50)", format="%d"),
                 "prob_roi_positive": money("P(ROI > 0)", format="%.0f%%"),
                 "pv_spend": money("Investment (PV)", format=fmt.money_column_format(cfg.currency)),
-                "horizon": money("Horizon (months)", format="%d"),
+                "horizon": money("Horizon (mo)", format="%d"),
             },
         )
         st.caption("Payback left empty: not within the horizon in the median draw.")

@@ -75,11 +75,9 @@ def optimiser() -> None:
         table = plan.table()
         table = table[table["total_spend"] >= 1.0].assign(initiative=lambda t: t["initiative"].map(names))
         table["share"] *= 100
-        left, right = st.columns([3, 2], gap="large")
-        with left:
-            st.altair_chart(charts.allocation_chart(table.rename(columns={"total_spend": "amount"}),
-                                                    f"Total spend over the plan ({cur})"), width="stretch")
-        with right:
+        st.altair_chart(charts.allocation_chart(table.rename(columns={"total_spend": "amount"}),
+                                                f"Total spend over the plan ({cur})"), width="stretch")
+        with st.expander("Allocation table", expanded=True):
             st.dataframe(table.sort_values("total_spend", ascending=False), hide_index=True, width="stretch",
                          column_config={
                              "initiative": "Initiative", "segment": "Segment",
@@ -107,12 +105,16 @@ def optimiser() -> None:
             st.altair_chart(charts.band_chart(frame, "budget", f"Total budget ({cur})", f"NPV ({cur})",
                                               x_format=charts.MONEY_AXIS), width="stretch")
             st.caption("Median NPV and P10–P90 band of the best plan found at each budget.")
-            money = st.column_config.NumberColumn(format=fmt.money_column_format(cur))
+            money = fmt.money_column_format(cur)
+            number = st.column_config.NumberColumn
             st.dataframe(frontier.assign(prob_roi_positive=frontier["prob_roi_positive"] * 100), hide_index=True,
                          width="stretch", column_order=["budget", "npv_mean", "npv_p10", "npv_p50", "npv_p90",
                                                         "prob_roi_positive"],
                          column_config={"budget": st.column_config.NumberColumn(
                                             f"Budget ({cur})", format=fmt.money_column_format(cur)),
-                                        "npv_mean": money, "npv_p10": money, "npv_p50": money, "npv_p90": money,
+                                        "npv_mean": number("Expected NPV", format=money),
+                                        "npv_p10": number("NPV P10", format=money),
+                                        "npv_p50": number("NPV P50 (median)", format=money),
+                                        "npv_p90": number("NPV P90", format=money),
                                         "prob_roi_positive": st.column_config.NumberColumn("P(ROI > 0)",
                                                                                            format="%.0f%%")})
