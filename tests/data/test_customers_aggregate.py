@@ -191,7 +191,7 @@ def test_listing_is_capped_and_the_rest_counted(tmp_path, monkeypatch):
     ("", "the file is empty"),
     (HEADER + "\n", "no data rows"),
     ("customer_id,month\n1,2024-01-01\n", "required column is missing"),
-])
+], ids=["empty", "header-only", "missing-columns"])
 def test_empty_and_incomplete_files(tmp_path, content, message):
     records = tmp_path / "records.csv"
     records.write_text(content)
