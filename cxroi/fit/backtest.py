@@ -23,23 +23,38 @@ METRIC_COLUMNS = {"churned": "churned", "revenue": "revenue", "new_customers": "
 
 
 def _mape(forecast: np.ndarray, actual: np.ndarray) -> float:
-    positive = actual > 0
-    return float(100 * np.mean(np.abs(forecast - actual)[positive] / actual[positive]))
+    """MAPE (%) over cells with a positive actual and a forecast (a naive forecast has none
+    when the month it repeats was not observed)."""
+    usable = (actual > 0) & np.isfinite(forecast)
+    return float(100 * np.mean(np.abs(forecast - actual)[usable] / actual[usable]))
+
+
+def _last_observed(grid: np.ndarray, stop: int) -> np.ndarray:
+    """Per segment, the last finite value of ``grid`` before month ``stop`` (NaN if none)."""
+    seen = np.isfinite(grid[:, :stop])
+    last = stop - 1 - np.argmax(seen[:, ::-1], axis=1)
+    return np.where(seen.any(axis=1), grid[np.arange(grid.shape[0]), last], np.nan)
 
 
 def run_backtest(design: Design, refit: Callable[[Design], FitResult], seed: int,
                  holdout: int = HOLDOUT_MONTHS) -> dict:
     """Backtest table ``rows`` (one per metric) plus the mean MAPE of the model and of each naive
-    baseline over the three metrics; ``refit`` fits the same family on a shorter design."""
+    baseline over the three metrics; ``refit`` fits the same family on a shorter design.
+    Segments with too few observed months before the held-out ones are left out (listed in
+    ``excluded_segments``)."""
     cut = design.n_months - holdout
     short = design.truncated(cut)
+    excluded = [design.segments[s] for s in short.short_segments()]
+    if excluded:
+        keep = [s for s in range(design.n_segments) if design.segments[s] not in excluded]
+        design, short = design.subset(keep), short.subset(keep)
     fit = refit(short)
     cells = design.cells(first=cut, ref_csat=short.ref_csat, ref_nps=short.ref_nps)
     predicted = predict_cells(fit.draws, cells, np.random.default_rng(seed))
     rows = []
     for metric, actual in observed(cells).items():
         grid = getattr(design, METRIC_COLUMNS[metric])
-        last_value = grid[cells.segment, cut - 1]
+        last_value = _last_observed(grid, cut)[cells.segment]
         lo, hi = interval(predicted[metric], PREDICTIVE_INTERVAL)
         seasonal = grid[cells.segment, cells.month - SEASON] if cut >= SEASON else None
         rows.append({
@@ -53,6 +68,7 @@ def run_backtest(design: Design, refit: Callable[[Design], FitResult], seed: int
              if all(r[k] is not None for r in rows)}
     return {
         "holdout_months": holdout,
+        "excluded_segments": excluded,
         "train_window": short.window(),
         "holdout_window": {"start": f"{design.periods[cut]:%Y-%m}", "end": f"{design.periods[-1]:%Y-%m}"},
         "rows": rows,

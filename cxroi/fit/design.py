@@ -22,11 +22,16 @@ from cxroi.errors import DataError
 ARPU_NU = 6.0
 #: fewest months a segment needs (lag + enough months to estimate intercept, trend and effects)
 MIN_MONTHS = 12
+#: fewest observed months of any one segment (a segment that starts late or has gaps); below
+#: this its three per-segment coefficients of each outcome cannot be estimated
+MIN_SEGMENT_MONTHS = 6
 
 
 @dataclass(frozen=True)
 class Design:
-    """Segment × month arrays of one training window; shape (segments, months) unless noted."""
+    """Segment × month arrays of one training window; shape (segments, months) unless noted.
+    NaN marks a month in which a segment was not observed (a gap, or before it first appears);
+    such months give no likelihood cells."""
 
     segments: list[str]
     periods: pd.DatetimeIndex
@@ -74,12 +79,15 @@ class Design:
     def cells(self, first: int | None = None, stop: int | None = None,
               ref_csat: np.ndarray | None = None, ref_nps: np.ndarray | None = None) -> Cells:
         """The likelihood cells (segment × month with a lagged CSAT/NPS) of months [first, stop),
-        deviations taken from the given references (default: this window's)."""
+        deviations taken from the given references (default: this window's). Months without an
+        observation or without a lagged CSAT/NPS are left out."""
         first = self.lag if first is None else max(first, self.lag)
         stop = self.n_months if stop is None else stop
         zc, zn = self.z(ref_csat, ref_nps)
         seg, month = np.meshgrid(np.arange(self.n_segments), np.arange(first, stop), indexing="ij")
         seg, month = seg.ravel(), month.ravel()
+        observed = np.isfinite(zc[seg, month]) & np.isfinite(zn[seg, month]) & self.observed[seg, month]
+        seg, month = seg[observed], month[observed]
         return Cells(
             segment=seg, month=month, zc=zc[seg, month], zn=zn[seg, month],
             customers_start=self.customers_start[seg, month], churned=self.churned[seg, month],
@@ -87,14 +95,23 @@ class Design:
             log_arpu=np.log(np.maximum(self.arpu[seg, month], 1e-9)),
         )
 
+    @property
+    def observed(self) -> np.ndarray:
+        """True where the segment has a complete row for the month (boolean, segments × months)."""
+        grids = (self.customers_start, self.churned, self.new_customers, self.revenue, self.csat, self.nps)
+        return np.logical_and.reduce([np.isfinite(g) for g in grids])
+
     def state(self) -> dict[str, dict[str, float]]:
-        """Starting state of a forecast after the window (registry.STATE_FIELDS)."""
-        last = self.n_months - 1
-        customers = self.customers_start[:, last] - self.churned[:, last] + self.new_customers[:, last]
+        """Starting state of a forecast after the window (registry.STATE_FIELDS), from each
+        segment's last observed month."""
+        last = self.n_months - 1 - np.argmax(self.observed[:, ::-1], axis=1)
+        rows = np.arange(self.n_segments)
+        customers = (self.customers_start[rows, last] - self.churned[rows, last]
+                     + self.new_customers[rows, last])
         return {
             segment: {
-                "customers": float(customers[s]), "csat": float(self.csat[s, last]),
-                "nps": float(self.nps[s, last]), "arpu": float(self.arpu[s, last]),
+                "customers": float(customers[s]), "csat": float(self.csat[s, last[s]]),
+                "nps": float(self.nps[s, last[s]]), "arpu": float(self.arpu[s, last[s]]),
                 "ref_csat": float(self.ref_csat[s]), "ref_nps": float(self.ref_nps[s]),
                 "t_next": float(self.n_months),
             }
@@ -107,6 +124,18 @@ class Design:
     def truncated(self, months: int) -> Design:
         """The first ``months`` months as their own training window (references recomputed)."""
         return build_design_from_arrays(self, months)
+
+    def subset(self, keep: list[int]) -> Design:
+        """Only the segments at indices ``keep`` (in that order)."""
+        arrays = {name: getattr(self, name)[keep]
+                  for name in (*GRID_COLUMNS, "ref_csat", "ref_nps")}
+        return Design(segments=[self.segments[i] for i in keep], periods=self.periods, lag=self.lag, **arrays,
+                      relative_spend={k: v[keep] for k, v in self.relative_spend.items() if v[keep].any()},
+                      warnings=list(self.warnings))
+
+    def short_segments(self) -> list[int]:
+        """Indices of segments observed in fewer than MIN_SEGMENT_MONTHS months."""
+        return [s for s in range(self.n_segments) if self.observed[s].sum() < MIN_SEGMENT_MONTHS]
 
 
 @dataclass(frozen=True)
@@ -132,19 +161,30 @@ def _grid(panel: pd.DataFrame, column: str, segments: list[str], periods: pd.Dat
     return wide.to_numpy(dtype=float)
 
 
+def _row_means(grid: np.ndarray) -> np.ndarray:
+    """Mean of each row over its observed (finite) months; NaN for a row with none."""
+    counts = np.isfinite(grid).sum(axis=1)
+    return np.where(counts > 0, np.nansum(grid, axis=1) / np.maximum(counts, 1), np.nan)
+
+
+GRID_COLUMNS = ("customers_start", "churned", "new_customers", "revenue", "csat", "nps")
+
+
 def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int = 1) -> Design:
-    """Arrays of a validated panel. Every segment must cover the same consecutive months;
-    spend columns of initiatives missing from the catalogue are ignored with a warning."""
+    """Arrays of a validated panel over the months from its first to its last; a segment may
+    start late or miss months (those cells are NaN and left out of the likelihood) but needs
+    MIN_SEGMENT_MONTHS observed months. Spend columns of initiatives missing from the catalogue
+    are ignored with a warning."""
     if lag < 0:
         raise DataError(f"lag must be ≥ 0 months, got {lag}")
     segments = sorted(panel["segment"].unique())
     periods = pd.date_range(panel["period"].min(), panel["period"].max(), freq="MS")
     counts = panel.groupby("segment")["period"].nunique()
-    incomplete = [s for s in segments if counts[s] != len(periods)]
-    if incomplete:
+    short = [f"{s} ({counts[s]})" for s in segments if counts[s] < MIN_SEGMENT_MONTHS]
+    if short:
         raise DataError(
-            f"segments {', '.join(incomplete)} do not cover every month from {periods[0]:%Y-%m} to "
-            f"{periods[-1]:%Y-%m}; the models need a complete segment × month grid"
+            f"segments observed in fewer than {MIN_SEGMENT_MONTHS} months: {', '.join(short)}; "
+            "remove them from the panel or wait for more months"
         )
     if len(periods) < MIN_MONTHS + lag:
         raise DataError(f"the panel has {len(periods)} months; training needs at least {MIN_MONTHS + lag}")
@@ -158,21 +198,19 @@ def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int
         spend = np.nan_to_num(_grid(panel, column, segments, periods), nan=0.0)
         if spend.any():
             relative[initiative] = spend / catalogue[initiative].monthly_cost
-    grids = {c: _grid(panel, c, segments, periods)
-             for c in ("customers_start", "churned", "new_customers", "revenue", "csat", "nps")}
+    grids = {c: _grid(panel, c, segments, periods) for c in GRID_COLUMNS}
     design = Design(segments=segments, periods=periods, lag=lag, **grids,
-                    ref_csat=grids["csat"].mean(axis=1), ref_nps=grids["nps"].mean(axis=1),
+                    ref_csat=_row_means(grids["csat"]), ref_nps=_row_means(grids["nps"]),
                     relative_spend=relative, warnings=warnings)
     return Design(**{**design.__dict__, "warnings": warnings + separation_warnings(design)})
 
 
 def build_design_from_arrays(design: Design, months: int) -> Design:
     """``design`` cut to its first ``months`` months, with references of the shorter window."""
-    cut = {name: getattr(design, name)[:, :months]
-           for name in ("customers_start", "churned", "new_customers", "revenue", "csat", "nps")}
+    cut = {name: getattr(design, name)[:, :months] for name in GRID_COLUMNS}
     return Design(
         segments=design.segments, periods=design.periods[:months], lag=design.lag, **cut,
-        ref_csat=cut["csat"].mean(axis=1), ref_nps=cut["nps"].mean(axis=1),
+        ref_csat=_row_means(cut["csat"]), ref_nps=_row_means(cut["nps"]),
         relative_spend={k: v[:, :months] for k, v in design.relative_spend.items() if v[:, :months].any()},
         warnings=list(design.warnings),
     )

@@ -59,7 +59,8 @@ def history_lift_estimates(design: Design, catalogue: dict[str, Initiative]) -> 
     groups = np.tile(np.arange(T), S)
     out: dict[str, dict[str, tuple[float, float]]] = {i: {} for i in ids}
     for metric, values in (("csat", design.csat), ("nps", design.nps)):
-        result = sm.OLS(values.ravel(), exog).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        seen = np.isfinite(values.ravel())  # months a segment was not observed are left out
+        result = sm.OLS(values.ravel()[seen], exog[seen]).fit(cov_type="cluster", cov_kwds={"groups": groups[seen]})
         for j, initiative in enumerate(ids):
             out[initiative][metric] = (float(result.params[S + j]), float(result.bse[S + j]))
     return out

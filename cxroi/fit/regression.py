@@ -25,12 +25,30 @@ SEPARATION_PRIOR_SD = {"intercept": 5.0, "effect": 1.0}
 MAX_PLAIN_COEF = 15.0
 #: cap on dispersion-derived concentrations (≈ no overdispersion)
 MAX_CONCENTRATION = 1e6
+#: sd of the mean-zero normal used for a coefficient the data cannot identify because its
+#: covariate never varies in a segment (e.g. constant CSAT); per 10 points on each outcome's link
+#: scale, the same scales as the Bayesian family's population priors (cxroi.fit.bayes.POOLED_SCALES)
+UNIDENTIFIED_SD = {"churn": 0.5, "arpu": 0.1, "acquisition": 0.3}
 
 
 def _interactions(cells: Cells, n_segments: int, covariates: list[np.ndarray]) -> np.ndarray:
     """Design matrix: for each covariate (the first is the intercept) one column per segment."""
     onehot = np.eye(n_segments)[cells.segment]
     return np.column_stack([onehot * c[:, None] for c in covariates])
+
+
+def _varying(exog: np.ndarray) -> np.ndarray:
+    """Columns of a design matrix that are not identically zero (boolean mask)."""
+    return np.any(exog != 0, axis=0)
+
+
+def _expand(params: np.ndarray, cov: np.ndarray, keep: np.ndarray, sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates of the kept columns, with 0 ± ``sd`` (independent) for the dropped ones."""
+    full = np.zeros(len(keep))
+    full[keep] = params
+    full_cov = np.diag(np.where(keep, 0.0, sd**2))
+    full_cov[np.ix_(keep, keep)] = cov
+    return full, full_cov
 
 
 def _scaled_chi2(estimate: np.ndarray, df: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -59,7 +77,8 @@ def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarra
 
     exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.zc, cells.zn])
     endog = np.column_stack([cells.churned, cells.customers_start - cells.churned])
-    model = sm.GLM(endog, exog, family=sm.families.Binomial())
+    keep = _varying(exog)
+    model = sm.GLM(endog, exog[:, keep], family=sm.families.Binomial())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = model.fit(cov_type="cluster", cov_kwds={"groups": cells.month})
@@ -71,6 +90,7 @@ def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarra
         params, cov = _penalised_binomial(model, n_segments)
     else:
         params, cov = result.params, result.cov_params()
+    params, cov = _expand(params, cov, keep, UNIDENTIFIED_SD["churn"])
     p = 1.0 / (1.0 + np.exp(-exog @ params))
     n = cells.customers_start
     pearson = (cells.churned - n * p) ** 2 / np.maximum(n * p * (1 - p), 1e-12)
@@ -83,9 +103,10 @@ def fit_arpu(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.
     import statsmodels.api as sm
 
     exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.month.astype(float), cells.zc])
-    result = sm.OLS(cells.log_arpu, exog).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+    keep = _varying(exog)
+    result = sm.OLS(cells.log_arpu, exog[:, keep]).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
     rss = np.array([np.sum(result.resid[cells.segment == s] ** 2) for s in range(n_segments)])
-    return result.params, result.cov_params(), rss
+    return (*_expand(result.params, result.cov_params(), keep, UNIDENTIFIED_SD["arpu"]), rss)
 
 
 def fit_acquisition(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,6 +115,8 @@ def fit_acquisition(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarr
 
     exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.month.astype(float), cells.zn])
     y = cells.new_customers
+    keep = _varying(exog)
+    exog = exog[:, keep]
     poisson = sm.GLM(y, exog, family=sm.families.Poisson()).fit()
     mu = poisson.fittedvalues
     inverse_alpha = np.array([
@@ -102,7 +125,7 @@ def fit_acquisition(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarr
     ])
     family = sm.families.NegativeBinomial(alpha=float(np.median(inverse_alpha)))
     result = sm.GLM(y, exog, family=family).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
-    return result.params, result.cov_params(), inverse_alpha
+    return (*_expand(result.params, result.cov_params(), keep, UNIDENTIFIED_SD["acquisition"]), inverse_alpha)
 
 
 class RegressionModel:
