@@ -11,6 +11,7 @@ import pandas as pd
 from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from cxroi.data.fingerprint import panel_fingerprint
+from cxroi.data.quality import no_effect_warnings, panel_warnings, warning_texts
 from cxroi.fit.backtest import run_backtest
 from cxroi.fit.design import ARPU_NU, Design, build_design
 from cxroi.fit.diagnostics import predictive_summary, sign_warnings
@@ -119,7 +120,8 @@ def train(
         "status": status,
         "effect_sources": fit.effect_sources,
         "pilots": [p.__dict__ for p in pilots],
-        "warnings": fit.warnings + sign_warnings(fit.draws, design.segments),
+        "warnings": fit.warnings + sign_warnings(fit.draws, design.segments) + warning_texts(
+            panel_warnings(panel, settings.lag) + no_effect_warnings(fit.draws, design.segments)),
     }
     report("writing the artifact")
     path = registry.save_artifact(manifest, fit.draws, models_dir, write_posterior=fit.write_posterior)
