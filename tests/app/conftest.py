@@ -112,6 +112,18 @@ def app_url(app_home) -> Iterator[str]:
         stop_server(process)
 
 
+@pytest.fixture
+def fresh_app_url(tmp_path) -> Iterator[str]:
+    """A live app server of its own (own models folder and store) for tests that change state
+    other browser tests rely on, such as the champion."""
+    build_champion(tmp_path / "models")
+    process = start_server(app_environment(tmp_path), port := free_port())
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium (the browser bundled with Playwright is not used)."""

@@ -14,7 +14,7 @@ from tests.app.browser import (
     wait_idle,
     wait_metric_change,
 )
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import ROOT, SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -49,6 +49,36 @@ def test_bad_upload_lists_every_problem(page, tmp_path):
     assert page.get_by_text("3 error(s)").is_visible()
     assert page.get_by_role("button", name="Start retraining").count() == 0
     screenshot(page, SCREENSHOTS, "data_bad_upload")
+
+
+@pytest.mark.slow
+def test_retrain_in_the_background_then_promote(browser, fresh_app_url):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.app_url = fresh_app_url
+    try:
+        open_page(page, "data")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ROOT / "data/sample/panel.csv"))
+        page.get_by_text("panel.csv is valid: 8 segments × 36 months").wait_for()
+        wait_idle(page)
+        choose_option(page, "Model family", "Regression (statsmodels)")
+        click_button(page, "Start retraining")
+        page.get_by_text("Training…").first.wait_for()
+        # while it trains, another session is served at once
+        other = context.new_page()
+        other.app_url = fresh_app_url
+        open_page(other, "")
+        assert metric_value(other, "Customers")
+        other.close()
+        page.get_by_text("Training finished").first.wait_for(timeout=240_000)
+        page.get_by_text("health gate passed").first.wait_for()
+        screenshot(page, SCREENSHOTS, "data_retrained")
+        click_button(page, "Promote to champion")
+        page.get_by_text("This model is the champion.").wait_for()
+        open_page(page, "")
+        assert page.get_by_text("Regression (statsmodels)").is_visible()
+    finally:
+        context.close()
 
 
 SPEND = "Monthly spend per segment"

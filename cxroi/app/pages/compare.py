@@ -61,7 +61,8 @@ def compare() -> None:
                 "horizon": money("Horizon (mo)", format="%d"),
             },
         )
-        st.caption("Payback left empty: not within the horizon in the median draw.")
+        if table["payback_p50"].isna().any():
+            st.caption("Payback left empty: not within the horizon in the median draw.")
         st.subheader("NPV distributions")
         st.altair_chart(charts.distribution(pd.concat(draws, ignore_index=True), f"NPV ({cfg.currency})",
                                             group="scenario"), width="stretch")
