@@ -45,8 +45,8 @@ def print_health(health: dict) -> None:
               help="panel file (CSV, Parquet or XLSX)")
 @click.option("--family", type=click.Choice(["bayes", "regression"]), default="bayes", show_default=True)
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--draws", default=500, show_default=True, type=click.IntRange(50, 100_000), help="per chain")
-@click.option("--tune", default=500, show_default=True, type=click.IntRange(50, 100_000))
+@click.option("--draws", default=1000, show_default=True, type=click.IntRange(50, 100_000), help="per chain")
+@click.option("--tune", default=1000, show_default=True, type=click.IntRange(50, 100_000))
 @click.option("--chains", default=4, show_default=True, type=click.IntRange(1, 16))
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default=None,
               help="MCMC sampler (default: the faster one measured in benchmarks/README.md)")

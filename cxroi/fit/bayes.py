@@ -24,6 +24,7 @@ benchmarks/README.md). ``parameterization="centered"`` is kept for that comparis
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +37,11 @@ from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
 
 SAMPLERS = ("nutpie", "pymc")
-PARAMETERIZATIONS = ("noncentered", "centered")
+PARAMETERIZATIONS = ("mixed", "noncentered", "centered")
 DEFAULT_SAMPLER = "nutpie"
-DEFAULT_PARAMETERIZATION = "noncentered"
+DEFAULT_PARAMETERIZATION = "mixed"
+#: pooled effects sampled centred under "mixed": pinned down by every month of data
+CENTERED_IN_MIXED = ("arpu_trend",)
 
 #: prior scale of the population mean of each pooled effect (its σ gets half this scale).
 #: Units: logit per 10 points (churn), log ARPU per 10 points or per month, log new customers.
@@ -60,11 +63,17 @@ def _pooled(pm, name: str, scale: float, parameterization: str):
     return pm.Deterministic(name, mu + sigma * z, dims="segment")
 
 
-def _adstock_share(pt, relative: np.ndarray, carryover, k: float):
-    """sat(adstock(x, λ), k) for a (segments × months) spend array and a scalar λ tensor."""
-    months = relative.shape[1]
-    lag = np.subtract.outer(np.arange(months), np.arange(months))  # t − j
-    weights = pt.switch(lag >= 0, (1 - carryover) * carryover ** np.maximum(lag, 0), 0.0)
+def _observed_entries(grid: np.ndarray) -> dict[str, np.ndarray]:
+    """Segment index, month index and value of each observed (finite) entry of a grid."""
+    seg, month = np.nonzero(np.isfinite(grid))
+    return {"segment": seg, "month": month, "value": grid[seg, month]}
+
+
+def _adstock_share(pt, relative, carryover, k: float):
+    """sat(adstock(x, λ), k) for a (segments × months) spend tensor and a scalar λ tensor."""
+    months = pt.arange(relative.shape[1])
+    lag = months[:, None] - months[None, :]  # t − j
+    weights = pt.switch(lag >= 0, (1 - carryover) * carryover ** pt.maximum(lag, 0), 0.0)
     level = pt.dot(relative, weights.T)
     return level * (1 + k) / (level + k)
 
@@ -74,7 +83,7 @@ class BayesModel:
 
     family = "bayes"
 
-    def __init__(self, draws: int = 500, tune: int = 500, chains: int = 4, seed: int = 0,
+    def __init__(self, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
                  sampler: str = DEFAULT_SAMPLER, parameterization: str = DEFAULT_PARAMETERIZATION,
                  cores: int = 2, progress: bool = False):
         if sampler not in SAMPLERS:
@@ -84,58 +93,79 @@ class BayesModel:
         self.draws, self.tune, self.chains, self.seed = draws, tune, chains, seed
         self.sampler, self.parameterization = sampler, parameterization
         self.cores, self.progress = cores, progress
+        self._compiled = None  # (structure key, nutpie compiled model), reused across fits
+
+    def _form(self, name: str) -> str:
+        """Centred or non-centred form of one pooled effect."""
+        if self.parameterization == "mixed":
+            return "centered" if name in CENTERED_IN_MIXED else "noncentered"
+        return self.parameterization
+
+    @staticmethod
+    def data(design: Design) -> dict[str, np.ndarray]:
+        """Every data array of the model (the values of its ``pm.Data`` containers). Swapping them
+        for another window's lets the backtest reuse the compiled model."""
+        cells = design.cells()
+        s = cells.segment
+        S = design.n_segments
+        t_mean = float(cells.month.mean())
+        rate = np.array([cells.churned[s == i].sum() / cells.customers_start[s == i].sum() for i in range(S)])
+        rate = np.clip(rate, 0.5 / cells.customers_start.max(), 1 - 1e-6)
+        return {
+            "segment_index": s, "zc": cells.zc, "zn": cells.zn, "month_centred": cells.month - t_mean,
+            "t_mean": np.array(t_mean), "customers_start": cells.customers_start,
+            "churned_count": cells.churned, "log_arpu_value": cells.log_arpu, "new_count": cells.new_customers,
+            "churn_center": np.log(rate / (1 - rate)),
+            "arpu_center": np.array([cells.log_arpu[s == i].mean() for i in range(S)]),
+            "acq_center": np.log(np.array([max(cells.new_customers[s == i].mean(), 0.5) for i in range(S)])),
+            **{f"{metric}_{key}": value for metric, grid in (("csat", design.csat), ("nps", design.nps))
+               for key, value in _observed_entries(grid).items()},
+            "ref_csat": design.ref_csat, "ref_nps": design.ref_nps,
+            **{f"spend_{i}": x for i, x in design.relative_spend.items()},
+        }
 
     def build(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot]):
         """The PyMC model of ``design`` (not yet sampled)."""
-        import pymc as pm
-        import pytensor.tensor as pt
+        with warnings.catch_warnings():  # the C backend's BLAS notice does not concern numba sampling
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            import pymc as pm
+            import pytensor.tensor as pt
 
-        cells = design.cells()
-        s = cells.segment
-        t_mean = float(cells.month.mean())
-        tc = cells.month - t_mean
-        S = design.n_segments
-        rate = np.array([cells.churned[s == i].sum() / cells.customers_start[s == i].sum() for i in range(S)])
-        rate = np.clip(rate, 0.5 / cells.customers_start.max(), 1 - 1e-6)
-        empirical = {
-            "churn": np.log(rate / (1 - rate)),
-            "arpu": np.array([cells.log_arpu[s == i].mean() for i in range(S)]),
-            "acq": np.log(np.array([max(cells.new_customers[s == i].mean(), 0.5) for i in range(S)])),
-        }
         history = list(design.relative_spend)
-        coords = {"segment": design.segments, "initiative_history": history}
-        with pm.Model(coords=coords) as model:
-            effects = {name: _pooled(pm, name, scale, self.parameterization) for name, scale in POOLED_SCALES.items()}
-            levels = {key: pm.Deterministic(f"{key}_level", center + pm.Normal(f"{key}_offset", 0.0, 1.0, dims="segment"),
-                                            dims="segment")
-                      for key, center in empirical.items()}
+        with pm.Model(coords={"segment": design.segments, "initiative_history": history}) as model:
+            d = {name: pm.Data(name, value) for name, value in self.data(design).items()}
+            s, tc = d["segment_index"], d["month_centred"]
+            effects = {name: _pooled(pm, name, scale, self._form(name)) for name, scale in POOLED_SCALES.items()}
+            levels = {key: d[f"{key}_center"] + pm.Normal(f"{key}_offset", 0.0, 1.0, dims="segment")
+                      for key in ("churn", "arpu", "acq")}
 
             pm.Deterministic("churn_intercept", levels["churn"], dims="segment")
             kappa = pm.Deterministic("churn_concentration",
                                      pm.math.exp(pm.Normal("churn_log_concentration", 7.0, 1.5, dims="segment")),
                                      dims="segment")
-            p = pm.math.invlogit(levels["churn"][s] + effects["churn_csat"][s] * cells.zc
-                                 + effects["churn_nps"][s] * cells.zn)
-            pm.BetaBinomial("churned", n=cells.customers_start, alpha=p * kappa[s], beta=(1 - p) * kappa[s],
-                            observed=cells.churned)
+            p = pm.math.invlogit(levels["churn"][s] + effects["churn_csat"][s] * d["zc"]
+                                 + effects["churn_nps"][s] * d["zn"])
+            pm.BetaBinomial("churned", n=d["customers_start"], alpha=p * kappa[s], beta=(1 - p) * kappa[s],
+                            observed=d["churned_count"], shape=s.shape)
 
-            pm.Deterministic("arpu_intercept", levels["arpu"] - effects["arpu_trend"] * t_mean, dims="segment")
+            pm.Deterministic("arpu_intercept", levels["arpu"] - effects["arpu_trend"] * d["t_mean"], dims="segment")
             sigma = pm.HalfNormal("arpu_sigma", 0.2, dims="segment")
             pm.StudentT("log_arpu", nu=ARPU_NU, mu=levels["arpu"][s] + effects["arpu_trend"][s] * tc
-                        + effects["arpu_csat"][s] * cells.zc, sigma=sigma[s], observed=cells.log_arpu)
+                        + effects["arpu_csat"][s] * d["zc"], sigma=sigma[s], observed=d["log_arpu_value"],
+                        shape=s.shape)
 
-            pm.Deterministic("acq_intercept", levels["acq"] - effects["acq_trend"] * t_mean, dims="segment")
+            pm.Deterministic("acq_intercept", levels["acq"] - effects["acq_trend"] * d["t_mean"], dims="segment")
             alpha = pm.Deterministic("acq_alpha", pm.math.exp(pm.Normal("acq_log_alpha", 4.0, 1.5, dims="segment")),
                                      dims="segment")
-            mu_new = pm.math.exp(levels["acq"][s] + effects["acq_trend"][s] * tc + effects["acq_nps"][s] * cells.zn)
-            pm.NegativeBinomial("new_customers", mu=mu_new, alpha=alpha[s], observed=cells.new_customers)
+            mu_new = pm.math.exp(levels["acq"][s] + effects["acq_trend"][s] * tc + effects["acq_nps"][s] * d["zn"])
+            pm.NegativeBinomial("new_customers", mu=mu_new, alpha=alpha[s], observed=d["new_count"], shape=s.shape)
 
             if history:
-                self._lift_submodel(pm, pt, design, catalogue, pilots, history)
+                self._lift_submodel(pm, pt, d, catalogue, pilots, history)
         return model
 
     @staticmethod
-    def _lift_submodel(pm, pt, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot],
+    def _lift_submodel(pm, pt, d: dict, catalogue: dict[str, Initiative], pilots: list[Pilot],
                        history: list[str]) -> None:
         """CSAT/NPS = segment level + Σ lift · share(λ) + noise, with catalogue priors and pilots."""
         carry = []
@@ -144,42 +174,46 @@ class BayesModel:
             carry.append(pm.Beta(f"lift_carryover_{initiative}", alpha=mean * CARRYOVER_PRIOR_STRENGTH,
                                  beta=(1 - mean) * CARRYOVER_PRIOR_STRENGTH))
         pm.Deterministic("lift_carryover", pt.stack(carry), dims="initiative_history")
-        shares = [_adstock_share(pt, design.relative_spend[i], lam, catalogue[i].saturation_k)
+        shares = [_adstock_share(pt, d[f"spend_{i}"], lam, catalogue[i].saturation_k)
                   for i, lam in zip(history, carry, strict=True)]
-        for metric, values, ref, noise in (("csat", design.csat, design.ref_csat, 5.0),
-                                           ("nps", design.nps, design.ref_nps, 10.0)):
+        for metric, noise in (("csat", 5.0), ("nps", 10.0)):
             means = np.array([prior(catalogue[i], metric)[0] for i in history])
             sds = np.array([prior(catalogue[i], metric)[1] for i in history])
             lift = pm.Normal(f"lift_{metric}", means, sds, dims="initiative_history")
-            level = ref + noise * pm.Normal(f"{metric}_level_offset", 0.0, 1.0, dims="segment")
+            level = d[f"ref_{metric}"] + noise * pm.Normal(f"{metric}_level_offset", 0.0, 1.0, dims="segment")
             expected = level[:, None] + sum(lift[j] * shares[j] for j in range(len(history)))
             scale = pm.HalfNormal(f"{metric}_noise", noise, dims="segment")
-            pm.Normal(f"{metric}_observed", expected, scale[:, None], observed=values)
+            seg, month, values = d[f"{metric}_segment"], d[f"{metric}_month"], d[f"{metric}_value"]
+            pm.Normal(f"{metric}_observed", expected[seg, month], scale[seg], observed=values, shape=values.shape)
             for j, initiative in enumerate(history):
                 measured = pilot_measurements(pilots, initiative, metric)
                 if measured:
-                    values_, ses = np.array(measured).T
-                    pm.Normal(f"pilot_{metric}_{initiative}", lift[j], ses, observed=values_)
+                    lifts, ses = np.array(measured).T
+                    pm.Normal(f"pilot_{metric}_{initiative}", lift[j], ses, observed=lifts)
 
-    def sample(self, model):
-        """Run the configured sampler; returns ArviZ InferenceData."""
+    def sample(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot]):
+        """Build and sample the model of ``design``; returns ArviZ InferenceData. With nutpie, a
+        model already compiled for the same segments, initiatives and pilots is reused with the
+        new data (the backtest refit then skips the compile)."""
         if self.sampler == "nutpie":
             import nutpie
 
-            compiled = nutpie.compile_pymc_model(model)
+            key = (tuple(design.segments), tuple(design.relative_spend), tuple(pilots), id(catalogue))
+            if self._compiled is None or self._compiled[0] != key:
+                self._compiled = (key, nutpie.compile_pymc_model(self.build(design, catalogue, pilots)))
+            compiled = self._compiled[1].with_data(**self.data(design))
             return nutpie.sample(compiled, draws=self.draws, tune=self.tune, chains=self.chains,
                                  cores=self.cores, seed=self.seed, progress_bar=self.progress, save_warmup=False)
         import pymc as pm
 
-        with model:
+        with self.build(design, catalogue, pilots):
             return pm.sample(draws=self.draws, tune=self.tune, chains=self.chains, cores=self.cores,
                              random_seed=self.seed, progressbar=self.progress,
                              compute_convergence_checks=False, return_inferencedata=True)
 
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
         pilots = pilots or []
-        model = self.build(design, catalogue, pilots)
-        idata = self.sample(model)
+        idata = self.sample(design, catalogue, pilots)
         posterior = idata.posterior
         n = self.draws * self.chains
 
@@ -204,12 +238,14 @@ class BayesModel:
         draws.update(lifts)
         effects = {name: dict.fromkeys(design.segments, "history")
                    for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
-        convergence = mcmc_convergence(idata, [v for v in posterior.data_vars if not v.endswith("_level")])
+        convergence = mcmc_convergence(idata, [v for v in posterior.data_vars if not v.endswith("__")])
 
         def write_posterior(path: Path) -> None:
-            """The posterior group only (no warm-up, no sample stats), compressed NetCDF-4."""
-            encoding = {name: {"zlib": True, "complevel": 4} for name in posterior.data_vars}
-            posterior.to_netcdf(path, engine="h5netcdf", encoding=encoding)
+            """The posterior on the model's own scale (no unconstrained duplicates, no warm-up,
+            no sample stats), float32, compressed NetCDF-4."""
+            kept = posterior[[v for v in posterior.data_vars if not v.endswith("__")]]
+            encoding = {name: {"zlib": True, "complevel": 4, "dtype": "float32"} for name in kept.data_vars}
+            kept.to_netcdf(path, engine="h5netcdf", encoding=encoding)
 
         return FitResult(
             family=self.family, draws=draws,

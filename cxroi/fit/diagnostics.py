@@ -16,18 +16,23 @@ PREDICTIVE_INTERVAL = 0.80
 
 
 def mcmc_convergence(idata, var_names: list[str]) -> dict:
-    """max R-hat, min bulk/tail ESS over ``var_names`` and the number of divergent transitions."""
+    """max R-hat, min bulk/tail ESS (full precision) over ``var_names``, the parameters where
+    the worst values occur, and the number of divergent transitions."""
     import arviz as az
 
-    summary = az.summary(idata, var_names=var_names, kind="diagnostics")
-    divergences = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    def extreme(dataset, pick) -> tuple[float, str]:
+        per_variable = {name: float(pick(dataset[name].values)) for name in var_names}
+        worst = pick(list(per_variable.values()))
+        return worst, next(name for name, value in per_variable.items() if value == worst)
+
+    max_rhat, rhat_at = extreme(az.rhat(idata, var_names=var_names), np.max)
+    min_bulk, bulk_at = extreme(az.ess(idata, var_names=var_names, method="bulk"), np.min)
+    min_tail, _ = extreme(az.ess(idata, var_names=var_names, method="tail"), np.min)
+    stats = idata.sample_stats
     return {
-        "max_rhat": float(summary["r_hat"].max()),
-        "min_ess_bulk": float(summary["ess_bulk"].min()),
-        "min_ess_tail": float(summary["ess_tail"].min()),
-        "divergences": divergences,
-        "worst_rhat_parameter": str(summary["r_hat"].idxmax()),
-        "worst_ess_parameter": str(summary["ess_bulk"].idxmin()),
+        "max_rhat": max_rhat, "min_ess_bulk": min_bulk, "min_ess_tail": min_tail,
+        "divergences": int(stats["diverging"].sum()) if "diverging" in stats else 0,
+        "worst_rhat_parameter": rhat_at, "worst_ess_parameter": bulk_at,
     }
 
 

@@ -28,8 +28,8 @@ class TrainSettings:
 
     family: str = "bayes"
     seed: int = 0
-    draws: int = 500
-    tune: int = 500
+    draws: int = 1000
+    tune: int = 1000
     chains: int = 4
     sampler: str | None = None
     parameterization: str | None = None
@@ -90,10 +90,11 @@ def train(
     model_id = registry.new_model_id(settings.family)
 
     report(f"fitting the {settings.family} model on {design.n_segments} segments × {design.n_months} months")
-    fit = settings.model().fit(design, catalogue, pilots)
+    model = settings.model()
+    fit = model.fit(design, catalogue, pilots)
     diagnostics = _diagnostics(fit, design, settings.seed)
     report("backtest: refitting without the last months")
-    backtest = run_backtest(design, lambda short: settings.model().fit(short, catalogue, pilots), settings.seed)
+    backtest = run_backtest(design, lambda short: model.fit(short, catalogue, pilots), settings.seed)
     health = run_gate(settings.family, diagnostics, backtest)
     status = registry.STATUS_ACCEPTED if health["passed"] else registry.STATUS_REJECTED
     manifest = {
