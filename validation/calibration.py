@@ -73,16 +73,17 @@ def draw_dataset(settings: StudySettings, index: int) -> tuple[SynthResult, dict
     return generate(segments=settings.segments, months=settings.months, seed=seed, effects=effects), effects
 
 
-def fit_model(settings: StudySettings, design: Design, catalogue: dict[str, Initiative], seed: int) -> FitResult:
-    """Fit the configured family with the study's (small) sampler settings."""
+def make_model(settings: StudySettings):
+    """One model object of the configured family with the study's (small) sampler settings; the
+    Bayesian one keeps its compiled model between datasets of the same structure."""
     if settings.family == "regression":
         from cxroi.fit.regression import RegressionModel
 
-        return RegressionModel(n_draws=settings.draws * settings.chains, seed=seed).fit(design, catalogue)
+        return RegressionModel(n_draws=settings.draws * settings.chains, seed=settings.seed)
     from cxroi.fit.bayes import BayesModel
 
-    return BayesModel(draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=seed,
-                      cores=min(2, settings.chains)).fit(design, catalogue)
+    return BayesModel(draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
+                      cores=min(2, settings.chains))
 
 
 def _manifest(model_id: str, family: str, design: Design, catalogue: dict[str, Initiative],
@@ -201,6 +202,7 @@ def markdown_table(table: pd.DataFrame) -> str:
 def run_study(settings: StudySettings, progress=sys.stderr) -> tuple[pd.DataFrame, list[dict]]:
     """Fit every dataset in turn; returns the coverage rows and per-dataset run information."""
     catalogue = load_catalogue()
+    model = make_model(settings)
     rows: list[dict] = []
     runs: list[dict] = []
     started = time.perf_counter()
@@ -208,7 +210,7 @@ def run_study(settings: StudySettings, progress=sys.stderr) -> tuple[pd.DataFram
         result, effects = draw_dataset(settings, index)
         design = build_design(require_valid(result.panel, f"dataset {index}"), catalogue, result.truth["lag_months"])
         tic = time.perf_counter()
-        fit = fit_model(settings, design, catalogue, seed=settings.seed + index)
+        fit: FitResult = model.fit(design, catalogue)
         seconds = time.perf_counter() - tic
         scenario = fixed_scenario(design.segments, catalogue, settings)
         new = coverage_rows(index, fit, result, design, catalogue, scenario)

@@ -19,8 +19,8 @@ from validation.calibration import (
     coverage_rows,
     coverage_table,
     draw_dataset,
-    fit_model,
     fixed_scenario,
+    make_model,
     run_study,
     true_artifact,
     wilson,
@@ -60,10 +60,11 @@ def test_overconfident_draws_are_caught():
     catalogue = load_catalogue()
     settings = dataclasses.replace(SMALL, family="regression")
     honest, narrow = [], []
+    model = make_model(settings)
     for index in range(3):
         result, _ = draw_dataset(settings, index)
         design = build_design(require_valid(result.panel), catalogue, 1)
-        fit = fit_model(settings, design, catalogue, seed=index)
+        fit = model.fit(design, catalogue)
         shrunk = {k: v.mean(axis=0) + (v - v.mean(axis=0)) / 20 for k, v in fit.draws.items()}
         scenario = fixed_scenario(design.segments, catalogue, settings)
         honest += coverage_rows(index, fit, result, design, catalogue, scenario)
