@@ -6,6 +6,7 @@ Frames are plain pandas built from the result's own tables (no re-computation of
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -29,12 +30,15 @@ def headline(result: SimulationResult) -> dict[str, float]:
 
 
 def fan_frame(result: SimulationResult, metric: str) -> pd.DataFrame:
-    """Columns month, p10, p50, p90 of a monthly metric summed over segments."""
-    table = result.monthly_quantiles()
-    table = table[(table["segment"] == ALL_SEGMENTS) & (table["metric"] == metric)]
-    wide = table.pivot(index="month", columns="quantile", values="value")
-    return pd.DataFrame({"month": wide.index, "p10": wide[0.1].to_numpy(), "p50": wide[0.5].to_numpy(),
-                         "p90": wide[0.9].to_numpy()})
+    """Columns month, p10, p50, p90 over draws of 'incremental_revenue' (per month) or
+    'cumulative_cash_flow', summed over segments. Only this one metric's quantiles are computed
+    (not the whole monthly table), which keeps the slider path fast."""
+    paths = {
+        "incremental_revenue": lambda: result.incremental_revenue.sum(axis=1),
+        "cumulative_cash_flow": lambda: np.cumsum(result.total_cash_flow, axis=-1),
+    }
+    p10, p50, p90 = np.quantile(paths[metric](), (0.1, 0.5, 0.9), axis=0)
+    return pd.DataFrame({"month": result.months, "p10": p10, "p50": p50, "p90": p90})
 
 
 def lever_steps(result: SimulationResult) -> pd.DataFrame:

@@ -169,3 +169,19 @@ def test_pages_never_import_the_model_fitting_libraries(app_env):
     done = subprocess.run([sys.executable, "-c", NO_HEAVY_IMPORTS], cwd=ROOT, capture_output=True, text=True,
                           timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+def test_fan_frames_agree_with_the_results_own_monthly_table(app_env):
+    from cxroi.app import results, scenario_form
+    from cxroi.catalogue import load_catalogue
+    from cxroi.sim.engine import simulate
+    from cxroi.sim.scenario import parse_scenario
+
+    model = load_artifact(None, app_env / "models")
+    result = simulate(parse_scenario(scenario_form.default_body(model, load_catalogue())), model)
+    table = result.monthly_quantiles()
+    for metric in ("incremental_revenue", "cumulative_cash_flow"):
+        fan = results.fan_frame(result, metric)
+        for q, column in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90")):
+            expected = table[(table["segment"] == "all") & (table["metric"] == metric) & (table["quantile"] == q)]
+            np.testing.assert_allclose(fan[column].to_numpy(), expected["value"].to_numpy(), rtol=1e-9)
