@@ -64,9 +64,36 @@ def _public(array: np.ndarray) -> np.ndarray:
     return array.T
 
 
-def present_value(monthly: np.ndarray, discount: np.ndarray) -> np.ndarray:
-    """Σ_m discount[m] · monthly[m] for months × segments × draws → segments × draws."""
-    return np.einsum("m,m...->...", discount, monthly)
+@dataclass(frozen=True)
+class Churn:
+    """Monthly churn probability p with the terms the customer recursion reuses (months ×
+    segments × draws, or segments × draws when constant over months)."""
+
+    p: np.ndarray
+    survival: np.ndarray  # 1 − p
+    kept: np.ndarray  # 1 − p/2: average share of the month a starting customer stays active
+
+    @classmethod
+    def of(cls, p: np.ndarray) -> Churn:
+        return cls(p, 1.0 - p, 1.0 - 0.5 * p)
+
+    def take(self, index: np.ndarray) -> Churn:
+        return Churn(*(a[..., index, :] for a in (self.p, self.survival, self.kept)))
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """Expected new customers per month (months × segments × draws) and half of them."""
+
+    new: np.ndarray
+    half: np.ndarray
+
+    @classmethod
+    def of(cls, new: np.ndarray) -> Acquisition:
+        return cls(new, 0.5 * new)
+
+    def take(self, index: np.ndarray) -> Acquisition:
+        return Acquisition(self.new[:, index], self.half[:, index])
 
 
 @dataclass(frozen=True)
@@ -74,16 +101,20 @@ class World:
     """Expected customer paths of one world, months × segments × draws (customers: months + 1)."""
 
     customers: np.ndarray
-    churn: np.ndarray  # monthly churn probability, months × segments × draws or segments × draws
-    new_customers: np.ndarray
-    average_active: np.ndarray
+    churn: Churn
+    acquisition: Acquisition
+    average_active: np.ndarray  # customers − churned/2 + new/2
 
     def paths(self, revenue: np.ndarray) -> Paths:
         return Paths(
-            customers=_public(self.customers[:-1]), churned=_public(self.customers[:-1] * self.churn),
-            new_customers=_public(self.new_customers), revenue=_public(revenue),
+            customers=_public(self.customers[:-1]), churned=_public(self.customers[:-1] * self.churn.p),
+            new_customers=_public(self.acquisition.new), revenue=_public(revenue),
             customers_end=_public(self.customers[-1]),
         )
+
+    def take(self, index: np.ndarray) -> World:
+        return World(self.customers[:, index], self.churn.take(index), self.acquisition.take(index),
+                     self.average_active[:, index])
 
 
 @dataclass(frozen=True)
@@ -91,23 +122,15 @@ class Baseline:
     """The no-investment world over one horizon, for some segments (segments × draws arrays)."""
 
     customers0: np.ndarray  # segments × 1
-    churn: np.ndarray  # segments × draws, monthly probability
     odds_against: np.ndarray  # segments × draws, exp(−logit churn), float32
     arpu: np.ndarray  # months × segments × draws, currency per customer per month
-    new_customers: np.ndarray  # months × segments × draws
     world: World
     revenue: np.ndarray  # months × segments × draws, currency per month
 
     def take(self, index: np.ndarray) -> Baseline:
         """The same baseline restricted to the segments at ``index``."""
-        world = self.world
-        return Baseline(
-            self.customers0[index], self.churn[index], self.odds_against[index], self.arpu[:, index],
-            self.new_customers[:, index],
-            World(world.customers[:, index], world.churn[index], world.new_customers[:, index],
-                  world.average_active[:, index]),
-            self.revenue[:, index],
-        )
+        return Baseline(self.customers0[index], self.odds_against[index], self.arpu[:, index],
+                        self.world.take(index), self.revenue[:, index])
 
 
 @dataclass(frozen=True)
@@ -119,28 +142,20 @@ class Effects:
     arpu: np.ndarray | None
     acquisition: np.ndarray | None
 
-    def only(self, levers: frozenset[str]) -> Effects:
-        """The effects of the given levers, the others switched off."""
-        return Effects(self.churn if "retention" in levers else None, self.arpu if "arpu" in levers else None,
-                       self.acquisition if "acquisition" in levers else None)
 
-
-def customer_world(customers0: np.ndarray, churn: np.ndarray, new_customers: np.ndarray) -> World:
-    """Customers from c[m+1] = c[m] (1 − p[m]) + n[m], one vectorised step per month.
-
-    ``customers0``: segments × 1; ``churn``: months × segments × draws or segments × draws
-    (constant); ``new_customers``: months × segments × draws.
-    """
-    horizon = new_customers.shape[0]
-    survival = 1.0 - churn
-    customers = np.empty((horizon + 1, *new_customers.shape[1:]))
+def customer_world(customers0: np.ndarray, churn: Churn, acquisition: Acquisition) -> World:
+    """Customers from c[m+1] = c[m] (1 − p[m]) + n[m], one vectorised step per month;
+    ``customers0``: segments × 1."""
+    horizon = acquisition.new.shape[0]
+    survival, new = churn.survival, acquisition.new
+    customers = np.empty((horizon + 1, *new.shape[1:]))
     customers[0] = customers0
     for m in range(horizon):
         np.multiply(customers[m], survival[m] if survival.ndim == 3 else survival, out=customers[m + 1])
-        customers[m + 1] += new_customers[m]
-    average = customers[:-1] * (1.0 - 0.5 * churn)
-    average += 0.5 * new_customers
-    return World(customers, churn, new_customers, average)
+        customers[m + 1] += new[m]
+    average = customers[:-1] * churn.kept
+    average += acquisition.half
+    return World(customers, churn, acquisition, average)
 
 
 def effects_from_lifts(csat: np.ndarray, nps: np.ndarray, coefficients: dict[str, np.ndarray],
@@ -158,11 +173,10 @@ def effects_from_lifts(csat: np.ndarray, nps: np.ndarray, coefficients: dict[str
 
 @dataclass(frozen=True)
 class Channels:
-    """Churn probability, expected new customers and ARPU under a scenario's effects (months ×
-    segments × draws; the baseline's arrays for a lever that is off)."""
+    """Churn, acquisition and ARPU under a scenario's effects (the baseline's where a lever is off)."""
 
-    churn: np.ndarray
-    new_customers: np.ndarray
+    churn: Churn
+    acquisition: Acquisition
     arpu: np.ndarray
 
 
@@ -171,55 +185,48 @@ def channels(base: Baseline, effects: Effects) -> Channels:
     to the change: x1 = x0 + x0·expm1(e) for ARPU and new customers, and for churn
     p1 = p0 + p0·E0·u / (1 + E0·(1 − u)) with E0 = exp(−logit p0), u = −expm1(−e) — the
     logistic of (logit p0 + e), equal to p0 exactly where e = 0."""
-    churn = base.churn
+    churn = base.world.churn
     if effects.churn is not None:
         u = np.expm1(-effects.churn)
         np.negative(u, out=u)
         ratio = base.odds_against * u
         ratio /= (1.0 + base.odds_against) - base.odds_against * u
-        churn = base.churn + base.churn * ratio
-    return Channels(churn, _grown(base.new_customers, effects.acquisition), _grown(base.arpu, effects.arpu))
+        churn = Churn.of(churn.p + churn.p * ratio)
+    acquisition = base.world.acquisition
+    if effects.acquisition is not None:
+        acquisition = Acquisition.of(_grown(acquisition.new, effects.acquisition))
+    arpu = base.arpu if effects.arpu is None else _grown(base.arpu, effects.arpu)
+    return Channels(churn, acquisition, arpu)
 
 
-def _grown(baseline: np.ndarray, log_effect: np.ndarray | None) -> np.ndarray:
+def _grown(baseline: np.ndarray, log_effect: np.ndarray) -> np.ndarray:
     """baseline · exp(log_effect), computed as baseline + baseline · expm1(log_effect)."""
-    if log_effect is None:
-        return baseline
     return baseline + baseline * np.expm1(log_effect)
 
 
 def world_with(base: Baseline, scenario: Channels, levers: frozenset[str],
-               cache: dict[tuple[bool, bool], World] | None = None) -> tuple[World, np.ndarray]:
-    """Customer world and ARPU when only ``levers`` carry the scenario's effect; worlds are
-    memoised in ``cache`` by (retention on, acquisition on)."""
+               cache: dict[tuple[bool, bool], World] | None = None) -> World:
+    """Customer world when only ``levers`` carry the scenario's effect; memoised in ``cache``
+    by (retention on, acquisition on)."""
     key = ("retention" in levers, "acquisition" in levers)
-    world = (cache or {}).get(key)
-    if world is None:
-        world = base.world if key == (False, False) else customer_world(
-            base.customers0, scenario.churn if key[0] else base.churn,
-            scenario.new_customers if key[1] else base.new_customers)
-        if cache is not None:
-            cache[key] = world
-    return world, (scenario.arpu if "arpu" in levers else base.arpu)
+    cache = {} if cache is None else cache
+    if key not in cache:
+        cache[key] = base.world if key == (False, False) else customer_world(
+            base.customers0, scenario.churn if key[0] else base.world.churn,
+            scenario.acquisition if key[1] else base.world.acquisition)
+    return cache[key]
 
 
-def incremental_value(base: Baseline, world: World, arpu: np.ndarray, margin: np.ndarray, discount: np.ndarray,
-                      terminal_per_customer: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(revenue, value): scenario revenue (months × segments × draws, currency per month) and the
-    present value of incremental gross margin plus terminal value (segments × draws)."""
-    revenue = arpu * world.average_active
-    value = present_value(revenue - base.revenue, discount)
-    value *= margin[:, None]
-    if terminal_per_customer is not None:
-        value += (world.customers[-1] - base.world.customers[-1]) * terminal_per_customer
-    return revenue, value
+def discounted_revenue(arpu: np.ndarray, average_active: np.ndarray, discount: np.ndarray) -> np.ndarray:
+    """Present value of revenue = ARPU × average active customers, segments × draws (currency)."""
+    return np.einsum("msd,msd,m->sd", arpu, average_active, discount, optimize=False)
 
 
 def terminal_per_customer(base: Baseline, margin: np.ndarray, rate: float) -> np.ndarray:
     """Present value now of one extra customer left at the horizon (currency), segments × draws:
     baseline CLV m·r/(1+i−r) discounted over the horizon."""
     horizon = base.arpu.shape[0]
-    clv = base.arpu[-1] * margin[:, None] * finance.clv_multiple(1.0 - base.churn, rate)
+    clv = base.arpu[-1] * margin[:, None] * finance.clv_multiple(base.world.churn.survival, rate)
     return clv * (1.0 + rate) ** -horizon
 
 
@@ -268,6 +275,8 @@ class Simulator:
                              for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
         self._baselines: dict[int, Baseline] = {}
         self._baseline_paths: dict[int, Paths] = {}
+        self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
+        self._baseline_values: dict[tuple[int, float], np.ndarray] = {}
 
     @property
     def n_draws(self) -> int:
@@ -287,8 +296,8 @@ class Simulator:
         churn = 1.0 / (1.0 + np.exp(-logit))
         arpu = np.exp(p["arpu_intercept"] + p["arpu_trend"] * t + p["arpu_csat"] * self.zc0)
         new = np.exp(p["acq_intercept"] + p["acq_trend"] * t + p["acq_nps"] * self.zn0)
-        world = customer_world(self.customers0, churn, new)
-        baseline = Baseline(self.customers0, churn, np.exp(-logit).astype(EFFECT_DTYPE), arpu, new, world,
+        world = customer_world(self.customers0, Churn.of(churn), Acquisition.of(new))
+        baseline = Baseline(self.customers0, np.exp(-logit).astype(EFFECT_DTYPE), arpu, world,
                             arpu * world.average_active)
         self._baselines[horizon] = baseline
         return baseline
@@ -298,17 +307,21 @@ class Simulator:
         return pd.date_range(self.first_month, periods=horizon, freq="MS")
 
     # ------------------------------------------------------------------ CX lifts
-    def lagged_adstock(self, initiative: str, relative_spend: np.ndarray) -> np.ndarray:
-        """Adstock A of relative spend (spend / catalogue monthly cost; months) with each draw's
-        carry-over, as felt by customers after the model lag: months × draws."""
-        i = self.initiatives.index(initiative)
-        horizon = relative_spend.shape[0]
-        level = adstock(np.broadcast_to(np.asarray(relative_spend, dtype=float), (self.n_draws, horizon)),
-                        self.params["lift_carryover"][:, i])
-        lagged = np.zeros((horizon, self.n_draws))
-        if self.lag < horizon:
-            lagged[self.lag:] = level[:, : horizon - self.lag].T
-        return lagged
+    def unit_adstock(self, initiative: str, start_month: int, duration_months: int, horizon: int) -> np.ndarray:
+        """Adstock A of relative spend 1 (the catalogue monthly cost) from ``start_month`` for
+        ``duration_months``, with each draw's carry-over, as felt by customers after the model
+        lag: months × draws (cached). Adstock is linear, so spend x gives x · A."""
+        key = (initiative, start_month, duration_months, horizon)
+        if key not in self._adstocks:
+            relative = np.zeros(horizon)
+            relative[start_month - 1: start_month - 1 + duration_months] = 1.0
+            level = adstock(np.broadcast_to(relative, (self.n_draws, horizon)),
+                            self.params["lift_carryover"][:, self.initiatives.index(initiative)])
+            lagged = np.zeros((horizon, self.n_draws))
+            if self.lag < horizon:
+                lagged[self.lag:] = level[:, : horizon - self.lag].T
+            self._adstocks[key] = lagged
+        return self._adstocks[key]
 
     def saturation_k(self, initiative: str) -> float:
         return float(self.settings[initiative].get("saturation_k", 1.0))
@@ -329,10 +342,9 @@ class Simulator:
         horizon = scenario.horizon_months
         curves = []
         for j, inv in enumerate(scenario.investments):
-            relative = np.zeros(horizon)
-            relative[inv.start_month - 1: inv.end_month] = inv.monthly_spend / float(
-                self.settings[inv.initiative]["monthly_cost"])
-            shape = saturation(self.lagged_adstock(inv.initiative, relative), self.saturation_k(inv.initiative))
+            relative = inv.monthly_spend / float(self.settings[inv.initiative]["monthly_cost"])
+            level = relative * self.unit_adstock(inv.initiative, inv.start_month, inv.duration_months, horizon)
+            shape = saturation(level, self.saturation_k(inv.initiative))
             curves.append((set(inv.segments), shape * self.lift_draws(inv, j, "csat"),
                            shape * self.lift_draws(inv, j, "nps")))
         csat = np.zeros((horizon, len(index), self.n_draws), dtype=EFFECT_DTYPE)
@@ -381,19 +393,25 @@ class Simulator:
         effects = effects_from_lifts(csat, nps, self.coefficients_at(index), scenario.levers)
 
         scenario_channels = channels(base, effects)
+        del csat, nps, effects  # free memory before the worlds are built
         enabled = scenario.levers.enabled()
         full = frozenset(enabled)
+        base_value = self.baseline_value(horizon, scenario.annual_discount_rate)[index]
         worlds: dict[tuple[bool, bool], World] = {}
         values = {frozenset(): np.zeros((len(index), self.n_draws))}
-        revenue = base.revenue
         for size in range(1, len(enabled) + 1):
             for subset in map(frozenset, itertools.combinations(enabled, size)):
-                world, arpu = world_with(base, scenario_channels, subset, worlds)
-                subset_revenue, values[subset] = incremental_value(base, world, arpu, margin, discount, terminal)
-                if subset == full:
-                    revenue = subset_revenue
+                world = world_with(base, scenario_channels, subset, worlds)
+                arpu = scenario_channels.arpu if "arpu" in subset else base.arpu
+                value = discounted_revenue(arpu, world.average_active, discount) - base_value
+                value *= margin[:, None]
+                if terminal is not None:
+                    value += (world.customers[-1] - base.world.customers[-1]) * terminal
+                values[subset] = value
+        world = world_with(base, scenario_channels, full, worlds)
+        worlds.clear()  # the partial worlds are no longer needed
+        revenue = scenario_channels.arpu * world.average_active
         by_lever = shapley(values, enabled)
-        world = world_with(base, scenario_channels, full, worlds)[0]
 
         cash_flow = revenue - base.revenue
         cash_flow *= margin[:, None]
@@ -414,6 +432,15 @@ class Simulator:
             cash_flow=_public(cash_flow), terminal_value=_public(tv),
             value_by_lever={lever: _public(v) for lever, v in by_lever.items()}, monthly_rate=rate,
         )
+
+    def baseline_value(self, horizon: int, annual_discount_rate: float) -> np.ndarray:
+        """Present value of baseline revenue, segments × draws (currency), cached."""
+        key = (horizon, annual_discount_rate)
+        if key not in self._baseline_values:
+            base = self.baseline(horizon)
+            discount = finance.discount_factors(finance.monthly_rate(annual_discount_rate), horizon)
+            self._baseline_values[key] = discounted_revenue(base.arpu, base.world.average_active, discount)
+        return self._baseline_values[key]
 
     def baseline_paths(self, horizon: int) -> Paths:
         """Baseline paths in the public layout (draws × segments × months), cached."""

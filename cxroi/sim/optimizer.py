@@ -38,8 +38,8 @@ from cxroi.sim.engine import (
     EFFECT_DTYPE,
     Simulator,
     channels,
+    discounted_revenue,
     effects_from_lifts,
-    incremental_value,
     simulate,
     terminal_per_customer,
     world_with,
@@ -132,7 +132,6 @@ class AllocationProblem:
         self.discount = finance.discount_factors(self.rate, self.horizon_months)
         window = np.zeros(self.horizon_months)
         window[self.start_month - 1: self.start_month - 1 + self.duration] = 1.0
-        self.window = window
         self.pv_per_monthly_unit = float(window @ self.discount)  # PV of 1 currency/month over the plan
         self.one_off_pv = self.one_off / (1.0 + self.rate) ** self.start_month
 
@@ -167,7 +166,8 @@ class AllocationProblem:
             mine = self.initiative_of == i
             relative = np.zeros((len(sim.segments), batch))
             relative[self.segment_of[mine]] = spend[:, mine].T / float(self.settings[initiative]["monthly_cost"])
-            level = sim.lagged_adstock(initiative, self.window).astype(EFFECT_DTYPE)[:, None, :]
+            unit = sim.unit_adstock(initiative, self.start_month, self.duration, self.horizon_months)
+            level = unit.astype(EFFECT_DTYPE)[:, None, :]
             level = level * np.repeat(relative, n_draws, axis=1).astype(EFFECT_DTYPE)
             k = sim.saturation_k(initiative)
             share = level * (1.0 + k)
@@ -181,8 +181,13 @@ class AllocationProblem:
         terminal = None
         if self.terminal_value:
             terminal = terminal_per_customer(base, margin, self.rate)
-        world, arpu = world_with(base, channels(base, effects), frozenset(self.levers.enabled()))
-        _, value = incremental_value(base, world, arpu, margin, self.discount, terminal)
+        scenario = channels(base, effects)
+        world = world_with(base, scenario, frozenset(self.levers.enabled()))
+        value = discounted_revenue(scenario.arpu, world.average_active, self.discount)
+        value -= discounted_revenue(base.arpu, base.world.average_active, self.discount)
+        value *= margin[:, None]
+        if terminal is not None:
+            value += (world.customers[-1] - base.world.customers[-1]) * terminal
         value = value.reshape(len(sim.segments), batch, n_draws).transpose(1, 2, 0)
         spend_by_segment = np.zeros((batch, len(sim.segments)))
         np.add.at(spend_by_segment.T, self.segment_of, spend.T)
@@ -241,7 +246,7 @@ class AllocationProblem:
                 draws: np.ndarray, max_iterations: int) -> tuple[np.ndarray, float, float, bool]:
         """SLSQP from budget shares ``w0`` on ``draws``: (shares, objective, objective at start,
         feasible), objective values in currency."""
-        scale = max(abs(budget), 1.0)
+        scale = 1.0
         step = 1e-4  # forward-difference step in budget shares
         n_init = len(self.initiative_ids)
         memo: dict[tuple[bytes, bool], tuple] = {}
@@ -262,7 +267,7 @@ class AllocationProblem:
             if self.objective == "cvar":
                 weights = np.zeros(npv.size)
                 weights[tail] = 1.0 / tail.size
-            width = max(float(npv.std()), 1e-9 * scale) * 0.1  # logistic kernel for P(NPV > 0)
+            width = max(float(npv.std()), 1e-9 * abs(budget)) * 0.1  # logistic kernel for P(NPV > 0)
             sig = 0.5 * (1.0 + np.tanh(npv / (2.0 * width)))
             result = (float(weights @ npv) / scale, float(sig.mean()),
                       None if cell_grad is None else cell_grad @ weights / scale,
@@ -276,10 +281,12 @@ class AllocationProblem:
         if self.objective == "prob":
             constraints.append({"type": "ineq", "fun": lambda w: evaluate(w, False)[1] - self.floor,
                                 "jac": lambda w: evaluate(w)[3]})
-        start_value = evaluate(w0, False)[0] * scale
+        start_value = evaluate(w0, False)[0]
+        scale = max(abs(start_value), 1e-3 * abs(budget), 1.0)  # objective of order 1 for SLSQP's ftol
+        memo.clear()
         solution = minimize(lambda w: -evaluate(w, False)[0], w0, jac=lambda w: -evaluate(w)[2], method="SLSQP",
                             bounds=list(zip(low, high, strict=True)), constraints=constraints,
-                            options={"maxiter": max_iterations, "ftol": 1e-6})
+                            options={"maxiter": max_iterations, "ftol": 1e-5})
         w = self._project(np.clip(solution.x, low, high), low, high)
         value, prob, _, _ = evaluate(w, False)
         feasible = self.objective != "prob" or prob >= self.floor - 1e-3

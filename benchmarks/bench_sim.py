@@ -1,0 +1,244 @@
+"""Benchmark: scenario simulation and budget optimisation on 4 000 draws × 12 segments × 60 months.
+
+    .venv/bin/python benchmarks/bench_sim.py [--draws 4000] [--segments 12] [--months 60] [--repeat 21]
+
+In one run, side by side:
+
+1. the engine (cxroi.sim) on one scenario reaching every segment — baseline cached per model and
+   horizon, as in the app — timed as the median of ``--repeat`` runs: the simulation alone, and
+   with the per-draw metrics (NPV, ROI, payback, discounted payback, IRR); also a scenario
+   reaching 3 segments;
+2. the same forecast with PyMC: a model whose Deterministics are the engine's equations,
+   evaluated on the same posterior draws by ``pm.sample_posterior_predictive``; NPV and incremental
+   revenue P10/P50/P90 must agree within Monte Carlo error (2 bootstrap standard errors);
+3. the optimiser on 12 segments × 5 initiatives (expected NPV), including the final simulation of
+   the plan on all draws;
+4. peak resident memory of the engine and optimiser part (before PyMC is imported).
+
+Goals: engine median ≤ 20 ms; ≥ 100× faster than PyMC; optimiser ≤ 3 s; peak memory ≤ 1 GiB.
+Exit status 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from cxroi.sim.engine import Simulator, simulator_for  # noqa: E402
+from cxroi.sim.optimizer import AllocationProblem  # noqa: E402
+from cxroi.sim.scenario import Scenario  # noqa: E402
+from tests.sim.artifacts import plausible_artifact  # noqa: E402
+
+GOALS = {"engine_ms": 20.0, "speedup": 100.0, "optimiser_s": 3.0, "memory_gib": 1.0}
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+def benchmark_scenario(segments: list[str], months: int) -> Scenario:
+    """Two investments covering every segment, a third starting later; terminal value on."""
+    half = len(segments) // 2
+    return Scenario.model_validate({
+        "name": "Benchmark: three initiatives across all segments",
+        "investments": [
+            {"initiative": "I1", "segments": segments[:half], "duration_months": 24, "monthly_spend": 10_000,
+             "one_off_cost": 250_000},
+            {"initiative": "I2", "segments": segments[half:], "duration_months": months, "monthly_spend": 8_000,
+             "one_off_cost": 150_000},
+            {"initiative": "I3", "segments": segments[::3], "start_month": 7, "duration_months": 18,
+             "monthly_spend": 15_000},
+        ],
+        "horizon_months": months, "terminal_value": True,
+        "gross_margin": {"default": 0.7, "segments": {segments[0]: 0.6}},
+    })
+
+
+def _median_ms(action, repeat: int) -> tuple[float, float]:
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        seconds.append(time.perf_counter() - started)
+    return 1e3 * statistics.median(seconds), 1e3 * min(seconds)
+
+
+def _with_metrics(simulator: Simulator, scenario: Scenario):
+    result = simulator.run(scenario)
+    result.npv, result.roi, result.payback_month, result.discounted_payback_month, result.irr  # noqa: B018
+    return result
+
+
+def _bootstrap_se(values: np.ndarray, rng: np.random.Generator, n: int = 300) -> np.ndarray:
+    """Bootstrap standard error of the P10/P50/P90 of ``values``."""
+    picks = rng.integers(0, values.size, (n, values.size))
+    return np.quantile(values[picks], QUANTILES, axis=1).std(axis=1)
+
+
+def pymc_forecast(simulator: Simulator, scenario: Scenario) -> tuple[dict[str, np.ndarray], float, float]:
+    """NPV and incremental revenue per draw from PyMC Deterministics with the engine's equations,
+    evaluated by pm.sample_posterior_predictive on the artifact's draws. Returns (values, seconds
+    for sample_posterior_predictive, seconds to import PyMC and build the model)."""
+    started = time.perf_counter()
+    import arviz as az
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    from cxroi.params import PARAMETERS
+    from cxroi.sim import finance
+
+    art = simulator.artifact
+    segments, horizon = simulator.segments, scenario.horizon_months
+    n_seg, n_ini = len(segments), len(simulator.initiatives)
+    month = np.arange(horizon)
+    zc0, zn0 = simulator.zc0[:, 0], simulator.zn0[:, 0]
+    t = simulator.t_next[:, 0][:, None] + month[None, :]
+    rate = finance.monthly_rate(scenario.annual_discount_rate)
+    discount = finance.discount_factors(rate, horizon)
+    margin = simulator.gross_margin(scenario)
+    spend = simulator.spend(scenario)
+    c0 = simulator.customers0[:, 0]
+
+    def customers(p, new):
+        q = pt.cumprod(1.0 - p, axis=1)
+        after = q * (c0[:, None] + pt.cumsum(new / q, axis=1))
+        start = pt.concatenate([c0[:, None], after[:, :-1]], axis=1)
+        return start, after[:, -1]
+
+    with pm.Model() as model:
+        v = {name: pm.Normal(name, 0.0, 1.0, shape=(n_seg if axis == "segment" else n_ini,))
+             for name, (axis, _) in PARAMETERS.items()}
+        dcsat = pt.zeros((n_seg, horizon))
+        dnps = pt.zeros((n_seg, horizon))
+        for inv in scenario.investments:
+            i = simulator.initiatives.index(inv.initiative)
+            x = inv.monthly_spend / float(simulator.settings[inv.initiative]["monthly_cost"])
+            k = month - (inv.start_month - 1) + 1  # months since the start, inclusive
+            lam = v["lift_carryover"][i]
+            during = x * (1.0 - lam ** np.clip(k, 0, None))
+            after = x * (1.0 - lam**inv.duration_months) * lam ** np.clip(k - inv.duration_months, 0, None)
+            level = pt.switch(k < 1, 0.0, pt.switch(k <= inv.duration_months, during, after))
+            ksat = simulator.saturation_k(inv.initiative)
+            share = level * (1.0 + ksat) / (level + ksat)
+            felt = pt.concatenate([pt.zeros(simulator.lag), share[: horizon - simulator.lag]])
+            reached = np.isin(segments, inv.segments).astype(float)[:, None]
+            dcsat = dcsat + reached * v["lift_csat"][i] * felt[None, :]
+            dnps = dnps + reached * v["lift_nps"][i] * felt[None, :]
+        logit0 = v["churn_intercept"] + v["churn_csat"] * zc0 + v["churn_nps"] * zn0
+        p0 = pt.sigmoid(logit0)[:, None] * pt.ones((1, horizon))
+        p1 = pt.sigmoid(logit0[:, None] + (v["churn_csat"][:, None] * dcsat + v["churn_nps"][:, None] * dnps) / 10)
+        arpu0 = pt.exp(v["arpu_intercept"][:, None] + v["arpu_trend"][:, None] * t + (v["arpu_csat"] * zc0)[:, None])
+        arpu1 = arpu0 * pt.exp(v["arpu_csat"][:, None] * dcsat / 10)
+        new0 = pt.exp(v["acq_intercept"][:, None] + v["acq_trend"][:, None] * t + (v["acq_nps"] * zn0)[:, None])
+        new1 = new0 * pt.exp(v["acq_nps"][:, None] * dnps / 10)
+        cust0, end0 = customers(p0, new0)
+        cust1, end1 = customers(p1, new1)
+        revenue0 = arpu0 * (cust0 * (1 - p0 / 2) + new0 / 2)
+        revenue1 = arpu1 * (cust1 * (1 - p1 / 2) + new1 / 2)
+        cash_flow = (revenue1 - revenue0) * margin[:, None] - spend
+        retention = 1.0 - p0[:, -1]
+        terminal = ((end1 - end0) * arpu0[:, -1] * margin * retention / (1 + rate - retention)).sum()
+        pm.Deterministic("npv", (cash_flow * discount[None, :]).sum() + terminal * (1 + rate) ** -horizon)
+        pm.Deterministic("incremental_revenue", (revenue1 - revenue0).sum())
+    posterior = az.from_dict(posterior={name: art.draws[name][None] for name in PARAMETERS})
+    build_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    predictive = pm.sample_posterior_predictive(posterior, model=model, var_names=["npv", "incremental_revenue"],
+                                                progressbar=False, random_seed=1)
+    seconds = time.perf_counter() - started
+    group = predictive.posterior_predictive
+    return ({name: np.asarray(group[name]).reshape(-1) for name in ("npv", "incremental_revenue")},
+            seconds, build_seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--draws", type=int, default=4000)
+    parser.add_argument("--segments", type=int, default=12)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=21)
+    args = parser.parse_args(argv)
+    print(f"1-minute load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+
+    with tempfile.TemporaryDirectory(prefix="cxroi-bench-sim-") as folder:
+        artifact = plausible_artifact(Path(folder), model_id="bayes-bench-sim", n_draws=args.draws,
+                                      n_segments=args.segments, n_initiatives=5)
+        simulator = simulator_for(artifact)  # the cached simulator the app and the optimiser share
+        scenario = benchmark_scenario(list(artifact.segments), args.months)
+        started = time.perf_counter()
+        simulator.baseline(args.months)
+        simulator.baseline_paths(args.months)
+        baseline_ms = 1e3 * (time.perf_counter() - started)
+        reached_3 = Scenario.model_validate({**scenario.model_dump(), "investments": [
+            {**scenario.investments[0].model_dump(), "segments": list(artifact.segments[:3])}]})
+        simulator.run(scenario)  # warm-up
+        engine_ms, engine_min = _median_ms(lambda: simulator.run(scenario), args.repeat)
+        metrics_ms, metrics_min = _median_ms(lambda: _with_metrics(simulator, scenario), args.repeat)
+        small_ms, small_min = _median_ms(lambda: simulator.run(reached_3), args.repeat)
+        result = _with_metrics(simulator, scenario)
+
+        problem = AllocationProblem(artifact, horizon_months=args.months)
+        budget = problem.one_off + 0.5 * problem.upper.sum() * problem.duration
+        started = time.perf_counter()
+        plan = problem.solve(budget)
+        optimiser_s = time.perf_counter() - started
+        peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+        pymc_values, pymc_s, pymc_build_s = pymc_forecast(simulator, scenario)
+
+    rng = np.random.default_rng(0)
+    agree = True
+    comparison = []
+    for name, ours in (("npv", result.npv), ("incremental_revenue", result.incremental_revenue.sum(axis=(1, 2)))):
+        q_ours, q_pymc = np.quantile(ours, QUANTILES), np.quantile(pymc_values[name], QUANTILES)
+        se = _bootstrap_se(ours, rng)
+        ok = bool(np.all(np.abs(q_ours - q_pymc) <= 2 * se))
+        agree &= ok
+        comparison.append((name, q_ours, q_pymc, se, ok))
+    speedup = 1e3 * pymc_s / metrics_ms
+
+    print(f"\nforecast: {args.draws} draws × {args.segments} segments × {args.months} months, "
+          f"{len(scenario.investments)} investments reaching every segment")
+    print(f"{'measure':<58} {'median':>10} {'min':>9} {'goal':>9}")
+    rows = [
+        ("baseline (once per model and horizon, cached)", f"{baseline_ms:.0f} ms", "", ""),
+        ("engine: scenario, all 12 segments (paths, cash flow, levers)", f"{engine_ms:.1f} ms",
+         f"{engine_min:.1f} ms", f"≤ {GOALS['engine_ms']:.0f} ms"),
+        ("engine + per-draw NPV, ROI, paybacks, IRR", f"{metrics_ms:.1f} ms", f"{metrics_min:.1f} ms", ""),
+        ("engine: scenario reaching 3 segments", f"{small_ms:.1f} ms", f"{small_min:.1f} ms", ""),
+        ("PyMC sample_posterior_predictive, same forecast", f"{1e3 * pymc_s:.0f} ms", "", ""),
+        ("  (PyMC import + model build, not counted)", f"{1e3 * pymc_build_s:.0f} ms", "", ""),
+        ("speed-up: PyMC / (engine + metrics)", f"{speedup:.0f}×", "", f"≥ {GOALS['speedup']:.0f}×"),
+        ("optimiser: 12 segments × 5 initiatives, expected NPV", f"{optimiser_s:.2f} s", "",
+         f"≤ {GOALS['optimiser_s']:.0f} s"),
+        ("peak memory (engine + optimiser)", f"{peak_gib:.2f} GiB", "", f"≤ {GOALS['memory_gib']:.0f} GiB"),
+    ]
+    for row in rows:
+        print(f"{row[0]:<58} {row[1]:>10} {row[2]:>9} {row[3]:>9}")
+    print("\nquantiles over draws (engine | PyMC | 2 × bootstrap s.e. of the engine's quantile)")
+    for name, q_ours, q_pymc, se, ok in comparison:
+        for q, a, b, e in zip(QUANTILES, q_ours, q_pymc, se, strict=True):
+            print(f"  {name:<20} P{100 * q:<3.0f} {a:>16,.0f} | {b:>16,.0f} | ±{2 * e:>12,.0f}")
+        print(f"  {name}: {'agree' if ok else 'DISAGREE'} within Monte Carlo error")
+    print(f"\noptimiser: objective {plan.objective_value:,.0f} on all draws; starts (value before → after, "
+          f"search draws): " + "; ".join(f"{a:,.0f} → {b:,.0f}" for a, b in plan.starts))
+
+    missed = [name for name, ok in (
+        ("engine median", engine_ms <= GOALS["engine_ms"]), ("speed-up", speedup >= GOALS["speedup"]),
+        ("optimiser", optimiser_s <= GOALS["optimiser_s"]), ("memory", peak_gib <= GOALS["memory_gib"]),
+        ("agreement", agree)) if not ok]
+    print("goals met" if not missed else f"goals missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
