@@ -69,6 +69,12 @@ def payback(month: float | None, horizon: int) -> str:
 
 def money_column_format(currency: str, decimals: int = 0) -> str:
     """printf-style format for ``st.column_config.NumberColumn`` and ``st.slider``: the currency
-    prefix of :func:`money`, thousands separators and ``decimals`` decimals (``'$%,.0f'``)."""
+    prefix of :func:`money`, thousands separators and ``decimals`` decimals (``'$%,.0f'``).
+    For amounts that are never negative; see :data:`SIGNED_MONEY_COLUMN`."""
     prefix = f"{currency} " if currency.isalpha() and len(currency) > 1 else currency
     return f"{prefix.replace('%', '%%')}%,.{decimals}f"
+
+
+#: format of money columns that can be negative (cash flow, NPV): a printf prefix would show
+#: "$-1,234", so the currency goes into the column title instead and the number is "-1,234"
+SIGNED_MONEY_COLUMN = "%,.0f"

@@ -104,15 +104,15 @@ def show_breakdown(result: SimulationResult, currency: str) -> None:
                                             x_format=charts.PERCENT_AXIS), width="stretch")
 
 
-PREVIEW_COLUMNS = {  # (metric, quantile): column title
-    ("baseline_revenue", 0.5): "Baseline revenue (P50)",
-    ("scenario_revenue", 0.5): "Scenario revenue (P50)",
-    ("incremental_revenue", 0.1): "Incremental revenue P10",
-    ("incremental_revenue", 0.5): "Incremental revenue P50",
-    ("incremental_revenue", 0.9): "Incremental revenue P90",
-    ("spend", 0.5): "Spend",
-    ("cash_flow", 0.5): "Cash flow (P50)",
-    ("cumulative_cash_flow", 0.5): "Cumulative cash flow (P50)",
+PREVIEW_COLUMNS = {  # (metric, quantile): (column title, can be negative)
+    ("baseline_revenue", 0.5): ("Baseline revenue (P50)", False),
+    ("scenario_revenue", 0.5): ("Scenario revenue (P50)", False),
+    ("incremental_revenue", 0.1): ("Incremental revenue P10", True),
+    ("incremental_revenue", 0.5): ("Incremental revenue P50", True),
+    ("incremental_revenue", 0.9): ("Incremental revenue P90", True),
+    ("spend", 0.5): ("Spend", False),
+    ("cash_flow", 0.5): ("Cash flow (P50)", True),
+    ("cumulative_cash_flow", 0.5): ("Cumulative cash flow (P50)", True),
 }
 
 
@@ -121,13 +121,14 @@ def forecast_preview(result: SimulationResult) -> pd.DataFrame:
     table = result.monthly_quantiles()
     table = table[table["segment"] == ALL_SEGMENTS]
     wide = table.pivot_table(index="month", columns=["metric", "quantile"], values="value")
-    frame = pd.DataFrame({title: wide[key] for key, title in PREVIEW_COLUMNS.items()})
+    frame = pd.DataFrame({title: wide[key] for key, (title, _) in PREVIEW_COLUMNS.items()})
     return frame.reset_index().rename(columns={"month": "Month"})
 
 
 def show_forecast_preview(result: SimulationResult, currency: str) -> None:
     """The monthly forecast preview as a table with money formatting."""
-    money = st.column_config.NumberColumn(format=fmt.money_column_format(currency))
+    column = st.column_config.NumberColumn
+    config = {title: column(f"{title} ({currency})", format=fmt.SIGNED_MONEY_COLUMN) if signed
+              else column(format=fmt.money_column_format(currency)) for title, signed in PREVIEW_COLUMNS.values()}
     st.dataframe(forecast_preview(result), hide_index=True, width="stretch", height=320,
-                 column_config={"Month": st.column_config.DateColumn("Month", format="MMM YYYY"),
-                                **dict.fromkeys(PREVIEW_COLUMNS.values(), money)})
+                 column_config={"Month": st.column_config.DateColumn("Month", format="MMM YYYY"), **config})

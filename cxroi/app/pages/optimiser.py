@@ -105,16 +105,16 @@ def optimiser() -> None:
             st.altair_chart(charts.band_chart(frame, "budget", f"Total budget ({cur})", f"NPV ({cur})",
                                               x_format=charts.MONEY_AXIS), width="stretch")
             st.caption("Median NPV and P10–P90 band of the best plan found at each budget.")
-            money = fmt.money_column_format(cur)
+            money = fmt.SIGNED_MONEY_COLUMN
             number = st.column_config.NumberColumn
             st.dataframe(frontier.assign(prob_roi_positive=frontier["prob_roi_positive"] * 100), hide_index=True,
                          width="stretch", column_order=["budget", "npv_mean", "npv_p10", "npv_p50", "npv_p90",
                                                         "prob_roi_positive"],
                          column_config={"budget": st.column_config.NumberColumn(
                                             f"Budget ({cur})", format=fmt.money_column_format(cur)),
-                                        "npv_mean": number("Expected NPV", format=money),
-                                        "npv_p10": number("NPV P10", format=money),
-                                        "npv_p50": number("NPV P50 (median)", format=money),
-                                        "npv_p90": number("NPV P90", format=money),
+                                        "npv_mean": number(f"Expected NPV ({cur})", format=money),
+                                        "npv_p10": number(f"NPV P10 ({cur})", format=money),
+                                        "npv_p50": number(f"NPV P50 ({cur})", format=money),
+                                        "npv_p90": number(f"NPV P90 ({cur})", format=money),
                                         "prob_roi_positive": st.column_config.NumberColumn("P(ROI > 0)",
                                                                                            format="%.0f%%")})
