@@ -22,6 +22,9 @@ EXPECTED = {
 }
 CASES = sorted(EXPECTED)
 
+#: one worker builds the module's shared fits (with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("trust-awkward")
+
 
 def test_every_case_has_an_expectation():
     assert set(EXPECTED) == set(awkward.CASES)

@@ -14,6 +14,9 @@ from cxroi.registry import champion_id
 from tests.conftest import SAMPLE_PANEL
 from tests.trust.conftest import flat, run_cli
 
+#: one worker builds the module's shared fits (with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("trust-report")
+
 SECTIONS = {
     "summary": "Model", "data": "Data", "diagnostics": "Diagnostics and health gate",
     "predictive": "Posterior predictive checks", "backtest": "Backtest: model families vs naive forecasts",
