@@ -14,7 +14,7 @@ MONEY_AXIS = ",.3~s"
 PERCENT_AXIS = ".0%"
 BAND_COLOR = "#4c78a8"
 NEGATIVE, POSITIVE, TOTAL = "#e45756", "#54a24b", "#4c78a8"
-GROUP_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]  # distinct hues for 2–4 overlaid groups
+GROUP_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2"]  # distinct hues, few groups
 SOURCE_COLORS = {"history": "#4c78a8", "catalogue": "#f58518", "pilot": "#54a24b"}
 HEIGHT = 280
 
@@ -124,7 +124,7 @@ def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
              if group else alt.value(BAND_COLOR))
     groupby = [group] if group else []
     return (
-        alt.Chart(values, height=HEIGHT)
+        alt.Chart(values, height=HEIGHT + 80 if group else HEIGHT)  # room for the legend below
         .transform_joinaggregate(total="count()", groupby=groupby)
         .transform_calculate(share="1 / datum.total")
         .mark_bar(opacity=0.55 if group else 0.85, binSpacing=0)
@@ -190,7 +190,8 @@ def lift_curves(curves: pd.DataFrame, y_title: str) -> alt.Chart:
         .encode(
             x=alt.X("spend_multiple:Q", title="Monthly spend (× nominal catalogue cost)", axis=alt.Axis(format=".1f")),
             y=alt.Y("lift:Q", title=y_title),
-            color=alt.Color("initiative:N", title="Initiative"),
+            color=alt.Color("initiative:N", title="Initiative", scale=alt.Scale(range=GROUP_COLORS),
+                            legend=alt.Legend(labelLimit=220)),
             tooltip=[
                 alt.Tooltip("initiative:N", title="Initiative"),
                 alt.Tooltip("spend_multiple:Q", title="Spend multiple", format=".2f"),

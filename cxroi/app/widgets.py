@@ -39,9 +39,9 @@ def health_table(health: dict) -> None:
         column_order=["name", "value", "rule", "threshold", "passed"],
         column_config={
             "name": st.column_config.TextColumn("Check"),
-            "value": st.column_config.NumberColumn("Value", format="%.3f"),
+            "value": st.column_config.NumberColumn("Value", format="%.4g"),
             "rule": st.column_config.TextColumn("Rule"),
-            "threshold": st.column_config.NumberColumn("Threshold", format="%.3f"),
+            "threshold": st.column_config.NumberColumn("Threshold", format="%.4g"),
             "passed": st.column_config.CheckboxColumn("Passed"),
         },
     )

@@ -53,12 +53,13 @@ def drivers() -> None:
                     "more spend lifts more, with diminishing returns.")
         st.markdown(SOURCE_NOTE)
         lifts = effects.initiative_lifts(model)
-        point = st.column_config.NumberColumn(format="%.2f")
         st.dataframe(lifts, hide_index=True, width="stretch", column_config={
             "initiative": "Initiative", "csat_mean": st.column_config.NumberColumn("CSAT lift (points)", format="%.2f"),
-            "csat_low": point, "csat_high": point, "csat_source": "CSAT source",
+            "csat_low": st.column_config.NumberColumn("CSAT P10", format="%.2f"),
+            "csat_high": st.column_config.NumberColumn("CSAT P90", format="%.2f"), "csat_source": "CSAT source",
             "nps_mean": st.column_config.NumberColumn("NPS lift (points)", format="%.2f"),
-            "nps_low": point, "nps_high": point, "nps_source": "NPS source",
+            "nps_low": st.column_config.NumberColumn("NPS P10", format="%.2f"),
+            "nps_high": st.column_config.NumberColumn("NPS P90", format="%.2f"), "nps_source": "NPS source",
             "carryover": st.column_config.NumberColumn("Monthly carry-over λ", format="%.2f")})
         cols = st.columns(2, gap="large")
         for column, kind in zip(cols, ("csat", "nps"), strict=True):
@@ -74,7 +75,7 @@ def drivers() -> None:
         diagnostics = manifest.get("diagnostics") or {}
         if diagnostics:
             st.markdown("**Sampling diagnostics**")
-            st.dataframe(pd.DataFrame({"diagnostic": list(diagnostics), "value": [str(v) for v in diagnostics.values()]}),
+            st.dataframe(pd.DataFrame({"Diagnostic": list(diagnostics), "Value": [str(v) for v in diagnostics.values()]}),
                          hide_index=True)
         backtest = manifest.get("backtest") or {}
         if backtest.get("rows"):
@@ -83,7 +84,9 @@ def drivers() -> None:
                         f"({window.get('start', '?')} to {window.get('end', '?')}): mean absolute percentage "
                         "error (MAPE) of the model against naive forecasts, and how often 80% intervals held the truth.")
             pct = st.column_config.NumberColumn
-            st.dataframe(pd.DataFrame(backtest["rows"]), hide_index=True, width="stretch", column_config={
+            st.dataframe(pd.DataFrame(backtest["rows"]), hide_index=True, width="stretch",
+                         column_order=["metric", "model_mape_pct", "naive_last_mape_pct", "seasonal_naive_mape_pct",
+                                       "coverage_80"], column_config={
                 "metric": "Forecast of", "model_mape_pct": pct("Model MAPE", format="%.1f%%"),
                 "naive_last_mape_pct": pct("Last-value MAPE", format="%.1f%%"),
                 "seasonal_naive_mape_pct": pct("Seasonal-naive MAPE", format="%.1f%%"),
@@ -94,6 +97,8 @@ def drivers() -> None:
         listing = pd.DataFrame(rows)
         listing["training_window"] = listing["training_window"].map(
             lambda w: f"{w.get('start')} to {w.get('end')}" if isinstance(w, dict) else "")
+        listing["created_at"] = listing["created_at"].map(lambda t: str(t)[:16].replace("T", " ") if t else "")
+        listing["error"] = listing["error"].fillna("")
         st.dataframe(listing, hide_index=True, width="stretch", column_config={
             "model_id": "Model", "family": "Family", "created_at": "Created (UTC)", "status": "Status",
             "champion": st.column_config.CheckboxColumn("Champion"), "training_window": "Training window",
