@@ -75,3 +75,12 @@ def test_cvar_and_probability_positive():
     assert finance.cvar(values, 0.10) == pytest.approx(5.5)
     assert finance.cvar(np.stack([values, -values]), 0.10, axis=-1) == pytest.approx([5.5, -95.5])
     assert finance.probability_positive(np.array([-1.0, 0.0, 2.0, np.nan])) == 0.25
+
+
+def test_irr_zeroes_the_present_value_of_mixed_flows():
+    # an investment then uneven returns: at the returned rate the PV must vanish
+    rng = np.random.default_rng(3)
+    flows = np.column_stack([-rng.uniform(500, 1_000, 50), rng.uniform(0, 120, (50, 23))])
+    monthly = (1 + finance.irr(flows)) ** (1 / 12) - 1
+    pv = [finance.present_value(f, r) for f, r in zip(flows, monthly, strict=True)]
+    np.testing.assert_allclose(pv, 0.0, atol=1e-6 * np.abs(flows).sum(axis=1).max())
