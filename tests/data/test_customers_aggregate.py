@@ -260,6 +260,17 @@ def test_cli_round_trip_and_exit_codes(synthetic, tmp_path, capsys):
     assert main(["data", "aggregate", str(out / "customers.parquet")]) == 2  # --out is required
 
 
+def test_synth_customers_then_aggregate_reproduces_panel_csv(tmp_path):
+    """The documented two commands: `synth --customers`, then `aggregate` gives back panel.csv."""
+    assert main(["data", "synth", "--segments", "3", "--months", "8", "--seed", "5", "--scale", "0.005",
+                 "--customers", "--out", str(tmp_path)]) == 0
+    assert main(["data", "aggregate", str(tmp_path / "customers.parquet"), "--spend", str(tmp_path / "spend.csv"),
+                 "--out", str(tmp_path / "aggregated.parquet")]) == 0
+    original, _ = load_panel(tmp_path / "panel.csv")
+    aggregated, _ = load_panel(tmp_path / "aggregated.parquet")
+    pd.testing.assert_frame_equal(aggregated, original, check_exact=True)
+
+
 def test_cli_faulty_file_lists_problems_without_traceback(tmp_path):
     records = tmp_path / "faulty.csv"
     records.write_text(FAULTY)
