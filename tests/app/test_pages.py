@@ -125,3 +125,25 @@ def test_app_entry_point_runs_the_overview(app_env):
     at = AppTest.from_file(str(Path(ROOT) / "app.py"), default_timeout=TIMEOUT_S).run()
     assert not at.exception
     assert at.title[0].value == "Overview"
+
+
+def npv_amount(text: str) -> float:
+    """'$7.18M' → 7.18e6, '−$248k' → −248e3."""
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9}.get(text[-1], 1.0)
+    number = text.rstrip("kMB").replace("−", "-").replace("$", "").replace(",", "")
+    return float(number) * scale
+
+
+def test_planner_own_lift_estimate_drives_the_value(app_env):
+    at = run_page("planner", "planner")
+    next(t for t in at.toggle if t.label.startswith("Own lift estimate")).set_value(True).run()
+    assert not at.exception
+    csat = next(n for n in at.number_input if n.label == "CSAT lift (points)")
+    nps = next(n for n in at.number_input if n.label == "NPS lift (points)")
+    nps.set_value(0.0)
+    csat.set_value(0.0).run()
+    flat = npv_amount(metric(at, "NPV"))
+    # lifts centred on zero points: the median plan only costs money
+    assert flat < 0
+    csat.set_value(6.0).run()
+    assert npv_amount(metric(at, "NPV")) > flat
