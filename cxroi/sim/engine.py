@@ -75,7 +75,9 @@ class Churn:
 
     @classmethod
     def of(cls, p: np.ndarray) -> Churn:
-        return cls(p, 1.0 - p, 1.0 - 0.5 * p)
+        kept = p * -0.5
+        kept += 1.0
+        return cls(p, 1.0 - p, kept)
 
     def take(self, index: np.ndarray) -> Churn:
         return Churn(*(a[..., index, :] for a in (self.p, self.survival, self.kept)))
@@ -184,14 +186,23 @@ def channels(base: Baseline, effects: Effects) -> Channels:
     """Apply ``effects`` to the baseline, as increments so float32 effects stay precise relative
     to the change: x1 = x0 + x0·expm1(e) for ARPU and new customers, and for churn
     p1 = p0 + p0·E0·u / (1 + E0·(1 − u)) with E0 = exp(−logit p0), u = −expm1(−e) — the
-    logistic of (logit p0 + e), equal to p0 exactly where e = 0."""
+    logistic of (logit p0 + e), equal to p0 exactly where e = 0.
+
+    Operations keep the full months × segments × draws array as the first operand and convert
+    float32 to float64 once: numpy is several times slower when a broadcast or mixed-precision
+    operand leads."""
     churn = base.world.churn
     if effects.churn is not None:
         u = np.expm1(-effects.churn)
         np.negative(u, out=u)
-        ratio = base.odds_against * u
-        ratio /= (1.0 + base.odds_against) - base.odds_against * u
-        churn = Churn.of(churn.p + churn.p * ratio)
+        scaled = u * base.odds_against  # E0·u
+        denominator = np.negative(scaled)
+        denominator += 1.0 + base.odds_against  # 1 + E0·(1 − u)
+        scaled /= denominator
+        increment = scaled.astype(np.float64)
+        increment *= churn.p
+        increment += churn.p
+        churn = Churn.of(increment)
     acquisition = base.world.acquisition
     if effects.acquisition is not None:
         acquisition = Acquisition.of(_grown(acquisition.new, effects.acquisition))
@@ -201,7 +212,10 @@ def channels(base: Baseline, effects: Effects) -> Channels:
 
 def _grown(baseline: np.ndarray, log_effect: np.ndarray) -> np.ndarray:
     """baseline · exp(log_effect), computed as baseline + baseline · expm1(log_effect)."""
-    return baseline + baseline * np.expm1(log_effect)
+    grown = np.expm1(log_effect).astype(np.float64)
+    grown *= baseline
+    grown += baseline
+    return grown
 
 
 def world_with(base: Baseline, scenario: Channels, levers: frozenset[str],
