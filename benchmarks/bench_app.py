@@ -56,8 +56,15 @@ ARM = """() => {
 }"""
 
 
-def measure_start(browser, env: dict[str, str]) -> float:
-    """Seconds from spawning the server to the Overview page rendered in the browser."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time (s) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_start(browser, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning the server to the Overview page rendered in the browser, and the
+    server's CPU seconds until then."""
     port = free_port()
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     started = time.perf_counter()
@@ -66,14 +73,15 @@ def measure_start(browser, env: dict[str, str]) -> float:
         page.goto(f"http://127.0.0.1:{port}/")
         page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds(process.pid)
     finally:
         page.close()
         stop_server(process)
 
 
-def measure_slider(browser, env: dict[str, str], moves: int) -> list[float]:
-    """Milliseconds from each slider key press to new metrics on screen."""
+def measure_slider(browser, env: dict[str, str], moves: int) -> tuple[list[float], float]:
+    """Milliseconds from each slider key press to new metrics on screen, and the server's mean
+    CPU milliseconds per move (the whole fragment run: metrics and charts)."""
     port = free_port()
     process = start_server(env, port)
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
@@ -85,12 +93,13 @@ def measure_slider(browser, env: dict[str, str], moves: int) -> list[float]:
         thumb.press("ArrowRight")  # warm-up: first fragment run
         wait_idle(page)
         latencies = []
+        cpu_before = cpu_seconds(process.pid)
         for _ in range(moves):
             page.evaluate(ARM)
             thumb.press("ArrowRight")
             latencies.append(float(page.evaluate("window.__latency")))
             wait_idle(page)
-        return latencies
+        return latencies, 1000 * (cpu_seconds(process.pid) - cpu_before) / moves
     finally:
         page.close()
         stop_server(process)
@@ -115,8 +124,8 @@ def main() -> int:
                "CXROI_DATABASE_URL": f"sqlite:///{home / 'cxroi.db'}"}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            starts = [measure_start(browser, env) for _ in range(args.starts)]
-            latencies = measure_slider(browser, env, args.moves)
+            starts, start_cpu = zip(*(measure_start(browser, env) for _ in range(args.starts)), strict=True)
+            latencies, move_cpu = measure_slider(browser, env, args.moves)
             browser.close()
     start_ok = max(starts) <= START_GOAL_S
     slider_ok = statistics.median(latencies) <= SLIDER_GOAL_MS
@@ -127,6 +136,8 @@ def main() -> int:
           f"{max(starts):>10.2f}{START_GOAL_S:>10.1f}  {'ok' if start_ok else 'MISSED'}")
     print(f"{'slider → metrics (ms)':<32}{statistics.median(latencies):>10.0f}{min(latencies):>10.0f}"
           f"{max(latencies):>10.0f}{SLIDER_GOAL_MS:>10.0f}  {'ok' if slider_ok else 'MISSED'}")
+    print(f"server CPU: {statistics.median(start_cpu):.2f} s to the first page (median), "
+          f"{move_cpu:.0f} ms per slider move (whole fragment run)")
     print(f"runs: {len(starts)} starts, {len(latencies)} slider moves")
     return 0 if start_ok and slider_ok else 1
 
