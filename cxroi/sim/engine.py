@@ -479,12 +479,14 @@ def _embed(target: np.ndarray, values: np.ndarray, index: np.ndarray, axis: int)
 
 
 def _embed_paths(full: Paths, reached: Paths, index: np.ndarray) -> Paths:
-    """Baseline paths with the reached segments replaced by the scenario's (public layout)."""
+    """Baseline paths with the reached segments replaced by the scenario's. Works on the
+    contiguous internal layout (the public arrays are its transposed views), so the copies are
+    plain memory copies."""
     fields = {}
     for name in ("customers", "churned", "new_customers", "revenue", "customers_end"):
-        array = getattr(full, name).copy()
-        array[:, index] = getattr(reached, name)
-        fields[name] = array
+        internal = getattr(full, name).T.copy()  # months × segments × draws (or segments × draws)
+        internal[..., index, :] = getattr(reached, name).T
+        fields[name] = internal.T
     return replace(full, **fields)
 
 
