@@ -311,7 +311,8 @@ class Simulator:
         arpu = np.exp(p["arpu_intercept"] + p["arpu_trend"] * t + p["arpu_csat"] * self.zc0)
         new = np.exp(p["acq_intercept"] + p["acq_trend"] * t + p["acq_nps"] * self.zn0)
         world = customer_world(self.customers0, Churn.of(churn), Acquisition.of(new))
-        baseline = Baseline(self.customers0, np.exp(-logit).astype(EFFECT_DTYPE), arpu, world,
+        odds_against = np.minimum(np.exp(-logit), 1e30).astype(EFFECT_DTYPE)  # float32-safe; p ≥ 1e-30
+        baseline = Baseline(self.customers0, odds_against, arpu, world,
                             arpu * world.average_active)
         self._baselines[horizon] = baseline
         return baseline
