@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from cxroi.app.jobs import Job
 from cxroi.data.schema import Finding, findings_frame
 
 
@@ -45,3 +48,25 @@ def health_table(health: dict) -> None:
             "passed": st.column_config.CheckboxColumn("Passed"),
         },
     )
+
+
+JOB_LABELS = {"running": "running…", "succeeded": "finished", "failed": "failed",
+              "interrupted": "interrupted (the app restarted)"}
+
+
+def job_progress(job: Job, title: str, polling: bool) -> str:
+    """A background job's state and the tail of its output; returns its status. While
+    ``polling`` (the caller refreshes as a fragment), the whole page reruns once the job ends."""
+    status = job.status()
+    if polling and status != "running":
+        st.rerun()
+    state = {"running": "running", "succeeded": "complete"}.get(status, "error")
+    with st.status(f"{title} {JOB_LABELS[status]} — started {job.started_at:%Y-%m-%d %H:%M} UTC", state=state,
+                   expanded=status != "succeeded"):
+        st.code(job.log_tail() or "waiting for output…", language=None)
+    return status
+
+
+def refreshing(render: Callable[[bool], None], polling: bool) -> None:
+    """Call ``render(polling)`` as a fragment that refreshes every 2 s while ``polling``."""
+    st.fragment(render, run_every=2.0 if polling else None)(polling)

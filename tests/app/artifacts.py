@@ -18,6 +18,19 @@ MODEL_ID = "bayes-20260101-000000-test"
 N_DRAWS = 400
 
 
+def _backtest() -> dict:
+    """A backtest block shaped like cxroi.fit.backtest's (MAPE in %, coverage as a fraction)."""
+    rows = [{"metric": m, "model_mape_pct": a, "naive_last_mape_pct": b, "seasonal_naive_mape_pct": c,
+             "coverage_80": d}
+            for m, a, b, c, d in (("churned", 6.1, 9.4, 11.0, 0.81), ("revenue", 1.2, 2.0, 2.9, 0.83),
+                                  ("new_customers", 7.5, 10.2, 12.8, 0.79))]
+    naive = {"naive_last_mape_pct": (9.4 + 2.0 + 10.2) / 3, "seasonal_naive_mape_pct": (11.0 + 2.9 + 12.8) / 3}
+    return {"holdout_months": 6, "excluded_segments": [], "train_window": {"start": "2023-01", "end": "2025-06"},
+            "holdout_window": {"start": "2025-07", "end": "2025-12"}, "rows": rows,
+            "model_mape_pct": (6.1 + 1.2 + 7.5) / 3, "best_naive_mape_pct": min(naive.values()),
+            "naive_mape_pct": naive, "refit_convergence": {}}
+
+
 def build_champion(models_dir: Path, model_id: str = MODEL_ID, status: str = "accepted") -> str:
     """Write an artifact whose draws scatter tightly around the true parameters (relative sd 5 %)
     and promote it when accepted. Returns the model id."""
@@ -52,12 +65,7 @@ def build_champion(models_dir: Path, model_id: str = MODEL_ID, status: str = "ac
         "lag_months": truth["lag_months"], "sampler": {"name": "test", "draws": N_DRAWS, "chains": 1},
         "n_draws": N_DRAWS, "state": state,
         "diagnostics": {"max_rhat": 1.003, "min_ess_bulk": 820.0, "min_ess_tail": 760.0, "divergences": 0},
-        "backtest": {"holdout_months": 6, "holdout_window": {"start": "2025-07", "end": "2025-12"}, "rows": [
-            {"metric": m, "model_mape_pct": a, "naive_last_mape_pct": b, "seasonal_naive_mape_pct": c,
-             "coverage_80": d}
-            for m, a, b, c, d in (("churned", 6.1, 9.4, 11.0, 0.81), ("revenue", 1.2, 2.0, 2.9, 0.83),
-                                  ("new_customers", 7.5, 10.2, 12.8, 0.79))
-        ]},
+        "backtest": _backtest(),
         "health": {"passed": passed, "checks": [
             {"name": "max_rhat", "value": 1.003, "rule": "≤", "threshold": 1.01, "passed": True},
             {"name": "min_ess_bulk", "value": 820.0 if passed else 120.0, "rule": "≥", "threshold": 400,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.app.browser import (
@@ -63,14 +65,15 @@ def test_retrain_in_the_background_then_promote(browser, fresh_app_url):
         wait_idle(page)
         choose_option(page, "Model family", "Regression (statsmodels)")
         click_button(page, "Start retraining")
-        page.get_by_text("Training…").first.wait_for()
+        page.get_by_text(re.compile("Training a regression model on panel.csv: running")).first.wait_for()
         # while it trains, another session is served at once
         other = context.new_page()
         other.app_url = fresh_app_url
         open_page(other, "")
         assert metric_value(other, "Customers")
         other.close()
-        page.get_by_text("Training finished").first.wait_for(timeout=240_000)
+        page.get_by_text(re.compile("Training a regression model on panel.csv: finished")).first.wait_for(
+            timeout=240_000)
         page.get_by_text("health gate passed").first.wait_for()
         screenshot(page, SCREENSHOTS, "data_retrained")
         click_button(page, "Promote to champion")
@@ -173,3 +176,18 @@ def test_optimiser_recommends_an_allocation(page):
     page.wait_for_timeout(800)
     assert page.get_by_text("Something went wrong").count() == 0
     screenshot(page, SCREENSHOTS, "optimiser")
+
+
+@pytest.mark.slow
+def test_model_report_is_built_in_the_background(page):
+    open_page(page, "drivers")
+    page.get_by_role("tab", name="Diagnostics & backtest").click()
+    click_button(page, "Build the model report")
+    page.get_by_text(re.compile("Model report: (finished|failed)")).first.wait_for(timeout=300_000)
+    wait_idle(page)
+    with page.expect_download() as info:
+        click_button(page, "Download the model report")
+    html = info.value.path().read_text(encoding="utf-8")
+    assert "<html" in html.lower() and "bayes-20260101-000000-test" in html
+    page.get_by_role("tab", name="Diagnostics & backtest").click()
+    screenshot(page, SCREENSHOTS, "drivers_report")

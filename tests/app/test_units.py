@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxroi.app import effects, kpis, retrain
+from cxroi.app import effects, jobs, kpis, reports, retrain
 from cxroi.app import formatting as fmt
 from cxroi.registry import load_artifact
 from tests.app.conftest import ROOT
@@ -130,26 +130,38 @@ def test_guard_shows_plain_messages_and_hides_tracebacks():
 def test_retrain_job_runs_in_the_background_and_finds_its_model(tmp_path, monkeypatch):
     models = tmp_path / "models"
     (models / "old-model").mkdir(parents=True)
-    script = ("import sys, pathlib, time; print('sampling 50%', flush=True); time.sleep(0.5); "
+    script = ("import pathlib, time; print('sampling 50%', flush=True); time.sleep(0.5); "
               f"pathlib.Path({str(models)!r}, 'new-model').mkdir(); print('done')")
-    monkeypatch.setattr(retrain, "train_command", lambda data, family, seed: [sys.executable, "-c", script])
+    monkeypatch.setattr(retrain, "train_command", lambda *args: [sys.executable, "-c", script])
+    home = tmp_path / "home"
     started = time.monotonic()
-    job = retrain.start_job(pd.DataFrame({"x": [1]}), "panel.csv", "regression", 7, tmp_path / "home", models)
+    job = retrain.start_retrain(pd.DataFrame({"x": [1]}), "panel.csv", "regression", 7, home, models)
     assert time.monotonic() - started < 0.5  # returns at once; training happens in the background
-    assert job.status() == "running" and retrain.running_job(tmp_path / "home").job_id == job.job_id
+    assert job.status() == "running" and jobs.running(home, retrain.KIND).job_id == job.job_id
     deadline = time.monotonic() + 30
     while job.status() == "running" and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert job.status() == "succeeded"
+    assert job.status() == "succeeded" and jobs.running(home, retrain.KIND) is None
     assert "sampling 50%" in job.log_tail() and job.log_tail().endswith("done")
-    assert job.new_models(models) == ["new-model"]
+    assert retrain.new_models(job, models) == ["new-model"]
     assert pd.read_parquet(job.folder / "panel.parquet")["x"].tolist() == [1]
-    assert retrain.list_jobs(tmp_path / "home")[0].status() == "succeeded"
+    assert jobs.list_jobs(home, retrain.KIND)[0].status() == "succeeded"
 
 
-def test_retrain_command_never_promotes():
-    command = retrain.train_command(ROOT / "panel.parquet", "bayes", 3)
-    assert command[1:4] == ["-m", "cxroi.cli", "train"] and "--no-promote" in command
+def test_a_failing_job_is_reported_as_failed(tmp_path):
+    folder = jobs.new_folder(tmp_path, "report")
+    job = jobs.start(folder, [sys.executable, "-c", "import sys; print('no such model'); sys.exit(2)"], {})
+    deadline = time.monotonic() + 30
+    while job.status() == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.status() == "failed" and job.exit_code() == 2 and job.log_tail() == "no such model"
+
+
+def test_background_commands_never_promote_and_name_their_model():
+    train = retrain.train_command(ROOT / "panel.parquet", "bayes", 3, ROOT / "models")
+    assert train[1:4] == ["-m", "cxroi.cli", "train"] and "--no-promote" in train
+    report = reports.report_command("bayes-1", ROOT / "out", ROOT / "models")
+    assert report[3] == "report" and report[report.index("--model") + 1] == "bayes-1"
 
 
 HEAVY = ("pymc", "pytensor", "arviz", "statsmodels")

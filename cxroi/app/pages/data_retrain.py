@@ -6,41 +6,30 @@ from __future__ import annotations
 import streamlit as st
 
 from cxroi import registry
-from cxroi.app import retrain, state
+from cxroi.app import jobs, retrain, state
 from cxroi.app.errors import guard
-from cxroi.app.widgets import findings_table, health_table
+from cxroi.app.widgets import findings_table, health_table, job_progress, refreshing
 from cxroi.data.readers import load_panel
 
 UPLOAD_TYPES = ["csv", "parquet", "pq", "xlsx", "xls"]
 
 
-def _job_progress(polling: bool) -> None:
-    """The latest job's progress; while ``polling`` (a job was running) this reruns every 2 s as a
-    fragment and reruns the whole page once the job has ended."""
+def _retrain_progress(polling: bool) -> None:
+    """The latest retraining: progress, then the new model's health gate and promotion."""
     cfg = state.settings()
-    jobs = retrain.list_jobs(cfg.work_dir)
-    if not jobs:
+    job = next(iter(jobs.list_jobs(cfg.work_dir, retrain.KIND)), None)
+    if job is None:
         st.caption("No retraining has been run from the app yet.")
         return
-    job = jobs[0]
-    status = job.status()
-    if polling and status != "running":
-        st.rerun()
-    label = {"running": "Training…", "succeeded": "Training finished", "failed": "Training failed",
-             "interrupted": "Training was interrupted (the app restarted)"}[status]
-    state_name = {"running": "running", "succeeded": "complete"}.get(status, "error")
-    with st.status(f"{label} — {job.info['family']} model on {job.info['source']}, started "
-                   f"{job.started_at:%Y-%m-%d %H:%M} UTC", state=state_name, expanded=status == "running"):
-        st.code(job.log_tail() or "waiting for output…", language=None)
-    if status != "succeeded":
+    title = f"Training a {job.info['family']} model on {job.info['source']}:"
+    if job_progress(job, title, polling) != "succeeded":
         return
-    for model_id in job.new_models(cfg.models_dir):
+    for model_id in retrain.new_models(job, cfg.models_dir):
         model = state.load_model(model_id)
-        health = model.manifest.get("health") or {}
         accepted = model.manifest.get("status") == registry.STATUS_ACCEPTED
         st.markdown(f"**New model {model_id}** — health gate "
                     + (":green[passed]" if accepted else ":red[not passed: it cannot become the champion]"))
-        health_table(health)
+        health_table(model.manifest.get("health") or {})
         if model_id == registry.champion_id(cfg.models_dir):
             st.success("This model is the champion.")
         elif accepted and st.button("Promote to champion", key=f"promote_{model_id}", type="primary"):
@@ -74,7 +63,7 @@ def data_retrain() -> None:
                 with st.expander("Preview (first 20 rows)"):
                     st.dataframe(panel.head(20), hide_index=True)
                 st.subheader("Retrain on this file")
-                running = retrain.running_job(cfg.work_dir)
+                running = jobs.running(cfg.work_dir, retrain.KIND)
                 with st.form("retrain"):
                     cols = st.columns(2)
                     family = cols[0].selectbox("Model family", retrain.FAMILIES,
@@ -86,9 +75,8 @@ def data_retrain() -> None:
                 if running is not None:
                     st.info("A retraining is already running; wait for it to finish.", icon=":material/hourglass:")
                 elif submitted:
-                    retrain.start_job(panel, upload.name, family, int(seed), cfg.work_dir, cfg.models_dir)
+                    retrain.start_retrain(panel, upload.name, family, int(seed), cfg.work_dir, cfg.models_dir)
                     st.rerun()
     st.subheader("Retraining")
     with guard("showing the retraining progress"):
-        polling = retrain.running_job(cfg.work_dir) is not None
-        st.fragment(_job_progress, run_every=2.0 if polling else None)(polling)
+        refreshing(_retrain_progress, jobs.running(cfg.work_dir, retrain.KIND) is not None)

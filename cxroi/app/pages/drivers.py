@@ -7,13 +7,31 @@ import pandas as pd
 import streamlit as st
 
 from cxroi import registry
-from cxroi.app import charts, effects, state
+from cxroi.app import charts, effects, jobs, reports, state
 from cxroi.app.errors import guard
-from cxroi.app.widgets import health_table
+from cxroi.app.widgets import health_table, job_progress, refreshing
 
+MODEL_CHOICE = "drivers_model"
 SOURCE_NOTE = ("**Where effects come from.** *history*: learned from your own data (an association, "
                "not proof of cause); *catalogue*: the initiative catalogue's prior, not confirmed by your "
                "data; *pilot*: calibrated on a CX pilot's measured lift.")
+
+
+def _report(polling: bool) -> None:
+    """Build (in the background) and offer the report of the model chosen on the page."""
+    cfg = state.settings()
+    model_id = st.session_state[MODEL_CHOICE]
+    job, html = reports.latest_report(model_id, cfg.work_dir)
+    busy = jobs.running(cfg.work_dir, reports.KIND) is not None
+    if job is not None:
+        job_progress(job, "Model report:", polling)
+    if html is not None:
+        st.download_button("Download the model report (HTML)", html.read_bytes(), file_name=f"report-{model_id}.html",
+                           mime="text/html", icon=":material/description:")
+    label = "Rebuild the model report" if html is not None else "Build the model report"
+    if st.button(label, disabled=busy, icon=":material/summarize:", key=f"report_{model_id}"):
+        reports.start_report(model_id, cfg.work_dir, cfg.models_dir)
+        st.rerun()
 
 
 def drivers() -> None:
@@ -28,7 +46,7 @@ def drivers() -> None:
             return
         champion = registry.champion_id(cfg.models_dir)
         model_id = st.selectbox("Model", readable, index=readable.index(champion) if champion in readable else 0,
-                                format_func=lambda m: f"{m} (champion)" if m == champion else m, key="drivers_model")
+                                format_func=lambda m: f"{m} (champion)" if m == champion else m, key=MODEL_CHOICE)
         model = state.load_model(model_id)
         tabs = st.tabs(["Effects of CSAT and NPS", "Initiative lifts", "Diagnostics & backtest", "Models & promotion"])
     with tabs[0], guard("computing the effects"):
@@ -93,6 +111,9 @@ def drivers() -> None:
                 "coverage_80": pct("80% interval coverage", format="percent")})
         for warning in manifest.get("warnings") or []:
             st.warning(warning)
+        st.markdown("**Model report** — data summary, diagnostics, predictive checks, backtest against the "
+                    "other model family and naive forecasts, effects with their sources (HTML).")
+        refreshing(_report, jobs.running(cfg.work_dir, reports.KIND) is not None)
     with tabs[3], guard("managing the models"):
         listing = pd.DataFrame(rows)
         listing["training_window"] = listing["training_window"].map(
