@@ -18,6 +18,7 @@ Units: effects per +10 CSAT/NPS points (lifts in survey points), NPV in the pane
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ class StudySettings:
     seed: int = 2026
     scenario_months: int = 12
     horizon_months: int = 24
+    #: keep the panels' spend columns (lifts learned from history); without them every dataset
+    #: has the same model structure, so the Bayesian model compiles once (the quick CI version)
+    spend_history: bool = True
 
 
 def draw_dataset(settings: StudySettings, index: int) -> tuple[SynthResult, dict[str, float]]:
@@ -70,7 +74,10 @@ def draw_dataset(settings: StudySettings, index: int) -> tuple[SynthResult, dict
     rng = np.random.default_rng([settings.seed, index])
     effects = {name: float(rng.uniform(*bounds)) for name, bounds in EFFECT_RANGES.items()}
     seed = int(rng.integers(1, 2**31 - 1))
-    return generate(segments=settings.segments, months=settings.months, seed=seed, effects=effects), effects
+    result = generate(segments=settings.segments, months=settings.months, seed=seed, effects=effects)
+    if not settings.spend_history:
+        result = dataclasses.replace(result, panel=result.panel.loc[:, ~result.panel.columns.str.startswith("spend_")])
+    return result, effects
 
 
 def make_model(settings: StudySettings):

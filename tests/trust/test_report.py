@@ -133,7 +133,8 @@ def test_report_compares_both_families(tmp_path):
     """A small Bayesian model and a regression model on the same panel: the report of the
     Bayesian one shows both families' backtests, each equal to its own manifest."""
     panel = tmp_path / "panel.csv"
-    generate(segments=3, months=20, seed=5).panel.to_csv(panel, index=False)
+    frame = generate(segments=3, months=20, seed=5).panel
+    frame.loc[:, ~frame.columns.str.startswith("spend_")].to_csv(panel, index=False)  # compiles once
     models = tmp_path / "models"
     manifests = {}
     for family, extra in (("regression", []), ("bayes", ["--draws", "100", "--tune", "100", "--chains", "2"])):
