@@ -141,7 +141,7 @@ def allocation_chart(allocation: pd.DataFrame, x_title: str) -> alt.Chart:
     """Stacked horizontal bars of ``amount`` per initiative, coloured by segment
     (columns initiative, segment, amount)."""
     return (
-        alt.Chart(allocation, height=max(200, 56 * allocation["initiative"].nunique()))
+        alt.Chart(allocation, height=max(250, 56 * allocation["initiative"].nunique()))  # fits an 8-segment legend
         .mark_bar()
         .encode(
             y=alt.Y("initiative:N", title="Initiative", sort="-x", axis=alt.Axis(labelLimit=260)),
