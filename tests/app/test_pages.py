@@ -147,3 +147,13 @@ def test_planner_own_lift_estimate_drives_the_value(app_env):
     assert flat < 0
     csat.set_value(6.0).run()
     assert npv_amount(metric(at, "NPV")) > flat
+
+
+def test_optimiser_budget_below_the_one_off_costs_is_explained(app_env):
+    at = run_page("optimiser", "optimiser")
+    next(n for n in at.number_input if n.label.startswith("Total budget")).set_value(100_000.0)
+    next(b for b in at.button if b.label == "Find the best allocation").click().run()
+    assert not at.exception
+    # the catalogue's one-off costs add up to 250,000 + 150,000 + 80,000 + 120,000 = 600,000
+    assert any(e.value.startswith("Problem while optimising the budget") for e in at.error), [e.value for e in at.error]
+    assert not at.expander  # a user error, not a crash
