@@ -353,21 +353,28 @@ class Simulator:
 
     def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """CSAT and NPS lift (points, float32) felt in the segments at ``index``, months ×
-        segments × draws: Σ_j reached[s, j] · lift_j · sat(x_j · A_j), one matrix product per
-        kind over the investments j."""
+        segments × draws: Σ_j lift_j · sat(x_j · A_j) over the investments j reaching the
+        segment. Segments reached by the same investments share one sum (no BLAS call, whose
+        threads stall when the machine is oversubscribed)."""
         horizon, n_inv = scenario.horizon_months, len(scenario.investments)
         csat_curves = np.empty((horizon, n_inv, self.n_draws), dtype=EFFECT_DTYPE)
         nps_curves = np.empty_like(csat_curves)
-        reached = np.zeros((len(index), n_inv), dtype=EFFECT_DTYPE)
-        names = [self.segments[s] for s in index]
         for j, inv in enumerate(scenario.investments):
             relative = inv.monthly_spend / float(self.settings[inv.initiative]["monthly_cost"])
             level = relative * self.unit_adstock(inv.initiative, inv.start_month, inv.duration_months, horizon)
             shape = saturation(level, self.saturation_k(inv.initiative))
             csat_curves[:, j] = shape * self.lift_draws(inv, j, "csat")
             nps_curves[:, j] = shape * self.lift_draws(inv, j, "nps")
-            reached[[names.index(s) for s in inv.segments if s in names], j] = 1.0
-        return np.matmul(reached, csat_curves), np.matmul(reached, nps_curves)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for position, s in enumerate(index):
+            members = tuple(j for j, inv in enumerate(scenario.investments) if self.segments[s] in inv.segments)
+            groups.setdefault(members, []).append(position)
+        csat = np.empty((horizon, len(index), self.n_draws), dtype=EFFECT_DTYPE)
+        nps = np.empty_like(csat)
+        for members, positions in groups.items():
+            csat[:, positions] = csat_curves[:, list(members)].sum(axis=1)[:, None, :]
+            nps[:, positions] = nps_curves[:, list(members)].sum(axis=1)[:, None, :]
+        return csat, nps
 
     def coefficients_at(self, index: np.ndarray) -> dict[str, np.ndarray]:
         return {name: c[index] for name, c in self.coefficients.items()}

@@ -28,7 +28,7 @@ def discount_factors(rate: float, months: int) -> np.ndarray:
 
 def present_value(cash_flows: np.ndarray, rate: float) -> np.ndarray:
     """Present value (currency) of monthly cash flows over the last axis at a monthly rate."""
-    return cash_flows @ discount_factors(rate, cash_flows.shape[-1])
+    return np.einsum("...m,m->...", cash_flows, discount_factors(rate, cash_flows.shape[-1]))
 
 
 def roi(npv: np.ndarray, pv_spend: np.ndarray | float) -> np.ndarray:
@@ -84,7 +84,7 @@ def irr(cash_flows: np.ndarray) -> np.ndarray:
     u = 0.5 * (lo + hi)
     for _ in range(_IRR_NEWTON_STEPS):
         weighted = flows * np.exp(-u[..., None] * exponents)
-        value, slope = weighted.sum(axis=-1), -(weighted @ exponents)
+        value, slope = weighted.sum(axis=-1), -np.einsum("...m,m->...", weighted, exponents)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(slope != 0, value / slope, 0.0)
         u = np.clip(u - step, lo, hi)
