@@ -37,26 +37,28 @@ from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
 
 SAMPLERS = ("nutpie", "pymc")
-PARAMETERIZATIONS = ("mixed", "noncentered", "centered")
+PARAMETERIZATIONS = ("noncentered", "centered")
 DEFAULT_SAMPLER = "nutpie"
-DEFAULT_PARAMETERIZATION = "mixed"
-#: pooled effects sampled centred under "mixed": pinned down by every month of data
-CENTERED_IN_MIXED = ("arpu_trend",)
+DEFAULT_PARAMETERIZATION = "noncentered"
 
-#: prior scale of the population mean of each pooled effect (its σ gets half this scale).
-#: Units: logit per 10 points (churn), log ARPU per 10 points or per month, log new customers.
-POOLED_SCALES = {
-    "churn_csat": 0.5, "churn_nps": 0.5, "arpu_csat": 0.1, "arpu_trend": 0.02,
-    "acq_nps": 0.3, "acq_trend": 0.02,
-}
+#: prior scale of the population mean of each pooled CX effect (its σ gets half this scale).
+#: Units per +10 points: logit churn, log ARPU, log new customers.
+POOLED_SCALES = {"churn_csat": 0.5, "churn_nps": 0.5, "arpu_csat": 0.1, "acq_nps": 0.3}
+#: prior sd of the monthly trends of log ARPU and log new customers (per month, not pooled)
+TREND_SCALE = 0.02
+#: NUTS target acceptance: above the 0.8 default, which left an occasional divergence in the
+#: hierarchical scales of small panels
+TARGET_ACCEPT = 0.9
 #: concentration of the Beta prior on each carry-over λ around the catalogue value
 CARRYOVER_PRIOR_STRENGTH = 10.0
 
 
 def _pooled(pm, name: str, scale: float, parameterization: str):
-    """Segment effects b_s ~ Normal(μ, σ), centred or non-centred."""
+    """Segment effects b_s ~ Normal(μ, σ), centred or non-centred. σ has a boundary-avoiding
+    Gamma(2, ·) prior with mean scale/2: it keeps the sampler out of the σ → 0 funnel neck
+    (divergences) while allowing strong pooling."""
     mu = pm.Normal(f"{name}_mu", 0.0, scale)
-    sigma = pm.HalfNormal(f"{name}_sigma", scale / 2)
+    sigma = pm.Gamma(f"{name}_sigma", alpha=2.0, beta=4.0 / scale)
     if parameterization == "centered":
         return pm.Normal(name, mu, sigma, dims="segment")
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims="segment")
@@ -95,12 +97,6 @@ class BayesModel:
         self.cores, self.progress = cores, progress
         self._compiled = None  # (structure key, nutpie compiled model), reused across fits
 
-    def _form(self, name: str) -> str:
-        """Centred or non-centred form of one pooled effect."""
-        if self.parameterization == "mixed":
-            return "centered" if name in CENTERED_IN_MIXED else "noncentered"
-        return self.parameterization
-
     @staticmethod
     def data(design: Design) -> dict[str, np.ndarray]:
         """Every data array of the model (the values of its ``pm.Data`` containers). Swapping them
@@ -111,18 +107,20 @@ class BayesModel:
         t_mean = float(cells.month.mean())
         rate = np.array([cells.churned[s == i].sum() / cells.customers_start[s == i].sum() for i in range(S)])
         rate = np.clip(rate, 0.5 / cells.customers_start.max(), 1 - 1e-6)
-        return {
+        data = {
             "segment_index": s, "zc": cells.zc, "zn": cells.zn, "month_centred": cells.month - t_mean,
             "t_mean": np.array(t_mean), "customers_start": cells.customers_start,
             "churned_count": cells.churned, "log_arpu_value": cells.log_arpu, "new_count": cells.new_customers,
             "churn_center": np.log(rate / (1 - rate)),
             "arpu_center": np.array([cells.log_arpu[s == i].mean() for i in range(S)]),
             "acq_center": np.log(np.array([max(cells.new_customers[s == i].mean(), 0.5) for i in range(S)])),
-            **{f"{metric}_{key}": value for metric, grid in (("csat", design.csat), ("nps", design.nps))
-               for key, value in _observed_entries(grid).items()},
-            "ref_csat": design.ref_csat, "ref_nps": design.ref_nps,
-            **{f"spend_{i}": x for i, x in design.relative_spend.items()},
         }
+        if design.relative_spend:  # the lift sub-model's data
+            for metric, grid, ref in (("csat", design.csat, design.ref_csat), ("nps", design.nps, design.ref_nps)):
+                data.update({f"{metric}_{key}": value for key, value in _observed_entries(grid).items()})
+                data[f"ref_{metric}"] = ref
+            data.update({f"spend_{i}": x for i, x in design.relative_spend.items()})
+        return data
 
     def build(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot]):
         """The PyMC model of ``design`` (not yet sampled)."""
@@ -135,7 +133,9 @@ class BayesModel:
         with pm.Model(coords={"segment": design.segments, "initiative_history": history}) as model:
             d = {name: pm.Data(name, value) for name, value in self.data(design).items()}
             s, tc = d["segment_index"], d["month_centred"]
-            effects = {name: _pooled(pm, name, scale, self._form(name)) for name, scale in POOLED_SCALES.items()}
+            effects = {name: _pooled(pm, name, scale, self.parameterization) for name, scale in POOLED_SCALES.items()}
+            effects.update({name: pm.Normal(name, 0.0, TREND_SCALE, dims="segment")
+                            for name in ("arpu_trend", "acq_trend")})
             levels = {key: d[f"{key}_center"] + pm.Normal(f"{key}_offset", 0.0, 1.0, dims="segment")
                       for key in ("churn", "arpu", "acq")}
 
@@ -203,12 +203,13 @@ class BayesModel:
                 self._compiled = (key, nutpie.compile_pymc_model(self.build(design, catalogue, pilots)))
             compiled = self._compiled[1].with_data(**self.data(design))
             return nutpie.sample(compiled, draws=self.draws, tune=self.tune, chains=self.chains,
-                                 cores=self.cores, seed=self.seed, progress_bar=self.progress, save_warmup=False)
+                                 cores=self.cores, seed=self.seed, progress_bar=self.progress, save_warmup=False,
+                                 target_accept=TARGET_ACCEPT)
         import pymc as pm
 
         with self.build(design, catalogue, pilots):
             return pm.sample(draws=self.draws, tune=self.tune, chains=self.chains, cores=self.cores,
-                             random_seed=self.seed, progressbar=self.progress,
+                             random_seed=self.seed, progressbar=self.progress, target_accept=TARGET_ACCEPT,
                              compute_convergence_checks=False, return_inferencedata=True)
 
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:

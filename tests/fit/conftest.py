@@ -21,7 +21,7 @@ from cxroi.fit.design import build_design
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "panel.csv"
 #: the cheaper recovery configuration run in the suite (the full one is in benchmarks/bench_fit.py)
 RECOVERY_SEGMENTS, RECOVERY_MONTHS, RECOVERY_SEEDS = 6, 36, (11, 12, 13)
-DRAWS, TUNE, CHAINS = 300, 300, 2
+DRAWS, TUNE, CHAINS = 500, 500, 2
 
 
 def synthetic_panel(seed: int, segments: int = RECOVERY_SEGMENTS, months: int = RECOVERY_MONTHS,
@@ -55,12 +55,21 @@ def recovery_fits(bayes_model, catalogue):
     return fits
 
 
+def null_panel(seed: int = 21) -> pd.DataFrame:
+    """A panel whose outcomes do not depend on CSAT/NPS at all: outcomes of one synthetic draw
+    (population effects 0) with the survey columns of an independent draw, so every segment's
+    true effect is exactly 0."""
+    zero = {"churn_csat": 0.0, "churn_nps": 0.0, "arpu_csat": 0.0, "acq_nps": 0.0}
+    outcomes, _ = synthetic_panel(seed, effects=zero)
+    surveys, _ = synthetic_panel(seed + 1)
+    columns = ["csat", "nps", "csat_responses", "nps_responses"]
+    return outcomes.assign(**{c: surveys[c].to_numpy() for c in columns})
+
+
 @pytest.fixture(scope="session")
 def no_effect_fit(bayes_model, catalogue):
-    zero = {"churn_csat": 0.0, "churn_nps": 0.0, "arpu_csat": 0.0, "acq_nps": 0.0}
-    panel, truth = synthetic_panel(21, effects=zero)
-    design = build_design(panel, catalogue)
-    return truth, design, bayes_model.fit(design, catalogue)
+    design = build_design(null_panel(), catalogue)
+    return design, bayes_model.fit(design, catalogue)
 
 
 def separated_panel(seed: int = 31) -> pd.DataFrame:

@@ -1,0 +1,148 @@
+"""Model-fitting speed: Bayesian retrain of the sample (nutpie vs PyMC NUTS, centred vs non-centred
+vs mixed), the full `train` pipeline, the regression family, and fit time at 10 thousand vs
+10 million customers per segment.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_fit.py              # everything (≈ 10–15 min on 2 cores)
+    .venv/bin/python benchmarks/bench_fit.py --no-pymc    # skip the slow PyMC NUTS rows
+
+Every measurement runs in its own child process, so each pays its own imports and compiles the
+way a user's `cxroi train` does; "fit" wall time covers model build, compile and sampling (not
+the ~7 s import of PyMC, reported separately), "train" covers the whole pipeline inside the
+process (fit, diagnostics, 6-month backtest refit, gate, artifact) plus imports. ESS/s is the
+smallest bulk ESS over all parameters divided by the fit wall time. Exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "panel.csv"
+GOAL_TRAIN_S, GOAL_REGRESSION_S = 60.0, 2.0
+#: synth scale giving a median segment of ≈ 10 thousand and ≈ 10 million customers (the 8-segment
+#: sample's median initial segment has ≈ 30 thousand customers)
+SCALES = {"10k": 1 / 3, "10M": 1000 / 3}
+
+
+def _panel(scale: float | None):
+    from cxroi.data.readers import load_panel
+    from cxroi.data.schema import require_valid
+    from cxroi.data.synth import generate
+
+    if scale is None:
+        return load_panel(SAMPLE)[0]
+    return require_valid(generate(segments=8, months=36, seed=7, scale=scale).panel)
+
+
+def child(spec: dict) -> dict:
+    """One measurement (run inside a fresh interpreter)."""
+    started = time.perf_counter()
+    from cxroi.catalogue import load_catalogue
+    from cxroi.fit.design import build_design
+
+    panel = _panel(spec.get("scale"))
+    catalogue = load_catalogue()
+    if spec["kind"] == "train":
+        from cxroi.fit.train import TrainSettings, train
+
+        with tempfile.TemporaryDirectory() as models:
+            settings = TrainSettings(family=spec["family"], seed=1, draws=spec["draws"], tune=spec["tune"],
+                                     chains=spec["chains"])
+            outcome = train(panel, settings, models_dir=models, promote=False)
+            size = sum(p.stat().st_size for p in outcome.path.iterdir())
+        m = outcome.manifest
+        return {"wall": time.perf_counter() - started, "passed": m["health"]["passed"],
+                "max_rhat": m["diagnostics"]["max_rhat"], "min_ess_bulk": m["diagnostics"]["min_ess_bulk"],
+                "divergences": m["diagnostics"]["divergences"], "bytes": size}
+    design = build_design(panel, catalogue)
+    if spec["kind"] == "regression":
+        from cxroi.fit.regression import RegressionModel
+
+        t0 = time.perf_counter()
+        RegressionModel(n_draws=4000, seed=1).fit(design, catalogue)
+        return {"wall": time.perf_counter() - t0}
+    with_import = time.perf_counter()
+    import nutpie  # noqa: F401
+    import pymc  # noqa: F401
+
+    from cxroi.fit.bayes import BayesModel
+
+    imported = time.perf_counter() - with_import
+    model = BayesModel(draws=spec["draws"], tune=spec["tune"], chains=spec["chains"], seed=1,
+                       sampler=spec["sampler"], parameterization=spec["parameterization"])
+    t0 = time.perf_counter()
+    fit = model.fit(design, catalogue)
+    wall = time.perf_counter() - t0
+    c = fit.convergence
+    return {"wall": wall, "import": imported, "max_rhat": c["max_rhat"], "min_ess_bulk": c["min_ess_bulk"],
+            "divergences": c["divergences"], "ess_per_s": c["min_ess_bulk"] / wall}
+
+
+def run_child(spec: dict) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if out.returncode != 0:
+        raise SystemExit(f"child {spec} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--no-pymc", action="store_true", help="skip the PyMC NUTS rows")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child)), default=float))
+        return 0
+    settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
+    print(f"load average at start: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; "
+          f"{args.chains} chains × ({args.tune} tune + {args.draws} draws)\n")
+
+    print("| sampler | parameterisation | fit wall (s, compile incl.) | min bulk ESS | ESS/s | max R-hat | divergences |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    samplers = ["nutpie"] + ([] if args.no_pymc else ["pymc"])
+    for sampler in samplers:
+        for parameterization in ("mixed", "noncentered", "centered"):
+            r = run_child({"kind": "bayes", "sampler": sampler, "parameterization": parameterization, **settings})
+            print(f"| {sampler} | {parameterization} | {r['wall']:.1f} | {r['min_ess_bulk']:.0f} | "
+                  f"{r['ess_per_s']:.1f} | {r['max_rhat']:.4f} | {r['divergences']} |", flush=True)
+
+    print("\n| pipeline | wall (s) | health gate | max R-hat | min bulk ESS | divergences | artifact (MB) |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    results = {}
+    for family in ("bayes", "regression"):
+        r = results[family] = run_child({"kind": "train", "family": family, **settings})
+        print(f"| `cxroi train --family {family}` (imports, fit, backtest refit, gate, artifact) | {r['wall']:.1f} | "
+              f"{'passed' if r['passed'] else 'FAILED'} | {r['max_rhat']:.4f} | {r['min_ess_bulk']:.0f} | "
+              f"{r['divergences']} | {r['bytes'] / 1e6:.1f} |", flush=True)
+    regression = run_child({"kind": "regression"})
+    print(f"| regression fit only (3 GLMs, lifts, 4000 draws) | {regression['wall']:.2f} | | | | | |")
+
+    print("\n| customers per segment (median) | Bayesian fit wall (s) | min bulk ESS | regression fit (s) |")
+    print("|---|---:|---:|---:|")
+    for label, scale in SCALES.items():
+        b = run_child({"kind": "bayes", "sampler": "nutpie", "parameterization": "mixed", "scale": scale, **settings})
+        r = run_child({"kind": "regression", "scale": scale})
+        print(f"| {label} | {b['wall']:.1f} | {b['min_ess_bulk']:.0f} | {r['wall']:.2f} |", flush=True)
+
+    met = (results["bayes"]["wall"] <= GOAL_TRAIN_S and results["bayes"]["passed"]
+           and regression["wall"] <= GOAL_REGRESSION_S)
+    print(f"\ngoals (train ≤ {GOAL_TRAIN_S:.0f} s with the gate passed, regression fit ≤ {GOAL_REGRESSION_S:.0f} s): "
+          f"{'met' if met else 'MISSED'}; load average at end: {os.getloadavg()[0]:.1f}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
