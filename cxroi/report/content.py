@@ -1,6 +1,7 @@
-"""Gather a model report's content once: data summary, diagnostics and health gate, posterior
-predictive checks per segment, backtest against the other family and naive forecasts, effect
-estimates with their source, and warnings. Rendering lives in :mod:`cxroi.report.render`.
+"""The sections of a model report, built from parts gathered once by :mod:`cxroi.report.gather`:
+data summary, diagnostics and health gate, posterior predictive checks per segment, backtest
+against the other family and naive forecasts, effect estimates with their source, and warnings.
+Rendering lives in :mod:`cxroi.report.render`.
 
 Units: counts are customers per month, revenue is currency per month, ARPU is currency per
 average active customer per month, CSAT is % and NPS points; effects are per +10 survey points
@@ -205,6 +206,9 @@ def backtest_section(backtests: Mapping[str, dict], notes: list[str]) -> Section
     blocks.append(Table(backtest_table(backtests), "Held-out months: MAPE and interval coverage"))
     blocks.append(Chart("backtest-mape", charts.backtest_mape(_backtest_long(backtests)),
                         "MAPE on held-out months by forecaster"))
+    excluded = sorted({s for b in backtests.values() for s in b.get("excluded_segments") or []})
+    if excluded:
+        notes = [*notes, f"Left out of the backtest (too few months before the held-out ones): {', '.join(excluded)}."]
     if notes:
         blocks.append(Bullets(notes))
     return Section("backtest", "Backtest: model families vs naive forecasts", blocks)
