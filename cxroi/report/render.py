@@ -119,11 +119,6 @@ def to_markdown(report: Report) -> str:
     return "\n".join(parts)
 
 
-def html_page(report: Report) -> str:
-    """The self-contained HTML page in memory (e.g. for a download button in the app)."""
-    return to_html(report, {chart.name: chart_svg(chart) for chart in report.charts})
-
-
 def write_report(report: Report, out: str | Path) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and ``charts/<name>.svg`` into ``out`` (created);
     each file is written atomically. Returns the paths by kind."""
