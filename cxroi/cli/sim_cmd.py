@@ -53,8 +53,10 @@ def _print_frame(frame: pd.DataFrame, title: str, formats: dict) -> None:
     table = Table(title=title)
     for column in frame.columns:
         table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
-    for _, row in frame.iterrows():
-        table.add_row(*(formats.get(c, str)(row[c]) if not isinstance(row[c], str) else row[c] for c in frame.columns))
+    for values in zip(*(frame[c] for c in frame.columns), strict=True):
+        table.add_row(*(value if isinstance(value, str) else ("yes" if value else "no")
+                        if isinstance(value, bool | np.bool_) else formats.get(c, str)(value)
+                        for c, value in zip(frame.columns, values, strict=True)))
     console.print(table)
 
 

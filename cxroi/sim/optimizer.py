@@ -1,6 +1,7 @@
 """Allocate a CX budget across initiatives × segments.
 
-The decision is a monthly spend x_c for every cell c = (initiative, segment), paid from month
+The decision is a monthly spend x_c for every cell c = (initiative, segment) — the segments an
+initiative reaches per the model's settings or the initiative catalogue — paid from month
 ``start_month`` for ``duration_months``. The budget is the total spend of the plan in currency:
 the one-off costs of the offered initiatives plus Σ_c x_c · duration. Each cell has bounds
 (default 0 … ``max_multiple`` × the catalogue monthly cost).
@@ -25,13 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from cxroi.errors import ScenarioError
+from cxroi.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from cxroi.errors import DataError, ScenarioError
 from cxroi.registry import ModelArtifact
 from cxroi.sim import finance
 from cxroi.sim.engine import (
@@ -96,6 +99,7 @@ class AllocationProblem:
     floor: float = 0.8
     bounds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     max_multiple: float = 3.0
+    catalogue_path: str | Path = DEFAULT_CATALOGUE
     max_draws: int = 256
     screen_draws: int = 64
     seed: int = 0
@@ -112,7 +116,7 @@ class AllocationProblem:
         settings = art.manifest.get("initiative_settings", {})
         self.settings = {i: settings[i] for i in initiatives}
         self.duration = int(self.duration_months or self.horizon_months - self.start_month + 1)
-        reach = {i: set(settings[i].get("segments") or art.segments) for i in initiatives}
+        reach = {i: set(settings[i].get("segments") or self._catalogue_reach(i) or art.segments) for i in initiatives}
         self.cells = tuple((i, s) for i in initiatives for s in segments if s in reach[i])
         if not self.cells:
             raise ScenarioError("no initiative reaches the chosen segments")
@@ -134,6 +138,14 @@ class AllocationProblem:
         window[self.start_month - 1: self.start_month - 1 + self.duration] = 1.0
         self.pv_per_monthly_unit = float(window @ self.discount)  # PV of 1 currency/month over the plan
         self.one_off_pv = self.one_off / (1.0 + self.rate) ** self.start_month
+
+    def _catalogue_reach(self, initiative: str) -> tuple[str, ...]:
+        """Segments the initiative catalogue says an initiative reaches (empty when unknown)."""
+        try:
+            entry = load_catalogue(self.catalogue_path).get(initiative)
+        except DataError:
+            return ()
+        return entry.segments if entry is not None else ()
 
     # ------------------------------------------------------------------ evaluation
     def running_budget(self, budget: float) -> float:

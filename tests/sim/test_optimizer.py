@@ -96,3 +96,15 @@ def test_frontier_reports_bands_per_budget(small):
     assert list(frontier["budget"]) == sorted(budgets)
     assert (frontier["npv_p10"] <= frontier["npv_p50"]).all() and (frontier["npv_p50"] <= frontier["npv_p90"]).all()
     assert calls[-1] == (2, 2)
+
+
+def test_cells_follow_the_catalogue_reach(tmp_path):
+    from cxroi.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    segments = ["SMB-EU", "MidMarket-EU", "Enterprise-EU", "Consumer-EU"]
+    art = plausible_artifact(tmp_path, model_id="catalogue-names", n_draws=20, segments=segments,
+                             initiatives=list(catalogue))
+    cells = AllocationProblem(art, max_draws=20, screen_draws=20).cells
+    assert cells and all(s in catalogue[i].segments for i, s in cells)
+    assert ("support_24_7", "SMB-EU") not in cells and ("support_24_7", "Enterprise-EU") in cells
