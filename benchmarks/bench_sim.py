@@ -8,9 +8,11 @@ In one run, side by side:
    horizon, as in the app — timed as the median of ``--repeat`` runs: the simulation alone, and
    with the per-draw metrics (NPV, ROI, payback, discounted payback, IRR); also a scenario
    reaching 3 segments;
-2. the same forecast with PyMC: a model whose Deterministics are the engine's equations,
-   evaluated on the same posterior draws by ``pm.sample_posterior_predictive``; NPV and incremental
-   revenue P10/P50/P90 must agree within Monte Carlo error (2 bootstrap standard errors);
+2. the same forecast with PyMC: a model whose Deterministics are the engine's equations (NPV,
+   incremental revenue and the scenario's monthly customers, churned, new customers, revenue and
+   cash flow), evaluated on the same posterior draws by ``pm.sample_posterior_predictive``; NPV
+   and incremental revenue P10/P50/P90 must agree within Monte Carlo error (2 bootstrap standard
+   errors); the engine additionally computes the baseline and the lever split;
 3. the optimiser on 12 segments × 5 initiatives (expected NPV), including the final simulation of
    the plan on all draws;
 4. peak resident memory of the engine and optimiser part (before PyMC is imported).
@@ -150,15 +152,20 @@ def pymc_forecast(simulator: Simulator, scenario: Scenario) -> tuple[dict[str, n
         terminal = ((end1 - end0) * arpu0[:, -1] * margin * retention / (1 + rate - retention)).sum()
         pm.Deterministic("npv", (cash_flow * discount[None, :]).sum() + terminal * (1 + rate) ** -horizon)
         pm.Deterministic("incremental_revenue", (revenue1 - revenue0).sum())
+        # the monthly paths the engine returns too (segments × months per draw)
+        for name, path in (("customers", cust1), ("churned", cust1 * p1), ("new_customers", new1),
+                           ("revenue", revenue1), ("cash_flow", cash_flow)):
+            pm.Deterministic(name, path)
     posterior = az.from_dict(posterior={name: art.draws[name][None] for name in PARAMETERS})
     build_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    predictive = pm.sample_posterior_predictive(posterior, model=model, var_names=["npv", "incremental_revenue"],
-                                                progressbar=False, random_seed=1)
+    outputs = ["npv", "incremental_revenue", "customers", "churned", "new_customers", "revenue", "cash_flow"]
+    predictive = pm.sample_posterior_predictive(posterior, model=model, var_names=outputs, progressbar=False,
+                                                random_seed=1)
     seconds = time.perf_counter() - started
     group = predictive.posterior_predictive
-    return ({name: np.asarray(group[name]).reshape(-1) for name in ("npv", "incremental_revenue")},
-            seconds, build_seconds)
+    values = {name: np.asarray(group[name]).reshape(art.n_draws, *group[name].shape[2:]) for name in outputs}
+    return values, seconds, build_seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         agree &= ok
         comparison.append((name, q_ours, q_pymc, se, ok))
     speedup = 1e3 * pymc_s / metrics_ms
+    path_gap = max(float(np.max(np.abs(getattr(result.scenario_paths, name) - pymc_values[name])
+                                / np.maximum(np.abs(pymc_values[name]), 1.0)))
+                   for name in ("customers", "churned", "new_customers", "revenue"))
+    cash_gap = float(np.max(np.abs(result.cash_flow - pymc_values["cash_flow"]))) / float(np.abs(result.cash_flow).max())
 
     print(f"\nforecast: {args.draws} draws × {args.segments} segments × {args.months} months, "
           f"{len(scenario.investments)} investments reaching every segment")
@@ -230,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         for q, a, b, e in zip(QUANTILES, q_ours, q_pymc, se, strict=True):
             print(f"  {name:<20} P{100 * q:<3.0f} {a:>16,.0f} | {b:>16,.0f} | ±{2 * e:>12,.0f}")
         print(f"  {name}: {'agree' if ok else 'DISAGREE'} within Monte Carlo error")
+    print(f"  monthly paths per draw (customers, churned, new, revenue): max relative difference {path_gap:.1e}; "
+          f"cash flow: max difference {cash_gap:.1e} of the largest monthly cash flow")
     print(f"\noptimiser: objective {plan.objective_value:,.0f} on all draws; starts (value before → after, "
           f"search draws): " + "; ".join(f"{a:,.0f} → {b:,.0f}" for a, b in plan.starts))
 
