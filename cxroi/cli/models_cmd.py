@@ -48,6 +48,8 @@ def print_health(health: dict) -> None:
 @click.option("--draws", default=1000, show_default=True, type=click.IntRange(50, 100_000), help="per chain")
 @click.option("--tune", default=1000, show_default=True, type=click.IntRange(50, 100_000))
 @click.option("--chains", default=4, show_default=True, type=click.IntRange(1, 16))
+@click.option("--thin", default=1, show_default=True, type=click.IntRange(1, 100),
+              help="store every N-th draw (smaller artifact; diagnostics use all draws)")
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default=None,
               help="MCMC sampler (default: the faster one measured in benchmarks/README.md)")
 @click.option("--pilots", "pilots_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -55,7 +57,7 @@ def print_health(health: dict) -> None:
 @click.option("--lag", default=1, show_default=True, type=click.IntRange(0, 12), help="months from CX to outcomes")
 @MODELS_DIR
 @click.option("--no-promote", is_flag=True, help="never make the new model the champion")
-def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains: int, sampler: str | None,
+def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains: int, thin: int, sampler: str | None,
           pilots_path: Path | None, lag: int, models_dir: Path, no_promote: bool) -> None:
     """Fit a model on a panel, check it (diagnostics, backtest, health gate) and register it.
 
@@ -73,8 +75,8 @@ def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains
     from cxroi.fit.train import TrainSettings
     from cxroi.fit.train import train as run_training
 
-    settings = TrainSettings(family=family, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler,
-                             lag=lag, progress=True)
+    settings = TrainSettings(family=family, seed=seed, draws=draws, tune=tune, chains=chains, thin=thin,
+                             sampler=sampler, lag=lag, progress=True)
     outcome = run_training(panel, settings, models_dir=models_dir, pilots_path=pilots_path,
                            promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"))
     manifest = outcome.manifest

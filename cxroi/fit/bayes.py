@@ -87,7 +87,7 @@ class BayesModel:
 
     def __init__(self, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
                  sampler: str = DEFAULT_SAMPLER, parameterization: str = DEFAULT_PARAMETERIZATION,
-                 cores: int = 2, progress: bool = False):
+                 cores: int = 2, progress: bool = False, thin: int = 1):
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}")
         if parameterization not in PARAMETERIZATIONS:
@@ -95,6 +95,7 @@ class BayesModel:
         self.draws, self.tune, self.chains, self.seed = draws, tune, chains, seed
         self.sampler, self.parameterization = sampler, parameterization
         self.cores, self.progress = cores, progress
+        self.thin = thin  # keep every thin-th draw in the artifact (diagnostics use all draws)
         self._compiled = None  # (structure key, nutpie compiled model), reused across fits
 
     @staticmethod
@@ -215,8 +216,9 @@ class BayesModel:
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
         pilots = pilots or []
         idata = self.sample(design, catalogue, pilots)
-        posterior = idata.posterior
-        n = self.draws * self.chains
+        convergence = mcmc_convergence(idata, [v for v in idata.posterior.data_vars if not v.endswith("__")])
+        posterior = idata.posterior.isel(draw=slice(None, None, self.thin))
+        n = posterior.sizes["chain"] * posterior.sizes["draw"]
 
         def flat(name: str) -> np.ndarray:
             values = posterior[name].values
@@ -239,7 +241,6 @@ class BayesModel:
         draws.update(lifts)
         effects = {name: dict.fromkeys(design.segments, "history")
                    for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
-        convergence = mcmc_convergence(idata, [v for v in posterior.data_vars if not v.endswith("__")])
 
         def write_posterior(path: Path) -> None:
             """The posterior on the model's own scale (no unconstrained duplicates, no warm-up,
@@ -251,7 +252,8 @@ class BayesModel:
         return FitResult(
             family=self.family, draws=draws,
             sampler={"name": self.sampler, "draws": self.draws, "tune": self.tune, "chains": self.chains,
-                     "parameterization": self.parameterization, "cores": self.cores},
+                     "parameterization": self.parameterization, "cores": self.cores,
+                     "thin": self.thin, "target_accept": TARGET_ACCEPT},
             convergence=convergence, effect_sources={**effects, **sources},
             warnings=list(design.warnings), write_posterior=write_posterior,
         )

@@ -35,6 +35,7 @@ class TrainSettings:
     parameterization: str | None = None
     lag: int = 1
     cores: int = 2
+    thin: int = 1
     progress: bool = False
     catalogue_path: Path = field(default=DEFAULT_CATALOGUE)
 
@@ -43,7 +44,7 @@ class TrainSettings:
         if self.family == "regression":
             from cxroi.fit.regression import RegressionModel
 
-            return RegressionModel(n_draws=self.draws * self.chains, seed=self.seed)
+            return RegressionModel(n_draws=self.draws * self.chains // self.thin, seed=self.seed)
         if self.family == "bayes":
             from cxroi.fit import bayes
 
@@ -51,7 +52,7 @@ class TrainSettings:
                 draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed,
                 sampler=self.sampler or bayes.DEFAULT_SAMPLER,
                 parameterization=self.parameterization or bayes.DEFAULT_PARAMETERIZATION,
-                cores=self.cores, progress=self.progress,
+                cores=self.cores, progress=self.progress, thin=self.thin,
             )
         raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
 
