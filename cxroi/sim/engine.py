@@ -314,6 +314,8 @@ class Simulator:
         odds_against = np.minimum(np.exp(-logit), 1e30).astype(EFFECT_DTYPE)  # float32-safe; p ≥ 1e-30
         baseline = Baseline(self.customers0, odds_against, arpu, world,
                             arpu * world.average_active)
+        _read_only(churn, arpu, new, baseline.odds_against, baseline.revenue, world.customers,
+                   world.average_active, *vars(world.churn).values(), *vars(world.acquisition).values())
         self._baselines[horizon] = baseline
         return baseline
 
@@ -464,7 +466,9 @@ class Simulator:
         """Baseline paths in the public layout (draws × segments × months), cached."""
         if horizon not in self._baseline_paths:
             base = self.baseline(horizon)
-            self._baseline_paths[horizon] = base.world.paths(base.revenue)
+            paths = base.world.paths(base.revenue)
+            _read_only(*vars(paths).values())
+            self._baseline_paths[horizon] = paths
         return self._baseline_paths[horizon]
 
     def provenance(self) -> Provenance:
@@ -476,6 +480,12 @@ class Simulator:
             model_created_at=m.get("created_at"), seed=m.get("seed"), cxroi_version=__version__,
             simulated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+
+
+def _read_only(*arrays: np.ndarray) -> None:
+    """Mark cached arrays read-only: every result shares them, so none may change them."""
+    for array in arrays:
+        array.flags.writeable = False
 
 
 def _embed(target: np.ndarray, values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:

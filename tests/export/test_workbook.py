@@ -57,8 +57,13 @@ def test_summary_matches_the_draws(book: openpyxl.Workbook, result: SimulationRe
     np.testing.assert_allclose(by_measure["NPV"], [*np.quantile(result.npv, QUANTILES), result.npv.mean()])
     roi = result.roi[np.isfinite(result.roi)]
     np.testing.assert_allclose(by_measure["ROI"], [*np.quantile(roi, QUANTILES), roi.mean()])
-    irr = result.irr[np.isfinite(result.irr)]
-    np.testing.assert_allclose(by_measure["IRR (per year)"], [*np.quantile(irr, QUANTILES), irr.mean()])
+    # IRR: draws without one (no sign change) rank last when their NPV is negative, first otherwise;
+    # a quantile or mean among them reads "n/a"
+    ranked = np.sort(np.where(np.isnan(result.irr), np.where(result.npv < 0, -np.inf, np.inf), result.irr))
+    expected = [ranked[int(np.ceil(q * len(ranked))) - 1] for q in QUANTILES]
+    expected.append(np.nan if np.isnan(result.irr).any() else result.irr.mean())
+    for value, want in zip(by_measure["IRR (per year)"], expected, strict=True):
+        assert str(value).startswith("n/a") if not np.isfinite(want) else value == pytest.approx(want)
     # payback: draws that never pay back rank last; a quantile among them reads "beyond horizon"
     ranked = np.sort(np.where(np.isnan(result.payback_month), np.inf, result.payback_month))
     expected = [ranked[int(np.ceil(q * len(ranked))) - 1] for q in QUANTILES]
