@@ -100,8 +100,8 @@ class AllocationProblem:
     bounds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     max_multiple: float = 3.0
     catalogue_path: str | Path = DEFAULT_CATALOGUE
-    max_draws: int = 256
-    screen_draws: int = 64
+    max_draws: int = 192
+    screen_draws: int = 48
     seed: int = 0
 
     def __post_init__(self) -> None:
