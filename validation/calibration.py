@@ -184,7 +184,9 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
 
 def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Per quantity (and all effects pooled): number of cases, coverage of the 50 % and 90 %
-    intervals, and a 95 % Wilson interval of the 90 % coverage."""
+    intervals, a 95 % Wilson interval of the 90 % coverage, and the share of cases where the
+    posterior mean lies below the truth (about 50 % without bias; for churn effects, whose
+    expected sign is negative, "below" means a stronger effect)."""
     groups = [(q, rows[rows["quantity"] == q]) for q in dict.fromkeys(rows["quantity"])]
     groups.append(("all effects", rows[rows["quantity"] != "npv"]))
     table = []
@@ -193,16 +195,17 @@ def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
         low, high = wilson(hit90, n)
         table.append({"quantity": quantity, "cases": n, "coverage_50": g["in_50"].mean(),
                       "coverage_90": g["in_90"].mean(), "coverage_90_wilson95_low": low,
-                      "coverage_90_wilson95_high": high})
+                      "coverage_90_wilson95_high": high, "mean_below_truth": (g["mean"] < g["truth"]).mean()})
     return pd.DataFrame(table)
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    lines = ["| quantity | cases | 50 % interval coverage | 90 % interval coverage (95 % CI) |",
-             "|---|---:|---:|---:|"]
+    lines = ["| quantity | cases | 50 % interval coverage | 90 % interval coverage (95 % CI) | estimate below truth |",
+             "|---|---:|---:|---:|---:|"]
     for r in table.itertuples(index=False):
         lines.append(f"| {r.quantity} | {r.cases} | {100 * r.coverage_50:.1f} % | {100 * r.coverage_90:.1f} % "
-                     f"({100 * r.coverage_90_wilson95_low:.0f}–{100 * r.coverage_90_wilson95_high:.0f} %) |")
+                     f"({100 * r.coverage_90_wilson95_low:.0f}–{100 * r.coverage_90_wilson95_high:.0f} %) | "
+                     f"{100 * r.mean_below_truth:.0f} % |")
     return "\n".join(lines)
 
 

@@ -113,9 +113,12 @@ def data_section(panel: pd.DataFrame | None) -> Section:
 
 def diagnostics_section(manifest: dict) -> Section:
     diagnostics = manifest.get("diagnostics") or {}
-    blocks: list = [Paragraph(
-        "Convergence of the sampler (R-hat, effective sample sizes, divergent transitions) and the "
-        "in-sample predictive check. Regression models have no sampler figures.")]
+    about = ("Convergence of the sampler (R-hat, effective sample sizes, divergent transitions) and the "
+             "in-sample predictive check.")
+    if manifest.get("family") == "regression":
+        about += (" The regression family draws independently from the sampling distribution of its "
+                  "estimates, so its R-hat and effective sample sizes are nominal.")
+    blocks: list = [Paragraph(about)]
     rows = [{"diagnostic": k, "value": number(v)} for k, v in _flatten(diagnostics)]
     blocks.append(Table(pd.DataFrame(rows, columns=["diagnostic", "value"]), "Diagnostics"))
     checks = (manifest.get("health") or {}).get("checks") or []
