@@ -15,7 +15,8 @@ For every draw d, segment s and forecast month m (0-based, model month t = state
 
 Levers switched off keep that channel at the baseline. Values are expected values given each
 draw, so the spread over draws is parameter uncertainty; ARPU is exp(expected log ARPU), the
-median of its residual distribution (the residual scale cancels in the increments). The adstock
+median of its residual distribution (with Student-t residuals on the log scale the mean of ARPU
+does not exist). The adstock
 starts from zero in month 1: carry-over from past spend is already in the last observed CSAT/NPS.
 
 Layout and speed: internally arrays are months × segments × draws (a month is one contiguous
