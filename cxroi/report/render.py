@@ -84,13 +84,20 @@ def to_html(report: Report, svgs: dict[str, str]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _md_text(text: str) -> str:
+    """Text safe in Markdown: angle brackets escaped, so names from user data (segments,
+    initiatives) cannot become raw HTML in a Markdown viewer."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell: also no pipe or line break that would split it."""
+    return _md_text(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(table: Table) -> str:
     columns = [str(c) for c in table.frame.columns]
-    lines = [f"**{table.caption}**", ""] if table.caption else []
+    lines = [f"**{_md_text(table.caption)}**", ""] if table.caption else []
     lines.append("| " + " | ".join(_md_escape(c) for c in columns) + " |")
     lines.append("|" + "|".join("---" for _ in columns) + "|")
     lines += ["| " + " | ".join(_md_escape(_cell(v)) for v in row) + " |"
@@ -100,20 +107,21 @@ def _md_table(table: Table) -> str:
 
 def _md_block(block: Block) -> str:
     if isinstance(block, Paragraph):
-        return block.text
+        return _md_text(block.text)
     if isinstance(block, Bullets):
-        return "\n".join(f"- {item}" for item in block.items)
+        return "\n".join(f"- {_md_text(item)}" for item in block.items)
     if isinstance(block, Table):
         return _md_table(block)
-    image = f"![{block.caption or block.name}]({CHART_DIR}/{block.name}.svg)"
-    return f"{image}\n\n*{block.caption}*" if block.caption else image
+    caption = _md_text(block.caption)
+    image = f"![{caption or block.name}]({CHART_DIR}/{block.name}.svg)"
+    return f"{image}\n\n*{caption}*" if caption else image
 
 
 def to_markdown(report: Report) -> str:
     """The same content as Markdown; charts are images under ``charts/``."""
-    parts = [f"# {report.title}", "", f"*{report.subtitle}*", ""]
+    parts = [f"# {_md_text(report.title)}", "", f"*{_md_text(report.subtitle)}*", ""]
     for section in report.sections:
-        parts += [f"## {section.title}", ""]
+        parts += [f"## {_md_text(section.title)}", ""]
         for block in section.blocks:
             parts += [_md_block(block), ""]
     return "\n".join(parts)
