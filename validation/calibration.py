@@ -10,7 +10,7 @@ the fitted draws contain the truth. The true NPV is the simulator run on an arti
 A calibrated model covers the truth with its 90 % intervals in about 90 % of cases and with its
 50 % intervals in about 50 %. Run (prints progress, writes rows and the table to --out):
 
-    .venv/bin/python -m validation.calibration --datasets 20 --out validation/results
+    .venv/bin/python -m validation.calibration --datasets 30 --out validation/results
 
 Units: effects per +10 CSAT/NPS points (lifts in survey points), NPV in the panel's currency.
 """
@@ -54,13 +54,13 @@ EFFECT_RANGES = {
 class StudySettings:
     """Size of the study and of each fit (small panels and short chains keep it under 30 min)."""
 
-    datasets: int = 20
+    datasets: int = 30
     segments: int = 4
     months: int = 24
     family: str = "bayes"
     draws: int = 500
-    tune: int = 500
-    chains: int = 2
+    tune: int = 1000
+    chains: int = 4
     seed: int = 2026
     scenario_months: int = 12
     horizon_months: int = 24
