@@ -44,6 +44,14 @@ def percent(fraction: float | None, decimals: int = 1) -> str:
     return f"{MINUS}{text}" if fraction < 0 and float(text.rstrip("%").replace(",", "")) != 0 else text
 
 
+def ratio(fraction: float | None) -> str:
+    """A return such as ROI as a percentage, short enough for a metric: one decimal below 100 %,
+    none from there (``0.554 → '55.4%'``, ``12.394 → '1,239%'``)."""
+    if _missing(fraction):
+        return MISSING
+    return percent(fraction, 1 if abs(fraction) < 1 else 0)
+
+
 def count(value: float | None) -> str:
     """A whole number with thousands separators: ``12345.6 → '12,346'``."""
     if _missing(value):

@@ -67,8 +67,8 @@ def show_metrics(result: SimulationResult, currency: str) -> None:
     cols[0].metric("NPV", fmt.money_short(h["npv_p50"], currency),
                    help="Median net present value over the model's parameter draws")
     cols[0].caption(f"80% range {fmt.money_short(h['npv_p10'], currency)} to {fmt.money_short(h['npv_p90'], currency)}")
-    cols[1].metric("ROI", fmt.percent(h["roi_p50"]), help="Median of NPV / present value of spend")
-    cols[1].caption(f"80% range {fmt.percent(h['roi_p10'])} to {fmt.percent(h['roi_p90'])}")
+    cols[1].metric("ROI", fmt.ratio(h["roi_p50"]), help="Median of NPV / present value of spend")
+    cols[1].caption(f"80% range {fmt.ratio(h['roi_p10'])} to {fmt.ratio(h['roi_p90'])}")
     cols[2].metric("Payback", fmt.payback(h["payback_p50"], result.horizon),
                    help="Median forecast month (1 = first month) from which cumulative cash flow stays positive")
     cols[2].caption(f"Investment (PV) {fmt.money_short(h['pv_spend'], currency)}")

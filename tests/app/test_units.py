@@ -43,6 +43,10 @@ def test_percent(value, decimals, expected):
     assert fmt.percent(value, decimals) == expected
 
 
+def test_ratio_drops_decimals_from_100_percent():
+    assert fmt.ratio(0.554) == "55.4%" and fmt.ratio(12.394) == "1,239%" and fmt.ratio(-0.25) == "−25.0%"
+
+
 def test_count_points_and_payback():
     assert fmt.count(12345.6) == "12,346"
     assert fmt.points(-3.04) == "−3.0" and fmt.points(2.0, signed=True) == "+2.0"
