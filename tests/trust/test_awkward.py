@@ -4,6 +4,7 @@ specific warning reaches the `cxroi train` output, the manifest and the model re
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cxroi.registry import load_artifact
@@ -83,3 +84,25 @@ def test_clean_data_gives_no_data_warning(awkward_runs):
     run = awkward_runs["constant_csat"]
     data_warnings = [w for w in run.manifest["warnings"] if w.startswith("segment '")]
     assert data_warnings and all(w.startswith(f"segment '{awkward.AFFECTED}'") for w in data_warnings)
+
+
+@pytest.mark.slow
+def test_bayesian_fit_with_gaps_and_a_late_segment_is_finite():
+    """Both gap kinds in one panel, through the Bayesian family (masked cells in the outcome
+    likelihoods and in the CSAT/NPS lift sub-model): finite draws and a usable starting state."""
+    from cxroi.catalogue import load_catalogue
+    from cxroi.data.schema import require_valid
+    from cxroi.fit.bayes import BayesModel
+    from cxroi.fit.design import build_design
+
+    late = awkward.late_segment()
+    gaps = awkward.missing_months()
+    other = gaps["segment"] == "MidMarket-EU"  # give a second segment the gaps of AFFECTED
+    periods = set(gaps.loc[gaps["segment"] == awkward.AFFECTED, "period"])
+    panel = pd.concat([late[late["segment"] != "MidMarket-EU"],
+                       gaps[other & gaps["period"].isin(periods)]], ignore_index=True)
+    design = build_design(require_valid(panel), load_catalogue(), 1)
+    fit = BayesModel(draws=100, tune=150, chains=2, seed=1).fit(design, load_catalogue())
+    for name, values in fit.draws.items():
+        assert np.isfinite(values).all(), name
+    assert all(np.isfinite(v) for state in design.state().values() for v in state.values())
