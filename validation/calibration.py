@@ -251,9 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / f"calibration_rows_{settings.family}.csv", rows.to_csv(index=False))
     atomic_write_text(args.out / f"calibration_runs_{settings.family}.csv", pd.DataFrame(runs).to_csv(index=False))
+    sampling = (f"{settings.chains * settings.draws} independent draws" if settings.family == "regression"
+                else f"{settings.chains} chains × {settings.draws} draws (tune {settings.tune})")
     text = (f"{settings.datasets} datasets ({settings.segments} segments × {settings.months} months), family "
-            f"{settings.family}, {settings.chains} chains × {settings.draws} draws (tune {settings.tune}), "
-            f"seed {settings.seed}; {minutes:.1f} min wall\n\n{markdown_table(table)}\n")
+            f"{settings.family}, {sampling}, seed {settings.seed}; {minutes:.1f} min wall\n\n"
+            f"{markdown_table(table)}\n")
     atomic_write_text(args.out / f"calibration_table_{settings.family}.md", text)
     print(text)
     return 0

@@ -13,8 +13,9 @@ import pandas as pd
 from cxroi.catalogue import DEFAULT_CATALOGUE, Initiative, load_catalogue
 from cxroi.data.fingerprint import panel_fingerprint
 from cxroi.data.quality import QualityWarning, panel_warnings
-from cxroi.data.readers import load_panel
-from cxroi.errors import CxroiError, DataError
+from cxroi.data.readers import load_panel, read_table
+from cxroi.data.schema import require_valid
+from cxroi.errors import CxroiError
 from cxroi.params import PARAMETERS
 from cxroi.registry import DEFAULT_MODELS_DIR, ModelArtifact, list_models, load_artifact
 from cxroi.report.content import METRIC_LABELS, PREDICTIVE_DRAWS, build_report
@@ -24,32 +25,21 @@ SAMPLE_PANEL = Path(__file__).resolve().parent.parent.parent / "data" / "sample"
 PREDICTIVE_INTERVAL = 0.80
 
 
-def read_panel(path: str | Path) -> pd.DataFrame:
-    """A validated panel, or a DataError listing every error in the file."""
-    panel, findings = load_panel(path)
-    if panel is None:
-        problems = "; ".join(f"row {f.row or '-'}, column {f.column or '-'}: {f.problem}"
-                             for f in findings if f.severity == "error")
-        raise DataError(f"{path}: the panel is not valid ({problems})")
-    return panel
-
-
 def find_panel(artifact: ModelArtifact, data: str | Path | None) -> tuple[pd.DataFrame | None, str]:
     """The panel to report on and a sentence saying how it relates to the model's training data.
 
-    With ``data`` given it is used (and must be valid); otherwise the panel recorded in the
-    manifest (``data_path``) or the shipped sample is used when its fingerprint matches.
+    With ``data`` given it is used (and must be valid: a DataError lists every problem);
+    otherwise the shipped sample panel is used when its fingerprint matches the model's.
     """
     expected = artifact.manifest.get("data_fingerprint")
     if data is not None:
-        panel = read_panel(data)
+        panel = require_valid(read_table(data), str(data))
         same = panel_fingerprint(panel) == expected
         return panel, (f"Data: {data} ({'the model’s training data' if same else 'NOT the data this model was trained on: fingerprints differ'}).")
-    for candidate in (artifact.manifest.get("data_path"), SAMPLE_PANEL):
-        if candidate and Path(candidate).exists():
-            panel, _ = load_panel(candidate)
-            if panel is not None and panel_fingerprint(panel) == expected:
-                return panel, f"Data: {candidate} (the model’s training data, fingerprint {expected})."
+    if SAMPLE_PANEL.exists():
+        panel, _ = load_panel(SAMPLE_PANEL)
+        if panel is not None and panel_fingerprint(panel) == expected:
+            return panel, f"Data: {SAMPLE_PANEL} (the model’s training data, fingerprint {expected})."
     return None, ("Data: the training panel was not found (pass --data PANEL); data summary and "
                   "predictive checks are omitted.")
 

@@ -124,7 +124,7 @@ def test_invalid_panel_is_a_clear_error(sample_report, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("segment,period\nA,not-a-date\n")
     run = run_cli("report", "--data", str(bad), "--models-dir", str(models), "--out", str(tmp_path / "o"))
-    assert run.code == 2 and "the panel is not valid" in run.output and "'not-a-date' is not a date" in run.output
+    assert run.code == 2 and "problem(s) found" in run.output and "'not-a-date' is not a date" in run.output
     assert not (tmp_path / "o").exists()
 
 
