@@ -12,7 +12,6 @@ from cxroi.app.errors import guard
 from cxroi.sim.optimizer import AllocationProblem
 
 PLAN, FRONTIER = "optimiser_plan", "optimiser_frontier"
-SEARCH_DRAWS = 200  # draws used by the search; the chosen plan is then evaluated on all draws
 OBJECTIVES = {"mean": "Highest expected NPV", "cvar": "Protect the downside (mean of the worst 10% of outcomes)",
               "prob": "Highest expected NPV with P(ROI > 0) above a floor"}
 FRONTIER_SHARES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)  # of the budget's running (non one-off) part
@@ -40,7 +39,7 @@ def _problem_settings(model, currency: str) -> dict:
 def _problem(model, settings: dict) -> AllocationProblem:
     return AllocationProblem(model, initiatives=settings["initiatives"] or None, segments=settings["segments"] or None,
                              horizon_months=settings["horizon_months"], objective=settings["objective"],
-                             floor=settings["floor"], max_draws=SEARCH_DRAWS)
+                             floor=settings["floor"])
 
 
 def optimiser() -> None:
