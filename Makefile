@@ -34,8 +34,8 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check cxroi tests benchmarks app.py
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+bench: $(STAMP) browser
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache
