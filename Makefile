@@ -35,7 +35,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check cxroi tests benchmarks app.py
 
 bench: $(STAMP) browser
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@missed=""; for script in benchmarks/bench_*.py; do echo "== $$script"; \
+	  $(BIN)/python $$script || missed="$$missed $$script"; done; \
+	  if [ -n "$$missed" ]; then echo "goals missed in:$$missed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache
