@@ -131,10 +131,8 @@ class BayesModel:
 
     def build(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot]):
         """The PyMC model of ``design`` (not yet sampled)."""
-        with warnings.catch_warnings():  # the C backend's BLAS notice does not concern numba sampling
-            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-            import pymc as pm
-            import pytensor.tensor as pt
+        import pymc as pm
+        import pytensor.tensor as pt
 
         history = list(design.relative_spend)
         with pm.Model(coords={"segment": design.segments, "initiative_history": history}) as model:
@@ -221,7 +219,9 @@ class BayesModel:
 
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
         pilots = pilots or []
-        idata = self.sample(design, catalogue, pilots)
+        with warnings.catch_warnings():  # PyTensor's notice about its C backend's BLAS: not actionable
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            idata = self.sample(design, catalogue, pilots)
         convergence = mcmc_convergence(idata, [v for v in idata.posterior.data_vars if not v.endswith("__")])
         posterior = idata.posterior.isel(draw=slice(None, None, self.thin))
         n = posterior.sizes["chain"] * posterior.sizes["draw"]
