@@ -7,7 +7,7 @@ Likelihood per cell (its cost does not grow with the number of customers):
 * log ARPU ~ StudentT(ν = 6, arpu_intercept_s + arpu_trend_s·t + arpu_csat_s·zc, arpu_sigma_s)
 * new_customers ~ NegativeBinomial(exp(acq_intercept_s + acq_trend_s·t + acq_nps_s·zn), acq_alpha_s)
 * lift sub-model, for initiatives with spend history: CSAT_st (NPS_st) = level_s
-  + Σ_i lift_i · sat(adstock(relative spend, λ_i), k_i) + Normal noise; catalogue priors on
+  + Σ_i lift_i · sat(adstock(relative spend, λ_i), k_i) + AR(1) noise; catalogue priors on
   lift_i, a Beta prior on λ_i centred on the catalogue ramp-up; pilots add Normal likelihoods.
 
 The four CX effects are partially pooled across segments (b_s ~ Normal(μ_b, σ_b)). Trends get
@@ -55,6 +55,8 @@ TREND_SCALE = 0.02
 #: NUTS target acceptance: above the 0.8 default, which left an occasional divergence in the
 #: hierarchical scales of small panels
 TARGET_ACCEPT = 0.9
+#: smallest month-to-month noise of observed CSAT / NPS in the lift model (points)
+NOISE_FLOOR = {"csat": 0.5, "nps": 1.0}
 #: concentration of the Beta prior on each carry-over λ around the catalogue value
 CARRYOVER_PRIOR_STRENGTH = 10.0
 
@@ -72,9 +74,19 @@ def _pooled(pm, name: str, scale: float, parameterization: str):
 
 
 def _observed_entries(grid: np.ndarray) -> dict[str, np.ndarray]:
-    """Segment index, month index and value of each observed (finite) entry of a grid."""
+    """Segment index, month index and value of each observed (finite) entry of a grid, with the
+    previous month's value where that is observed too (for the AR(1) errors of the lift model):
+    ``has_previous`` 1/0, ``previous`` (0 where absent) and ``previous_month`` (the entry's own
+    month where absent, so indexing stays valid)."""
     seg, month = np.nonzero(np.isfinite(grid))
-    return {"segment": seg, "month": month, "value": grid[seg, month]}
+    before = np.maximum(month - 1, 0)
+    has_previous = (month > 0) & np.isfinite(grid[seg, before])
+    return {
+        "segment": seg, "month": month, "value": grid[seg, month],
+        "has_previous": has_previous.astype(float),
+        "previous": np.where(has_previous, grid[seg, before], 0.0),
+        "previous_month": np.where(has_previous, before, month),
+    }
 
 
 def _adstock_share(pt, relative, carryover, k: float):
@@ -187,9 +199,19 @@ class BayesModel:
             lift = pm.Normal(f"lift_{metric}", means, sds, dims="initiative_history")
             level = d[f"ref_{metric}"] + noise * pm.Normal(f"{metric}_level_offset", 0.0, 1.0, dims="segment")
             expected = level[:, None] + sum(lift[j] * shares[j] for j in range(len(history)))
-            scale = pm.HalfNormal(f"{metric}_noise", noise, dims="segment")
+            # Month-to-month CSAT/NPS deviations persist, so errors are AR(1): conditional on the
+            # previous month's residual where observed, stationary otherwise. Independent errors
+            # overstate what a spend history says about the lift (calibration: 90 % lift intervals
+            # covered ~70 %). The floor (survey sampling error of ≥ 1 000 answers, points) keeps a
+            # constant series from collapsing the scale to zero.
+            phi = pm.Beta(f"{metric}_autocorrelation", 2.0, 2.0)
+            scale = NOISE_FLOOR[metric] + pm.HalfNormal(f"{metric}_noise", noise, dims="segment")
             seg, month, values = d[f"{metric}_segment"], d[f"{metric}_month"], d[f"{metric}_value"]
-            pm.Normal(f"{metric}_observed", expected[seg, month], scale[seg], observed=values, shape=values.shape)
+            has_previous = d[f"{metric}_has_previous"]
+            previous_residual = d[f"{metric}_previous"] - expected[seg, d[f"{metric}_previous_month"]]
+            mu = expected[seg, month] + phi * has_previous * previous_residual
+            sigma = scale[seg] * (has_previous + (1 - has_previous) / pt.sqrt(1 - phi**2))
+            pm.Normal(f"{metric}_observed", mu, sigma, observed=values, shape=values.shape)
             for j, initiative in enumerate(history):
                 measured = pilot_measurements(pilots, initiative, metric)
                 if measured:
