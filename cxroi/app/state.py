@@ -76,6 +76,14 @@ def champion() -> registry.ModelArtifact | None:
     return None if model_id is None else load_model(model_id)
 
 
+def champion_or_notice() -> registry.ModelArtifact | None:
+    """The champion model; when there is none, tell the user how to get one and return None."""
+    model = champion()
+    if model is None:
+        st.info("No model yet: train and promote one on the Data & retrain page first.")
+    return model
+
+
 def models() -> list[dict]:
     """Summary rows of every stored model, newest first (see :func:`cxroi.registry.list_models`)."""
     return registry.list_models(settings().models_dir)

@@ -18,9 +18,8 @@ def compare() -> None:
     st.title("Compare scenarios")
     cfg = state.settings()
     with guard("comparing scenarios"):
-        model = state.champion()
+        model = state.champion_or_notice()
         if model is None:
-            st.info("No model yet: train and promote one on the Data & retrain page first.")
             return
         versions = state.saved_versions()
         if len(versions) < 2:

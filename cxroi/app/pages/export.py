@@ -26,9 +26,8 @@ def export() -> None:
                 "month × metric × quantile, with the provenance alongside.")
     cfg = state.settings()
     with guard("preparing the export"):
-        model = state.champion()
+        model = state.champion_or_notice()
         if model is None:
-            st.info("No model yet: train and promote one on the Data & retrain page first.")
             return
         current = st.session_state.get(CURRENT) or scenario_form.default_body(model, state.catalogue())
         choice = st.selectbox("Scenario", ["current", *state.saved_versions()], key="export_choice",

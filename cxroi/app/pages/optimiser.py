@@ -50,9 +50,8 @@ def optimiser() -> None:
     cfg = state.settings()
     cur = cfg.currency
     with guard("optimising the budget"):
-        model = state.champion()
+        model = state.champion_or_notice()
         if model is None:
-            st.info("No model yet: train and promote one on the Data & retrain page first.")
             return
         settings = _problem_settings(model, cur)
         if settings:

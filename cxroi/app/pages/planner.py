@@ -42,8 +42,7 @@ def planner() -> None:
     """Render the Scenario planner page."""
     st.title("Scenario planner")
     with guard("loading the model"):
-        if state.champion() is None:
-            st.info("No model yet: train and promote one on the Data & retrain page first.")
+        if state.champion_or_notice() is None:
             return
         if message := st.session_state.pop("planner_saved", None):
             st.success(message, icon=":material/check:")
