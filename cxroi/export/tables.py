@@ -7,7 +7,7 @@ ROI, IRR, margins and rates are fractions (IRR and the discount rate per year).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,28 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxroi.sim.result import ALL_SEGMENTS, DEFAULT_QUANTILES, SimulationResult, quantile_label
+from cxroi.sim.result import DEFAULT_QUANTILES, MONTHLY_UNITS, SimulationResult, quantile_label
 
-
-def _spend(result: SimulationResult) -> np.ndarray:
-    return np.broadcast_to(result.spend, result.cash_flow.shape)
-
-
-#: long-table metric → (label in the workbook, unit, its draws × segments × months array)
-MONTHLY_METRICS: dict[str, tuple[str, str, Callable[[SimulationResult], np.ndarray]]] = {
-    "baseline_customers": ("Customers (baseline)", "customers", lambda r: r.baseline.customers),
-    "scenario_customers": ("Customers (scenario)", "customers", lambda r: r.scenario_paths.customers),
-    "baseline_churned": ("Churned (baseline)", "customers", lambda r: r.baseline.churned),
-    "scenario_churned": ("Churned (scenario)", "customers", lambda r: r.scenario_paths.churned),
-    "baseline_new_customers": ("New customers (baseline)", "customers", lambda r: r.baseline.new_customers),
-    "scenario_new_customers": ("New customers (scenario)", "customers",
-                               lambda r: r.scenario_paths.new_customers),
-    "baseline_revenue": ("Revenue (baseline)", "currency", lambda r: r.baseline.revenue),
-    "scenario_revenue": ("Revenue (scenario)", "currency", lambda r: r.scenario_paths.revenue),
-    "incremental_revenue": ("Incremental revenue", "currency", lambda r: r.incremental_revenue),
-    "spend": ("Spend", "currency", _spend),
-    "cash_flow": ("Cash flow", "currency", lambda r: r.cash_flow),
-    "cumulative_cash_flow": ("Cumulative cash flow", "currency", lambda r: np.cumsum(r.cash_flow, axis=-1)),
+#: long-table metric → (label in the workbook, unit); metrics and units are the simulation's
+MONTHLY_METRICS: dict[str, tuple[str, str]] = {
+    metric: (label, MONTHLY_UNITS[metric])
+    for metric, label in {
+        "baseline_customers": "Customers (baseline)", "scenario_customers": "Customers (scenario)",
+        "baseline_churned": "Churned (baseline)", "scenario_churned": "Churned (scenario)",
+        "baseline_new_customers": "New customers (baseline)", "scenario_new_customers": "New customers (scenario)",
+        "baseline_revenue": "Revenue (baseline)", "scenario_revenue": "Revenue (scenario)",
+        "incremental_revenue": "Incremental revenue", "spend": "Spend", "cash_flow": "Cash flow",
+        "cumulative_cash_flow": "Cumulative cash flow",
+    }.items()
 }
 
 #: columns of the long table, in order
@@ -100,38 +91,15 @@ def assumptions_table(result: SimulationResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value", "unit"])
 
 
-def draw_quantiles(values: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
-    """Quantiles over the first axis (draws) with numpy's default linear interpolation, shape
-    quantile × rest. Equal to ``np.quantile(values, quantiles, axis=0)`` but computed from one
-    sort, which is several times faster on draws × segments × months arrays."""
-    ordered = np.sort(values, axis=0)
-    position = np.asarray(quantiles, dtype=float) * (ordered.shape[0] - 1)
-    below = np.floor(position).astype(int)
-    above = np.minimum(below + 1, ordered.shape[0] - 1)
-    weight = (position - below).reshape(-1, *([1] * (values.ndim - 1)))
-    return ordered[below] + (ordered[above] - ordered[below]) * weight
-
-
 def long_table(result: SimulationResult, quantiles: Sequence[float]) -> pd.DataFrame:
-    """One row per segment × month × metric × quantile; segment 'all' holds the quantiles of the
-    sum over segments (not the sum of quantiles). Columns :data:`LONG_COLUMNS`."""
-    segments = np.asarray([*result.segments, ALL_SEGMENTS], dtype=object)
-    n_q, n_s, n_m = len(quantiles), len(segments), result.horizon
-    q_idx, s_idx, m_idx = (axis.ravel() for axis in np.indices((n_q, n_s, n_m)))
-    months = np.asarray(result.months.date, dtype=object)
-    frames = []
-    for metric, (_, unit, values_of) in MONTHLY_METRICS.items():
-        values = values_of(result)
-        with_total = np.concatenate([values, values.sum(axis=1, keepdims=True)], axis=1)
-        frames.append(pd.DataFrame({
-            "segment": segments[s_idx], "month": months[m_idx], "forecast_month": m_idx + 1,
-            "metric": metric, "unit": unit, "quantile": np.asarray(quantiles, dtype=float)[q_idx],
-            "value": draw_quantiles(with_total, quantiles).ravel(),
-        }))
-    table = pd.concat(frames, ignore_index=True)
+    """The simulation's monthly quantiles (:meth:`SimulationResult.monthly_quantiles`) with the
+    scenario, model, forecast month (1-based) and unit of every row. Columns :data:`LONG_COLUMNS`."""
+    table = result.monthly_quantiles(quantiles)
+    table["forecast_month"] = (result.months.get_indexer(table["month"]) + 1).astype(np.int32)
+    table["month"] = np.asarray(table["month"].dt.date, dtype=object)
+    table["unit"] = table["metric"].map(MONTHLY_UNITS)
     table.insert(0, "model_id", result.model_id)
     table.insert(0, "scenario", result.scenario.name)
-    table["forecast_month"] = table["forecast_month"].astype(np.int32)
     return table.loc[:, list(LONG_COLUMNS)]
 
 

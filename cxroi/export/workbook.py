@@ -170,7 +170,7 @@ def _monthly_format(column: str) -> str | None:
     """Number format of a Monthly forecast column: the metric's unit (Segment and Month: none)."""
     if column == "Forecast month":
         return "month"
-    for label, unit, _ in MONTHLY_METRICS.values():
+    for label, unit in MONTHLY_METRICS.values():
         if column.startswith(label + " "):
             return unit
     return None

@@ -22,6 +22,14 @@ from cxroi.sim.scenario import LEVERS, Scenario
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 ALL_SEGMENTS = "all"
+#: metric of :meth:`SimulationResult.monthly_quantiles` → its unit, in table order
+MONTHLY_UNITS = {
+    "baseline_customers": "customers", "scenario_customers": "customers",
+    "baseline_churned": "customers", "scenario_churned": "customers",
+    "baseline_new_customers": "customers", "scenario_new_customers": "customers",
+    "baseline_revenue": "currency", "scenario_revenue": "currency", "incremental_revenue": "currency",
+    "spend": "currency", "cash_flow": "currency", "cumulative_cash_flow": "currency",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,18 @@ class Provenance:
 def quantile_label(q: float) -> str:
     """Column label of a quantile: 0.1 → 'p10', 0.025 → 'p2.5'."""
     return f"p{100 * q:g}"
+
+
+def draw_quantiles(values: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Quantiles over the first axis (draws) with numpy's default linear interpolation, shape
+    quantile × rest. Equal to ``np.quantile(values, quantiles, axis=0)`` but computed from one
+    sort, which is several times faster on draws × segments × months arrays."""
+    ordered = np.sort(values, axis=0)
+    position = np.asarray(quantiles, dtype=float) * (ordered.shape[0] - 1)
+    below = np.floor(position).astype(int)
+    above = np.minimum(below + 1, ordered.shape[0] - 1)
+    weight = (position - below).reshape(-1, *([1] * (values.ndim - 1)))
+    return ordered[below] + (ordered[above] - ordered[below]) * weight
 
 
 def _quantile_row(values: np.ndarray, quantiles: Sequence[float]) -> dict[str, float]:
@@ -244,12 +264,13 @@ class SimulationResult:
 
     def monthly_quantiles(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
         """Long table (segment, month, metric, quantile, value) over draws, per segment and for
-        all segments together ('all'). Units: customers (counts), the rest currency per month."""
+        all segments together ('all': quantiles of the sum, not sums of quantiles). Units per
+        metric in :data:`MONTHLY_UNITS` (counts of customers, or currency per month)."""
         segments = [*self.segments, ALL_SEGMENTS]
         frames = []
         for metric, values in self._monthly_metrics().items():
             with_total = np.concatenate([values, values.sum(axis=1, keepdims=True)], axis=1)
-            qs = np.quantile(with_total, quantiles, axis=0)  # quantile × segment × month
+            qs = draw_quantiles(with_total, quantiles)  # quantile × segment × month
             q_idx, s_idx, m_idx = np.indices(qs.shape).reshape(3, -1)
             frames.append(pd.DataFrame({
                 "segment": np.asarray(segments)[s_idx], "month": self.months[m_idx], "metric": metric,

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from cxroi.export import ExportError, export_forecast
-from cxroi.export.tables import LONG_COLUMNS, MONTHLY_METRICS, build_tables, draw_quantiles
+from cxroi.export.tables import LONG_COLUMNS, MONTHLY_METRICS, build_tables
 from cxroi.export.tabular import provenance_path, read_parquet_provenance
-from cxroi.sim.result import SimulationResult
+from cxroi.sim.result import SimulationResult, draw_quantiles
 from tests.export.conftest import MANIFEST
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -40,7 +40,7 @@ def test_values_equal_numpy_quantiles_and_the_results_own_table(long: pd.DataFra
     total = long[(long["segment"] == "all") & (long["metric"] == "scenario_churned") & (long["forecast_month"] == 2)]
     np.testing.assert_allclose(total["value"],
                                np.quantile(result.scenario_paths.churned.sum(axis=1)[:, 1], QUANTILES), rtol=1e-12)
-    reference = result.monthly_quantiles(QUANTILES)  # the simulation's table, computed with np.quantile
+    reference = result.monthly_quantiles(QUANTILES)  # the simulation's own table
     reference["month"] = reference["month"].dt.date
     merged = long.merge(reference, on=["segment", "month", "metric", "quantile"], suffixes=("", "_sim"))
     assert len(merged) == len(long) == len(reference)
