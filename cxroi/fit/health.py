@@ -1,10 +1,10 @@
-"""The health gate: each check is a small class with a frozen threshold, all registered in
-:data:`CHECKS`. A model passes when every check that applies to its family passes."""
+"""The health gate: each check is a frozen :class:`Check` (measure, threshold, rule), all
+registered in :data:`CHECKS`. A model passes when every check that applies to its family passes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import ClassVar
 
 MCMC = ("bayes",)
 ALL = ("bayes", "regression")
@@ -25,60 +25,35 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class MaxRhat:
-    """Largest split R-hat over all parameters must not exceed the threshold."""
+class Check:
+    """One check of the gate: a value measured from the diagnostics or the backtest, held
+    against a frozen threshold with ``rule`` "≤" or "≥"; applies to the model ``families``."""
 
-    threshold: float = 1.01
-    name: ClassVar[str] = "max_rhat"
-    families: ClassVar[tuple[str, ...]] = MCMC
-
-    def run(self, diagnostics: dict, backtest: dict) -> CheckResult:
-        value = diagnostics["max_rhat"]
-        return CheckResult(self.name, value, self.threshold, value <= self.threshold, "≤")
-
-
-@dataclass(frozen=True)
-class MinEssBulk:
-    """Smallest bulk effective sample size over all parameters."""
-
-    threshold: float = 400.0
-    name: ClassVar[str] = "min_ess_bulk"
-    families: ClassVar[tuple[str, ...]] = MCMC
+    name: str
+    description: str
+    measure: Callable[[dict, dict], float]
+    threshold: float
+    rule: str
+    families: tuple[str, ...]
 
     def run(self, diagnostics: dict, backtest: dict) -> CheckResult:
-        value = diagnostics["min_ess_bulk"]
-        return CheckResult(self.name, value, self.threshold, value >= self.threshold, "≥")
-
-
-@dataclass(frozen=True)
-class NoDivergences:
-    """Divergent transitions signal a biased posterior; none are allowed."""
-
-    threshold: float = 0.0
-    name: ClassVar[str] = "divergences"
-    families: ClassVar[tuple[str, ...]] = MCMC
-
-    def run(self, diagnostics: dict, backtest: dict) -> CheckResult:
-        value = float(diagnostics["divergences"])
-        return CheckResult(self.name, value, self.threshold, value <= self.threshold, "≤")
-
-
-@dataclass(frozen=True)
-class BacktestBeatsNaive:
-    """Mean held-out MAPE over churned, revenue and new customers must not exceed that of the
-    better naive baseline (last value or seasonal naive) times ``threshold``."""
-
-    threshold: float = 1.0
-    name: ClassVar[str] = "backtest_vs_naive"
-    families: ClassVar[tuple[str, ...]] = ALL
-
-    def run(self, diagnostics: dict, backtest: dict) -> CheckResult:
-        value = backtest["model_mape_pct"] / backtest["best_naive_mape_pct"]
-        return CheckResult(self.name, value, self.threshold, value <= self.threshold, "≤")
+        value = float(self.measure(diagnostics, backtest))
+        passed = value <= self.threshold if self.rule == "≤" else value >= self.threshold
+        return CheckResult(self.name, value, self.threshold, passed, self.rule)
 
 
 #: every check of the gate, in display order
-CHECKS = (MaxRhat(), MinEssBulk(), NoDivergences(), BacktestBeatsNaive())
+CHECKS = (
+    Check("max_rhat", "largest split R-hat over all parameters",
+          lambda diagnostics, _: diagnostics["max_rhat"], 1.01, "≤", MCMC),
+    Check("min_ess_bulk", "smallest bulk effective sample size over all parameters",
+          lambda diagnostics, _: diagnostics["min_ess_bulk"], 400.0, "≥", MCMC),
+    Check("divergences", "divergent transitions signal a biased posterior; none are allowed",
+          lambda diagnostics, _: diagnostics["divergences"], 0.0, "≤", MCMC),
+    Check("backtest_vs_naive", "mean held-out MAPE over churned, revenue and new customers relative "
+          "to the better naive baseline (last value or seasonal naive)",
+          lambda _, backtest: backtest["model_mape_pct"] / backtest["best_naive_mape_pct"], 1.0, "≤", ALL),
+)
 
 
 def run_gate(family: str, diagnostics: dict, backtest: dict) -> dict:
