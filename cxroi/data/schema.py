@@ -229,10 +229,15 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     return pd.DataFrame([f.as_dict() for f in findings], columns=["severity", "row", "column", "problem"])
 
 
+def findings_error(source: str, findings: list[Finding]) -> DataError:
+    """A :class:`DataError` listing every error finding of ``source``, one per line."""
+    lines = [f"  row {f.row or '-'}, column {f.column or '-'}: {f.problem}" for f in findings if f.severity == "error"]
+    return DataError(f"{source}: {len(lines)} problem(s) found\n" + "\n".join(lines))
+
+
 def require_valid(raw: pd.DataFrame, source: str = "panel") -> pd.DataFrame:
     """Validate and return the typed panel, or raise :class:`DataError` listing every error."""
     panel, findings = validate_panel(raw)
     if panel is None:
-        lines = [f"  row {f.row or '-'}, column {f.column or '-'}: {f.problem}" for f in findings if f.severity == "error"]
-        raise DataError(f"{source}: {len(lines)} problem(s) found\n" + "\n".join(lines))
+        raise findings_error(source, findings)
     return panel
