@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cxroi.cli import main
-from cxroi.data import aggregate as aggregate_module
+from cxroi.data import record_checks
 from cxroi.data.aggregate import aggregate_customers, panel_from_customers
 from cxroi.data.customers import CUSTOMER_COLUMNS, write_customer_level
 from cxroi.data.readers import load_panel
@@ -178,7 +178,7 @@ def test_parquet_rows_and_column_types(tmp_path):
 
 
 def test_listing_is_capped_and_the_rest_counted(tmp_path, monkeypatch):
-    monkeypatch.setattr(aggregate_module, "MAX_LISTED", 2)
+    monkeypatch.setattr(record_checks, "MAX_LISTED", 2)
     rows = [f"{i},2024-01-01,EU,1,0,0,1,9,9" for i in range(5)]
     records = tmp_path / "many.csv"
     records.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
