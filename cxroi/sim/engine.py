@@ -1,4 +1,4 @@
-"""Simulate a scenario on a model artifact's parameter draws: baseline versus scenario paths.
+"""Simulate a scenario on a model artifact's parameter draws: baseline versus scenario.
 
 For every draw d, segment s and forecast month m (0-based, model month t = state t_next + m):
 
@@ -11,21 +11,20 @@ For every draw d, segment s and forecast month m (0-based, model month t = state
 * logit p = churn_intercept + churn_csat·zc + churn_nps·zn; ARPU = exp(arpu_intercept +
   arpu_trend·t + arpu_csat·zc); expected new = exp(acq_intercept + acq_trend·t + acq_nps·zn);
 * customers[m+1] = customers[m]·(1 − p[m]) + new[m]; churned = customers·p; revenue = ARPU ×
-  (customers − churned/2 + new/2), the average active customers of the month.
+  (customers[m] + customers[m+1]) / 2, the average active customers of the month
+  (= customers − churned/2 + new/2).
 
 Levers switched off keep that channel at the baseline. Values are expected values given each
 draw, so the spread over draws is parameter uncertainty; ARPU is exp(expected log ARPU), the
 median of its residual distribution (with Student-t residuals on the log scale the mean of ARPU
-does not exist). The adstock
-starts from zero in month 1: carry-over from past spend is already in the last observed CSAT/NPS.
+does not exist). The adstock starts from zero in month 1: carry-over from past spend is already
+in the last observed CSAT/NPS.
 
-Layout and speed: internally arrays are months × segments × draws (a month is one contiguous
-block; per-draw parameters broadcast along the fast axis); results expose draws × segments ×
-months views. Nothing loops over draws or segments in Python — only over investments, months
-(the customer recursion, one vectorised step per month) and lever subsets. Only the segments a
-scenario reaches are simulated; the others are the cached baseline. The CX effect multipliers
-(exp of a few hundredths) are evaluated in float32, whose relative error (≈ 1e-7) is far below
-the parameter uncertainty; customer paths and money stay float64.
+How it is computed: the baseline (float64) is cached per model and horizon; a scenario is its
+increment over that baseline, computed month by month by :mod:`cxroi.sim.kernel` for the
+segments it reaches only. A run computes what every view needs — per-draw NPV by segment, the
+monthly cash flow of all segments per draw, incremental revenue, terminal value; the monthly
+paths per segment and the split by lever are computed the first time they are asked for.
 
 Lever split (Shapley): with v(S) the present value of incremental gross margin (plus terminal
 value) when only the levers in S carry the CX effect, each lever gets
@@ -43,7 +42,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -54,11 +53,19 @@ from cxroi.data.synth import adstock, saturation
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.sim import finance
-from cxroi.sim.result import Paths, Provenance, SimulationResult
-from cxroi.sim.scenario import LEVERS, Investment, Levers, Scenario
+from cxroi.sim.kernel import (
+    FLOAT,
+    POINTS_PER_UNIT,
+    BaselinePack,
+    Coefficients,
+    Increments,
+    Lifts,
+    increments,
+)
+from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
+from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
-POINTS_PER_UNIT = 10.0  # effects are per 10 survey points
-EFFECT_DTYPE = np.float32
+_PACK_CACHE_SIZE = 4  # float32 baselines of reached-segment sets kept per simulator
 
 
 def _public(array: np.ndarray) -> np.ndarray:
@@ -68,183 +75,29 @@ def _public(array: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Churn:
-    """Monthly churn probability p with the terms the customer recursion reuses (months ×
-    segments × draws, or segments × draws when constant over months)."""
-
-    p: np.ndarray
-    survival: np.ndarray  # 1 − p
-    kept: np.ndarray  # 1 − p/2: average share of the month a starting customer stays active
-
-    @classmethod
-    def of(cls, p: np.ndarray) -> Churn:
-        kept = p * -0.5
-        kept += 1.0
-        return cls(p, 1.0 - p, kept)
-
-    def take(self, index: np.ndarray) -> Churn:
-        return Churn(*(a[..., index, :] for a in (self.p, self.survival, self.kept)))
-
-
-@dataclass(frozen=True)
-class Acquisition:
-    """Expected new customers per month (months × segments × draws) and half of them."""
-
-    new: np.ndarray
-    half: np.ndarray
-
-    @classmethod
-    def of(cls, new: np.ndarray) -> Acquisition:
-        return cls(new, 0.5 * new)
-
-    def take(self, index: np.ndarray) -> Acquisition:
-        return Acquisition(self.new[:, index], self.half[:, index])
-
-
-@dataclass(frozen=True)
-class World:
-    """Expected customer paths of one world, months × segments × draws (customers: months + 1)."""
-
-    customers: np.ndarray
-    churn: Churn
-    acquisition: Acquisition
-    average_active: np.ndarray  # customers − churned/2 + new/2
-
-    def paths(self, revenue: np.ndarray) -> Paths:
-        return Paths(
-            customers=_public(self.customers[:-1]), churned=_public(self.customers[:-1] * self.churn.p),
-            new_customers=_public(self.acquisition.new), revenue=_public(revenue),
-            customers_end=_public(self.customers[-1]),
-        )
-
-    def take(self, index: np.ndarray) -> World:
-        return World(self.customers[:, index], self.churn.take(index), self.acquisition.take(index),
-                     self.average_active[:, index])
-
-
-@dataclass(frozen=True)
 class Baseline:
-    """The no-investment world over one horizon, for some segments (segments × draws arrays)."""
+    """The no-investment world over one horizon, float64, months × segments × draws."""
 
-    customers0: np.ndarray  # segments × 1
-    odds_against: np.ndarray  # segments × draws, exp(−logit churn), float32
-    arpu: np.ndarray  # months × segments × draws, currency per customer per month
-    world: World
-    revenue: np.ndarray  # months × segments × draws, currency per month
+    customers: np.ndarray  #: start of each month, and after the last (months + 1)
+    churn: np.ndarray  #: monthly churn probability, segments × draws (constant over months)
+    new: np.ndarray  #: expected new customers per month
+    arpu: np.ndarray  #: currency per customer per month
+    revenue: np.ndarray  #: currency per month
 
-    def take(self, index: np.ndarray) -> Baseline:
-        """The same baseline restricted to the segments at ``index``."""
-        return Baseline(self.customers0[index], self.odds_against[index], self.arpu[:, index],
-                        self.world.take(index), self.revenue[:, index])
-
-
-@dataclass(frozen=True)
-class Effects:
-    """CX effects on the log scale, months × segments × draws (float32; None = lever off):
-    added to logit churn, log ARPU and log expected new customers."""
-
-    churn: np.ndarray | None
-    arpu: np.ndarray | None
-    acquisition: np.ndarray | None
+    def paths(self) -> Paths:
+        return Paths(customers=_public(self.customers[:-1]), churned=_public(self.customers[:-1] * self.churn),
+                     new_customers=_public(self.new), revenue=_public(self.revenue),
+                     customers_end=_public(self.customers[-1]))
 
 
-def customer_world(customers0: np.ndarray, churn: Churn, acquisition: Acquisition) -> World:
-    """Customers from c[m+1] = c[m] (1 − p[m]) + n[m], one vectorised step per month;
-    ``customers0``: segments × 1."""
-    horizon = acquisition.new.shape[0]
-    survival, new = churn.survival, acquisition.new
-    customers = np.empty((horizon + 1, *new.shape[1:]))
-    customers[0] = customers0
-    for m in range(horizon):
-        np.multiply(customers[m], survival[m] if survival.ndim == 3 else survival, out=customers[m + 1])
-        customers[m + 1] += new[m]
-    average = customers[:-1] * churn.kept
-    average += acquisition.half
-    return World(customers, churn, acquisition, average)
-
-
-def effects_from_lifts(csat: np.ndarray, nps: np.ndarray, coefficients: dict[str, np.ndarray],
-                       levers: Levers) -> Effects:
-    """Turn CSAT/NPS lifts (points, months × segments × draws) into log-scale effects with the
-    per-point ``coefficients`` (churn_csat, churn_nps, arpu_csat, acq_nps; segments × draws)."""
-    churn = None
-    if levers.retention:
-        churn = csat * coefficients["churn_csat"]
-        churn += nps * coefficients["churn_nps"]
-    arpu = csat * coefficients["arpu_csat"] if levers.arpu else None
-    acquisition = nps * coefficients["acq_nps"] if levers.acquisition else None
-    return Effects(churn, arpu, acquisition)
-
-
-@dataclass(frozen=True)
-class Channels:
-    """Churn, acquisition and ARPU under a scenario's effects (the baseline's where a lever is off)."""
-
-    churn: Churn
-    acquisition: Acquisition
-    arpu: np.ndarray
-
-
-def channels(base: Baseline, effects: Effects) -> Channels:
-    """Apply ``effects`` to the baseline, as increments so float32 effects stay precise relative
-    to the change: x1 = x0 + x0·expm1(e) for ARPU and new customers, and for churn
-    p1 = p0 + p0·E0·u / (1 + E0·(1 − u)) with E0 = exp(−logit p0), u = −expm1(−e) — the
-    logistic of (logit p0 + e), equal to p0 exactly where e = 0.
-
-    Operations keep the full months × segments × draws array as the first operand and convert
-    float32 to float64 once: numpy is several times slower when a broadcast or mixed-precision
-    operand leads."""
-    churn = base.world.churn
-    if effects.churn is not None:
-        u = np.expm1(-effects.churn)
-        np.negative(u, out=u)
-        scaled = u * base.odds_against  # E0·u
-        denominator = np.negative(scaled)
-        denominator += 1.0 + base.odds_against  # 1 + E0·(1 − u)
-        scaled /= denominator
-        increment = scaled.astype(np.float64)
-        increment *= churn.p
-        increment += churn.p
-        churn = Churn.of(increment)
-    acquisition = base.world.acquisition
-    if effects.acquisition is not None:
-        acquisition = Acquisition.of(_grown(acquisition.new, effects.acquisition))
-    arpu = base.arpu if effects.arpu is None else _grown(base.arpu, effects.arpu)
-    return Channels(churn, acquisition, arpu)
-
-
-def _grown(baseline: np.ndarray, log_effect: np.ndarray) -> np.ndarray:
-    """baseline · exp(log_effect), computed as baseline + baseline · expm1(log_effect)."""
-    grown = np.expm1(log_effect).astype(np.float64)
-    grown *= baseline
-    grown += baseline
-    return grown
-
-
-def world_with(base: Baseline, scenario: Channels, levers: frozenset[str],
-               cache: dict[tuple[bool, bool], World] | None = None) -> World:
-    """Customer world when only ``levers`` carry the scenario's effect; memoised in ``cache``
-    by (retention on, acquisition on)."""
-    key = ("retention" in levers, "acquisition" in levers)
-    cache = {} if cache is None else cache
-    if key not in cache:
-        cache[key] = base.world if key == (False, False) else customer_world(
-            base.customers0, scenario.churn if key[0] else base.world.churn,
-            scenario.acquisition if key[1] else base.world.acquisition)
-    return cache[key]
-
-
-def discounted_revenue(arpu: np.ndarray, average_active: np.ndarray, discount: np.ndarray) -> np.ndarray:
-    """Present value of revenue = ARPU × average active customers, segments × draws (currency)."""
-    return np.einsum("msd,msd,m->sd", arpu, average_active, discount, optimize=False)
-
-
-def terminal_per_customer(base: Baseline, margin: np.ndarray, rate: float) -> np.ndarray:
-    """Present value now of one extra customer left at the horizon (currency), segments × draws:
-    baseline CLV m·r/(1+i−r) discounted over the horizon."""
-    horizon = base.arpu.shape[0]
-    clv = base.arpu[-1] * margin[:, None] * finance.clv_multiple(base.world.churn.survival, rate)
-    return clv * (1.0 + rate) ** -horizon
+def present_value(change: Increments, margin: np.ndarray, per_customer: np.ndarray | None) -> np.ndarray:
+    """Present value of the incremental gross margin plus terminal value (currency), segments ×
+    draws: margin × PV(Δrevenue) + extra customers at the horizon × value per customer
+    (``per_customer``, already discounted; None = no terminal value)."""
+    value = change.revenue_pv * margin[:, None]
+    if per_customer is not None:
+        value += change.customers_end * per_customer
+    return value
 
 
 def shapley(values: dict[frozenset[str], np.ndarray], enabled: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -259,6 +112,62 @@ def shapley(values: dict[frozenset[str], np.ndarray], enabled: tuple[str, ...]) 
                 s = frozenset(subset)
                 by_lever[lever] += weight * (values[s | {lever}] - values[s])
     return by_lever
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the detail of one run needs to be computed later: the simulated segments and their
+    inputs, the value of all enabled levers (segments × draws) and the full-segment context."""
+
+    simulator: Simulator
+    scenario: Scenario
+    index: np.ndarray
+    lifts: Lifts
+    value: np.ndarray
+    discount: np.ndarray
+    margin: np.ndarray  #: all segments
+    spend: np.ndarray  #: segments × months
+    per_customer: np.ndarray | None
+
+    def _increments(self, levers: frozenset[str], keep: bool = False) -> Increments:
+        sim, horizon, i = self.simulator, self.scenario.horizon_months, self.index
+        return increments(sim.pack(horizon, i), self.lifts, sim.coefficients(i), levers, self.discount,
+                          self.margin[i], keep)
+
+    def detail(self) -> Detail:
+        """Monthly scenario paths, incremental revenue and cash flow of every segment (float64,
+        draws × segments × months)."""
+        change = self._increments(frozenset(self.scenario.levers.enabled()), keep=True)
+        base, i = self.simulator.baseline(self.scenario.horizon_months), self.index
+        customers = base.customers.copy()
+        customers[:, i] += change.customers
+        churn = base.churn[i] if change.survival_gain is None else base.churn[i] - change.survival_gain
+        churned = customers[:-1] * base.churn
+        churned[:, i] = customers[:-1, i] * churn
+        new = base.new.copy()
+        if change.new is not None:
+            new[:, i] += change.new
+        incremental = np.zeros(base.revenue.shape)
+        incremental[:, i] = change.revenue
+        cash_flow = incremental * self.margin[:, None]
+        cash_flow -= self.spend.T[:, :, None]
+        paths = Paths(customers=_public(customers[:-1]), churned=_public(churned), new_customers=_public(new),
+                      revenue=_public(base.revenue + incremental), customers_end=_public(customers[-1]))
+        return Detail(paths, _public(incremental), _public(cash_flow))
+
+    def value_by_lever(self) -> dict[str, np.ndarray]:
+        """Shapley value of each lever, draws × segments (currency, present value)."""
+        enabled = self.scenario.levers.enabled()
+        values = {frozenset(): np.zeros_like(self.value), frozenset(enabled): self.value}
+        for size in range(1, len(enabled)):
+            for subset in map(frozenset, itertools.combinations(enabled, size)):
+                values[subset] = present_value(self._increments(subset), self.margin[self.index], self.per_customer)
+        by_lever = {}
+        for lever, value in shapley(values, enabled).items():
+            full = np.zeros((len(self.simulator.segments), value.shape[1]))
+            full[self.index] = value
+            by_lever[lever] = _public(full)
+        return by_lever
 
 
 class Simulator:
@@ -288,12 +197,11 @@ class Simulator:
         self.t_next = np.array([[c["t_next"]] for c in column], dtype=float)
         self.settings = manifest.get("initiative_settings", {})
         self.first_month = _first_forecast_month(manifest)
-        self.coefficients = {name: (self.params[name] / POINTS_PER_UNIT).astype(EFFECT_DTYPE)
-                             for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
         self._baselines: dict[int, Baseline] = {}
         self._baseline_paths: dict[int, Paths] = {}
+        self._packs: OrderedDict[tuple[int, bytes], BaselinePack] = OrderedDict()
+        self._coefficients: dict[bytes, Coefficients] = {}
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
-        self._baseline_values: dict[tuple[int, float], np.ndarray] = {}
 
     @property
     def n_draws(self) -> int:
@@ -302,6 +210,7 @@ class Simulator:
     def segment_index(self, names) -> np.ndarray:
         return np.array([self.segments.index(s) for s in names], dtype=int)
 
+    # ------------------------------------------------------------------ baseline
     def baseline(self, horizon: int) -> Baseline:
         """The no-investment world over ``horizon`` months (cached)."""
         cached = self._baselines.get(horizon)
@@ -313,14 +222,47 @@ class Simulator:
         churn = 1.0 / (1.0 + np.exp(-logit))
         arpu = np.exp(p["arpu_intercept"] + p["arpu_trend"] * t + p["arpu_csat"] * self.zc0)
         new = np.exp(p["acq_intercept"] + p["acq_trend"] * t + p["acq_nps"] * self.zn0)
-        world = customer_world(self.customers0, Churn.of(churn), Acquisition.of(new))
-        odds_against = np.minimum(np.exp(-logit), 1e30).astype(EFFECT_DTYPE)  # float32-safe; p ≥ 1e-30
-        baseline = Baseline(self.customers0, odds_against, arpu, world,
-                            arpu * world.average_active)
-        _read_only(churn, arpu, new, baseline.odds_against, baseline.revenue, world.customers,
-                   world.average_active, *vars(world.churn).values(), *vars(world.acquisition).values())
+        customers = np.empty((horizon + 1, *churn.shape))
+        customers[0] = self.customers0
+        survival = 1.0 - churn
+        for m in range(horizon):  # one vectorised step per month
+            np.multiply(customers[m], survival, out=customers[m + 1])
+            customers[m + 1] += new[m]
+        revenue = arpu * (customers[:-1] + customers[1:])
+        revenue *= 0.5
+        baseline = Baseline(customers, churn, new, arpu, revenue)
+        _read_only(*vars(baseline).values())
         self._baselines[horizon] = baseline
         return baseline
+
+    def baseline_paths(self, horizon: int) -> Paths:
+        """Baseline paths in the public layout (draws × segments × months), cached."""
+        if horizon not in self._baseline_paths:
+            paths = self.baseline(horizon).paths()
+            _read_only(*vars(paths).values())
+            self._baseline_paths[horizon] = paths
+        return self._baseline_paths[horizon]
+
+    def pack(self, horizon: int, index: np.ndarray) -> BaselinePack:
+        """The baseline of the segments at ``index`` in the kernel's float32 form (cached for
+        the last few segment sets)."""
+        key = (horizon, np.asarray(index, dtype=np.int64).tobytes())
+        pack = self._packs.get(key)
+        if pack is None:
+            base = self.baseline(horizon)
+            pack = self._packs[key] = BaselinePack.of(base.customers[:, index], base.churn[index],
+                                                      base.new[:, index], base.arpu[:, index])
+        self._packs.move_to_end(key)
+        while len(self._packs) > _PACK_CACHE_SIZE:
+            self._packs.popitem(last=False)
+        return pack
+
+    def coefficients(self, index: np.ndarray) -> Coefficients:
+        """Per-point CX effects of the segments at ``index`` (cached)."""
+        key = np.asarray(index, dtype=np.int64).tobytes()
+        if key not in self._coefficients:
+            self._coefficients[key] = Coefficients.of(self.params, index)
+        return self._coefficients[key]
 
     def months(self, horizon: int) -> pd.DatetimeIndex:
         """Start dates of the forecast months."""
@@ -330,14 +272,14 @@ class Simulator:
     def unit_adstock(self, initiative: str, start_month: int, duration_months: int, horizon: int) -> np.ndarray:
         """Adstock A of relative spend 1 (the catalogue monthly cost) from ``start_month`` for
         ``duration_months``, with each draw's carry-over, as felt by customers after the model
-        lag: months × draws (cached). Adstock is linear, so spend x gives x · A."""
+        lag: months × draws, float32 (cached). Adstock is linear, so spend x gives x · A."""
         key = (initiative, start_month, duration_months, horizon)
         if key not in self._adstocks:
             relative = np.zeros(horizon)
             relative[start_month - 1: start_month - 1 + duration_months] = 1.0
             level = adstock(np.broadcast_to(relative, (self.n_draws, horizon)),
                             self.params["lift_carryover"][:, self.initiatives.index(initiative)])
-            lagged = np.zeros((horizon, self.n_draws))
+            lagged = np.zeros((horizon, self.n_draws), dtype=FLOAT)
             if self.lag < horizon:
                 lagged[self.lag:] = level[:, : horizon - self.lag].T
             self._adstocks[key] = lagged
@@ -356,33 +298,30 @@ class Simulator:
         draws = rng.standard_normal(self.artifact.n_draws)
         return override.mean + override.sd * (draws if self.draw_index is None else draws[self.draw_index])
 
-    def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """CSAT and NPS lift (points, float32) felt in the segments at ``index``, months ×
-        segments × draws: Σ_j lift_j · sat(x_j · A_j) over the investments j reaching the
-        segment. Segments reached by the same investments share one sum (no BLAS call, whose
-        threads stall when the machine is oversubscribed)."""
-        horizon, n_inv = scenario.horizon_months, len(scenario.investments)
-        csat_curves = np.empty((horizon, n_inv, self.n_draws), dtype=EFFECT_DTYPE)
+    def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> Lifts:
+        """CSAT and NPS lifts (points) felt in the segments at ``index``: Σ_j lift_j · sat(x_j · A_j)
+        over the investments j reaching a segment, one curve per set of segments reached by the
+        same investments."""
+        horizon = scenario.horizon_months
+        csat_curves = np.empty((len(scenario.investments), horizon, self.n_draws), dtype=FLOAT)
         nps_curves = np.empty_like(csat_curves)
         for j, inv in enumerate(scenario.investments):
-            relative = inv.monthly_spend / float(self.settings[inv.initiative]["monthly_cost"])
+            relative = FLOAT(inv.monthly_spend / float(self.settings[inv.initiative]["monthly_cost"]))
             level = relative * self.unit_adstock(inv.initiative, inv.start_month, inv.duration_months, horizon)
-            shape = saturation(level, self.saturation_k(inv.initiative))
-            csat_curves[:, j] = shape * self.lift_draws(inv, j, "csat")
-            nps_curves[:, j] = shape * self.lift_draws(inv, j, "nps")
-        groups: dict[tuple[int, ...], list[int]] = {}
+            shape = saturation(level, FLOAT(self.saturation_k(inv.initiative)))
+            np.multiply(shape, self.lift_draws(inv, j, "csat").astype(FLOAT), out=csat_curves[j])
+            np.multiply(shape, self.lift_draws(inv, j, "nps").astype(FLOAT), out=nps_curves[j])
+        groups: dict[tuple[int, ...], int] = {}
+        group_of = np.empty(len(index), dtype=np.intp)
         for position, s in enumerate(index):
             members = tuple(j for j, inv in enumerate(scenario.investments) if self.segments[s] in inv.segments)
-            groups.setdefault(members, []).append(position)
-        csat = np.empty((horizon, len(index), self.n_draws), dtype=EFFECT_DTYPE)
+            group_of[position] = groups.setdefault(members, len(groups))
+        csat = np.empty((horizon, len(groups), self.n_draws), dtype=FLOAT)
         nps = np.empty_like(csat)
-        for members, positions in groups.items():
-            csat[:, positions] = csat_curves[:, list(members)].sum(axis=1)[:, None, :]
-            nps[:, positions] = nps_curves[:, list(members)].sum(axis=1)[:, None, :]
-        return csat, nps
-
-    def coefficients_at(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: c[index] for name, c in self.coefficients.items()}
+        for members, g in groups.items():
+            np.sum(csat_curves[list(members)], axis=0, out=csat[:, g])
+            np.sum(nps_curves[list(members)], axis=0, out=nps[:, g])
+        return Lifts(csat, nps, group_of)
 
     # ------------------------------------------------------------------ money
     def spend(self, scenario: Scenario) -> np.ndarray:
@@ -399,6 +338,14 @@ class Simulator:
     def gross_margin(self, scenario: Scenario) -> np.ndarray:
         return np.array([scenario.gross_margin.for_segment(s) for s in self.segments])
 
+    def terminal_per_customer(self, horizon: int, index: np.ndarray, margin: np.ndarray, rate: float) -> np.ndarray:
+        """Present value now of one extra customer left at the horizon (currency), segments ×
+        draws for the segments at ``index`` (``margin`` per segment at ``index``): baseline CLV
+        m·r/(1+i−r) discounted over the horizon."""
+        base = self.baseline(horizon)
+        clv = base.arpu[-1, index] * margin[:, None] * finance.clv_multiple(1.0 - base.churn[index], rate)
+        return clv * (1.0 + rate) ** -horizon
+
     # ------------------------------------------------------------------ run
     def run(self, scenario: Scenario) -> SimulationResult:
         """Simulate one scenario (validated against the model first)."""
@@ -406,73 +353,34 @@ class Simulator:
         horizon, n_segments = scenario.horizon_months, len(self.segments)
         rate = finance.monthly_rate(scenario.annual_discount_rate)
         discount = finance.discount_factors(rate, horizon)
-        full_base = self.baseline(horizon)
         index = np.sort(self.segment_index(scenario.segments))
-        reached_all = len(index) == n_segments
-        base = full_base if reached_all else full_base.take(index)
-        margin = self.gross_margin(scenario)[index]
-        terminal = terminal_per_customer(base, margin, rate) if scenario.terminal_value else None
-        csat, nps = self.scenario_lifts(scenario, index)
-        effects = effects_from_lifts(csat, nps, self.coefficients_at(index), scenario.levers)
-
-        scenario_channels = channels(base, effects)
-        del csat, nps, effects  # free memory before the worlds are built
-        enabled = scenario.levers.enabled()
-        full = frozenset(enabled)
-        base_value = self.baseline_value(horizon, scenario.annual_discount_rate)[index]
-        worlds: dict[tuple[bool, bool], World] = {}
-        values = {frozenset(): np.zeros((len(index), self.n_draws))}
-        for size in range(1, len(enabled) + 1):
-            for subset in map(frozenset, itertools.combinations(enabled, size)):
-                world = world_with(base, scenario_channels, subset, worlds)
-                arpu = scenario_channels.arpu if "arpu" in subset else base.arpu
-                value = discounted_revenue(arpu, world.average_active, discount) - base_value
-                value *= margin[:, None]
-                if terminal is not None:
-                    value += (world.customers[-1] - base.world.customers[-1]) * terminal
-                values[subset] = value
-        world = world_with(base, scenario_channels, full, worlds)
-        worlds.clear()  # the partial worlds are no longer needed
-        revenue = scenario_channels.arpu * world.average_active
-        by_lever = shapley(values, enabled)
-
-        cash_flow = revenue - base.revenue
-        cash_flow *= margin[:, None]
+        margin = self.gross_margin(scenario)
+        per_customer = (self.terminal_per_customer(horizon, index, margin[index], rate)
+                        if scenario.terminal_value else None)
+        lifts = self.scenario_lifts(scenario, index)
+        change = increments(self.pack(horizon, index), lifts, self.coefficients(index),
+                            frozenset(scenario.levers.enabled()), discount, margin[index])
+        value = present_value(change, margin[index], per_customer)
         spend = self.spend(scenario)
-        cash_flow -= spend[index].T[:, :, None]
-        paths = world.paths(revenue)
-        tv = np.zeros((len(index), self.n_draws)) if terminal is None else (
-            (world.customers[-1] - base.world.customers[-1]) * terminal)
-        if not reached_all:
-            paths = _embed_paths(self.baseline_paths(horizon), paths, index)
-            cash_flow = _embed(np.zeros((horizon, n_segments, self.n_draws)), cash_flow, index, axis=1)
-            tv = _embed(np.zeros((n_segments, self.n_draws)), tv, index, axis=0)
-            by_lever = {k: _embed(np.zeros((n_segments, self.n_draws)), v, index, axis=0) for k, v in by_lever.items()}
+
+        def by_segment(reached: np.ndarray) -> np.ndarray:  # segments × draws, zero where not reached
+            full = np.zeros((n_segments, self.n_draws))
+            full[index] = reached
+            return _public(full)
+
+        terminal = by_segment(0.0 if per_customer is None else change.customers_end * per_customer)
+        cash_flow = change.margin_by_month.T.astype(float, order="C")
+        cash_flow -= spend.sum(axis=0)  # draws × months, all segments
+        run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer)
         return SimulationResult(
             scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(),
             segments=self.segments, months=self.months(horizon), baseline=self.baseline_paths(horizon),
-            scenario_paths=paths, spend=spend, gross_margin=self.gross_margin(scenario),
-            cash_flow=_public(cash_flow), terminal_value=_public(tv),
-            value_by_lever={lever: _public(v) for lever, v in by_lever.items()}, monthly_rate=rate,
+            spend=spend, gross_margin=margin, monthly_rate=rate,
+            npv_by_segment=by_segment(value) - finance.present_value(spend, rate), total_cash_flow=cash_flow,
+            incremental_revenue_by_segment=by_segment(change.revenue_total),
+            incremental_customers_end=by_segment(change.customers_end), terminal_value=terminal,
+            detail_source=run.detail, levers_source=run.value_by_lever,
         )
-
-    def baseline_value(self, horizon: int, annual_discount_rate: float) -> np.ndarray:
-        """Present value of baseline revenue, segments × draws (currency), cached."""
-        key = (horizon, annual_discount_rate)
-        if key not in self._baseline_values:
-            base = self.baseline(horizon)
-            discount = finance.discount_factors(finance.monthly_rate(annual_discount_rate), horizon)
-            self._baseline_values[key] = discounted_revenue(base.arpu, base.world.average_active, discount)
-        return self._baseline_values[key]
-
-    def baseline_paths(self, horizon: int) -> Paths:
-        """Baseline paths in the public layout (draws × segments × months), cached."""
-        if horizon not in self._baseline_paths:
-            base = self.baseline(horizon)
-            paths = base.world.paths(base.revenue)
-            _read_only(*vars(paths).values())
-            self._baseline_paths[horizon] = paths
-        return self._baseline_paths[horizon]
 
     def provenance(self) -> Provenance:
         m = self.artifact.manifest
@@ -489,26 +397,6 @@ def _read_only(*arrays: np.ndarray) -> None:
     """Mark cached arrays read-only: every result shares them, so none may change them."""
     for array in arrays:
         array.flags.writeable = False
-
-
-def _embed(target: np.ndarray, values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
-    """Write ``values`` into ``target`` at ``index`` along ``axis`` (the segment axis)."""
-    slicer = [slice(None)] * target.ndim
-    slicer[axis] = index
-    target[tuple(slicer)] = values
-    return target
-
-
-def _embed_paths(full: Paths, reached: Paths, index: np.ndarray) -> Paths:
-    """Baseline paths with the reached segments replaced by the scenario's. Works on the
-    contiguous internal layout (the public arrays are its transposed views), so the copies are
-    plain memory copies."""
-    fields = {}
-    for name in ("customers", "churned", "new_customers", "revenue", "customers_end"):
-        internal = getattr(full, name).T.copy()  # months × segments × draws (or segments × draws)
-        internal[..., index, :] = getattr(reached, name).T
-        fields[name] = internal.T
-    return replace(full, **fields)
 
 
 def _first_forecast_month(manifest: dict) -> pd.Timestamp:

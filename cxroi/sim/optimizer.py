@@ -37,16 +37,8 @@ from cxroi.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from cxroi.errors import DataError, ScenarioError
 from cxroi.registry import ModelArtifact
 from cxroi.sim import finance
-from cxroi.sim.engine import (
-    EFFECT_DTYPE,
-    Simulator,
-    channels,
-    discounted_revenue,
-    effects_from_lifts,
-    simulate,
-    terminal_per_customer,
-    world_with,
-)
+from cxroi.sim.engine import Simulator, present_value, simulate
+from cxroi.sim.kernel import FLOAT, Lifts, increments
 from cxroi.sim.result import SimulationResult
 from cxroi.sim.scenario import GrossMargin, Levers, Scenario
 
@@ -171,35 +163,29 @@ class AllocationProblem:
         draws = self.search_draws if draws is None else draws
         batch, n_draws = spend.shape[0], len(draws)
         sim = self._simulator(batch, draws)
-        base = sim.baseline(self.horizon_months)
         shape = (self.horizon_months, len(sim.segments), batch * n_draws)
-        csat, nps = np.zeros(shape, dtype=EFFECT_DTYPE), np.zeros(shape, dtype=EFFECT_DTYPE)
+        csat, nps = np.zeros(shape, dtype=FLOAT), np.zeros(shape, dtype=FLOAT)
         for i, initiative in enumerate(self.initiative_ids):
             mine = self.initiative_of == i
             relative = np.zeros((len(sim.segments), batch))
             relative[self.segment_of[mine]] = spend[:, mine].T / float(self.settings[initiative]["monthly_cost"])
             unit = sim.unit_adstock(initiative, self.start_month, self.duration, self.horizon_months)
-            level = unit.astype(EFFECT_DTYPE)[:, None, :]
-            level = level * np.repeat(relative, n_draws, axis=1).astype(EFFECT_DTYPE)
+            level = unit[:, None, :]
+            level = level * np.repeat(relative, n_draws, axis=1).astype(FLOAT)
             k = sim.saturation_k(initiative)
             share = level * (1.0 + k)
             share /= level + k
-            lift = sim.params["lift_csat"][:, sim.initiatives.index(initiative)].astype(EFFECT_DTYPE)
+            lift = sim.params["lift_csat"][:, sim.initiatives.index(initiative)].astype(FLOAT)
             csat += share * lift
-            lift = sim.params["lift_nps"][:, sim.initiatives.index(initiative)].astype(EFFECT_DTYPE)
+            lift = sim.params["lift_nps"][:, sim.initiatives.index(initiative)].astype(FLOAT)
             nps += share * lift
-        effects = effects_from_lifts(csat, nps, sim.coefficients, self.levers)
+        index = np.arange(len(sim.segments))  # every segment is its own group of lifts
         margin = np.array([self.gross_margin.for_segment(s) for s in sim.segments])
-        terminal = None
-        if self.terminal_value:
-            terminal = terminal_per_customer(base, margin, self.rate)
-        scenario = channels(base, effects)
-        world = world_with(base, scenario, frozenset(self.levers.enabled()))
-        value = discounted_revenue(scenario.arpu, world.average_active, self.discount)
-        value -= discounted_revenue(base.arpu, base.world.average_active, self.discount)
-        value *= margin[:, None]
-        if terminal is not None:
-            value += (world.customers[-1] - base.world.customers[-1]) * terminal
+        change = increments(sim.pack(self.horizon_months, index), Lifts(csat, nps, index), sim.coefficients(index),
+                            frozenset(self.levers.enabled()), self.discount, margin)
+        per_customer = (sim.terminal_per_customer(self.horizon_months, index, margin, self.rate)
+                        if self.terminal_value else None)
+        value = present_value(change, margin, per_customer)
         value = value.reshape(len(sim.segments), batch, n_draws).transpose(1, 2, 0)
         spend_by_segment = np.zeros((batch, len(sim.segments)))
         np.add.at(spend_by_segment.T, self.segment_of, spend.T)

@@ -10,7 +10,7 @@ ROI and IRR are fractions (IRR per year), payback is a 1-based forecast month.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -111,14 +111,30 @@ def _irr_row(irr: np.ndarray, npv: np.ndarray, quantiles: Sequence[float]) -> di
 
 
 @dataclass(frozen=True)
-class SimulationResult:
-    """Baseline and scenario paths, cash flows, values and per-draw metrics of one scenario.
+class Detail:
+    """Monthly detail of a scenario, arrays draws × segments × months (currency per month
+    except the paths' customer counts)."""
 
-    ``cash_flow`` = incremental revenue × gross margin − spend (currency per month, excludes the
-    terminal value). ``terminal_value`` (draws × segments, present value, zero when off) values
-    the incremental customers left at the horizon. ``value_by_lever`` maps each lever to the
-    present value it contributes (draws × segments); the levers add up to
-    PV(incremental revenue × margin) + terminal value, so NPV = Σ levers − PV(spend).
+    scenario_paths: Paths  #: the scenario's paths (the baseline's in segments it does not reach)
+    incremental_revenue: np.ndarray  #: scenario minus baseline revenue
+    cash_flow: np.ndarray  #: incremental revenue × gross margin − spend
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Baseline and scenario of one scenario: per-draw values, monthly detail and metrics.
+
+    Computed at once: ``npv_by_segment`` (draws × segments, present value, terminal value
+    included), ``total_cash_flow`` (draws × months, all segments, currency per month, terminal
+    value excluded), ``incremental_revenue_by_segment`` (draws × segments, over the horizon),
+    ``incremental_customers_end`` and ``terminal_value`` (draws × segments; the terminal value
+    is the present value of the extra customers left at the horizon, zero when off).
+
+    Computed on first use, by ``detail_source`` and ``levers_source``: the monthly
+    ``scenario_paths``, ``incremental_revenue`` and ``cash_flow`` per segment (cash flow =
+    incremental revenue × gross margin − spend), and ``value_by_lever``, the present value each
+    lever contributes (draws × segments); the levers add up to PV(incremental revenue × margin)
+    + terminal value, so NPV = Σ levers − PV(spend).
     """
 
     scenario: Scenario
@@ -127,32 +143,49 @@ class SimulationResult:
     segments: tuple[str, ...]
     months: pd.DatetimeIndex
     baseline: Paths
-    scenario_paths: Paths
     spend: np.ndarray  #: segments × months, currency per month (one-off costs split over segments)
     gross_margin: np.ndarray  #: per segment, fraction of revenue
-    cash_flow: np.ndarray
+    monthly_rate: float
+    npv_by_segment: np.ndarray
+    total_cash_flow: np.ndarray
+    incremental_revenue_by_segment: np.ndarray
+    incremental_customers_end: np.ndarray
     terminal_value: np.ndarray
-    value_by_lever: dict[str, np.ndarray] = field(repr=False)
-    monthly_rate: float = 0.0
+    detail_source: Callable[[], Detail] = field(repr=False, compare=False)
+    levers_source: Callable[[], dict[str, np.ndarray]] = field(repr=False, compare=False)
 
     # ----------------------------------------------------------------- derived arrays
     @property
     def n_draws(self) -> int:
-        return int(self.cash_flow.shape[0])
+        return int(self.total_cash_flow.shape[0])
 
     @property
     def horizon(self) -> int:
-        return int(self.cash_flow.shape[-1])
+        return int(self.total_cash_flow.shape[-1])
 
     @cached_property
+    def detail(self) -> Detail:
+        """The monthly detail per segment (computed once, on first use)."""
+        return self.detail_source()
+
+    @property
+    def scenario_paths(self) -> Paths:
+        return self.detail.scenario_paths
+
+    @property
     def incremental_revenue(self) -> np.ndarray:
         """Scenario minus baseline revenue, draws × segments × months (currency per month)."""
-        return self.scenario_paths.revenue - self.baseline.revenue
+        return self.detail.incremental_revenue
+
+    @property
+    def cash_flow(self) -> np.ndarray:
+        """Incremental revenue × gross margin − spend, draws × segments × months (currency per month)."""
+        return self.detail.cash_flow
 
     @cached_property
-    def total_cash_flow(self) -> np.ndarray:
-        """Cash flow summed over segments, draws × months (currency per month)."""
-        return self.cash_flow.sum(axis=1)
+    def value_by_lever(self) -> dict[str, np.ndarray]:
+        """Present value each lever contributes, draws × segments (currency; computed on first use)."""
+        return self.levers_source()
 
     @cached_property
     def pv_spend_by_segment(self) -> np.ndarray:
@@ -163,11 +196,6 @@ class SimulationResult:
     def pv_spend(self) -> float:
         """Present value of all spend (currency)."""
         return float(self.pv_spend_by_segment.sum())
-
-    @cached_property
-    def npv_by_segment(self) -> np.ndarray:
-        """NPV per draw and segment (currency), terminal value included."""
-        return finance.present_value(self.cash_flow, self.monthly_rate) + self.terminal_value
 
     # ----------------------------------------------------------------- per-draw metrics
     @cached_property
@@ -207,11 +235,6 @@ class SimulationResult:
         """Mean NPV over draws (currency)."""
         return float(self.npv.mean())
 
-    @cached_property
-    def incremental_customers_end(self) -> np.ndarray:
-        """Extra customers active after the horizon, draws × segments."""
-        return self.scenario_paths.customers_end - self.baseline.customers_end
-
     # ----------------------------------------------------------------- tables
     def per_draw(self) -> pd.DataFrame:
         """One row per draw: npv, roi, paybacks, irr, terminal value and value by lever."""
@@ -241,7 +264,7 @@ class SimulationResult:
             {"metric": "pv_spend", "unit": "currency",
              **_quantile_row(np.full(self.n_draws, self.pv_spend), quantiles)},
             {"metric": "incremental_revenue", "unit": "currency",
-             **_quantile_row(self.incremental_revenue.sum(axis=(1, 2)), quantiles)},
+             **_quantile_row(self.incremental_revenue_by_segment.sum(axis=1), quantiles)},
             {"metric": "incremental_customers_end", "unit": "customers",
              **_quantile_row(self.incremental_customers_end.sum(axis=1), quantiles)},
             {"metric": "terminal_value", "unit": "currency",
@@ -303,6 +326,6 @@ class SimulationResult:
                 **{f"npv_{k}": v for k, v in _quantile_row(npv, quantiles).items()},
                 "prob_npv_positive": finance.probability_positive(npv),
                 "incremental_customers_end": float(self.incremental_customers_end[:, s].mean()),
-                "incremental_revenue": float(self.incremental_revenue[:, s].sum(axis=-1).mean()),
+                "incremental_revenue": float(self.incremental_revenue_by_segment[:, s].mean()),
             })
         return pd.DataFrame(rows)

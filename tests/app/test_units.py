@@ -200,4 +200,8 @@ def test_fan_frames_agree_with_the_results_own_monthly_table(app_env):
         fan = results.fan_frame(result, metric)
         for q, column in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90")):
             expected = table[(table["segment"] == "all") & (table["metric"] == metric) & (table["quantile"] == q)]
-            np.testing.assert_allclose(fan[column].to_numpy(), expected["value"].to_numpy(), rtol=1e-9)
+            # the fan reads the run's monthly cash flow of all segments, summed in float32 by the
+            # engine; the table sums the per-segment cash flows in float64: float32 rounding apart
+            scale = np.abs(expected["value"].to_numpy()).max()
+            np.testing.assert_allclose(fan[column].to_numpy(), expected["value"].to_numpy(), rtol=1e-6,
+                                       atol=1e-6 * scale)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cxroi.sim.finance import monthly_rate
-from cxroi.sim.result import Paths, Provenance, SimulationResult
+from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import Scenario
 
 MANIFEST = {
@@ -62,9 +62,10 @@ def make_result(segments: Sequence[str] = ("SMB-EU", "Enterprise-NA", "Consumer-
     spend[:2, 0] += 25_000.0
     margin = np.array([0.65, *[0.7] * (len(segments) - 1)])
     rate = monthly_rate(0.08)
-    cash_flow = (scenario_paths.revenue - baseline.revenue) * margin[None, :, None] - spend
-    discounted_margin = ((scenario_paths.revenue - baseline.revenue) * margin[None, :, None]
-                         * (1 + rate) ** -np.arange(1, horizon + 1)).sum(axis=-1)
+    incremental_revenue = scenario_paths.revenue - baseline.revenue
+    cash_flow = incremental_revenue * margin[None, :, None] - spend
+    discount = (1 + rate) ** -np.arange(1, horizon + 1)
+    discounted_margin = (incremental_revenue * margin[None, :, None] * discount).sum(axis=-1)
     shares = {"retention": 0.5, "arpu": 0.3, "acquisition": 0.2}
     provenance = Provenance(
         model_id=MANIFEST["model_id"], family=MANIFEST["family"], training_window=MANIFEST["training_window"],
@@ -74,10 +75,13 @@ def make_result(segments: Sequence[str] = ("SMB-EU", "Enterprise-NA", "Consumer-
     return SimulationResult(
         scenario=scenario, model_id=MANIFEST["model_id"], provenance=provenance, segments=tuple(segments),
         months=pd.date_range("2026-01-01", periods=horizon, freq="MS"), baseline=baseline,
-        scenario_paths=scenario_paths, spend=spend, gross_margin=margin, cash_flow=cash_flow,
+        spend=spend, gross_margin=margin, monthly_rate=rate,
+        npv_by_segment=(cash_flow * discount).sum(axis=-1), total_cash_flow=cash_flow.sum(axis=1),
+        incremental_revenue_by_segment=incremental_revenue.sum(axis=-1),
+        incremental_customers_end=scenario_paths.customers_end - baseline.customers_end,
         terminal_value=np.zeros((n_draws, len(segments))),
-        value_by_lever={lever: discounted_margin * share for lever, share in shares.items()},
-        monthly_rate=rate)
+        detail_source=lambda: Detail(scenario_paths, incremental_revenue, cash_flow),
+        levers_source=lambda: {lever: discounted_margin * share for lever, share in shares.items()})
 
 
 @pytest.fixture(scope="session")
