@@ -202,6 +202,7 @@ class Simulator:
         self._packs: OrderedDict[tuple[int, bytes], BaselinePack] = OrderedDict()
         self._coefficients: dict[bytes, Coefficients] = {}
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
+        self._months: dict[int, pd.DatetimeIndex] = {}
 
     @property
     def n_draws(self) -> int:
@@ -265,8 +266,10 @@ class Simulator:
         return self._coefficients[key]
 
     def months(self, horizon: int) -> pd.DatetimeIndex:
-        """Start dates of the forecast months."""
-        return pd.date_range(self.first_month, periods=horizon, freq="MS")
+        """Start dates of the forecast months (cached)."""
+        if horizon not in self._months:
+            self._months[horizon] = pd.date_range(self.first_month, periods=horizon, freq="MS")
+        return self._months[horizon]
 
     # ------------------------------------------------------------------ CX lifts
     def unit_adstock(self, initiative: str, start_month: int, duration_months: int, horizon: int) -> np.ndarray:
@@ -319,8 +322,10 @@ class Simulator:
         csat = np.empty((horizon, len(groups), self.n_draws), dtype=FLOAT)
         nps = np.empty_like(csat)
         for members, g in groups.items():
-            np.sum(csat_curves[list(members)], axis=0, out=csat[:, g])
-            np.sum(nps_curves[list(members)], axis=0, out=nps[:, g])
+            for curves, total in ((csat_curves, csat[:, g]), (nps_curves, nps[:, g])):
+                total[...] = curves[members[0]]
+                for j in members[1:]:
+                    total += curves[j]
         return Lifts(csat, nps, group_of)
 
     # ------------------------------------------------------------------ money

@@ -142,8 +142,8 @@ def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, lev
     news = np.zeros((horizon, *shape), dtype=FLOAT) if keep and acquisition else None
     customers = np.zeros((horizon + 1 if keep else 2, *shape), dtype=FLOAT)  # kept, or two alternating
     for m in range(horizon):
-        np.take(lifts.csat[m], lifts.group_of, axis=0, out=csat)
-        np.take(lifts.nps[m], lifts.group_of, axis=0, out=nps)
+        np.take(lifts.csat[m], lifts.group_of, axis=0, out=csat, mode="clip")  # "clip": no bounds pass
+        np.take(lifts.nps[m], lifts.group_of, axis=0, out=nps, mode="clip")
         before, after = (customers[m], customers[m + 1]) if keep else (customers[m % 2], customers[(m + 1) % 2])
         np.multiply(before, pack.survival, out=after)
         if retention:
