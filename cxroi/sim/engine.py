@@ -42,6 +42,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,7 +66,7 @@ from cxroi.sim.kernel import (
 from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
-_PACK_CACHE_SIZE = 4  # float32 baselines of reached-segment sets kept per simulator
+_SEGMENT_SETS_KEPT = 4  # float32 baselines and coefficients of reached-segment sets, per simulator
 
 
 def _public(array: np.ndarray) -> np.ndarray:
@@ -200,7 +201,7 @@ class Simulator:
         self._baselines: dict[int, Baseline] = {}
         self._baseline_paths: dict[int, Paths] = {}
         self._packs: OrderedDict[tuple[int, bytes], BaselinePack] = OrderedDict()
-        self._coefficients: dict[bytes, Coefficients] = {}
+        self._coefficients: OrderedDict[bytes, Coefficients] = OrderedDict()
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._months: dict[int, pd.DatetimeIndex] = {}
 
@@ -247,23 +248,17 @@ class Simulator:
     def pack(self, horizon: int, index: np.ndarray) -> BaselinePack:
         """The baseline of the segments at ``index`` in the kernel's float32 form (cached for
         the last few segment sets)."""
-        key = (horizon, np.asarray(index, dtype=np.int64).tobytes())
-        pack = self._packs.get(key)
-        if pack is None:
+        def make() -> BaselinePack:
             base = self.baseline(horizon)
-            pack = self._packs[key] = BaselinePack.of(base.customers[:, index], base.churn[index],
-                                                      base.new[:, index], base.arpu[:, index])
-        self._packs.move_to_end(key)
-        while len(self._packs) > _PACK_CACHE_SIZE:
-            self._packs.popitem(last=False)
-        return pack
+            return BaselinePack.of(base.customers[:, index], base.churn[index], base.new[:, index],
+                                   base.arpu[:, index])
+
+        return _recent(self._packs, (horizon, np.asarray(index, dtype=np.int64).tobytes()), make)
 
     def coefficients(self, index: np.ndarray) -> Coefficients:
-        """Per-point CX effects of the segments at ``index`` (cached)."""
-        key = np.asarray(index, dtype=np.int64).tobytes()
-        if key not in self._coefficients:
-            self._coefficients[key] = Coefficients.of(self.params, index)
-        return self._coefficients[key]
+        """Per-point CX effects of the segments at ``index`` (cached for the last few segment sets)."""
+        return _recent(self._coefficients, np.asarray(index, dtype=np.int64).tobytes(),
+                       lambda: Coefficients.of(self.params, index))
 
     def months(self, horizon: int) -> pd.DatetimeIndex:
         """Start dates of the forecast months (cached)."""
@@ -398,6 +393,18 @@ class Simulator:
         )
 
 
+def _recent(cache: OrderedDict, key, make: Callable[[], object], keep: int = _SEGMENT_SETS_KEPT):
+    """``cache[key]``, made by ``make()`` when missing; only the ``keep`` most recently used
+    entries stay."""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = make()
+    cache.move_to_end(key)
+    while len(cache) > keep:
+        cache.popitem(last=False)
+    return value
+
+
 def _read_only(*arrays: np.ndarray) -> None:
     """Mark cached arrays read-only: every result shares them, so none may change them."""
     for array in arrays:
@@ -413,19 +420,13 @@ def _first_forecast_month(manifest: dict) -> pd.Timestamp:
 
 
 _SIMULATORS: OrderedDict[tuple[str, str], Simulator] = OrderedDict()
-_CACHE_SIZE = 4
+_SIMULATORS_KEPT = 4
 
 
 def simulator_for(artifact: ModelArtifact) -> Simulator:
     """A :class:`Simulator` for the artifact, reused across calls so baselines stay cached."""
     key = (artifact.model_id, str(artifact.manifest.get("files", {}).get("draws.npz", artifact.path)))
-    simulator = _SIMULATORS.get(key)
-    if simulator is None:
-        simulator = _SIMULATORS[key] = Simulator(artifact)
-    _SIMULATORS.move_to_end(key)
-    while len(_SIMULATORS) > _CACHE_SIZE:
-        _SIMULATORS.popitem(last=False)
-    return simulator
+    return _recent(_SIMULATORS, key, lambda: Simulator(artifact), keep=_SIMULATORS_KEPT)
 
 
 def simulate(scenario: Scenario, artifact: ModelArtifact) -> SimulationResult:
