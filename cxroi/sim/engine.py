@@ -139,12 +139,14 @@ class _Run:
         """Monthly scenario paths, incremental revenue and cash flow of every segment (float64,
         draws × segments × months)."""
         change = self._increments(frozenset(self.scenario.levers.enabled()), keep=True)
-        base, i = self.simulator.baseline(self.scenario.horizon_months), self.index
+        base = self.simulator.baseline(self.scenario.horizon_months)
+        # the simulated segments; a slice when they are all of them (no gather/scatter copies)
+        i = slice(None) if len(self.index) == len(self.simulator.segments) else self.index
         customers = base.customers.copy()
         customers[:, i] += change.customers
-        churn = base.churn[i] if change.survival_gain is None else base.churn[i] - change.survival_gain
         churned = customers[:-1] * base.churn
-        churned[:, i] = customers[:-1, i] * churn
+        if change.survival_gain is not None:
+            churned[:, i] -= customers[:-1, i] * change.survival_gain
         new = base.new.copy()
         if change.new is not None:
             new[:, i] += change.new
