@@ -8,7 +8,8 @@ In one run, side by side:
    horizon, as in the app — timed as the median of ``--repeat`` runs: a run (per-draw NPV by
    segment, monthly cash flow of all segments, incremental revenue, terminal value); a run plus
    the per-draw NPV, ROI, payback, discounted payback and IRR; a run plus its monthly paths per
-   segment; a run plus the split by lever; and a run of a scenario reaching 3 segments;
+   segment; a run plus the split by lever; a run of a scenario reaching 3 segments; and a run on
+   one draw (what does not grow with the draws);
 2. the same forecast with PyMC: a model whose Deterministics are the engine's equations,
    evaluated on the same posterior draws by ``pm.sample_posterior_predictive`` — returning what
    a run returns (NPV, incremental revenue, monthly cash flow of all segments), and also
@@ -220,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             "levers": _median_ms(lambda: _with_levers(simulator, scenario), args.repeat),
             "small": _median_ms(lambda: simulator.run(reached_3), args.repeat),
         }
+        one_draw = Simulator(artifact, draw_index=np.zeros(1, dtype=int))  # what is not proportional to draws
+        one_draw.run(scenario)
+        timings["one_draw"] = _median_ms(lambda: one_draw.run(scenario), args.repeat)
         result = _with_metrics(simulator, scenario)
 
         problem = AllocationProblem(artifact, horizon_months=args.months)
@@ -271,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         timed("run + monthly paths per segment (customers … cash flow)", "paths"),
         timed("run + split by lever (Shapley, 6 lever subsets)", "levers"),
         timed("run of a scenario reaching 3 segments", "small"),
+        timed("run on 1 draw (the part that does not grow with draws)", "one_draw"),
         ("PyMC sample_posterior_predictive, a run's outputs", f"{1e3 * pymc_run_s:.0f} ms", "", ""),
         ("PyMC sample_posterior_predictive, + paths per segment", f"{1e3 * pymc_paths_s:.0f} ms", "", ""),
         ("  (PyMC's first call in the process, not counted)", f"{1e3 * pymc_cold_s:.0f} ms", "", ""),
