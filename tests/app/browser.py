@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
@@ -78,8 +79,20 @@ def click_button(page: Page, text: str) -> None:
     page.locator('button[data-testid^="stBaseButton"]').filter(has_text=text).first.click()
 
 
-def choose_option(page: Page, select_label: str, option: str) -> None:
-    """Pick ``option`` in the ``st.selectbox`` labelled ``select_label``."""
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=select_label).first.click()
-    page.get_by_role("option", name=option).first.click()
+def choose_option(page: Page, select_label: str, option: str, attempts: int = 3) -> None:
+    """Pick ``option`` in the ``st.selectbox`` labelled ``select_label``. A run that ends while
+    the list is open redraws the page and closes the list, so it is opened again (at most
+    ``attempts`` times) once the app is idle."""
+    for _ in range(attempts):
+        wait_idle(page)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text=select_label).first.click()
+        choice = page.get_by_role("option", name=option).first
+        try:
+            choice.wait_for(timeout=10_000)
+            choice.click()
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"'{option}' never appeared in the list '{select_label}'")
     wait_idle(page)

@@ -109,6 +109,7 @@ def test_scenario_is_saved_and_reopened(page):
         nudge_slider(page, SPEND)
     changed = wait_metric_change(page, "NPV", saved_npv)
     assert changed != saved_npv
+    wait_idle(page)  # the three steps may take more than one run
     choose_option(page, "Saved scenarios", "Portal roll-out — version 1")
     click_button(page, "Open")
     page.get_by_text("Opened 'Portal roll-out' version 1").wait_for()
