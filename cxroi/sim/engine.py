@@ -91,6 +91,14 @@ class Baseline:
                      customers_end=_public(self.customers[-1]))
 
 
+def _by_segment(reached: np.ndarray, index: np.ndarray, n_segments: int) -> np.ndarray:
+    """Values of the simulated segments at ``index`` (segments × draws) placed among all
+    segments (zero elsewhere), in the public draws × segments layout."""
+    full = np.zeros((n_segments, reached.shape[-1]))
+    full[index] = reached
+    return _public(full)
+
+
 def present_value(change: Increments, margin: np.ndarray, per_customer: np.ndarray | None) -> np.ndarray:
     """Present value of the incremental gross margin plus terminal value (currency), segments ×
     draws: margin × PV(Δrevenue) + extra customers at the horizon × value per customer
@@ -165,12 +173,8 @@ class _Run:
         for size in range(1, len(enabled)):
             for subset in map(frozenset, itertools.combinations(enabled, size)):
                 values[subset] = present_value(self._increments(subset), self.margin[self.index], self.per_customer)
-        by_lever = {}
-        for lever, value in shapley(values, enabled).items():
-            full = np.zeros((len(self.simulator.segments), value.shape[1]))
-            full[self.index] = value
-            by_lever[lever] = _public(full)
-        return by_lever
+        n_segments = len(self.simulator.segments)
+        return {lever: _by_segment(value, self.index, n_segments) for lever, value in shapley(values, enabled).items()}
 
 
 class Simulator:
@@ -365,12 +369,11 @@ class Simulator:
         value = present_value(change, margin[index], per_customer)
         spend = self.spend(scenario)
 
-        def by_segment(reached: np.ndarray) -> np.ndarray:  # segments × draws, zero where not reached
-            full = np.zeros((n_segments, self.n_draws))
-            full[index] = reached
-            return _public(full)
+        def by_segment(reached: np.ndarray) -> np.ndarray:
+            return _by_segment(reached, index, n_segments)
 
-        terminal = by_segment(0.0 if per_customer is None else change.customers_end * per_customer)
+        terminal = by_segment(np.zeros(change.customers_end.shape) if per_customer is None
+                              else change.customers_end * per_customer)
         cash_flow = change.margin_by_month.T.astype(float, order="C")
         cash_flow -= spend.sum(axis=0)  # draws × months, all segments
         run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer)
