@@ -34,12 +34,26 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: widest possible change of each survey measure, in points: CSAT is 0–100 %, NPS −100–100
+SURVEY_RANGE = {"csat": 100.0, "nps": 200.0}
+
+
 class LiftOverride(_Frozen):
     """Replace the model's lift draws of one investment by a normal distribution (survey points
-    at full effect), e.g. from a pilot: ``{csat: {mean: 4, sd: 1}}``."""
+    at full effect), e.g. from a pilot: ``{csat: {mean: 4, sd: 1}}``. Mean and sd must lie
+    within the measure's range (CSAT 100 points, NPS 200)."""
 
     csat: LiftPrior | None = None
     nps: LiftPrior | None = None
+
+    @model_validator(mode="after")
+    def _within_the_survey_range(self) -> LiftOverride:
+        for kind, widest in SURVEY_RANGE.items():
+            prior = getattr(self, kind)
+            if prior is not None and (abs(prior.mean) > widest or prior.sd > widest):
+                raise ValueError(f"{kind} lift of mean {prior.mean:g} and sd {prior.sd:g} points is impossible: "
+                                 f"{kind.upper()} moves by at most {widest:g} points")
+        return self
 
 
 class Investment(_Frozen):

@@ -67,6 +67,10 @@ def test_three_examples_cover_the_three_levers():
                       {"initiative": "I1", "segments": ["S1"], "start_month": 4, "duration_months": 6,
                        "monthly_spend": 5}]}, "overlapping months"),
     ({"colour": "blue"}, "colour: Extra inputs are not permitted"),
+    ({"investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 3, "monthly_spend": 5,
+                       "lift": {"csat": {"mean": 5000, "sd": 1}}}]}, "CSAT moves by at most 100 points"),
+    ({"investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 3, "monthly_spend": 5,
+                       "lift": {"nps": {"mean": 10, "sd": 250}}}]}, "NPS moves by at most 200 points"),
 ])
 def test_invalid_fields_are_named(change, message):
     with pytest.raises(ScenarioError) as error:
