@@ -79,11 +79,16 @@ def irr(cash_flows: np.ndarray) -> np.ndarray:
 
     Solves Σ_m CF_m (1 + r)^−m = 0 for the monthly r in u = log(1 + r) over r ∈ [−99 %,
     +1 000 %] per month, for every leading index at once: bisection to a narrow bracket, then
-    Newton steps kept inside it. Returns (1 + r)^12 − 1, or NaN when the present value does not
-    change sign over that range (e.g. all cash flows of one sign).
+    Newton steps kept inside it. On long horizons the lower end is raised so that present values
+    stay finite in float64 (to about −94 % per month for 240 months of flows in the billions).
+    Returns (1 + r)^12 − 1, or NaN when the present value does not change sign over that range
+    (e.g. all cash flows of one sign).
     """
     flows = np.ascontiguousarray(np.moveaxis(np.asarray(cash_flows, dtype=float), -1, 0))  # months first
-    lo = np.full(flows.shape[1:], _IRR_BRACKET[0])
+    months = flows.shape[0]
+    # |Σ m CF_m x^m| ≤ max|CF| · months² · x^months with x = exp(−u) must stay below the float64 maximum
+    headroom = np.log(np.finfo(float).max) - np.log(np.abs(flows).max(initial=0.0) * months**2 + 1.0) - 1.0
+    lo = np.full(flows.shape[1:], max(_IRR_BRACKET[0], -headroom / months))
     hi = np.full(flows.shape[1:], _IRR_BRACKET[1])
     f_lo = _present_values(flows, lo)[0]
     valid = np.sign(f_lo) * np.sign(_present_values(flows, hi)[0]) < 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,14 @@ def test_irr_zeroes_the_present_value_of_mixed_flows():
     monthly = (1 + finance.irr(flows)) ** (1 / 12) - 1
     pv = [finance.present_value(f, r) for f, r in zip(flows, monthly, strict=True)]
     np.testing.assert_allclose(pv, 0.0, atol=1e-6 * np.abs(flows).sum(axis=1).max())
+
+
+def test_irr_on_a_long_horizon_stays_finite_and_silent():
+    # 1e9 paid in month 1 returns 1 in month 240: (1 + r)^239 = 1e-9, so (1 + r)^12 = 1e-9^(12/239).
+    # On 240 months (1 + r)^−m reaches 100^240 at the bracket's −99 % end, beyond float64.
+    flows = np.zeros((1, 240))
+    flows[0, 0], flows[0, -1] = -1e9, 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow would be a RuntimeWarning
+        irr = finance.irr(flows)
+    np.testing.assert_allclose(irr, [1e-9 ** (12 / 239) - 1], rtol=1e-9)
