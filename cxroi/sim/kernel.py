@@ -138,8 +138,8 @@ def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, lev
     revenue_pv, revenue_total = np.zeros(shape, dtype=FLOAT), np.zeros(shape, dtype=FLOAT)
     margin_by_month = np.empty((horizon, shape[1]), dtype=FLOAT)
     monthly = np.empty((horizon, *shape), dtype=FLOAT) if keep else None
-    gains = np.zeros((horizon, *shape), dtype=FLOAT) if keep and retention else None
-    news = np.zeros((horizon, *shape), dtype=FLOAT) if keep and acquisition else None
+    gains = np.empty((horizon, *shape), dtype=FLOAT) if keep and retention else None
+    news = np.empty((horizon, *shape), dtype=FLOAT) if keep and acquisition else None
     customers = np.zeros((horizon + 1 if keep else 2, *shape), dtype=FLOAT)  # kept, or two alternating
     for m in range(horizon):
         np.take(lifts.csat[m], lifts.group_of, axis=0, out=csat, mode="clip")  # "clip": no bounds pass
@@ -180,6 +180,5 @@ def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, lev
         revenue_pv += work
         np.einsum("sd,s->d", out, margin, out=margin_by_month[m])
     end = customers[horizon if keep else horizon % 2].copy()
-    if not keep:
-        return Increments(revenue_pv, revenue_total, margin_by_month, end)
-    return Increments(revenue_pv, revenue_total, margin_by_month, end, monthly, customers, gains, news)
+    return Increments(revenue_pv, revenue_total, margin_by_month, end, monthly, customers if keep else None,
+                      gains, news)
