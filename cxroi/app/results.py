@@ -34,7 +34,7 @@ def fan_frame(result: SimulationResult, metric: str) -> pd.DataFrame:
     'cumulative_cash_flow', summed over segments. Only this one metric's quantiles are computed
     (not the whole monthly table), which keeps the slider path fast."""
     paths = {
-        "incremental_revenue": lambda: result.incremental_revenue.sum(axis=1),
+        "incremental_revenue": lambda: result.incremental_revenue_by_month,
         "cumulative_cash_flow": lambda: np.cumsum(result.total_cash_flow, axis=-1),
     }
     p10, p50, p90 = np.quantile(paths[metric](), (0.1, 0.5, 0.9), axis=0)

@@ -99,7 +99,7 @@ def _by_segment(reached: np.ndarray, index: np.ndarray, n_segments: int) -> np.n
     return _public(full)
 
 
-def present_value(change: Increments, margin: np.ndarray, per_customer: np.ndarray | None) -> np.ndarray:
+def scenario_value(change: Increments, margin: np.ndarray, per_customer: np.ndarray | None) -> np.ndarray:
     """Present value of the incremental gross margin plus terminal value (currency), segments ×
     draws: margin × PV(Δrevenue) + extra customers at the horizon × value per customer
     (``per_customer``, already discounted; None = no terminal value)."""
@@ -172,7 +172,7 @@ class _Run:
         values = {frozenset(): np.zeros_like(self.value), frozenset(enabled): self.value}
         for size in range(1, len(enabled)):
             for subset in map(frozenset, itertools.combinations(enabled, size)):
-                values[subset] = present_value(self._increments(subset), self.margin[self.index], self.per_customer)
+                values[subset] = scenario_value(self._increments(subset), self.margin[self.index], self.per_customer)
         n_segments = len(self.simulator.segments)
         return {lever: _by_segment(value, self.index, n_segments) for lever, value in shapley(values, enabled).items()}
 
@@ -366,7 +366,7 @@ class Simulator:
         lifts = self.scenario_lifts(scenario, index)
         change = increments(self.pack(horizon, index), lifts, self.coefficients(index),
                             frozenset(scenario.levers.enabled()), discount, margin[index])
-        value = present_value(change, margin[index], per_customer)
+        value = scenario_value(change, margin[index], per_customer)
         spend = self.spend(scenario)
 
         def by_segment(reached: np.ndarray) -> np.ndarray:
@@ -383,6 +383,7 @@ class Simulator:
             spend=spend, gross_margin=margin, monthly_rate=rate,
             npv_by_segment=by_segment(value) - finance.present_value(spend, rate), total_cash_flow=cash_flow,
             incremental_revenue_by_segment=by_segment(change.revenue_total),
+            incremental_revenue_by_month=change.revenue_by_month.T.astype(float, order="C"),
             incremental_customers_end=by_segment(change.customers_end), terminal_value=terminal,
             detail_source=run.detail, levers_source=run.value_by_lever,
         )

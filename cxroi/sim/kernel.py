@@ -101,7 +101,8 @@ class Increments:
 
     Always there, segments × draws unless stated: ``revenue_pv`` = Σ_m discount[m] · Δrevenue[m]
     (currency, present value), ``revenue_total`` = Σ_m Δrevenue[m] (currency),
-    ``margin_by_month`` = Σ_s margin_s · Δrevenue[m, s] (months × draws, currency per month) and
+    ``revenue_by_month`` = Σ_s Δrevenue[m, s] and ``margin_by_month`` = Σ_s margin_s · Δrevenue[m, s]
+    (months × draws, currency per month) and
     ``customers_end`` (customers after the last month). With ``keep=True`` also the monthly
     arrays, months × segments × draws: ``revenue`` (currency per month), ``customers`` (start of
     each month and after the last, months + 1), ``survival_gain`` (monthly probability,
@@ -110,6 +111,7 @@ class Increments:
 
     revenue_pv: np.ndarray
     revenue_total: np.ndarray
+    revenue_by_month: np.ndarray
     margin_by_month: np.ndarray
     customers_end: np.ndarray
     revenue: np.ndarray | None = None
@@ -136,7 +138,8 @@ def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, lev
     csat, nps, work, average, delta = (scratch() for _ in range(5))
     gain, growth, new = scratch(), scratch(), scratch()
     revenue_pv, revenue_total = np.zeros(shape, dtype=FLOAT), np.zeros(shape, dtype=FLOAT)
-    margin_by_month = np.empty((horizon, shape[1]), dtype=FLOAT)
+    revenue_by_month = np.empty((horizon, shape[1]), dtype=FLOAT)
+    margin_by_month = np.empty_like(revenue_by_month)
     monthly = np.empty((horizon, *shape), dtype=FLOAT) if keep else None
     gains = np.empty((horizon, *shape), dtype=FLOAT) if keep and retention else None
     news = np.empty((horizon, *shape), dtype=FLOAT) if keep and acquisition else None
@@ -178,7 +181,8 @@ def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, lev
         revenue_total += out
         np.multiply(out, discount[m], out=work)
         revenue_pv += work
+        np.add.reduce(out, axis=0, out=revenue_by_month[m])
         np.einsum("sd,s->d", out, margin, out=margin_by_month[m])
     end = customers[horizon if keep else horizon % 2].copy()
-    return Increments(revenue_pv, revenue_total, margin_by_month, end, monthly, customers if keep else None,
+    return Increments(revenue_pv, revenue_total, revenue_by_month, margin_by_month, end, monthly, customers if keep else None,
                       gains, news)

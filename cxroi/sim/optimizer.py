@@ -37,7 +37,7 @@ from cxroi.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from cxroi.errors import DataError, ScenarioError
 from cxroi.registry import ModelArtifact
 from cxroi.sim import finance
-from cxroi.sim.engine import Simulator, present_value, simulate
+from cxroi.sim.engine import Simulator, scenario_value, simulate
 from cxroi.sim.kernel import FLOAT, Lifts, increments
 from cxroi.sim.result import SimulationResult
 from cxroi.sim.scenario import GrossMargin, Levers, Scenario
@@ -185,7 +185,7 @@ class AllocationProblem:
                             frozenset(self.levers.enabled()), self.discount, margin)
         per_customer = (sim.terminal_per_customer(self.horizon_months, index, margin, self.rate)
                         if self.terminal_value else None)
-        value = present_value(change, margin, per_customer)
+        value = scenario_value(change, margin, per_customer)
         value = value.reshape(len(sim.segments), batch, n_draws).transpose(1, 2, 0)
         spend_by_segment = np.zeros((batch, len(sim.segments)))
         np.add.at(spend_by_segment.T, self.segment_of, spend.T)

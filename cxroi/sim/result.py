@@ -126,7 +126,8 @@ class SimulationResult:
 
     Computed at once: ``npv_by_segment`` (draws × segments, present value, terminal value
     included), ``total_cash_flow`` (draws × months, all segments, currency per month, terminal
-    value excluded), ``incremental_revenue_by_segment`` (draws × segments, over the horizon),
+    value excluded), ``incremental_revenue_by_month`` (draws × months, all segments, currency per
+    month), ``incremental_revenue_by_segment`` (draws × segments, over the horizon),
     ``incremental_customers_end`` and ``terminal_value`` (draws × segments; the terminal value
     is the present value of the extra customers left at the horizon, zero when off).
 
@@ -148,6 +149,7 @@ class SimulationResult:
     monthly_rate: float
     npv_by_segment: np.ndarray
     total_cash_flow: np.ndarray
+    incremental_revenue_by_month: np.ndarray
     incremental_revenue_by_segment: np.ndarray
     incremental_customers_end: np.ndarray
     terminal_value: np.ndarray

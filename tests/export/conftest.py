@@ -77,6 +77,7 @@ def make_result(segments: Sequence[str] = ("SMB-EU", "Enterprise-NA", "Consumer-
         months=pd.date_range("2026-01-01", periods=horizon, freq="MS"), baseline=baseline,
         spend=spend, gross_margin=margin, monthly_rate=rate,
         npv_by_segment=(cash_flow * discount).sum(axis=-1), total_cash_flow=cash_flow.sum(axis=1),
+        incremental_revenue_by_month=incremental_revenue.sum(axis=1),
         incremental_revenue_by_segment=incremental_revenue.sum(axis=-1),
         incremental_customers_end=scenario_paths.customers_end - baseline.customers_end,
         terminal_value=np.zeros((n_draws, len(segments))),

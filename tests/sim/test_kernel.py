@@ -78,6 +78,8 @@ def test_increments_equal_the_difference_of_two_simulated_worlds(setting, levers
                                atol=TOLERANCE * np.abs(revenue).sum(axis=0).max())
     np.testing.assert_allclose(kept.margin_by_month, np.einsum("msd,s->md", revenue, margin), rtol=TOLERANCE,
                                atol=TOLERANCE * np.abs(revenue).sum(axis=1).max())
+    np.testing.assert_allclose(kept.revenue_by_month, revenue.sum(axis=1), rtol=TOLERANCE,
+                               atol=TOLERANCE * np.abs(revenue).sum(axis=1).max())
 
 
 def test_keeping_the_monthly_arrays_changes_no_value(setting):
@@ -85,7 +87,7 @@ def test_keeping_the_monthly_arrays_changes_no_value(setting):
     lifts = sim.scenario_lifts(sc, index)
     args = (sim.pack(HORIZON, index), lifts, sim.coefficients(index), ALL_LEVERS, discount, margin)
     lean, kept = increments(*args), increments(*args, keep=True)
-    for name in ("revenue_pv", "revenue_total", "margin_by_month", "customers_end"):
+    for name in ("revenue_pv", "revenue_total", "revenue_by_month", "margin_by_month", "customers_end"):
         np.testing.assert_array_equal(getattr(lean, name), getattr(kept, name), err_msg=name)
     assert lean.revenue is None and lean.customers is None
     np.testing.assert_array_equal(kept.customers[-1], kept.customers_end)
