@@ -43,27 +43,62 @@ def effect_share(relative_spend: np.ndarray, carryover: float, k: float) -> np.n
 
 
 def history_lift_estimates(design: Design, catalogue: dict[str, Initiative]) -> dict[str, dict[str, tuple[float, float]]]:
-    """OLS of CSAT and NPS on segment levels + each initiative's effect share (catalogue
-    carry-over), month-clustered errors: {initiative: {metric: (estimate, se)}} in points."""
-    import statsmodels.api as sm
-
+    """CSAT and NPS regressed on segment levels + each initiative's effect share (catalogue
+    carry-over), with AR(1) errors within each segment (``ar1_gls``):
+    {initiative: {metric: (estimate, se)}} in points."""
     ids = list(design.relative_spend)
     if not ids:
         return {}
     S, T = design.n_segments, design.n_months
-    levels = np.kron(np.eye(S), np.ones((T, 1)))
-    shares = np.column_stack([
-        effect_share(design.relative_spend[i], catalogue[i].carryover, catalogue[i].saturation_k).ravel() for i in ids
-    ])
-    exog = np.column_stack([levels, shares])
-    groups = np.tile(np.arange(T), S)
+    levels = np.broadcast_to(np.eye(S)[:, None, :], (S, T, S))
+    shares = np.stack([
+        effect_share(design.relative_spend[i], catalogue[i].carryover, catalogue[i].saturation_k) for i in ids
+    ], axis=-1)
+    exog = np.concatenate([levels, shares], axis=-1)
     out: dict[str, dict[str, tuple[float, float]]] = {i: {} for i in ids}
     for metric, values in (("csat", design.csat), ("nps", design.nps)):
-        seen = np.isfinite(values.ravel())  # months a segment was not observed are left out
-        result = sm.OLS(values.ravel()[seen], exog[seen]).fit(cov_type="cluster", cov_kwds={"groups": groups[seen]})
+        estimates, errors = ar1_gls(values, exog)
         for j, initiative in enumerate(ids):
-            out[initiative][metric] = (float(result.params[S + j]), float(result.bse[S + j]))
+            out[initiative][metric] = (float(estimates[S + j]), float(errors[S + j]))
     return out
+
+
+def ar1_gls(values: np.ndarray, exog: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Feasible GLS (Prais–Winsten) of ``values`` (segments × months, NaN = not observed) on
+    ``exog`` (segments × months × regressors) with errors e[t] = ρ·e[t−1] + u[t] within each
+    segment, one ρ for all segments: (estimates, heteroskedasticity-robust standard errors).
+
+    Why: survey scores drift slowly, so a segment's errors persist from month to month; OLS
+    standard errors (or errors clustered by month) then count 24 correlated months as 24
+    independent ones and give lift intervals that are too narrow. ρ is the lag-1 autocorrelation
+    of the OLS residuals over consecutive observed months, corrected for the downward bias of a
+    short series around an estimated level (Kendall: E[ρ̂] ≈ ρ − (1 + 3ρ)/T, so
+    ρ = (T·ρ̂ + 1)/(T − 3) with T observed months per segment), and kept in [0, 0.95]. A month
+    whose previous month was not observed starts a new run, scaled by √(1 − ρ²) as the first
+    month is.
+    """
+    import statsmodels.api as sm
+
+    seen = np.isfinite(values)
+    residuals = np.full(values.shape, np.nan)
+    residuals[seen] = sm.OLS(values[seen], exog[seen]).fit().resid
+    now, before = residuals[:, 1:], residuals[:, :-1]
+    pairs = np.isfinite(now) & np.isfinite(before)
+    raw = np.sum(now[pairs] * before[pairs]) / max(np.sum(before[pairs] ** 2), 1e-300)
+    months = seen.sum() / len(values)  # observed months per segment
+    rho = float(np.clip((months * raw + 1.0) / max(months - 3.0, 1.0), 0.0, 0.95))
+    continued = np.zeros(values.shape, dtype=bool)
+    continued[:, 1:] = seen[:, 1:] & seen[:, :-1]
+    start = np.sqrt(1.0 - rho**2)
+
+    def transform(x: np.ndarray) -> np.ndarray:
+        previous = np.zeros_like(x)
+        previous[:, 1:] = x[:, :-1]
+        mask = continued.reshape(continued.shape + (1,) * (x.ndim - 2))
+        return np.where(mask, x - rho * np.nan_to_num(previous), start * x)
+
+    result = sm.OLS(transform(values)[seen], transform(exog)[seen]).fit(cov_type="HC1")
+    return np.asarray(result.params), np.asarray(result.bse)
 
 
 def lift_draws(

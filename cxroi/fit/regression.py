@@ -173,6 +173,6 @@ class RegressionModel:
                    for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
         return FitResult(
             family=self.family, draws=draws,
-            sampler={"name": "statsmodels", "draws": n, "covariance": "cluster-robust by month"},
+            sampler={"name": "statsmodels", "draws": n, "covariance": "cluster-robust by month; lifts: AR(1) feasible GLS"},
             convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn,
         )
