@@ -78,7 +78,8 @@ def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains
     settings = TrainSettings(family=family, seed=seed, draws=draws, tune=tune, chains=chains, thin=thin,
                              sampler=sampler, lag=lag, progress=True)
     outcome = run_training(panel, settings, models_dir=models_dir, pilots_path=pilots_path,
-                           promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"))
+                           promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"),
+                           data_path=data_path)
     manifest = outcome.manifest
     print_diagnostics(manifest)
     print_backtest(manifest["backtest"])

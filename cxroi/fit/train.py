@@ -82,9 +82,12 @@ def train(
     pilots_path: str | Path | None = None,
     promote: bool = True,
     report: Callable[[str], None] = lambda message: None,
+    data_path: str | Path | None = None,
 ) -> TrainOutcome:
     """Train on a validated panel and write the artifact; an accepted model becomes the champion
-    unless ``promote`` is False, a rejected one never. ``report`` receives progress messages."""
+    unless ``promote`` is False, a rejected one never. ``report`` receives progress messages;
+    ``data_path`` (the file the panel was read from) is recorded so that the model's report can
+    find its training data again."""
     catalogue = load_catalogue(settings.catalogue_path)
     design = build_design(panel, catalogue, lag=settings.lag)
     pilots = load_pilots(pilots_path, catalogue, design.segments) if pilots_path else []
@@ -102,6 +105,7 @@ def train(
         "model_id": model_id,
         "family": settings.family,
         "data_fingerprint": panel_fingerprint(panel),
+        "data_path": str(Path(data_path).resolve()) if data_path is not None else None,
         "training_window": design.window(),
         "segments": design.segments,
         "initiatives": list(catalogue),

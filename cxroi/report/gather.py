@@ -29,17 +29,24 @@ def find_panel(artifact: ModelArtifact, data: str | Path | None) -> tuple[pd.Dat
     """The panel to report on and a sentence saying how it relates to the model's training data.
 
     With ``data`` given it is used (and must be valid: a DataError lists every problem);
-    otherwise the shipped sample panel is used when its fingerprint matches the model's.
+    otherwise the file recorded at training (manifest ``data_path``), then the shipped sample
+    panel, is used when it still reads as valid and its fingerprint matches the model's.
     """
     expected = artifact.manifest.get("data_fingerprint")
     if data is not None:
         panel = require_valid(read_table(data), str(data))
         same = panel_fingerprint(panel) == expected
         return panel, (f"Data: {data} ({'the model’s training data' if same else 'NOT the data this model was trained on: fingerprints differ'}).")
-    if SAMPLE_PANEL.exists():
-        panel, _ = load_panel(SAMPLE_PANEL)
-        if panel is not None and panel_fingerprint(panel) == expected:
-            return panel, f"Data: {SAMPLE_PANEL} (the model’s training data, fingerprint {expected})."
+    recorded = artifact.manifest.get("data_path")
+    recorded = recorded if isinstance(recorded, str) else None  # a hand-edited manifest may hold anything
+    for candidate in ([Path(recorded)] if recorded else []) + [SAMPLE_PANEL]:
+        if candidate.is_file():
+            panel, _ = load_panel(candidate)
+            if panel is not None and panel_fingerprint(panel) == expected:
+                return panel, f"Data: {candidate} (the model’s training data, fingerprint {expected})."
+    if recorded:
+        return None, (f"Data: the training panel {recorded} is gone or has changed since training (pass --data "
+                      "PANEL); data summary and predictive checks are omitted.")
     return None, ("Data: the training panel was not found (pass --data PANEL); data summary and "
                   "predictive checks are omitted.")
 

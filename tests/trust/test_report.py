@@ -152,3 +152,23 @@ def test_report_compares_both_families(tmp_path):
     for family, label in (("bayes", "Bayesian model"), ("regression", "Regression model")):
         assert table.loc["Mean over metrics", f"{label} MAPE %"] == f"{manifests[family]['backtest']['model_mape_pct']:.2f}"
     assert f"registered model {manifests['regression']['model_id']}" in flat(markdown)
+
+
+def test_report_finds_the_recorded_training_panel(tmp_path):
+    """Trained on a panel outside data/sample, the report finds it again through the path the
+    manifest recorded — and says so plainly once that file has changed."""
+    panel = tmp_path / "history" / "panel.csv"
+    panel.parent.mkdir()
+    generate(segments=3, months=20, seed=8).panel.to_csv(panel, index=False)
+    models = tmp_path / "models"
+    train = run_cli("train", "--data", str(panel), "--family", "regression", "--models-dir", str(models))
+    assert train.code == 0, train.output
+    report = run_cli("report", "--models-dir", str(models), "--out", str(tmp_path / "found"))
+    assert report.code == 0, report.output
+    assert f"Data: {panel.resolve()} (the model’s training data" in flat((tmp_path / "found" / "report.md").read_text())
+
+    generate(segments=3, months=20, seed=9).panel.to_csv(panel, index=False)
+    report = run_cli("report", "--models-dir", str(models), "--out", str(tmp_path / "changed"))
+    assert report.code == 0, report.output
+    markdown = flat((tmp_path / "changed" / "report.md").read_text())
+    assert f"the training panel {panel.resolve()} is gone or has changed since training" in markdown
