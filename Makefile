@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make app    install what is missing, then serve the app on data/sample and the champion model
-#   make test   install what is missing (including Debian's chromium for browser tests), then run every test
+#   make test   install what is missing (including Debian's chromium for browser tests and postgresql
+#               for the store tests), then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.install-stamp
 PORT   ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: app test install browser lint bench clean
+.PHONY: app test install browser postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; run with PYTHON=/path/to/python3.11"; exit 1; }
@@ -19,16 +20,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# apt-get install the Debian package $(1) unless the check $(2) succeeds (with sudo when not root)
+apt_ensure = @$(2) >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null; }
+
 # Debian's chromium for Playwright (the bundled browser download is not used)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	$(call apt_ensure,chromium,command -v chromium)
+
+# Debian's PostgreSQL server binaries: the store tests start a throwaway server of their own
+postgres:
+	$(call apt_ensure,postgresql,ls /usr/lib/postgresql/*/bin/initdb)
 
 app: $(STAMP)
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)

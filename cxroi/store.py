@@ -40,6 +40,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -52,6 +53,7 @@ HOME_ENV = "CXROI_HOME"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_NAME_LENGTH = 200
 _SAVE_ATTEMPTS = 20
+_SCHEMA_LOCK_KEY = 0x637872_6F69  # any constant shared by every cxroi process ("cxroi")
 
 metadata = MetaData()
 
@@ -172,7 +174,7 @@ class Store:
         self.url = url or default_database_url()
         try:
             self.engine = self._open(self.url)
-            metadata.create_all(self.engine)
+            self._create_tables()
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"cannot open the scenario store at {self._safe_url()}: {_reason(exc)}") from exc
         except ModuleNotFoundError as exc:
@@ -198,6 +200,16 @@ class Store:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             _configure_sqlite(engine)
         return engine
+
+    def _create_tables(self) -> None:
+        """Create the tables that are missing, one process at a time: two PostgreSQL sessions
+        creating the same table at once make the slower one fail on the system catalogue's unique
+        index, so there a transaction-scoped advisory lock serialises them (SQLite's BEGIN
+        IMMEDIATE already does)."""
+        with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            metadata.create_all(connection)
 
     def close(self) -> None:
         """Release pooled connections."""

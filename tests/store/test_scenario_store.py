@@ -1,4 +1,5 @@
-"""The scenario store: versioning, deletion, forecast runs, configuration and concurrent writers."""
+"""The scenario store: versioning, deletion, forecast runs, configuration and concurrent writers,
+on SQLite and on a real PostgreSQL server (``conftest.py``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from sqlalchemy import event
 
 from cxroi.store import Store, StoreError, default_database_url
 
+#: one worker starts the PostgreSQL server and runs every store test (with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("store")
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    with Store(f"sqlite:///{tmp_path / 'db' / 'cxroi.db'}") as opened:
+def store(database_url: str) -> Store:
+    with Store(database_url) as opened:
         yield opened
 
 
@@ -113,7 +117,8 @@ def test_a_save_that_loses_the_race_retries_with_the_next_version(store: Store) 
     def _stale_first_read(conn, cursor, statement, parameters, context, executemany):
         if "max(scenarios.version)" in statement and not stale_reads:
             stale_reads.append(statement)
-            statement = "SELECT NULL WHERE ? IS NOT NULL"  # no row: as if version 1 did not exist yet
+            statement = statement.replace("WHERE", "WHERE 1 = 0 AND", 1)  # max over no row: NULL, as if
+            # version 1 did not exist yet (same parameters, so it works in every dialect)
         return statement, parameters
 
     saved = store.save_scenario("s", {"v": 2})
@@ -145,8 +150,8 @@ _WRITER = textwrap.dedent("""
 """)
 
 
-def test_two_processes_saving_the_same_name_lose_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+def test_two_processes_saving_the_same_name_lose_nothing(database_url: str, tmp_path: Path) -> None:
+    url = database_url
     go = tmp_path / "go"
     writers = [subprocess.Popen([sys.executable, "-c", _WRITER, url, name, "50", str(go)])
                for name in ("A", "B")]
