@@ -16,7 +16,7 @@ DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "initiativ
 class LiftPrior(BaseModel):
     """A normal prior on a lift at full effect, in survey points."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     mean: float
     sd: float = Field(gt=0)
 
@@ -24,7 +24,7 @@ class LiftPrior(BaseModel):
 class Initiative(BaseModel):
     """One CX initiative. Costs in currency; ``monthly_cost`` is per segment reached per month."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     id: str
     name: str
     description: str = ""

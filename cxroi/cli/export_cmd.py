@@ -49,9 +49,12 @@ def _resolve_scenario(reference: str, version: int | None) -> tuple[Scenario, in
 
 
 def _format_for(out: Path, fmt: str | None) -> str:
-    if fmt:
-        return fmt
     suffix = out.suffix.lower().lstrip(".")
+    if fmt:
+        if suffix in FORMATS and suffix != fmt:
+            raise CxroiError(f"{out}: --format {fmt} does not match the file's .{suffix} suffix; "
+                             f"name the file .{fmt} or pass --format {suffix}")
+        return fmt
     if suffix not in FORMATS:
         raise CxroiError(f"{out}: cannot tell the format from the file name; pass --format xlsx|csv|parquet")
     return suffix
@@ -101,7 +104,7 @@ def forecast(reference: str, version: int | None, fmt: str | None, out: Path, mo
         click.echo(f"wrote {path}")
     summary = _summary_json(result)
     click.echo(f"scenario '{scenario.name}' on model {artifact.model_id}: NPV P50 {summary['npv']['p50']:,.0f}, "
-               f"P(ROI > 0) {result.prob_roi_positive:.0%}")
+               f"P(ROI > 0) {result.prob_roi_positive:.1%}")
     if record:
         try:
             with _store() as store:

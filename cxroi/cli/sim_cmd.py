@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi.cli.output import console
-from cxroi.errors import ScenarioError
+from cxroi.errors import CxroiError, ScenarioError
 
 MODELS_DIR_HELP = "folder of model artifacts (default: models/ or $CXROI_MODELS_DIR)"
 
@@ -28,7 +28,7 @@ def _quantiles(text: str) -> tuple[float, ...]:
         raise ScenarioError(f"--quantiles: expected numbers separated by commas, got '{text}'") from None
     if not values or not all(0 < q < 1 for q in values):
         raise ScenarioError(f"--quantiles: every quantile must lie strictly between 0 and 1, got '{text}'")
-    return values
+    return tuple(sorted(set(values)))
 
 
 def _money(value: float) -> str:
@@ -77,11 +77,28 @@ def _print_summary(summary: pd.DataFrame) -> None:
     console.print("n/a: not defined for some draws (no payback within the horizon, or no IRR)")
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+def _csv(frame: pd.DataFrame) -> str:
     from cxroi.export.sanitize import neutralise_frame
-    from cxroi.fileio import atomic_write_text
 
-    atomic_write_text(path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n"))
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
+
+
+def _write_all(out: Path, texts: dict[str, str]) -> None:
+    """Write the files ``texts`` (name → UTF-8 text) into ``out`` all or nothing: a failure
+    (full disk, a folder in the way) leaves every earlier file as it was and says why."""
+    from cxroi.export.atomic import terminate_as_interrupt, write_files
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with terminate_as_interrupt():
+            write_files({out / name: (lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+                         for name, text in texts.items()})
+    except OSError as exc:
+        raise CxroiError(f"could not write the results into {out}: {exc.strerror or exc}") from None
+
+
+def _wrote(out: Path, names: dict[str, str]) -> None:
+    console.print(f"wrote {out}/: {', '.join(names)}")
 
 
 @click.command()
@@ -94,7 +111,6 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, out: Path, quantiles: str) -> None:
     """Simulate a scenario and write summary.csv, per_draw.csv, levers.csv, segments.csv,
     monthly.csv and provenance.json into OUT (money in the model's currency)."""
-    from cxroi.fileio import atomic_write_text
     from cxroi.sim.engine import simulate as run_scenario
     from cxroi.sim.scenario import load_scenario
 
@@ -103,14 +119,13 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
     artifact = _load_model(model, models_dir)
     result = run_scenario(scenario, artifact)
     summary = result.summary(qs)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_csv(summary.reset_index(), out / "summary.csv")
-    _write_csv(result.per_draw(), out / "per_draw.csv")
-    _write_csv(result.levers_table(qs), out / "levers.csv")
-    _write_csv(result.segments_table(qs), out / "segments.csv")
-    _write_csv(result.monthly_quantiles(qs), out / "monthly.csv")
-    atomic_write_text(out / "scenario.yaml", scenario.to_yaml())
-    atomic_write_text(out / "provenance.json", json.dumps(result.provenance.as_dict(), indent=2, default=str) + "\n")
+    files = {
+        "summary.csv": _csv(summary.reset_index()), "per_draw.csv": _csv(result.per_draw()),
+        "levers.csv": _csv(result.levers_table(qs)), "segments.csv": _csv(result.segments_table(qs)),
+        "monthly.csv": _csv(result.monthly_quantiles(qs)), "scenario.yaml": scenario.to_yaml(),
+        "provenance.json": json.dumps(result.provenance.as_dict(), indent=2, default=str) + "\n",
+    }
+    _write_all(out, files)
 
     console.print(f"[bold]{scenario.name}[/bold] on model {result.model_id} ({result.provenance.family}), "
                   f"{result.n_draws} draws, {result.horizon} months from {result.months[0]:%Y-%m}")
@@ -120,10 +135,11 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
                  {**{c: _money for c in levers.columns}, "share_of_value": _fraction})
     segments = result.segments_table(qs)
     segments = segments[segments["pv_spend"] > 0]
-    _print_frame(segments[["segment", "pv_spend", "npv_mean", f"npv_{_label(qs[0])}", f"npv_{_label(qs[-1])}",
-                           "prob_npv_positive", "incremental_customers_end"]],
+    columns = dict.fromkeys(["segment", "pv_spend", "npv_mean", f"npv_{_label(qs[0])}", f"npv_{_label(qs[-1])}",
+                             "prob_npv_positive", "incremental_customers_end"])  # one quantile: once
+    _print_frame(segments[list(columns)],
                  "Segments reached", {**{c: _money for c in segments.columns}, "prob_npv_positive": _fraction})
-    console.print(f"wrote {out}/summary.csv, per_draw.csv, levers.csv, segments.csv, monthly.csv, provenance.json")
+    _wrote(out, files)
 
 
 def _label(q: float) -> str:
@@ -154,10 +170,11 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
     """Allocate BUDGET across initiatives × segments to maximise the objective."""
     from rich.progress import Progress
 
-    from cxroi.fileio import atomic_write_text
     from cxroi.sim.optimizer import AllocationProblem
     from cxroi.sim.scenario import GrossMargin
 
+    if not (np.isfinite(budget) and budget > 0):
+        raise ScenarioError(f"--budget must be a positive amount, got {budget:g}")
     artifact = _load_model(model, models_dir)
     problem = AllocationProblem(artifact, initiatives=list(initiatives) or None, segments=list(segments) or None,
                                 horizon_months=horizon, annual_discount_rate=discount_rate,
@@ -188,9 +205,8 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
         _print_frame(frontier, "Efficient frontier (NPV over draws)",
                      {**{c: _money for c in frontier.columns}, "prob_roi_positive": _fraction})
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_csv(table, out / "allocation.csv")
-        atomic_write_text(out / "scenario.yaml", plan.result.scenario.to_yaml())
+        files = {"allocation.csv": _csv(table), "scenario.yaml": plan.result.scenario.to_yaml()}
         if frontier is not None:
-            _write_csv(frontier, out / "frontier.csv")
-        console.print(f"wrote {out}/allocation.csv, scenario.yaml" + (", frontier.csv" if frontier is not None else ""))
+            files["frontier.csv"] = _csv(frontier)
+        _write_all(out, files)
+        _wrote(out, files)

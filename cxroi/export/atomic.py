@@ -68,6 +68,9 @@ def write_files(writers: Mapping[Path, Callable[[Path], None]]) -> None:
     The lock on each temporary file is held until after the renames, so no sweep mistakes it for
     a leftover.
     """
+    for target in writers:  # a rename onto a folder would fail after others were done
+        if Path(target).is_dir():
+            raise IsADirectoryError(21, "a folder is in the way of the file", str(target))
     handles: list[IO[bytes] | None] = []
     try:
         with contextlib.ExitStack() as stack:

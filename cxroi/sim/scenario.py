@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cxroi.catalogue import LiftPrior
 from cxroi.errors import ScenarioError
@@ -28,14 +28,19 @@ if TYPE_CHECKING:
 
 MAX_HORIZON_MONTHS = 240
 LEVERS = ("retention", "arpu", "acquisition")
+#: largest amount (currency) a cost or a monthly spend may have: far above any CX budget, far
+#: below where sums over segments and months lose precision or overflow
+MAX_AMOUNT = 1e12
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-#: widest possible change of each survey measure, in points: CSAT is 0–100 %, NPS −100–100
-SURVEY_RANGE = {"csat": 100.0, "nps": 200.0}
+#: the scale of each survey measure, in points: CSAT is 0–100 %, NPS −100–100
+SURVEY_SCALE = {"csat": (0.0, 100.0), "nps": (-100.0, 100.0)}
+#: widest possible change of each survey measure, in points
+SURVEY_RANGE = {kind: high - low for kind, (low, high) in SURVEY_SCALE.items()}
 
 
 class LiftOverride(_Frozen):
@@ -63,8 +68,8 @@ class Investment(_Frozen):
     segments: tuple[str, ...] = Field(min_length=1, description="segments reached")
     start_month: int = Field(default=1, ge=1, description="first funded forecast month (1-based)")
     duration_months: int = Field(ge=1, description="number of funded months")
-    one_off_cost: float = Field(default=0.0, ge=0, description="currency, paid in start_month")
-    monthly_spend: float = Field(ge=0, description="currency per segment per month")
+    one_off_cost: float = Field(default=0.0, ge=0, le=MAX_AMOUNT, description="currency, paid in start_month")
+    monthly_spend: float = Field(ge=0, le=MAX_AMOUNT, description="currency per segment per month")
     lift: LiftOverride | None = None
 
     @model_validator(mode="after")
@@ -121,7 +126,7 @@ class Levers(_Frozen):
 class Scenario(_Frozen):
     """A proposed CX investment plan and how to value it."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     description: str = ""
     investments: tuple[Investment, ...] = Field(min_length=1)
     horizon_months: int = Field(default=36, ge=1, le=MAX_HORIZON_MONTHS)
@@ -129,6 +134,16 @@ class Scenario(_Frozen):
     gross_margin: GrossMargin = Field(default_factory=GrossMargin)
     terminal_value: bool = Field(default=False, description="value incremental customers left at the horizon")
     levers: Levers = Field(default_factory=Levers)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        name = name.strip()
+        if not name:
+            raise ValueError("must not be blank")
+        if any(not character.isprintable() for character in name):
+            raise ValueError("must be one line of printable characters (no line breaks or tabs)")
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -191,9 +206,39 @@ class Scenario(_Frozen):
         unknown_margin = [s for s in self.gross_margin.segments if s not in known_segments]
         if unknown_margin:
             problems.append(f"gross_margin.segments: unknown segment(s) {', '.join(unknown_margin)}")
+        if not problems:
+            problems = self._off_the_scale(artifact)
         if problems:
             raise ScenarioError(f"scenario '{self.name}' does not fit model {artifact.model_id}: "
                                 + "; ".join(problems))
+
+
+    def _off_the_scale(self, artifact: ModelArtifact) -> list[str]:
+        """Segments whose CSAT or NPS would leave its scale at the investments' peak mean lift:
+        the current level (model state) plus, over the investments reaching the segment, the
+        mean lift at full effect (override or model draws) × the saturated share at the
+        scenario's spend, sat(monthly_spend / monthly_cost)."""
+        from cxroi.data.synth import saturation
+
+        settings, state = artifact.manifest["initiative_settings"], artifact.manifest["state"]
+        peak: dict[tuple[str, str], float] = {}
+        for inv in self.investments:
+            setting = settings[inv.initiative]
+            share = float(saturation(inv.monthly_spend / float(setting["monthly_cost"]),
+                                     float(setting.get("saturation_k", 1.0))))
+            for kind in SURVEY_SCALE:
+                override = getattr(inv.lift, kind) if inv.lift else None
+                mean = (override.mean if override is not None else
+                        float(artifact.draws[f"lift_{kind}"][:, artifact.initiatives.index(inv.initiative)].mean()))
+                for segment in inv.segments:
+                    peak[segment, kind] = peak.get((segment, kind), 0.0) + share * mean
+        problems = []
+        for (segment, kind), lift in peak.items():
+            level, (low, high) = float(state[segment][kind]), SURVEY_SCALE[kind]
+            if not low <= level + lift <= high:
+                problems.append(f"{kind.upper()} of {segment} would move from {level:.1f} by {lift:+.1f} points to "
+                                f"{level + lift:.1f}, off its {low:g} to {high:g} scale; lower the lift or the spend")
+        return problems
 
 
 def _field_path(location: tuple) -> str:

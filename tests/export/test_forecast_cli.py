@@ -90,6 +90,7 @@ def test_save_list_show_forecast_by_name_and_delete(capsys, tmp_path: Path, mode
     (["--scenario", "missing.yaml", "--out", "x.csv"], "missing.yaml: scenario file not found"),
     (["--scenario", "Nobody saved this", "--out", "x.csv"], "no saved scenario named 'Nobody saved this'"),
     (["--scenario", "{scenario}", "--out", "x.pdf"], "cannot tell the format from the file name"),
+    (["--scenario", "{scenario}", "--out", "x.xlsx", "--format", "csv"], "--format csv does not match the file's .xlsx"),
     (["--scenario", "{scenario}", "--out", "x.csv", "--model", "no-such-model"], "model 'no-such-model' not found"),
     (["--scenario", "{bad_segment}", "--out", "x.csv"], "unknown segment(s) Atlantis"),
 ])

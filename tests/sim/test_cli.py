@@ -69,3 +69,38 @@ def test_optimize_prints_an_allocation(tmp_path, cli_models):
     # budget 1.2 M − one-off costs 2 × 50 000 = 1.1 M of running spend over 24 months
     assert allocation["total_spend"].sum() == pytest.approx(1_100_000, rel=1e-6)
     assert "Allocation of 1,200,000" in done.stdout
+
+
+def test_simulate_writes_all_its_files_or_none(tmp_path, cli_models):
+    """A second run that cannot write one of its files (a folder is in its way) must leave the
+    first run's files as they were, not a mix of the two runs."""
+    out = tmp_path / "out"
+    plans = {}
+    for spend in (8000, 16000):
+        plans[spend] = tmp_path / f"plan-{spend}.yaml"
+        plans[spend].write_text(f"name: Plan {spend}\nhorizon_months: 12\ninvestments:\n  - initiative: I1\n"
+                                f"    segments: [S1]\n    duration_months: 6\n    monthly_spend: {spend}\n")
+    first = run_cli("simulate", "--scenario", plans[8000], "--model", "cli-model", "--out", out, models_dir=cli_models)
+    assert first.returncode == 0, first.stderr
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    (out / "monthly.csv").unlink()
+    (out / "monthly.csv").mkdir()
+    second = run_cli("simulate", "--scenario", plans[16000], "--model", "cli-model", "--out", out, models_dir=cli_models)
+    assert second.returncode == 2 and "could not write the results into" in second.stderr
+    assert "Traceback" not in second.stderr + second.stdout
+    after = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    assert after == {name: data for name, data in before.items() if name != "monthly.csv"}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_one_quantile_and_a_bad_budget_are_handled(tmp_path, cli_models):
+    scenario = tmp_path / "plan.yaml"
+    scenario.write_text("name: One quantile\nhorizon_months: 12\ninvestments:\n  - initiative: I1\n"
+                        "    segments: [S1]\n    duration_months: 6\n    monthly_spend: 8000\n")
+    done = run_cli("simulate", "--scenario", scenario, "--model", "cli-model", "--out", tmp_path / "q",
+                   "--quantiles", "0.5,0.5", models_dir=cli_models)
+    assert done.returncode == 0, done.stderr
+    assert list(pd.read_csv(tmp_path / "q" / "summary.csv").columns).count("p50") == 1
+    for budget in ("nan", "inf", "-5"):
+        done = run_cli("optimize", "--budget", budget, "--model", "cli-model", models_dir=cli_models)
+        assert done.returncode == 2 and "--budget must be a positive amount" in done.stderr, done.stderr

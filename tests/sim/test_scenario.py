@@ -71,6 +71,15 @@ def test_three_examples_cover_the_three_levers():
                        "lift": {"csat": {"mean": 5000, "sd": 1}}}]}, "CSAT moves by at most 100 points"),
     ({"investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 3, "monthly_spend": 5,
                        "lift": {"nps": {"mean": 10, "sd": 250}}}]}, "NPS moves by at most 200 points"),
+    ({"investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 3,
+                       "monthly_spend": float("inf")}]}, "investments[0].monthly_spend: Input should be a finite number"),
+    ({"investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 3, "monthly_spend": 5,
+                       "lift": {"csat": {"mean": float("nan"), "sd": 1}}}]}, "investments[0].lift.csat.mean"),
+    ({"investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 3, "monthly_spend": 5,
+                       "one_off_cost": 1e300}]}, "investments[0].one_off_cost: Input should be less than or equal"),
+    ({"annual_discount_rate": float("nan")}, "annual_discount_rate: Input should be a finite number"),
+    ({"name": "   "}, "name: must not be blank"),
+    ({"name": "Q3\nplan"}, "name: must be one line"),
 ])
 def test_invalid_fields_are_named(change, message):
     with pytest.raises(ScenarioError) as error:
@@ -94,6 +103,28 @@ def test_unknown_names_are_checked_against_the_model(plausible):
         scenario.validate_for(plausible)
     text = str(error.value)
     assert "unknown initiative 'chatbot'" in text and "unknown segment(s) Mars" in text and "Venus" in text
+
+
+def test_names_are_trimmed():
+    assert parse_scenario({**VALID, "name": "  Portal  "}).name == "Portal"
+
+
+@pytest.mark.parametrize(("spend", "mean", "allowed"), [
+    (10_000, 60.0, True),  # nominal spend: share sat(1) = 1, NPS 20 + 60 = 80
+    (30_000, 60.0, False),  # 3 × nominal with k = 1: share 3·2/(3+1) = 1.5, NPS 20 + 90 = 110
+    (10_000, -130.0, False),  # NPS 20 − 130 = −110
+])
+def test_a_lift_that_leaves_the_survey_scale_is_rejected(plausible, spend, mean, allowed):
+    scenario = parse_scenario({**VALID, "investments": [{"initiative": "I1", "segments": ["S1"], "duration_months": 6,
+                                                         "monthly_spend": spend,
+                                                         "lift": {"nps": {"mean": mean, "sd": 1}}}]})
+    if allowed:
+        scenario.validate_for(plausible)
+        return
+    with pytest.raises(ScenarioError) as error:
+        scenario.validate_for(plausible)
+    level = 20 + mean * (1.5 if spend == 30_000 else 1.0)
+    assert f"NPS of S1 would move from 20.0 by {level - 20:+.1f} points to {level:.1f}" in str(error.value)
 
 
 @pytest.mark.parametrize(("content", "message"), [
