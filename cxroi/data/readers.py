@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
 import os
+import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from cxroi.data.schema import Finding, validate_panel
 from cxroi.errors import DataError
 
-#: largest panel file accepted (bytes); a segment × month panel is tiny, so anything bigger is a
-#: wrong file (customer-level data belongs to `cxroi data aggregate`). Override with CXROI_MAX_PANEL_MB.
-MAX_PANEL_BYTES = int(float(os.environ.get("CXROI_MAX_PANEL_MB", "200")) * 1024 * 1024)
+#: setting (environment variable) for the largest panel file accepted, in megabytes (2**20 bytes);
+#: a segment × month panel is tiny, so anything bigger is a wrong file (customer-level data belongs
+#: to `cxroi data aggregate`)
+SIZE_SETTING = "CXROI_MAX_PANEL_MB"
+DEFAULT_MAX_PANEL_MB = 200
+#: a column name pandas gave a repeated header cell ('revenue' → 'revenue.1')
+_RENAMED = re.compile(r"(.+)\.\d+")
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xls": "excel"}
 
@@ -26,6 +35,70 @@ def detect_format(name: str) -> str:
     if suffix not in FORMATS:
         raise DataError(f"{name}: unsupported file type '{suffix or '(none)'}'; use .csv, .parquet or .xlsx")
     return FORMATS[suffix]
+
+
+def max_panel_bytes() -> int:
+    """The panel size limit in bytes, read from CXROI_MAX_PANEL_MB when called."""
+    setting = os.environ.get(SIZE_SETTING, str(DEFAULT_MAX_PANEL_MB))
+    try:
+        megabytes = float(setting)
+    except ValueError:
+        megabytes = math.nan
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        raise DataError(f"{SIZE_SETTING} must be a positive number of megabytes, not '{setting}'")
+    return int(megabytes * 2**20)
+
+
+def size_text(n_bytes: int) -> str:
+    """A file size for messages: '812 bytes', '10.2 KB', '200 MB', '1.5 GB' (units of 1024)."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n_bytes} bytes"
+
+
+def _size_error(label: str, size: int, limit: int) -> DataError:
+    shown, allowed = size_text(size), size_text(limit)
+    if shown == allowed:  # too close to tell apart once rounded
+        shown, allowed = f"{size:,} bytes", f"{limit:,} bytes"
+    return DataError(f"{label}: {shown} is larger than the {allowed} panel limit ({SIZE_SETTING}); "
+                     "aggregate customer-level data first with `cxroi data aggregate`")
+
+
+def unclosed_quote_line(source: Path | BinaryIO) -> int | None:
+    """The 1-based line of a CSV where a quote (") opens and is never closed, or None.
+
+    Quotes are counted per line: a doubled "" inside a quoted value counts twice, and a value
+    quoted across lines closes on a later line."""
+    opened = None
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, Path):
+            stream: BinaryIO = stack.enter_context(source.open("rb"))
+        else:
+            stream = source
+            stream.seek(0)
+        for number, line in enumerate(stream, start=1):
+            if line.count(b'"') % 2:
+                opened = number if opened is None else None
+    return opened
+
+
+def _restore_repeated_names(table: pd.DataFrame, header: Callable[[], list]) -> pd.DataFrame:
+    """pandas renames a repeated header cell 'x' to 'x.1'; give such columns their name from the
+    header row back so that validation reports the repetition."""
+    names = [str(c) for c in table.columns]
+    renamed = [bool((m := _RENAMED.fullmatch(n)) and m.group(1) in names) for n in names]
+    if any(renamed):
+        original = [str(c) for c in header()]
+        if len(original) == len(names):
+            table.columns = [o if r else n for n, o, r in zip(names, original, renamed, strict=True)]
+    return table
+
+
+def _rewound(data: BinaryIO | Path) -> BinaryIO | Path:
+    if not isinstance(data, Path):
+        data.seek(0)
+    return data
 
 
 def read_table(source: str | Path | BinaryIO, name: str | None = None) -> pd.DataFrame:
@@ -48,22 +121,30 @@ def read_table(source: str | Path | BinaryIO, name: str | None = None) -> pd.Dat
         data = io.BytesIO(payload)
     if size == 0:
         raise DataError(f"{label}: the file is empty")
-    if size > MAX_PANEL_BYTES:
-        raise DataError(
-            f"{label}: {size / 1e6:.0f} MB is larger than the {MAX_PANEL_BYTES / 1e6:.0f} MB panel limit; "
-            "aggregate customer-level data first with `cxroi data aggregate`"
-        )
+    limit = max_panel_bytes()
+    if size > limit:
+        raise _size_error(label, size, limit)
     try:
         if fmt == "csv":
-            return pd.read_csv(data, dtype={"segment": str}, skipinitialspace=True)
+            table = pd.read_csv(data, dtype={"segment": str}, skipinitialspace=True)
+            return _restore_repeated_names(table, lambda: pd.read_csv(
+                _rewound(data), header=None, nrows=1, dtype=str, skipinitialspace=True).iloc[0].tolist())
         if fmt == "parquet":
-            return pd.read_parquet(data)
-        return pd.read_excel(data, sheet_name=0, engine="openpyxl")
+            names = pq.read_schema(data).names
+            if len(set(names)) < len(names):  # pandas refuses repeated names; let validation name them
+                return pq.ParquetFile(_rewound(data)).read().to_pandas()
+            return pd.read_parquet(_rewound(data))
+        table = pd.read_excel(data, sheet_name=0, engine="openpyxl")
+        return _restore_repeated_names(table, lambda: pd.read_excel(
+            _rewound(data), sheet_name=0, engine="openpyxl", header=None, nrows=1).iloc[0].tolist())
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{label}: the file has no columns or rows") from exc
     except UnicodeDecodeError as exc:
         raise DataError(f"{label}: not a text CSV file (could not decode as UTF-8)") from exc
     except pd.errors.ParserError as exc:
+        line = unclosed_quote_line(_rewound(data)) if "EOF inside string" in str(exc) else None
+        if line is not None:
+            raise DataError(f'{label}: line {line}: a quote (") opened here is never closed') from exc
         raise DataError(f"{label}: malformed CSV ({str(exc).strip()})") from exc
     except (zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
         kind = {"parquet": "Parquet", "excel": "Excel (.xlsx)"}.get(fmt, "CSV")

@@ -31,6 +31,13 @@ INTEGER_COLUMNS = ("customers_start", "churned", "new_customers", *OPTIONAL_COLU
 
 #: relative tolerance of the stock-flow identity before a warning is raised
 STOCK_FLOW_TOLERANCE = 0.01
+#: largest count accepted (customers or survey answers per segment-month): far above any real
+#: segment, and small enough that every whole number is exact as a float and fits an int64
+MAX_COUNT = 10**12
+#: accepted spellings of a period, for messages
+PERIOD_FORMATS = "expected YYYY-MM or YYYY-MM-DD"
+#: text that is a plain number (202401, 45292.0, 1e5): never read as a date
+_NUMBER_TEXT = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,11 @@ def _churned_within_customers(df: pd.DataFrame) -> pd.Series | bool:
 
 
 def _column_checks() -> dict[str, pa.Column]:
-    count = [pa.Check.ge(0, error="must be ≥ 0"), pa.Check(_is_whole, error="must be a whole number")]
+    count = [
+        pa.Check.ge(0, error="must be ≥ 0"),
+        pa.Check.le(MAX_COUNT, error=f"must be at most {MAX_COUNT:,} (a count per segment-month)"),
+        pa.Check(_is_whole, error="must be a whole number"),
+    ]
     return {
         "segment": pa.Column(str, pa.Check.str_length(min_value=1, error="must not be empty")),
         "period": pa.Column(
@@ -95,30 +106,90 @@ PANEL_SCHEMA = pa.DataFrameSchema(
 )
 
 
+def header_findings(names: list[str]) -> list[Finding]:
+    """Problems of a header as a whole: one cell holding ';' or tabs (the file uses another
+    separator than ','), or a column name given more than once."""
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+        separator = "';'" if ";" in names[0] else "tabs"
+        shown = names[0] if len(names[0]) <= 40 else names[0][:40] + "…"
+        return [Finding("error", None, None, f"the header is one column '{shown}': the file seems to use "
+                                             f"{separator} as separator; save it with ',' between columns")]
+    counts = pd.Series(names).value_counts(sort=False)
+    return [Finding("error", None, name, f"the column appears {n} times in the header")
+            for name, n in counts.items() if n > 1]
+
+
+def _cell_text(value: object) -> str:
+    """A raw cell for messages: a whole float without its '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _timestamp(value: object) -> pd.Timestamp:
+    """One period cell as a naive timestamp (its local date and time), NaT when it is not a date."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _parse_periods(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Period cells as naive datetime64[ns], and the mask of non-empty cells that are not dates.
+
+    Date cells and date text are read; a time zone is dropped, keeping the local date. Numbers
+    (202401, an Excel serial such as 45292) and digit-only text are not dates.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.astype("datetime64[ns]"), pd.Series(False, index=values.index)
+    present = values.notna()
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"), present
+    is_number = values.map(lambda v: isinstance(v, (bool, int, float, np.number, np.bool_)))
+    number_text = values.astype("string").str.strip().str.fullmatch(_NUMBER_TEXT).fillna(False)
+    candidates = values.where(present & ~is_number & ~number_text.astype(bool))
+    try:
+        parsed = pd.to_datetime(candidates, errors="coerce", format="mixed")
+        if parsed.dt.tz is not None:
+            parsed = parsed.dt.tz_localize(None)
+    except (ValueError, TypeError):  # time zones that differ from cell to cell
+        parsed = candidates.map(_timestamp)
+    parsed = parsed.astype("datetime64[ns]")
+    return parsed, present & parsed.isna()
+
+
 def _coerce(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
     """Convert types column by column, recording every cell that cannot be converted."""
     findings: list[Finding] = []
     df = raw.copy()
     df.columns = [str(c).strip() for c in df.columns]
+    raw = raw.set_axis(df.columns, axis=1)
     for column in df.columns:
         if column == "segment":
-            df[column] = df[column].astype("string").str.strip().astype(object)
+            text = df[column].astype("string").str.strip()
+            for idx in df.index[text.isna() | (text == "")]:
+                findings.append(Finding("error", int(idx) + 1, column, "segment is empty"))
+            df[column] = text.astype(object)
             continue
         if column == "period":
-            parsed = pd.to_datetime(df[column], errors="coerce", format="mixed")
-            bad = parsed.isna() & df[column].notna()
-            missing = df[column].isna()
+            parsed, bad = _parse_periods(df[column])
             for idx in df.index[bad]:
-                findings.append(Finding("error", int(idx) + 1, column, f"'{raw.at[idx, column]}' is not a date"))
-            for idx in df.index[missing]:
+                findings.append(Finding("error", int(idx) + 1, column,
+                                        f"'{_cell_text(raw.at[idx, column])}' is not a date ({PERIOD_FORMATS})"))
+            for idx in df.index[df[column].isna()]:
                 findings.append(Finding("error", int(idx) + 1, column, "missing value"))
-            df[column] = parsed.astype("datetime64[ns]")
+            df[column] = parsed
             continue
         if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS or column.startswith(SPEND_PREFIX):
             numeric = pd.to_numeric(df[column], errors="coerce").astype(float)
             bad = numeric.isna() & raw[column].notna() & (raw[column].astype("string").str.strip() != "")
             for idx in df.index[bad]:
                 findings.append(Finding("error", int(idx) + 1, column, f"'{raw.at[idx, column]}' is not a number"))
+            for idx in df.index[np.isinf(numeric)]:
+                findings.append(Finding("error", int(idx) + 1, column, f"'{raw.at[idx, column]}' is not a finite number"))
             if column in REQUIRED_COLUMNS:
                 for idx in df.index[numeric.isna() & ~bad]:
                     findings.append(Finding("error", int(idx) + 1, column, "missing value"))
@@ -140,13 +211,15 @@ def _findings_from_schema_errors(err: pa.errors.SchemaErrors, already: set[tuple
             continue  # type problems were already reported cell by cell during coercion
         if check == "field_uniqueness" or "unique" in check:
             row = None if pd.isna(index) else int(index) + 1
+            if (row, "segment") in already or (row, "period") in already:
+                continue  # a blank or unreadable key is reported on its own
             findings.append(Finding("error", row, "segment, period", "duplicated segment × period"))
             continue
         row = None if index is None or pd.isna(index) else int(index) + 1
         key = (row, column)
         if key in already:
             continue  # the cell could not be parsed; one message per cell is enough
-        message = check.split(":", 1)[-1].strip() if ":" not in check else check
+        message = "missing value" if check == "not_nullable" else check
         if check == "churned must not exceed customers_start":
             column = "churned"
         findings.append(Finding("error", row, column, message))
@@ -199,6 +272,9 @@ def validate_panel(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding
     every finding, errors first. Units: counts in customers per month, revenue in currency per
     month, csat in % (0–100), nps in points (−100–100), spend in currency per month.
     """
+    header = header_findings([str(c).strip() for c in raw.columns])
+    if header:
+        return None, header
     if raw.shape[1] == 0 or raw.empty:
         return None, [Finding("error", None, None, "the file holds no data rows")]
     df, findings = _coerce(raw)

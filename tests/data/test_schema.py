@@ -102,9 +102,7 @@ def test_excel_and_parquet_read_the_same_panel(tmp_path):
 
 
 def test_oversized_upload_is_refused(monkeypatch):
-    import cxroi.data.readers as readers
-
-    monkeypatch.setattr(readers, "MAX_PANEL_BYTES", 100)
+    monkeypatch.setenv("CXROI_MAX_PANEL_MB", str(100 / 2**20))  # 100 bytes
     upload = io.BytesIO(GOOD.encode())
     upload.name = "big.csv"
     with pytest.raises(DataError, match="larger than"):
