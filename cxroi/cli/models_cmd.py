@@ -8,6 +8,7 @@ import click
 
 from cxroi import registry
 from cxroi.cli.output import console, print_findings, print_table
+from cxroi.errors import ArtifactError
 
 MODELS_DIR = click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
                           default=registry.DEFAULT_MODELS_DIR, show_default=True, help="model registry folder")
@@ -22,22 +23,30 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def print_backtest(backtest: dict) -> None:
-    """The backtest table: MAPE (%) of model and naive forecasts and 80 % coverage per metric."""
+    """The backtest table: MAPE (%) of model and naive forecasts and 80 % coverage per metric
+    (— for a figure the model does not record)."""
     rows = [{
-        "metric": r["metric"], "model MAPE %": _fmt(r["model_mape_pct"]),
-        "naive last MAPE %": _fmt(r["naive_last_mape_pct"]),
-        "seasonal naive MAPE %": _fmt(r["seasonal_naive_mape_pct"]),
-        "80% coverage": _fmt(r["coverage_80"], 2),
-    } for r in backtest["rows"]]
-    window = backtest["holdout_window"]
-    print_table(rows, title=f"Backtest: last {backtest['holdout_months']} months held out "
-                            f"({window['start']} – {window['end']})")
+        "metric": r.get("metric"), "model MAPE %": _fmt(r.get("model_mape_pct")),
+        "naive last MAPE %": _fmt(r.get("naive_last_mape_pct")),
+        "seasonal naive MAPE %": _fmt(r.get("seasonal_naive_mape_pct")),
+        "80% coverage": _fmt(r.get("coverage_80"), 2),
+    } for r in backtest.get("rows") or []]
+    window = backtest.get("holdout_window") or {}
+    print_table(rows, title=f"Backtest: last {_fmt(backtest.get('holdout_months'))} months held out "
+                            f"({_window(window)})")
 
 
 def print_health(health: dict) -> None:
-    rows = [{"check": c["name"], "value": _fmt(c["value"], 4), "rule": f"{c['rule']} {_fmt(c['threshold'])}",
-             "passed": "yes" if c["passed"] else "NO"} for c in health["checks"]]
-    print_table(rows, title="Health gate: " + ("passed" if health["passed"] else "FAILED"))
+    rows = [{"check": c.get("name"), "value": _fmt(c.get("value"), 4),
+             "rule": f"{c.get('rule', '')} {_fmt(c.get('threshold'))}",
+             "passed": "yes" if c.get("passed") else "NO"} for c in health.get("checks") or []]
+    print_table(rows, title="Health gate: " + ("passed" if health.get("passed") else "FAILED"))
+
+
+def _window(window: dict | None) -> str:
+    """'start – end' of a training or holdout window (YYYY-MM), — when unknown."""
+    window = window or {}
+    return f"{_fmt(window.get('start'))} – {_fmt(window.get('end'))}"
 
 
 @click.command()
@@ -93,12 +102,15 @@ def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains
 
 
 def print_diagnostics(manifest: dict) -> None:
-    d = manifest["diagnostics"]
-    print_table([{"max R-hat": _fmt(d["max_rhat"], 4), "min bulk ESS": _fmt(d["min_ess_bulk"]),
-                  "min tail ESS": _fmt(d["min_ess_tail"]), "divergences": d["divergences"],
-                  "draws": manifest["n_draws"]}], title=f"Diagnostics ({manifest['family']})")
-    print_table([{"metric": k, "in-sample 80% coverage": _fmt(v["coverage_80"], 2), "MAPE %": _fmt(v["mape_pct"])}
-                 for k, v in d["predictive"].items()], title="Posterior predictive check (in sample)")
+    d = manifest.get("diagnostics") or {}
+    print_table([{"max R-hat": _fmt(d.get("max_rhat"), 4), "min bulk ESS": _fmt(d.get("min_ess_bulk")),
+                  "min tail ESS": _fmt(d.get("min_ess_tail")), "divergences": _fmt(d.get("divergences")),
+                  "draws": _fmt(manifest.get("n_draws"))}], title=f"Diagnostics ({manifest['family']})")
+    predictive = d.get("predictive") or {}
+    if predictive:
+        print_table([{"metric": k, "in-sample 80% coverage": _fmt(v.get("coverage_80"), 2),
+                      "MAPE %": _fmt(v.get("mape_pct"))} for k, v in predictive.items()],
+                    title="Posterior predictive check (in sample)")
 
 
 @click.group()
@@ -117,8 +129,19 @@ def list_cmd(models_dir: Path) -> None:
     print_table([{
         "": "*" if r["champion"] else "", "model": r["model_id"], "family": r.get("family"),
         "created": r.get("created_at"), "status": r.get("status") or r.get("error"),
-        "window": "{start} – {end}".format(**r["training_window"]) if r.get("training_window") else None,
+        "window": _window(r["training_window"]) if r.get("training_window") else None,
     } for r in rows], title=f"Models in {models_dir}")
+    problem = registry.champion_problem(models_dir, rows)
+    if problem:
+        console.print(f"[yellow]warning:[/yellow] {problem}")
+
+
+def _is_champion(model_id: str, models_dir: Path) -> bool:
+    """Whether CHAMPION names ``model_id`` (False when CHAMPION is unreadable)."""
+    try:
+        return registry.champion_id(models_dir) == model_id
+    except ArtifactError:
+        return False
 
 
 @models.command()
@@ -132,13 +155,16 @@ def show(model_id: str, models_dir: Path) -> None:
 
     artifact = registry.load_artifact(model_id, models_dir)
     m = artifact.manifest
-    print_table([{"model": m["model_id"], "family": m["family"], "status": m.get("status"),
-                  "champion": "yes" if registry.champion_id(models_dir) == m["model_id"] else "no",
-                  "window": "{start} – {end}".format(**m["training_window"]), "draws": artifact.n_draws,
-                  "sampler": m["sampler"].get("name"), "data": m["data_fingerprint"][:19]}], title="Model")
+    print_table([{"model": m["model_id"], "family": m["family"], "status": _fmt(m.get("status")),
+                  "champion": "yes" if _is_champion(artifact.model_id, models_dir) else "no",
+                  "window": _window(m.get("training_window")), "draws": artifact.n_draws,
+                  "sampler": _fmt((m.get("sampler") or {}).get("name")),
+                  "data": _fmt((m.get("data_fingerprint") or "")[:19] or None)}], title="Model")
     print_diagnostics(m)
-    print_backtest(m["backtest"])
-    print_health(m["health"])
+    if m.get("backtest"):
+        print_backtest(m["backtest"])
+    if m.get("health"):
+        print_health(m["health"])
     rows = []
     for name in EFFECT_PARAMETERS:
         labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
@@ -146,7 +172,7 @@ def show(model_id: str, models_dir: Path) -> None:
         for j, label in enumerate(labels):
             rows.append({"parameter": name, "for": label, "median": _fmt(float(med[j])),
                          "90% interval": f"[{_fmt(float(lo[j]))}, {_fmt(float(hi[j]))}]",
-                         "source": m["effect_sources"].get(name, {}).get(label, "")})
+                         "source": (m.get("effect_sources") or {}).get(name, {}).get(label, "")})
     print_table(rows, title="CX effects (per +10 points; lifts in points)")
     for warning in m.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}")
