@@ -149,7 +149,8 @@ def _label(q: float) -> str:
 
 
 @click.command()
-@click.option("--budget", required=True, type=float, help="total spend of the plan incl. one-off costs (currency)")
+@click.option("--budget", required=True, type=float,
+              help="most the plan may spend, one-off costs of the initiatives it funds included (currency)")
 @click.option("--objective", type=click.Choice(["mean", "cvar", "prob"]), default="mean", show_default=True,
               help="expected NPV, CVaR at 10 %, or expected NPV with P(ROI > 0) ≥ --floor")
 @click.option("--floor", default=0.8, show_default=True, type=click.FloatRange(0, 1), help="floor on P(ROI > 0)")
@@ -189,14 +190,16 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
         frontier = None
         if frontier_points:
             budgets = np.linspace(0.25, 1.5, frontier_points) * budget
-            budgets = [b for b in budgets if b >= problem.one_off + problem.lower.sum() * problem.duration]
+            budgets = [b for b in budgets if b >= problem.minimum_budget]
             frontier = problem.frontier(budgets, progress=progress)
 
     table = plan.table()
     funded = table[table["monthly_spend"] > 0.005 * max(table["monthly_spend"].max(), 1.0)]
     _print_frame(funded.sort_values("total_spend", ascending=False),
-                 f"Allocation of {budget:,.0f} ({objective})",
-                 {"monthly_spend": _money, "total_spend": _money, "share": _fraction})
+                 f"Allocation ({objective}): spends {plan.spent:,.0f} of the budget of {budget:,.0f}",
+                 {"monthly_spend": _money, "one_off_cost": _money, "total_spend": _money, "share": _fraction})
+    if plan.spent == 0:
+        console.print("No allocation adds value at this budget: the best plan is to spend nothing.")
     _print_summary(plan.result.summary())
     if not plan.feasible:
         console.print(f"[red]No allocation reaches P(ROI > 0) ≥ {floor:.0%}; the best found reaches "

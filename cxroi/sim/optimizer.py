@@ -2,9 +2,11 @@
 
 The decision is a monthly spend x_c for every cell c = (initiative, segment) — the segments an
 initiative reaches per the model's settings or the initiative catalogue — paid from month
-``start_month`` for ``duration_months``. The budget is the total spend of the plan in currency:
-the one-off costs of the offered initiatives plus Σ_c x_c · duration. Each cell has bounds
-(default 0 … ``max_multiple`` × the catalogue monthly cost).
+``start_month`` for ``duration_months``. The budget caps the total spend of the plan in
+currency: the one-off costs of the initiatives it funds plus Σ_c x_c · duration. A plan spends
+less when more would lower the objective, and funds an initiative (paying its one-off cost) only
+when that pays. Each cell has bounds (default 0 … ``max_multiple`` × the catalogue monthly cost);
+an initiative with a cell whose lower bound is above 0 is always funded.
 
 Objectives, on the plan's NPV per draw (currency):
 
@@ -13,13 +15,17 @@ Objectives, on the plan's NPV per draw (currency):
 * ``prob`` — expected NPV subject to P(ROI > 0) ≥ ``floor`` (P smoothed by a logistic kernel
   during the search; the final plan is checked with the exact share of draws).
 
-Method: SLSQP over budget shares on fixed subsamples of draws (common random numbers).
-Gradients are forward differences computed in one vectorised batch: segments are independent
-given their own cells, so perturbing initiative i in every segment at once yields
-∂NPV_d/∂x_(i,s) for every segment s and draw d. Against stopping at the starting guess, several
-starts (equal split, cost-proportional, random) are searched on ``screen_draws`` draws, the best
-end point is polished on ``max_draws`` draws, and the plan is finally simulated on all draws
-with the engine; every start's value before and after is kept in :attr:`Allocation.starts`.
+Method: SLSQP over shares of the running budget (Σ shares ≤ 1) on fixed subsamples of draws
+(common random numbers). Gradients are forward differences computed in one vectorised batch:
+segments are independent given their own cells, so perturbing initiative i in every segment at
+once yields ∂NPV_d/∂x_(i,s) for every segment s and draw d. Against stopping at the starting
+guess, several starts (equal split, cost-proportional, random) are searched on ``screen_draws``
+draws, the best end point is polished on ``max_draws`` draws. Then initiatives are pruned: the
+one whose removal (its cells to zero, its one-off cost saved) raises the objective most is
+dropped and the rest searched again with the money freed, until no removal helps. When the
+budget cannot pay every one-off cost, the initiatives with the least value per currency at
+nominal spend are left out first. The plan is finally simulated on all draws with the engine;
+every search's value before and after is kept in :attr:`Allocation.starts`.
 """
 
 from __future__ import annotations
@@ -54,19 +60,29 @@ class Allocation:
 
     cells: tuple[tuple[str, str], ...]  #: (initiative, segment)
     monthly_spend: np.ndarray  #: per cell, currency per month
-    budget: float  #: total spend of the plan (currency)
+    budget: float  #: the budget the plan was asked to stay within (currency)
     objective: str
     objective_value: float  #: on all draws, currency
     result: SimulationResult  #: the plan simulated on all draws
     feasible: bool  #: False when the P(ROI > 0) floor could not be met
     starts: tuple[tuple[float, float], ...]  #: (value at start, value at end) of each start, search draws
 
+    @property
+    def spent(self) -> float:
+        """What the plan spends (currency, undiscounted): funded one-off costs + running spend."""
+        return float(sum(inv.one_off_cost + inv.monthly_spend * inv.duration_months
+                         for inv in self.result.scenario.investments))
+
     def table(self) -> pd.DataFrame:
-        """initiative, segment, monthly_spend, total_spend (currency), share of running spend."""
-        duration = self.result.scenario.investments[0].duration_months if self.result.scenario.investments else 0
+        """Per cell (initiative, segment): monthly_spend, one_off_cost (a funded initiative's, on
+        its first cell), total_spend = one-off + monthly spend × months (currency) and share of
+        what the plan spends; the total_spend column adds up to :attr:`spent`."""
+        investments = self.result.scenario.investments
+        one_off = {(inv.initiative, inv.segments[0]): inv.one_off_cost for inv in investments}
         frame = pd.DataFrame(self.cells, columns=["initiative", "segment"])
         frame["monthly_spend"] = self.monthly_spend
-        frame["total_spend"] = self.monthly_spend * duration
+        frame["one_off_cost"] = [one_off.get(cell, 0.0) for cell in self.cells]
+        frame["total_spend"] = frame["one_off_cost"] + self.monthly_spend * investments[0].duration_months
         total = frame["total_spend"].sum()
         frame["share"] = frame["total_spend"] / total if total > 0 else 0.0
         return frame
@@ -115,8 +131,11 @@ class AllocationProblem:
         cost = np.array([float(self.settings[i]["monthly_cost"]) for i, _ in self.cells])
         bounds = np.array([self.bounds.get(c, (0.0, self.max_multiple * cost[k])) for k, c in enumerate(self.cells)])
         self.lower, self.upper = bounds[:, 0].astype(float), bounds[:, 1].astype(float)
-        self.one_off = sum(float(self.settings[i].get("one_off_cost", 0.0)) for i in initiatives)
+        self.one_off_by_initiative = np.array([float(self.settings[i].get("one_off_cost", 0.0)) for i in initiatives])
+        self.one_off = float(self.one_off_by_initiative.sum())  # of every offered initiative
         self.initiative_of = np.array([initiatives.index(i) for i, _ in self.cells])
+        #: initiatives a lower bound above 0 forces into every plan
+        self.mandatory = np.isin(np.arange(len(initiatives)), self.initiative_of[self.lower > 0])
         self.segment_of = np.array([art.segments.index(s) for _, s in self.cells])
         self.initiative_ids = initiatives
         rng = np.random.default_rng(self.seed)
@@ -129,7 +148,7 @@ class AllocationProblem:
         window = np.zeros(self.horizon_months)
         window[self.start_month - 1: self.start_month - 1 + self.duration] = 1.0
         self.pv_per_monthly_unit = float(window @ self.discount)  # PV of 1 currency/month over the plan
-        self.one_off_pv = self.one_off / (1.0 + self.rate) ** self.start_month
+        self.one_off_discount = (1.0 + self.rate) ** -self.start_month  # one-off costs are paid in start_month
 
     def _catalogue_reach(self, initiative: str) -> tuple[str, ...]:
         """Segments the initiative catalogue says an initiative reaches (empty when unknown)."""
@@ -140,15 +159,17 @@ class AllocationProblem:
         return entry.segments if entry is not None else ()
 
     # ------------------------------------------------------------------ evaluation
-    def running_budget(self, budget: float) -> float:
-        """Monthly spend total Σ_c x_c that a total budget leaves after one-off costs."""
-        monthly = (budget - self.one_off) / self.duration
-        if monthly < self.lower.sum() - 1e-9 or monthly > self.upper.sum() + 1e-9:
-            raise ScenarioError(
-                f"budget {budget:,.0f} cannot be allocated: after one-off costs of {self.one_off:,.0f} it must "
-                f"lie between {self.one_off + self.lower.sum() * self.duration:,.0f} and "
-                f"{self.one_off + self.upper.sum() * self.duration:,.0f} for these cells and bounds")
-        return monthly
+    @property
+    def minimum_budget(self) -> float:
+        """The smallest budget (currency) that pays what every plan must: the one-off costs of the
+        mandatory initiatives and the lower bounds of the cells over the plan's months."""
+        return float(self.one_off_by_initiative[self.mandatory].sum() + self.lower.sum() * self.duration)
+
+    def _running_limit(self, budget: float, funded: np.ndarray) -> float:
+        """The most a plan funding the initiatives ``funded`` (mask) may spend per month on its
+        cells: what the budget leaves after their one-off costs, capped by the cells' bounds."""
+        cells = funded[self.initiative_of]
+        return min((budget - self.one_off_by_initiative[funded].sum()) / self.duration, self.upper[cells].sum())
 
     def _simulator(self, batch: int, draws: np.ndarray) -> Simulator:
         key = (batch, len(draws))
@@ -191,13 +212,30 @@ class AllocationProblem:
         np.add.at(spend_by_segment.T, self.segment_of, spend.T)
         return value - (spend_by_segment * self.pv_per_monthly_unit)[:, None, :]
 
+    def funded(self, monthly_spend: np.ndarray) -> np.ndarray:
+        """Which initiatives an allocation (batch × cells) funds: batch × initiatives."""
+        spend = np.atleast_2d(monthly_spend)
+        by_initiative = np.zeros((spend.shape[0], len(self.initiative_ids)))
+        np.add.at(by_initiative.T, self.initiative_of, spend.T)
+        return by_initiative > 0
+
     def total_npv(self, monthly_spend: np.ndarray, draws: np.ndarray | None = None) -> np.ndarray:
-        """Plan NPV per draw (currency), one-off costs included: batch × draws."""
-        return self.npv_draws(monthly_spend, draws).sum(axis=-1) - self.one_off_pv
+        """Plan NPV per draw (currency), the one-off costs of funded initiatives included:
+        batch × draws."""
+        one_off = self.funded(monthly_spend) @ self.one_off_by_initiative * self.one_off_discount
+        return self.npv_draws(monthly_spend, draws).sum(axis=-1) - one_off[:, None]
+
+    def objective_of(self, npv: np.ndarray) -> tuple[float, bool]:
+        """(objective, floor met) of plans' NPV per draw (…× draws, currency)."""
+        npv = np.asarray(npv)
+        value = finance.cvar(npv, self.alpha) if self.objective == "cvar" else npv.mean(axis=-1)
+        return value, self.objective != "prob" or (npv > 0).mean(axis=-1) >= self.floor
 
     # ------------------------------------------------------------------ search
     def _project(self, shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        """Euclidean projection onto {Σ w = 1, low ≤ w ≤ high} (bisection on the shift)."""
+        """Euclidean projection onto {Σ w ≤ 1, low ≤ w ≤ high} (bisection on the shift)."""
+        if np.clip(shares, low, high).sum() <= 1.0:
+            return np.clip(shares, low, high)
         lo, hi = (shares - high).min() - 1.0, (shares - low).max() + 1.0
         for _ in range(100):
             mid = 0.5 * (lo + hi)
@@ -217,36 +255,98 @@ class AllocationProblem:
 
     def solve(self, budget: float, n_random_starts: int = 1, warm_start: np.ndarray | None = None,
               progress: Progress | None = None, max_iterations: int = 50) -> Allocation:
-        """Best allocation of ``budget`` (total plan spend, currency) for the objective."""
-        monthly = self.running_budget(budget)
-        if monthly <= 0:
-            return self._finish(np.zeros(len(self.cells)), budget, ())
-        low, high = self.lower / monthly, self.upper / monthly
+        """Best allocation within ``budget`` (total plan spend, currency) for the objective."""
+        if budget < self.minimum_budget - 1e-6:
+            raise ScenarioError(f"budget {budget:,.0f} cannot be allocated: these cells, bounds and required "
+                                f"initiatives need at least {self.minimum_budget:,.0f}")
+        funded = self._affordable(budget)
+        searches = 1 + int(np.sum(funded & ~self.mandatory))  # at most one more search per initiative dropped
+        spend, log, done = np.zeros(len(self.cells)), [], 0
+        while True:
+            spend, searched = self._search_funded(budget, funded, n_random_starts if done == 0 else 0,
+                                                  warm_start if done == 0 else spend, max_iterations)
+            log += searched
+            done += 1
+            if progress:
+                progress(done, searches, f"search {done}: objective {searched[-1][1]:,.0f}")
+            drop = self._initiative_to_drop(spend, funded)
+            if drop is None:
+                break
+            funded = funded.copy()
+            funded[drop] = False
+            spend[self.initiative_of == drop] = 0.0
+        if progress:
+            progress(searches, searches, "done")
+        return self._finish(spend, budget, tuple(log))
+
+    def _affordable(self, budget: float) -> np.ndarray:
+        """Initiatives whose one-off costs the budget can pay (mask): all, or — when it cannot
+        pay them all — those with the most value per currency at nominal spend (all their
+        cells at the catalogue monthly cost, on the screening draws)."""
+        funded = np.isin(np.arange(len(self.initiative_ids)), self.initiative_of)
+        if self.one_off_by_initiative[funded].sum() + self.lower.sum() * self.duration <= budget:
+            return funded
+        nominal = np.array([float(self.settings[i]["monthly_cost"]) for i, _ in self.cells])
+        alone = np.where(self.initiative_of[None, :] == np.arange(len(self.initiative_ids))[:, None], nominal, 0.0)
+        value, _ = self.objective_of(self.total_npv(alone, self.screen))
+        cost = self.one_off_by_initiative + alone.sum(axis=1) * self.duration
+        for i in np.argsort((value + cost) / np.maximum(cost, 1e-9)):  # value per currency spent, least first
+            if self.one_off_by_initiative[funded].sum() + self.lower.sum() * self.duration <= budget:
+                break
+            funded[i] = funded[i] and self.mandatory[i]
+        return funded
+
+    def _initiative_to_drop(self, spend: np.ndarray, funded: np.ndarray) -> int | None:
+        """The funded, optional initiative whose removal (cells to zero, one-off saved) raises
+        the objective on the search draws the most; None when no removal helps."""
+        candidates = np.flatnonzero(funded & ~self.mandatory)
+        if candidates.size == 0:
+            return None
+        plans = np.repeat(spend[None, :], candidates.size + 1, axis=0)
+        for row, i in enumerate(candidates, start=1):
+            plans[row, self.initiative_of == i] = 0.0
+        one_off = np.full(plans.shape[0], self.one_off_by_initiative[funded].sum())
+        one_off[1:] -= self.one_off_by_initiative[candidates]
+        npv = self.npv_draws(plans, self.search_draws).sum(axis=-1) - (one_off * self.one_off_discount)[:, None]
+        value, feasible = self.objective_of(npv)
+        score = np.where(feasible, value, value - np.inf)  # a plan meeting the floor beats one that does not
+        best = int(np.argmax(score[1:]))
+        if score[1 + best] > score[0] + 1e-9 * max(abs(score[0]), 1.0) or (np.isinf(score[0]) and value[1 + best] > value[0]):
+            return int(candidates[best])
+        return None
+
+    def _search_funded(self, budget: float, funded: np.ndarray, n_random_starts: int, warm_start: np.ndarray | None,
+                       max_iterations: int) -> tuple[np.ndarray, list[tuple[float, float]]]:
+        """Monthly spend per cell searched for the initiatives ``funded`` (others at 0), and
+        (objective at start, at end) of each start."""
+        monthly = self._running_limit(budget, funded)
+        if monthly <= 1e-9:
+            return np.zeros(len(self.cells)), [(0.0, 0.0)]
+        cells = funded[self.initiative_of]
+        low, high = np.where(cells, self.lower / monthly, 0.0), np.where(cells, self.upper / monthly, 0.0)
+        one_off = self.one_off_by_initiative[funded].sum()
         starts = self._starts(low, high, n_random_starts)
-        if warm_start is not None:
-            starts = [self._project(warm_start / max(warm_start.sum(), 1e-12), low, high), starts[0]]
-        total = len(starts) + 1
+        if warm_start is not None and warm_start.sum() > 0:
+            starts = [self._project(warm_start / monthly, low, high), starts[0]]
         best, best_value, log = None, -np.inf, []
-        for k, w0 in enumerate(starts):
-            w, value, start_value, feasible = self._search(w0, monthly, low, high, budget, self.screen,
+        for w0 in starts:
+            w, value, start_value, feasible = self._search(w0, monthly, one_off, low, high, budget, self.screen,
                                                            max_iterations, tolerance=1e-4)
             log.append((start_value, value))
             if best is None or (feasible and value > best_value):
                 best, best_value = w, (value if feasible else -np.inf)
-            if progress:
-                progress(k + 1, total, f"start {k + 1}/{len(starts)}: objective {value:,.0f}")
         if len(self.search_draws) > len(self.screen):
-            best = self._search(best, monthly, low, high, budget, self.search_draws, max_iterations,
+            best = self._search(best, monthly, one_off, low, high, budget, self.search_draws, max_iterations,
                                 tolerance=1e-5)[0]
-        if progress:
-            progress(total, total, "polished on the search draws")
-        return self._finish(best * monthly, budget, tuple(log))
+        return best * monthly, log
 
-    def _search(self, w0: np.ndarray, monthly: float, low: np.ndarray, high: np.ndarray, budget: float,
-                draws: np.ndarray, max_iterations: int, tolerance: float) -> tuple[np.ndarray, float, float, bool]:
-        """SLSQP from budget shares ``w0`` on ``draws`` until the objective changes by less than
-        ``tolerance`` (relative): (shares, objective, objective at start, feasible), objectives
-        in currency. Screening stops early (1e-4); the polish runs tighter (1e-5)."""
+    def _search(self, w0: np.ndarray, monthly: float, one_off: float, low: np.ndarray, high: np.ndarray,
+                budget: float, draws: np.ndarray, max_iterations: int,
+                tolerance: float) -> tuple[np.ndarray, float, float, bool]:
+        """SLSQP from shares ``w0`` of the running limit ``monthly`` (plus ``one_off`` costs) on
+        ``draws`` until the objective changes by less than ``tolerance`` (relative): (shares,
+        objective, objective at start, feasible), objectives in currency. Screening stops early
+        (1e-4); the polish runs tighter (1e-5)."""
         scale = 1.0
         step = 1e-4  # forward-difference step in budget shares
         n_init = len(self.initiative_ids)
@@ -260,7 +360,7 @@ class AllocationProblem:
             for i in range(n_init if gradient else 0):
                 batch[i + 1, self.initiative_of == i] += step * monthly
             per_segment = self.npv_draws(batch, draws)  # batch × draws × segments
-            npv = per_segment[0].sum(axis=-1) - self.one_off_pv
+            npv = per_segment[0].sum(axis=-1) - one_off * self.one_off_discount
             diff = (per_segment[1:] - per_segment[:1]) / step  # initiatives × draws × segments
             cell_grad = diff[self.initiative_of, :, self.segment_of] if gradient else None  # cells × draws
             tail = np.argsort(npv)[: max(1, int(np.floor(self.alpha * npv.size)))]
@@ -278,7 +378,7 @@ class AllocationProblem:
             memo[key] = result
             return result
 
-        constraints = [{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}]
+        constraints = [{"type": "ineq", "fun": lambda w: 1.0 - w.sum(), "jac": lambda w: -np.ones_like(w)}]
         if self.objective == "prob":
             constraints.append({"type": "ineq", "fun": lambda w: evaluate(w, False)[1] - self.floor,
                                 "jac": lambda w: evaluate(w)[3]})
@@ -294,14 +394,16 @@ class AllocationProblem:
         return w, value * scale, start_value, feasible
 
     def to_scenario(self, monthly_spend: np.ndarray, name: str = "optimised allocation") -> Scenario:
-        """The allocation as a scenario (one investment per funded cell; each initiative's one-off
-        cost on its first cell)."""
+        """The allocation as a scenario: one investment per cell with spend, each funded
+        initiative's one-off cost on its first cell (a plan that funds nothing: one investment of
+        zero spend, so that it values to exactly 0)."""
         investments, charged = [], set()
-        for (initiative, segment), spend in zip(self.cells, monthly_spend, strict=True):
-            one_off = 0.0 if initiative in charged else float(self.settings[initiative].get("one_off_cost", 0.0))
+        for k in np.flatnonzero(monthly_spend > 0) if np.any(monthly_spend > 0) else [0]:
+            (initiative, segment), spend = self.cells[k], float(monthly_spend[k])
+            one_off = 0.0 if initiative in charged or spend <= 0 else float(self.settings[initiative].get("one_off_cost", 0.0))
             charged.add(initiative)
             investments.append({"initiative": initiative, "segments": [segment], "start_month": self.start_month,
-                                "duration_months": self.duration, "monthly_spend": float(spend),
+                                "duration_months": self.duration, "monthly_spend": spend,
                                 "one_off_cost": one_off})
         return Scenario.model_validate({
             "name": name, "investments": investments, "horizon_months": self.horizon_months,
@@ -311,9 +413,8 @@ class AllocationProblem:
 
     def _finish(self, monthly_spend: np.ndarray, budget: float, log: tuple) -> Allocation:
         result = simulate(self.to_scenario(monthly_spend), self.artifact)
-        value = float(finance.cvar(result.npv, self.alpha) if self.objective == "cvar" else result.expected_npv)
-        feasible = self.objective != "prob" or result.prob_roi_positive >= self.floor
-        return Allocation(self.cells, monthly_spend, budget, self.objective, value, result, feasible, log)
+        value, feasible = self.objective_of(result.npv)
+        return Allocation(self.cells, monthly_spend, budget, self.objective, float(value), result, bool(feasible), log)
 
     def frontier(self, budgets: Sequence[float], quantiles: Sequence[float] = (0.1, 0.5, 0.9),
                  progress: Progress | None = None) -> pd.DataFrame:

@@ -64,15 +64,16 @@ def plausible_artifact(models_dir: Path, model_id: str = "bayes-test-plausible",
                        n_segments: int = 4, n_initiatives: int = 2, seed: int = 1,
                        family: str = "bayes", draws: dict[str, np.ndarray] | None = None,
                        segments: list[str] | None = None, initiatives: list[str] | None = None,
-                       ) -> registry.ModelArtifact:
+                       one_off_cost: float = 50_000.0) -> registry.ModelArtifact:
     """Write and load a plausible artifact with segments S1…Sn and initiatives I1…Ik unless
-    names are given (monthly_cost 10 000 per segment, one-off 50 000, saturation k = 1, lag 1)."""
+    names are given (monthly_cost 10 000 per segment, one-off ``one_off_cost``, saturation k = 1,
+    lag 1)."""
     segments = segments or [f"S{s + 1}" for s in range(n_segments)]
     initiatives = initiatives or [f"I{i + 1}" for i in range(n_initiatives)]
     n_segments, n_initiatives = len(segments), len(initiatives)
     state = {s: {"customers": 20_000.0, "csat": 75.0, "nps": 20.0, "arpu": 110.0, "ref_csat": 75.0,
                  "ref_nps": 20.0, "t_next": T_NEXT} for s in segments}
-    settings = {i: {"name": f"Initiative {i}", "monthly_cost": 10_000.0, "one_off_cost": 50_000.0,
+    settings = {i: {"name": f"Initiative {i}", "monthly_cost": 10_000.0, "one_off_cost": one_off_cost,
                     "saturation_k": 1.0} for i in initiatives}
     manifest = _manifest(model_id, segments, initiatives, state, settings, 1, family)
     manifest["n_draws"] = n_draws

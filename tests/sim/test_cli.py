@@ -66,9 +66,11 @@ def test_optimize_prints_an_allocation(tmp_path, cli_models):
                    tmp_path / "opt", models_dir=cli_models)
     assert done.returncode == 0, done.stderr
     allocation = pd.read_csv(tmp_path / "opt" / "allocation.csv")
-    # budget 1.2 M − one-off costs 2 × 50 000 = 1.1 M of running spend over 24 months
-    assert allocation["total_spend"].sum() == pytest.approx(1_100_000, rel=1e-6)
-    assert "Allocation of 1,200,000" in done.stdout
+    # here every initiative pays: one-off costs 2 × 50 000 + 1.1 M of running spend over 24 months
+    assert allocation["one_off_cost"].sum() == pytest.approx(100_000)
+    assert allocation["monthly_spend"].sum() * 24 == pytest.approx(1_100_000, rel=1e-6)
+    assert allocation["total_spend"].sum() == pytest.approx(1_200_000, rel=1e-6)
+    assert "spends 1,200,000 of the budget of 1,200,000" in done.stdout
 
 
 def test_simulate_writes_all_its_files_or_none(tmp_path, cli_models):

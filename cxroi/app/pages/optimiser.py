@@ -14,7 +14,7 @@ from cxroi.sim.optimizer import AllocationProblem
 PLAN, FRONTIER = "optimiser_plan", "optimiser_frontier"
 OBJECTIVES = {"mean": "Highest expected NPV", "cvar": "Protect the downside (mean of the worst 10% of outcomes)",
               "prob": "Highest expected NPV with P(ROI > 0) above a floor"}
-FRONTIER_SHARES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)  # of the budget's running (non one-off) part
+FRONTIER_SHARES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)  # of the budget
 
 
 def _problem_settings(model, currency: str) -> dict:
@@ -23,7 +23,8 @@ def _problem_settings(model, currency: str) -> dict:
         cols = st.columns([1, 1, 2])
         budget = cols[0].number_input(f"Total budget ({currency})", min_value=0.0, value=3_000_000.0,
                                       step=100_000.0, format="%.0f",
-                                      help="One-off costs of the offered initiatives plus all monthly spend")
+                                      help="The most the plan may spend: monthly spend plus the one-off costs of "
+                                           "the initiatives it funds. It spends less when more would not pay.")
         horizon = cols[1].number_input("Horizon (months)", 12, 120, 36, step=6)
         objective = cols[2].radio("Objective", list(OBJECTIVES), format_func=OBJECTIVES.get)
         floor = st.slider("Floor on P(ROI > 0) (used by the third objective)", 50, 99, 80, format="%d%%")
@@ -31,6 +32,9 @@ def _problem_settings(model, currency: str) -> dict:
                                      format_func=names.get)
         segments = st.multiselect("Segments", model.segments, default=model.segments)
         submitted = st.form_submit_button("Find the best allocation", type="primary", icon=":material/auto_graph:")
+    if submitted and not (initiatives and segments):
+        st.warning("Choose at least one initiative and one segment.")
+        return {}
     settings = {"budget": float(budget), "horizon_months": int(horizon), "objective": objective,
                 "floor": floor / 100, "initiatives": tuple(initiatives), "segments": tuple(segments)}
     return settings if submitted else {}
@@ -56,10 +60,12 @@ def optimiser() -> None:
         settings = _problem_settings(model, cur)
         if settings:
             bar = st.progress(0.0, text="Searching…")
-            plan = _problem(model, settings).solve(
-                settings["budget"], n_random_starts=1,
-                progress=lambda done, total, message: bar.progress(done / total, text=message))
-            bar.empty()
+            try:
+                plan = _problem(model, settings).solve(
+                    settings["budget"], n_random_starts=1,
+                    progress=lambda done, total, message: bar.progress(done / total, text=message))
+            finally:
+                bar.empty()
             st.session_state[PLAN] = (model.model_id, settings, plan)
             st.session_state.pop(FRONTIER, None)
         if st.session_state.get(PLAN, (None,))[0] != model.model_id:
@@ -67,7 +73,11 @@ def optimiser() -> None:
         _, settings, plan = st.session_state[PLAN]
         if not plan.feasible:
             st.warning("No allocation reaches the P(ROI > 0) floor at this budget; the best one found is shown.")
-        st.subheader(f"Recommended allocation of {fmt.money(settings['budget'], cur)}")
+        if plan.spent == 0:
+            st.info("No allocation adds value at this budget: the best plan is to spend nothing.")
+            return
+        st.subheader(f"Recommended allocation: {fmt.money(plan.spent, cur)} of the "
+                     f"{fmt.money(settings['budget'], cur)} budget")
         results.show_metrics(plan.result, cur)
         names = {i: model.manifest.get("initiative_settings", {}).get(i, {}).get("name", i) for i in model.initiatives}
         table = plan.table()
@@ -81,6 +91,8 @@ def optimiser() -> None:
                              "initiative": "Initiative", "segment": "Segment",
                              "monthly_spend": st.column_config.NumberColumn(
                                  f"Monthly spend ({cur})", format=fmt.money_column_format(cur)),
+                             "one_off_cost": st.column_config.NumberColumn(
+                                 f"One-off cost ({cur})", format=fmt.money_column_format(cur)),
                              "total_spend": st.column_config.NumberColumn(
                                  f"Total spend ({cur})", format=fmt.money_column_format(cur)),
                              "share": st.column_config.NumberColumn("Share of spend", format="%.1f%%")})
@@ -90,9 +102,8 @@ def optimiser() -> None:
         st.subheader("Efficient frontier")
         problem = _problem(model, settings)
         if st.button("Compute the efficient frontier", icon=":material/show_chart:"):
-            running = settings["budget"] - problem.one_off
-            top = problem.one_off + problem.upper.sum() * problem.duration
-            budgets = sorted({float(min(problem.one_off + share * running, top)) for share in FRONTIER_SHARES})
+            budgets = sorted({share * settings["budget"] for share in FRONTIER_SHARES
+                              if share * settings["budget"] >= problem.minimum_budget})
             bar = st.progress(0.0, text="Optimising each budget…")
             frontier = problem.frontier(budgets, progress=lambda d, t, m: bar.progress(d / t, text=m))
             bar.empty()
