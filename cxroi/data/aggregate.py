@@ -14,7 +14,7 @@ Aggregation per segment × month (the columns are documented in data/README.md):
 * nps = 100 · (#(nps_response ≥ 9) − #(nps_response ≤ 6)) / #nps answers, nps_responses = #answers
 
 Optional spend (CSV or Parquet: segment, period, spend_<initiative> in currency per month) is
-joined on segment × month.
+joined on segment × month; a spend row whose segment × month has no customer records is an error.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from cxroi.data import record_checks
 from cxroi.data.readers import detect_format
-from cxroi.data.record_checks import ColumnSpec, RowRule, TableSpec, inspect_file, quote
+from cxroi.data.record_checks import ROW, ColumnSpec, RowRule, TableSpec, inspect_file, quote
 from cxroi.data.schema import SPEND_PREFIX, Finding, findings_error, validate_panel
 from cxroi.errors import DataError
 from cxroi.fileio import atomic_write_with
@@ -104,7 +105,9 @@ def spend_spec(columns: list[str]) -> TableSpec:
         rules=(
             RowRule("segment", "segment = ''", "segment is empty"),
             RowRule("period", "day(period) <> 1", "'{value}' is not the first day of a month"),
-            *(RowRule(c, f"{quote(c)} < 0", "spend {value} is negative") for c in spend_columns),
+            *(RowRule(c, f"NOT isfinite({quote(c)})", "'{value}' is not a finite number") for c in spend_columns),
+            *(RowRule(c, f"{quote(c)} < 0 AND isfinite({quote(c)})", "spend {value} is negative")
+              for c in spend_columns),
         ),
         key=("segment", "period"),
         subject="'segment ' || segment",
@@ -206,6 +209,11 @@ def panel_from_customers(
             if any(f.severity == "error" for f in findings):
                 return None, _sorted(findings)
             with steps.step(f"Aggregating {n_rows:,} customer-month rows"):
+                con.execute(f"CREATE TEMP TABLE panel AS {PANEL_SQL}")
+                if spend is not None:
+                    findings += _unmatched_spend(con, path.name, spend.name)
+                    if any(f.severity == "error" for f in findings):
+                        return None, _sorted(findings)
                 raw = con.execute(_panel_query(spend_columns)).df()
     except duckdb.Error as exc:  # the checks passed, so this is a resource problem (memory, disk)
         return None, [Finding("error", None, None, f"aggregation failed: {str(exc).splitlines()[0]}")]
@@ -220,11 +228,30 @@ def panel_from_customers(
     return panel, _sorted(findings + _panel_findings(raw, panel_findings))
 
 
+def _unmatched_spend(con: duckdb.DuckDBPyConnection, records: str, spend: str) -> list[Finding]:
+    """Spend rows whose segment × month has no customer records (a misspelt segment, a month
+    outside the records): the first MAX_LISTED with their row, then a count of the rest."""
+    unmatched = (f"SELECT {ROW}, segment, period, segment IN (SELECT segment FROM panel) AS known "
+                 f"FROM spend_numbered AS s WHERE NOT EXISTS "
+                 f"(SELECT 1 FROM panel AS p WHERE p.segment = s.segment AND p.period = s.period)")
+    count = con.execute(f"SELECT count(*) FROM ({unmatched})").fetchall()[0][0]
+    rows = con.execute(f"{unmatched} ORDER BY {ROW} LIMIT {record_checks.MAX_LISTED}").fetchall()
+    findings = [
+        Finding("error", int(row), "period", f"{spend}: {records} has no records of segment {segment} in {period:%Y-%m}")
+        if known else Finding("error", int(row), "segment", f"{spend}: segment '{segment}' does not occur in {records}")
+        for row, segment, period, known in rows
+    ]
+    if count > len(rows):
+        findings.append(Finding("error", None, "segment, period",
+                                f"{spend}: {count - len(rows)} more row(s) match no segment × month of {records}"))
+    return findings
+
+
 def _panel_query(spend_columns: list[str]) -> str:
     if not spend_columns:
-        return f"{PANEL_SQL} ORDER BY segment, period"
+        return "SELECT * FROM panel ORDER BY segment, period"
     chosen = ", ".join(f"spend.{quote(c)}" for c in spend_columns)
-    return (f"WITH panel AS ({PANEL_SQL}) SELECT panel.*, {chosen} FROM panel "
+    return (f"SELECT panel.*, {chosen} FROM panel "
             f"LEFT JOIN spend ON spend.segment = panel.segment AND spend.period = panel.period "
             f"ORDER BY panel.segment, panel.period")
 
@@ -233,16 +260,41 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.severity != "error", f.row is None, f.row or 0, f.column or ""))
 
 
-def write_panel(panel: pd.DataFrame, out: str | Path) -> Path:
-    """Write a panel atomically as Parquet (or CSV when ``out`` ends in .csv)."""
-    out = Path(out)
-    fmt = detect_format(out.name)
-    if fmt == "csv":
-        atomic_write_with(out, lambda tmp: panel.to_csv(tmp, index=False, date_format="%Y-%m-%d", lineterminator="\n"))
-    elif fmt == "parquet":
-        atomic_write_with(out, lambda tmp: panel.to_parquet(tmp, index=False))
-    else:
+def _output_format(out: Path) -> str:
+    """'csv' or 'parquet' from the output file name; DataError for any other."""
+    try:
+        fmt = detect_format(out.name)
+    except DataError:
+        fmt = "other"
+    if fmt not in ("csv", "parquet"):
         raise DataError(f"{out.name}: write the panel as .parquet or .csv")
+    return fmt
+
+
+def check_output(out: str | Path) -> str:
+    """The panel format ('csv' or 'parquet') for ``out``. Refuses, before any work, an output path
+    that cannot take a panel: another file type, or a folder that is a file (DataError)."""
+    out = Path(out)
+    fmt = _output_format(out)
+    folder = next((parent for parent in out.parents if parent.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise DataError(f"{out}: cannot write the panel ({folder} is a file, not a folder)")
+    return fmt
+
+
+def write_panel(panel: pd.DataFrame, out: str | Path) -> Path:
+    """Write a panel atomically as Parquet (or CSV when ``out`` ends in .csv). Raises DataError
+    naming ``out`` when it cannot be written."""
+    out = Path(out)
+    fmt = check_output(out)
+    try:
+        if fmt == "csv":
+            atomic_write_with(out, lambda tmp: panel.to_csv(tmp, index=False, date_format="%Y-%m-%d",
+                                                            lineterminator="\n"))
+        else:
+            atomic_write_with(out, lambda tmp: panel.to_parquet(tmp, index=False))
+    except OSError as exc:
+        raise DataError(f"{out}: cannot write the panel in {out.parent} ({exc.strerror or exc})") from exc
     return out
 
 

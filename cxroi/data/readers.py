@@ -65,8 +65,8 @@ def _size_error(label: str, size: int, limit: int) -> DataError:
                      "aggregate customer-level data first with `cxroi data aggregate`")
 
 
-def unclosed_quote_line(source: Path | BinaryIO) -> int | None:
-    """The 1-based line of a CSV where a quote (") opens and is never closed, or None.
+def unclosed_quote(source: Path | BinaryIO) -> str | None:
+    """'line N: a quote (") opened here is never closed' for a CSV whose quote never closes, else None.
 
     Quotes are counted per line: a doubled "" inside a quoted value counts twice, and a value
     quoted across lines closes on a later line."""
@@ -80,7 +80,7 @@ def unclosed_quote_line(source: Path | BinaryIO) -> int | None:
         for number, line in enumerate(stream, start=1):
             if line.count(b'"') % 2:
                 opened = number if opened is None else None
-    return opened
+    return None if opened is None else f'line {opened}: a quote (") opened here is never closed'
 
 
 def _restore_repeated_names(table: pd.DataFrame, header: Callable[[], list]) -> pd.DataFrame:
@@ -142,9 +142,9 @@ def read_table(source: str | Path | BinaryIO, name: str | None = None) -> pd.Dat
     except UnicodeDecodeError as exc:
         raise DataError(f"{label}: not a text CSV file (could not decode as UTF-8)") from exc
     except pd.errors.ParserError as exc:
-        line = unclosed_quote_line(_rewound(data)) if "EOF inside string" in str(exc) else None
-        if line is not None:
-            raise DataError(f'{label}: line {line}: a quote (") opened here is never closed') from exc
+        quote = unclosed_quote(_rewound(data)) if "EOF inside string" in str(exc) else None
+        if quote is not None:
+            raise DataError(f"{label}: {quote}") from exc
         raise DataError(f"{label}: malformed CSV ({str(exc).strip()})") from exc
     except (zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
         kind = {"parquet": "Parquet", "excel": "Excel (.xlsx)"}.get(fmt, "CSV")

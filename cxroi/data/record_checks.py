@@ -8,20 +8,26 @@ lists its first MAX_LISTED rows and counts the rest.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
-from cxroi.data.readers import detect_format
-from cxroi.data.schema import Finding
+from cxroi.data.readers import detect_format, unclosed_quote
+from cxroi.data.schema import Finding, header_findings
 from cxroi.errors import DataError
 
 #: rows listed per kind of problem; further rows with the same problem are counted in one line
 MAX_LISTED = 20
 #: name of the 1-based data row number column added to the numbered views
 ROW = "cxroi_row"
+#: bytes read from the start of a CSV file to check that it is UTF-8 text and to read its header
+HEAD_BYTES = 1 << 16
 
 _TYPE_FAMILIES = {
     "number": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -83,6 +89,22 @@ def _family(duckdb_type: str) -> str:
     return "other"
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The header cells of a CSV file; raises DataError when its start is not UTF-8 text."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        text = "\x00"
+    if "\x00" in text:  # UTF-16 and binary files hold NUL bytes
+        raise DataError(f"{path.name}: not UTF-8 text; save the file as CSV in UTF-8")
+    try:
+        return [cell.strip() for cell in next(csv.reader(io.StringIO(text)), [])]
+    except csv.Error:
+        return []  # a broken header line is reported by the reader
+
+
 class _Table:
     """One input file registered in DuckDB as two views: ``<name>`` (typed) and
     ``<name>_numbered`` (typed, with the 1-based data row number ``ROW``)."""
@@ -95,17 +117,21 @@ class _Table:
         location = _literal(str(path))
         self.rejects: str | None = None
         if fmt == "csv":  # every column as text, cast in SQL so that each bad cell can be reported
+            self.header_problems = header_findings(_csv_header(path))
             self.rejects = f"{name}_rejects"  # malformed lines (wrong number of fields, broken quotes)
             self.source = (f"read_csv({location}, header = true, all_varchar = true, delim = ',', quote = '\"', "
                            f"escape = '\"', store_rejects = true, rejects_table = '{self.rejects}', "
                            f"rejects_scan = '{name}_scans')")
             self.numbered_source = f"(SELECT row_number() OVER () AS {ROW}, * FROM {self.source})"
         else:
+            self.header_problems = header_findings(pq.read_schema(path).names)
             self.source = f"read_parquet({location})"
             self.numbered_source = (f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {ROW} "
                                     f"FROM read_parquet({location}, file_row_number = true))")
         described = con.execute(f"DESCRIBE SELECT * FROM {self.source}").fetchall()
         self.types = {str(row[0]): str(row[1]) for row in described}
+        #: a Parquet file without rows (its row count is in the file's metadata)
+        self.empty = fmt == "parquet" and con.execute(f"SELECT count(*) = 0 FROM {self.source}").fetchall()[0][0]
 
     def malformed_lines(self) -> list[Finding]:
         """CSV lines the reader rejected during the scans so far (first MAX_LISTED, then a count)."""
@@ -141,12 +167,17 @@ class _Table:
 
 
 def _column_findings(table: _Table, spec: TableSpec) -> list[Finding]:
-    """Missing required columns, unknown columns (warnings) and Parquet columns of a wrong type."""
+    """Header problems (another separator, repeated names), missing required columns, unknown
+    columns (warnings) and Parquet columns of a wrong type."""
+    if table.header_problems:
+        return table.header_problems
     findings = [Finding("error", None, c, "required column is missing") for c in spec.columns if c not in table.types]
     for column, duckdb_type in table.types.items():
         cs = spec.columns.get(column)
         if cs is None:
             findings.append(Finding("warning", None, column, "unknown column, ignored"))
+        elif duckdb_type.strip('"') == "NULL":  # a Parquet column written without any value
+            findings.append(Finding("error", None, column, f"has no values (every cell is empty); each value must be {cs.kind}"))
         elif _family(duckdb_type) not in cs.families:
             findings.append(Finding("error", None, column, f"has type {duckdb_type}; each value must be {cs.kind}"))
     return findings
@@ -204,6 +235,8 @@ def _duplicate_findings(table: _Table, spec: TableSpec) -> list[Finding]:
 
 def _check_table(table: _Table, spec: TableSpec) -> tuple[int, list[Finding]]:
     """Register ``table`` under ``spec`` and check every row. Returns (row count, findings)."""
+    if table.empty:
+        return 0, [Finding("error", None, None, f"{table.path.name}: the file holds no data rows")]
     findings = _column_findings(table, spec)
     if any(f.severity == "error" for f in findings):
         return 0, findings
@@ -240,4 +273,7 @@ def inspect_file(
         spec = spec_for(list(table.types))
         return spec, *_check_table(table, spec)
     except duckdb.Error as exc:
+        quote = unclosed_quote(path) if detect_format(path.name) == "csv" else None
+        if quote is not None:
+            raise DataError(f"{path.name}: {quote}") from exc
         raise DataError(f"{path.name}: could not be read ({str(exc).splitlines()[0]})") from exc
