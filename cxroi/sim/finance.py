@@ -39,10 +39,11 @@ def roi(npv: np.ndarray, pv_spend: np.ndarray | float) -> np.ndarray:
 
 
 def _first_month_staying_nonnegative(cumulative: np.ndarray) -> np.ndarray:
-    """1-based month from which ``cumulative`` stays ≥ 0 to the end; NaN when it ends below 0."""
+    """1-based month from which ``cumulative`` stays ≥ 0 to the end; NaN when it ends below 0,
+    or when it is 0 throughout (no cash flow: nothing to pay back)."""
     stays = np.flip(np.logical_and.accumulate(np.flip(cumulative >= 0, -1), axis=-1), -1)
     first = np.argmax(stays, axis=-1).astype(float) + 1.0
-    return np.where(stays[..., -1], first, np.nan)
+    return np.where(stays[..., -1] & np.any(cumulative != 0, axis=-1), first, np.nan)
 
 
 def payback_month(cash_flows: np.ndarray) -> np.ndarray:

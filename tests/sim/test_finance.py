@@ -53,6 +53,12 @@ def test_payback_simple_and_discounted_by_hand():
     np.testing.assert_array_equal(finance.discounted_payback_month(flows[:1], 0.10), [6.0])
 
 
+def test_no_cash_flow_has_no_payback():
+    # nothing spent and nothing earned: there is nothing to pay back, not "paid back in month 1"
+    assert np.isnan(finance.payback_month(np.zeros(6)))
+    assert np.isnan(finance.discounted_payback_month(np.zeros((2, 6)), 0.01)).all()
+
+
 def test_payback_needs_the_cumulative_to_stay_non_negative():
     # the cumulative is ≥ 0 in month 1 (nothing spent yet) and again from month 4
     flows = np.array([0.0, -50.0, 20.0, 40.0, 10.0])
