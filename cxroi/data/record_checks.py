@@ -124,12 +124,13 @@ class _Table:
                            f"rejects_scan = '{name}_scans')")
             self.numbered_source = f"(SELECT row_number() OVER () AS {ROW}, * FROM {self.source})"
         else:
-            self.header_problems = header_findings(pq.read_schema(path).names)
             self.source = f"read_parquet({location})"
             self.numbered_source = (f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {ROW} "
                                     f"FROM read_parquet({location}, file_row_number = true))")
         described = con.execute(f"DESCRIBE SELECT * FROM {self.source}").fetchall()
         self.types = {str(row[0]): str(row[1]) for row in described}
+        if fmt == "parquet":  # readable, as DuckDB just described it; its own names, repeats included
+            self.header_problems = header_findings(pq.read_schema(path).names)
         #: a Parquet file without rows (its row count is in the file's metadata)
         self.empty = fmt == "parquet" and con.execute(f"SELECT count(*) = 0 FROM {self.source}").fetchall()[0][0]
 

@@ -111,6 +111,9 @@ def test_empty_parquet_has_no_data_rows(tmp_path):
     panel, findings = panel_from_customers(tmp_path / "empty.parquet")
     assert panel is None
     assert [f.problem for f in findings] == ["empty.parquet: the file holds no data rows"]
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
+    _, findings = panel_from_customers(tmp_path / "junk.parquet")
+    assert [f.problem[:32] for f in findings] == ["junk.parquet: could not be read "]
 
 
 def test_parquet_column_without_values(tmp_path):
@@ -137,9 +140,16 @@ def test_semicolons_are_recognised(tmp_path):
     assert len(findings) == 1 and "seems to use ';' as separator" in findings[0].problem
 
 
-def test_repeated_column_is_named(tmp_path):
-    path = tmp_path / "records.csv"
-    path.write_text("\n".join(line + "," + line.split(",")[6] for line in RECORDS.splitlines()) + "\n")
+@pytest.mark.parametrize("name", ["records.csv", "records.parquet"])
+def test_repeated_column_is_named(tmp_path, name):
+    path = tmp_path / name
+    doubled = "\n".join(line + "," + line.split(",")[6] for line in RECORDS.splitlines()) + "\n"  # revenue twice
+    if name.endswith(".csv"):
+        path.write_text(doubled)
+    else:
+        rows = [line.split(",") for line in doubled.splitlines()]
+        pq.write_table(pa.Table.from_arrays([pa.array(column) for column in zip(*rows[1:], strict=True)],
+                                            names=rows[0]), path)
     panel, findings = panel_from_customers(path)
     assert panel is None
     assert errors(findings) == {(None, "revenue"): "the column appears 2 times in the header"}
