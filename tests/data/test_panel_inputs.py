@@ -4,7 +4,6 @@ naming the row and column (or the file), never an exception."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 
@@ -18,17 +17,7 @@ from cxroi.data.readers import load_panel, read_table
 from cxroi.data.schema import validate_panel
 from cxroi.errors import DataError
 from tests.conftest import cli_env
-
-GOOD = """segment,period,customers_start,churned,new_customers,revenue,csat,nps
-A,2024-01-01,1000,10,20,5000.5,80,30
-A,2024-02-01,1010,12,15,5100,81,31
-B,2024-01-01,500,5,5,100,70,-5
-B,2024-02-01,500,4,6,110,71,-4
-"""
-
-
-def frame(text: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text))
+from tests.data.good_panel import GOOD, frame
 
 
 def errors(findings) -> dict[tuple[int | None, str | None], str]:
