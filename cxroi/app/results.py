@@ -12,6 +12,7 @@ import streamlit as st
 
 from cxroi.app import charts
 from cxroi.app import formatting as fmt
+from cxroi.app.widgets import Tile, metric_tiles
 from cxroi.sim.result import ALL_SEGMENTS, SimulationResult
 
 LEVER_LABELS = {"retention": "Retention", "arpu": "ARPU", "acquisition": "Acquisition"}
@@ -61,20 +62,22 @@ def segment_frame(result: SimulationResult) -> pd.DataFrame:
 
 
 def show_metrics(result: SimulationResult, currency: str) -> None:
-    """NPV, ROI, payback and P(ROI > 0) as metrics with their 80 % ranges."""
+    """NPV, ROI, payback and P(ROI > 0) as headline tiles with their 80 % ranges (one row on a
+    wide screen, 2 × 2 on a narrow one; never cut off)."""
     h = headline(result)
-    cols = st.columns(4)
-    cols[0].metric("NPV", fmt.money_short(h["npv_p50"], currency),
-                   help="Median net present value over the model's parameter draws")
-    cols[0].caption(f"80% range {fmt.money_short(h['npv_p10'], currency)} to {fmt.money_short(h['npv_p90'], currency)}")
-    cols[1].metric("ROI", fmt.ratio(h["roi_p50"]), help="Median of NPV / present value of spend")
-    cols[1].caption(f"80% range {fmt.ratio(h['roi_p10'])} to {fmt.ratio(h['roi_p90'])}")
-    cols[2].metric("Payback", fmt.payback(h["payback_p50"], result.horizon),
-                   help="Median forecast month (1 = first month) from which cumulative cash flow stays positive")
-    cols[2].caption(f"Investment (PV) {fmt.money_short(h['pv_spend'], currency)}")
-    cols[3].metric("P(ROI > 0)", fmt.percent(h["prob_roi_positive"], 0),
-                   help="Share of parameter draws in which the investment pays back within the horizon")
-    cols[3].caption(f"{result.n_draws:,} draws of model {result.model_id}")
+    metric_tiles([
+        Tile("NPV", fmt.money_short(h["npv_p50"], currency),
+             "Median net present value over the model's parameter draws",
+             f"80% range {fmt.money_short(h['npv_p10'], currency)} to {fmt.money_short(h['npv_p90'], currency)}"),
+        Tile("ROI", fmt.ratio(h["roi_p50"]), "Median of NPV / present value of spend",
+             f"80% range {fmt.ratio(h['roi_p10'])} to {fmt.ratio(h['roi_p90'])}"),
+        Tile("Payback", fmt.payback(h["payback_p50"], result.horizon),
+             "Median forecast month (1 = first month) from which cumulative cash flow stays positive",
+             f"Investment (PV) {fmt.money_short(h['pv_spend'], currency)}"),
+        Tile("P(ROI > 0)", fmt.percent(h["prob_roi_positive"], 0),
+             "Share of parameter draws in which the investment pays back within the horizon",
+             f"{result.n_draws:,} draws of model {result.model_id}"),
+    ], group=2)
 
 
 def show_fans(result: SimulationResult, currency: str) -> None:

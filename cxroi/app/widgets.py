@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import streamlit as st
 
 from cxroi.app.jobs import Job
 from cxroi.data.schema import Finding, findings_frame
+
+
+class Tile(NamedTuple):
+    """One headline figure: label, formatted value, hover help and a small note below it."""
+
+    label: str
+    value: str
+    help: str | None = None
+    note: str | None = None
+
+
+#: width (px) of one tile in a group: fits values such as "−$15.3M" or "> 120 mo" at metric size
+TILE_WIDTH = 170
+TILE_GAP = 16  # px, Streamlit's "small" gap
+
+
+def metric_tiles(tiles: Sequence[Tile], group: int = 1) -> None:
+    """Headline figures in a row that wraps onto more lines on narrow screens instead of cutting
+    values off. ``group`` > 1 keeps that many tiles together in a fixed-width block (four tiles
+    in groups of two show as one row, or 2 × 2 on a laptop); single tiles stretch to share the
+    row and wrap one by one."""
+    row = st.container(horizontal=True, gap="small")
+    for start in range(0, len(tiles), group):
+        members = tiles[start:start + group]
+        block = row if group == 1 else row.container(
+            horizontal=True, wrap=False, gap="small", width=len(members) * TILE_WIDTH + (len(members) - 1) * TILE_GAP)
+        for tile in members:
+            box = block.container()
+            box.metric(tile.label, tile.value, help=tile.help)
+            if tile.note:
+                box.caption(tile.note)
 
 
 def findings_table(findings: list[Finding]) -> None:

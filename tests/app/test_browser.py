@@ -84,6 +84,28 @@ def test_retrain_in_the_background_then_promote(browser, fresh_app_url):
         context.close()
 
 
+CUT_OFF_METRICS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+    .filter(value => [value, ...value.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth))
+    .map(value => value.innerText)"""
+
+
+def test_headline_figures_are_whole_on_a_laptop_screen(browser, app_url):
+    """At 1024 px (sidebar open) no headline figure is cut off with an ellipsis."""
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.app_url = app_url
+    try:
+        for path, label in (("", "Customers"), ("planner", "NPV")):
+            open_page(page, path)
+            metric_value(page, label)
+            page.wait_for_timeout(500)  # layout settles after the fonts load
+            assert page.evaluate(CUT_OFF_METRICS) == [], path
+        screenshot(page, SCREENSHOTS, "planner_1024")
+    finally:
+        context.close()
+
+
 SPEND = "Monthly spend per segment"
 
 

@@ -23,6 +23,33 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def metric_ancestors(at: AppTest, label: str) -> list[str]:
+    """Layout blocks around the metric ``label``, outermost first: 'column', 'wrapping row',
+    'row' (horizontal, no wrap), 'stack' (vertical) or the block's kind."""
+    def describe(block) -> str:
+        proto = block.proto
+        if type(proto).__name__ == "Column":
+            return "column"
+        if proto.WhichOneof("type") == "flex_container":
+            flex = proto.flex_container
+            return "stack" if flex.direction == 1 else ("wrapping row" if flex.wrap else "row")
+        return proto.WhichOneof("type") or "block"
+
+    def walk(node, path):
+        for child in node.children.values():
+            if getattr(child, "type", None) == "metric" and child.label == label:
+                return path
+            if hasattr(child, "children"):
+                found = walk(child, [*path, describe(child)] if getattr(child, "proto", None) is not None else path)
+                if found is not None:
+                    return found
+        return None
+
+    found = walk(at._tree, [])
+    assert found is not None, f"no metric {label!r}"
+    return found
+
+
 def texts(at: AppTest) -> str:
     parts = [e.value for kind in ("error", "info", "warning", "success", "markdown", "caption")
              for e in getattr(at, kind)]
@@ -41,6 +68,14 @@ def test_overview_shows_latest_month_from_the_sample(app_env):
     assert metric(at, "Customers") == f"{customers:,}"
     assert metric(at, "Monthly churn") == f"{100 * churn:.2f}%"
     assert "Bayesian (PyMC)" in texts(at)
+
+
+def test_overview_figures_wrap_instead_of_sharing_five_columns(app_env):
+    at = run_page("overview", "overview")
+    for label in ("Customers", "Monthly revenue", "Monthly churn", "CSAT (% satisfied)", "NPS (points)"):
+        layout = metric_ancestors(at, label)
+        # a fixed 1/5 column cuts "537,702" off at 1024 px; a wrapping row moves it to a new line
+        assert "column" not in layout and "wrapping row" in layout, (label, layout)
 
 
 def test_overview_without_a_model_says_so(app_env, monkeypatch, tmp_path):
@@ -89,6 +124,15 @@ def test_planner_with_no_monthly_spend_loses_the_discounted_one_off_cost(app_env
     assert math.isclose(expected, -248_022.2, abs_tol=0.1)
     assert metric(at, "NPV") == "−$248k"
     assert metric(at, "P(ROI > 0)") == "0%"
+
+
+def test_planner_headline_spans_the_page_above_the_controls(app_env):
+    at = run_page("planner", "planner")
+    assert not at.exception
+    for label in ("NPV", "ROI", "Payback", "P(ROI > 0)"):
+        layout = metric_ancestors(at, label)
+        # not squeezed into the results column (3/5 of the page): a full-width row that wraps in pairs
+        assert "column" not in layout and layout[-3:] == ["wrapping row", "row", "stack"], (label, layout)
 
 
 def test_planner_with_every_lever_off_explains_the_problem(app_env):

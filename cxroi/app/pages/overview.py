@@ -7,7 +7,7 @@ import streamlit as st
 from cxroi.app import charts, kpis, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
-from cxroi.app.widgets import findings_table
+from cxroi.app.widgets import Tile, findings_table, metric_tiles
 
 FAMILIES = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
 
@@ -26,12 +26,11 @@ def overview() -> None:
         else:
             totals = kpis.portfolio_totals(panel)
             st.caption(f"Latest month: {totals['period']:%B %Y} · source: {cfg.panel_path.name}")
-            cols = st.columns(5)
-            cols[0].metric("Customers", fmt.count(totals["customers"]))
-            cols[1].metric("Monthly revenue", fmt.money_short(totals["revenue"], cur))
-            cols[2].metric("Monthly churn", fmt.percent(totals["churn_rate"], 2))
-            cols[3].metric("CSAT (% satisfied)", fmt.points(totals["csat"]))
-            cols[4].metric("NPS (points)", fmt.points(totals["nps"]))
+            metric_tiles([Tile("Customers", fmt.count(totals["customers"])),
+                          Tile("Monthly revenue", fmt.money_short(totals["revenue"], cur)),
+                          Tile("Monthly churn", fmt.percent(totals["churn_rate"], 2)),
+                          Tile("CSAT (% satisfied)", fmt.points(totals["csat"])),
+                          Tile("NPS (points)", fmt.points(totals["nps"]))])
             snapshot = kpis.segment_snapshot(panel)
             snapshot["churn_pct"] = snapshot["churn_rate"] * 100
             spark = st.column_config.LineChartColumn

@@ -16,6 +16,7 @@ def _plan_and_results() -> None:
     cfg = state.settings()
     model = state.champion()
     valuation = st.container()
+    headline = st.container()  # full width, so the figures are never cut off on a laptop screen
     controls, output = st.columns([2, 3], gap="large")
     body = scenario_form.scenario_controls(model, state.catalogue(), cfg.currency, valuation, controls)
     with guard("simulating the scenario"):
@@ -25,8 +26,9 @@ def _plan_and_results() -> None:
         scenario = parse_scenario(body, "this scenario")
         result = state.simulate(model, scenario)
         st.session_state[CURRENT] = scenario.to_dict()
-        with output:
+        with headline:
             results.show_metrics(result, cfg.currency)
+        with output:
             results.show_fans(result, cfg.currency)
         results.show_breakdown(result, cfg.currency)
         with st.expander("Save this scenario"), st.form("save_scenario", border=False):
