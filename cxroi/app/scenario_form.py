@@ -58,6 +58,48 @@ def current_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict
     return st.session_state[BODY]
 
 
+def initiative_name(model: ModelArtifact, initiative: str) -> str:
+    """The initiative's display name (its id when the model records none)."""
+    return model.manifest.get("initiative_settings", {}).get(initiative, {}).get("name") or initiative
+
+
+def card_label(model: ModelArtifact, body: dict, index: int) -> str:
+    """How the page names investment card ``index`` (0-based): 'Self-service portal (investment 2)'."""
+    return f"{initiative_name(model, body['investments'][index]['initiative'])} (investment {index + 1})"
+
+
+def problems(body: dict, model: ModelArtifact) -> list[str]:
+    """What stops the scenario being edited from being valued, in the page's words: investment
+    cards numbered from 1 and named by their initiative. Empty when nothing in the form is
+    missing; :func:`cxroi.sim.scenario.parse_scenario` still checks the rest."""
+    investments = body["investments"]
+    found = [] if investments else ["Add at least one investment to see its value."]
+    if not any(body["levers"].values()):
+        found.append("Choose at least one value lever (retention, ARPU or acquisition) to see the scenario's value.")
+    horizon = int(body["horizon_months"])
+    for j, inv in enumerate(investments):
+        if not inv["segments"]:
+            found.append(f"Choose at least one segment for {card_label(model, body, j)}.")
+        if inv["start_month"] > horizon:
+            found.append(f"{card_label(model, body, j)} starts in month {inv['start_month']}, after the "
+                         f"{horizon}-month horizon: start it earlier or lengthen the horizon.")
+    for j, a in enumerate(investments):
+        for k in range(j + 1, len(investments)):
+            b = investments[k]
+            shared = [s for s in a["segments"] if s in b["segments"]]
+            if a["initiative"] == b["initiative"] and shared and _months_overlap(a, b):
+                found.append(f"Investments {j + 1} and {k + 1} both fund {initiative_name(model, a['initiative'])} "
+                             f"in {', '.join(shared)} in the same months: remove one, or give them different "
+                             "segments or months.")
+    return found
+
+
+def _months_overlap(a: dict, b: dict) -> bool:
+    """Whether two investments are funded in at least one common month (windows inclusive)."""
+    return (a["start_month"] <= b["start_month"] + b["duration_months"] - 1
+            and b["start_month"] <= a["start_month"] + a["duration_months"] - 1)
+
+
 def open_body(body: dict) -> None:
     """Make ``body`` the scenario being edited; widgets are re-created from it on the next run."""
     st.session_state[BODY] = body

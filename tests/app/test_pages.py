@@ -213,3 +213,43 @@ def test_optimiser_needs_an_initiative_and_a_segment(app_env):
     next(b for b in at.button if b.label == "Find the best allocation").click().run()
     assert any("at least one initiative" in w.value for w in at.warning)
     assert not [h for h in at.subheader if h.value.startswith("Recommended allocation")]
+
+
+PAGE_SWITCH_APP = """
+import streamlit as st
+from cxroi.app import scenario_form, state
+from cxroi.app.pages.export import export
+from cxroi.app.pages.planner import planner
+page = st.session_state.get("page", "planner")
+if page == "open plan":  # what the Optimiser's "Open this plan in the Scenario planner" does, then Export
+    plan = scenario_form.default_body(state.champion(), state.catalogue())
+    scenario_form.open_body({**plan, "name": "Optimised allocation", "horizon_months": 12})
+    st.session_state["page"] = "export"
+    export()
+else:
+    {"planner": planner, "export": export}[page]()
+"""
+
+
+def switch_to(at: AppTest, page: str) -> AppTest:
+    at.session_state["page"] = page
+    return at.run()
+
+
+def test_export_shows_the_plan_opened_in_the_planner_not_an_older_one(app_env):
+    at = AppTest.from_string(PAGE_SWITCH_APP, default_timeout=TIMEOUT_S).run()  # planner: its default scenario
+    assert metric(at, "NPV")
+    switch_to(at, "open plan")
+    assert not at.exception and not at.error
+    assert "Optimised allocation" in at.selectbox[0].format_func(at.selectbox[0].value)
+    assert any("horizon 12 months" in c.value for c in at.caption)
+
+
+def test_export_of_a_planner_scenario_that_cannot_be_valued_says_so(app_env):
+    at = AppTest.from_string(PAGE_SWITCH_APP, default_timeout=TIMEOUT_S).run()
+    levers = next(p for p in at.get("button_group") if "Value levers" in str(p.proto.label))
+    levers.set_value([]).run()
+    switch_to(at, "export")
+    assert not at.exception
+    assert any("cannot be valued" in w.value and "value lever" in w.value for w in at.warning)
+    assert not at.get("download_button") and not at.metric  # no stale scenario exported

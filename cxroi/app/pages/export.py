@@ -6,7 +6,6 @@ import streamlit as st
 
 from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
-from cxroi.app.pages.planner import CURRENT
 from cxroi.sim.scenario import parse_scenario
 
 MIME = {
@@ -29,12 +28,17 @@ def export() -> None:
         model = state.champion_or_notice()
         if model is None:
             return
-        current = st.session_state.get(CURRENT) or scenario_form.default_body(model, state.catalogue())
+        current = scenario_form.current_body(model, state.catalogue())  # what the planner's form shows now
         choice = st.selectbox("Scenario", ["current", *state.saved_versions()], key="export_choice",
                               format_func=lambda o: (f"Current planner scenario: {current['name']}" if o == "current"
                                                      else f"Saved: {o[0]} — version {o[1]}"))
+        if choice == "current" and (problems := scenario_form.problems(current, model)):
+            st.warning("The scenario in the Scenario planner cannot be valued as it stands, so there is nothing "
+                       "to export: " + " ".join(problems) + " Fix it in the planner, or choose a saved scenario.",
+                       icon=":material/warning:")
+            return
         body = current if choice == "current" else state.store().get_scenario(*choice).body
-        scenario = parse_scenario(body, "scenario")
+        scenario = parse_scenario(body, "the planner's scenario" if choice == "current" else "the saved scenario")
         result = state.simulate(model, scenario)
         results.show_metrics(result, cfg.currency)
         st.subheader("Downloads")

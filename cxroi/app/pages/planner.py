@@ -8,8 +8,6 @@ from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
 from cxroi.sim.scenario import parse_scenario
 
-CURRENT = "current_scenario"  # the last valid scenario body, read by the Export page
-
 
 def _plan_and_results() -> None:
     """Controls and results; a fragment, so a control change reruns only this part."""
@@ -25,7 +23,6 @@ def _plan_and_results() -> None:
             return
         scenario = parse_scenario(body, "this scenario")
         result = state.simulate(model, scenario)
-        st.session_state[CURRENT] = scenario.to_dict()
         with headline:
             results.show_metrics(result, cfg.currency)
         with output:
