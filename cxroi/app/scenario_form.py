@@ -13,6 +13,7 @@ import os
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cxroi.app import formatting as fmt
 from cxroi.catalogue import Initiative
@@ -94,6 +95,15 @@ def problems(body: dict, model: ModelArtifact) -> list[str]:
     return found
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (already trimmed) cannot name a saved scenario, or None."""
+    if not name:
+        return "Give the scenario a name to save it."
+    if not name.isprintable():
+        return "Use one line of ordinary characters for the name (no line breaks or tabs)."
+    return None
+
+
 def _months_overlap(a: dict, b: dict) -> bool:
     """Whether two investments are funded in at least one common month (windows inclusive)."""
     return (a["start_month"] <= b["start_month"] + b["duration_months"] - 1
@@ -107,15 +117,15 @@ def open_body(body: dict) -> None:
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
 
 
-def _investment_controls(inv: dict, key: str, model: ModelArtifact, catalogue: dict[str, Initiative],
+def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact, catalogue: dict[str, Initiative],
                          horizon: int, currency: str) -> dict | None:
-    """Widgets of one investment; None when the user removed it."""
+    """Widgets of investment card ``number`` (1-based, as messages name it); None when the user
+    removed it."""
     settings = model.manifest.get("initiative_settings", {}).get(inv["initiative"], {})
     nominal = float(settings.get("monthly_cost") or inv["monthly_spend"] or 1.0)
-    name = settings.get("name") or inv["initiative"]
     with st.container(border=True):
         head, remove = st.columns([6, 1])
-        head.markdown(f"**{name}**")
+        head.markdown(f"**{number}. {initiative_name(model, inv['initiative'])}**")
         if entry := catalogue.get(inv["initiative"]):
             head.caption(entry.description)
         if remove.button("Remove", key=f"{key}_remove", icon=":material/delete:"):
@@ -166,8 +176,9 @@ def scenario_controls(model: ModelArtifact, catalogue: dict[str, Initiative], cu
     changed_list = uids != st.session_state[UIDS]
     body = {**body, **valuation, "investments": investments}
     st.session_state[BODY], st.session_state[UIDS] = body, uids
-    if changed_list:
-        st.rerun(scope="fragment")
+    if changed_list:  # draw the cards again for the new list: the fragment alone when only it is running
+        in_fragment_run = bool(getattr(get_script_run_ctx(), "fragment_ids_this_run", None))
+        st.rerun(scope="fragment" if in_fragment_run else "app")
     return body
 
 
@@ -196,13 +207,14 @@ def _investments_controls(body: dict, gen: int, model: ModelArtifact, catalogue:
                           horizon: int, currency: str) -> tuple[list[dict], list[str]]:
     investments, uids = [], []
     for uid, inv in zip(st.session_state[UIDS], body["investments"], strict=True):
-        edited = _investment_controls(inv, f"pl{gen}_{uid}", model, catalogue, horizon, currency)
+        edited = _investment_controls(inv, len(investments) + 1, f"pl{gen}_{uid}", model, catalogue, horizon,
+                                      currency)
         if edited is not None:
             investments.append(edited)
             uids.append(uid)
     cols = st.columns([3, 1])
-    names = {i: model.manifest.get("initiative_settings", {}).get(i, {}).get("name", i) for i in model.initiatives}
-    choice = cols[0].selectbox("Add an initiative", model.initiatives, format_func=names.get, key=f"pl{gen}_add")
+    choice = cols[0].selectbox("Add an initiative", model.initiatives, format_func=lambda i: initiative_name(model, i),
+                               key=f"pl{gen}_add")
     if cols[1].button("Add", icon=":material/add:", key=f"pl{gen}_add_button", width="stretch"):
         investments.append(new_investment(model, catalogue, choice))
         uids.append(os.urandom(3).hex())

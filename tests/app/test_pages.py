@@ -135,12 +135,48 @@ def test_planner_headline_spans_the_page_above_the_controls(app_env):
         assert "column" not in layout and layout[-3:] == ["wrapping row", "row", "stack"], (label, layout)
 
 
-def test_planner_with_every_lever_off_explains_the_problem(app_env):
+def test_planner_with_every_lever_off_asks_for_one_instead_of_an_error(app_env):
     at = run_page("planner", "planner")
     levers = next(p for p in at.get("button_group") if "Value levers" in str(p.proto.label))
     levers.set_value([]).run()
-    assert not at.exception
-    assert any("at least one lever must be on" in e.value for e in at.error)
+    assert not at.exception and not at.error
+    assert any(i.value.startswith("Choose at least one value lever") for i in at.info)
+    assert not at.metric  # no results for a scenario that counts no value
+
+
+def planner_texts(at: AppTest) -> str:
+    return texts(at) + "\n".join(w.value for w in at.warning)
+
+
+def test_planner_names_a_repeated_initiative_by_card_number_and_name(app_env):
+    at = run_page("planner", "planner")
+    next(b for b in at.button if b.label == "Add").click().run()  # the default scenario's initiative again
+    assert not at.exception and not at.error
+    shown = planner_texts(at)
+    assert "Investments 1 and 2 both fund Self-service portal in SMB-EU" in shown
+    assert "investments[" not in shown and "self_service_portal" not in shown
+
+
+def test_planner_asks_for_a_segment_when_none_is_chosen(app_env):
+    at = run_page("planner", "planner")
+    next(m for m in at.multiselect if m.label == "Segments reached").set_value([]).run()
+    assert not at.exception and not at.error
+    assert "Choose at least one segment for Self-service portal (investment 1)." in [i.value for i in at.info]
+    assert "Tuple should have" not in planner_texts(at)
+
+
+def test_saving_without_a_name_asks_for_one_and_drops_the_old_notice(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("CXROI_DATABASE_URL", f"sqlite:///{tmp_path / 'own.db'}")  # leave the shared store alone
+    at = run_page("planner", "planner")
+    name = next(t for t in at.text_input if t.label == "Name")
+    name.set_value("Plan A")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert "Saved 'Plan A' as version 1." in [s.value for s in at.success]
+    next(t for t in at.text_input if t.label == "Name").set_value("   ")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception and not at.error
+    assert [w.value for w in at.warning] == ["Give the scenario a name to save it."]
+    assert not at.success  # the notice of the earlier save is gone
 
 
 def test_drivers_page_reports_effect_sources(app_env):

@@ -8,6 +8,8 @@ from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
 from cxroi.sim.scenario import parse_scenario
 
+NOTICE = "planner_saved"  # "Saved …" / "Opened …", shown once above the results
+
 
 def _plan_and_results() -> None:
     """Controls and results; a fragment, so a control change reruns only this part."""
@@ -17,10 +19,14 @@ def _plan_and_results() -> None:
     headline = st.container()  # full width, so the figures are never cut off on a laptop screen
     controls, output = st.columns([2, 3], gap="large")
     body = scenario_form.scenario_controls(model, state.catalogue(), cfg.currency, valuation, controls)
+    if message := st.session_state.pop(NOTICE, None):
+        headline.success(message, icon=":material/check:")
+    if problems := scenario_form.problems(body, model):
+        for problem in problems:
+            headline.info(problem, icon=":material/info:")
+        return
+    valued = False
     with guard("simulating the scenario"):
-        if not body["investments"]:
-            output.info("Add at least one investment to see its value.")
-            return
         scenario = parse_scenario(body, "this scenario")
         result = state.simulate(model, scenario)
         with headline:
@@ -28,13 +34,25 @@ def _plan_and_results() -> None:
         with output:
             results.show_fans(result, cfg.currency)
         results.show_breakdown(result, cfg.currency)
-        with st.expander("Save this scenario"), st.form("save_scenario", border=False):
-            name = st.text_input("Name", value=scenario.name, max_chars=200).strip()
-            if st.form_submit_button("Save", icon=":material/save:"):
-                saved = state.store().save_scenario(name, parse_scenario({**body, "name": name}).to_dict())
-                scenario_form.open_body(saved.body)
-                st.session_state["planner_saved"] = f"Saved '{saved.name}' as version {saved.version}."
-                st.rerun()
+        valued = True
+    if valued:
+        _save_form(body)
+
+
+def _save_form(body: dict) -> None:
+    """Save the scenario on screen under a name (a new version when the name exists)."""
+    with st.expander("Save this scenario"), st.form("save_scenario", border=False):
+        name = st.text_input("Name", value=body["name"], max_chars=200).strip()
+        if not st.form_submit_button("Save", icon=":material/save:"):
+            return
+        if problem := scenario_form.name_problem(name):
+            st.warning(problem, icon=":material/edit:")
+            return
+        with guard("saving the scenario"):
+            saved = state.store().save_scenario(name, parse_scenario({**body, "name": name}, name).to_dict())
+            scenario_form.open_body(saved.body)
+            st.session_state[NOTICE] = f"Saved '{saved.name}' as version {saved.version}."
+            st.rerun()
 
 
 def planner() -> None:
@@ -43,8 +61,6 @@ def planner() -> None:
     with guard("loading the model"):
         if state.champion_or_notice() is None:
             return
-        if message := st.session_state.pop("planner_saved", None):
-            st.success(message, icon=":material/check:")
         with guard("opening saved scenarios"):
             versions = state.saved_versions()
             if versions:
@@ -54,6 +70,6 @@ def planner() -> None:
                 if cols[1].button("Open", icon=":material/folder_open:", width="stretch"):
                     opened = state.store().get_scenario(*choice)
                     scenario_form.open_body(parse_scenario(opened.body, opened.name).to_dict())
-                    st.session_state["planner_saved"] = f"Opened '{opened.name}' version {opened.version}."
+                    st.session_state[NOTICE] = f"Opened '{opened.name}' version {opened.version}."
                     st.rerun()
         st.fragment(_plan_and_results)()
