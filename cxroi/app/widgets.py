@@ -93,9 +93,10 @@ def job_progress(job: Job, title: str, polling: bool) -> str:
     if polling and status != "running":
         st.rerun()
     state = {"running": "running", "succeeded": "complete"}.get(status, "error")
-    with st.status(f"{title} {JOB_LABELS[status]} — started {job.started_at:%Y-%m-%d %H:%M} UTC", state=state,
-                   expanded=status != "succeeded"):
-        st.code(job.log_tail() or "waiting for output…", language=None)
+    # not used as a `with` block: leaving one marks a running status complete
+    box = st.status(f"{title} {JOB_LABELS[status]} — started {job.started_at:%Y-%m-%d %H:%M} UTC", state=state,
+                    expanded=status != "succeeded")
+    box.code(job.log_tail() or "waiting for output…", language=None)
     return status
 
 

@@ -205,3 +205,24 @@ def test_fan_frames_agree_with_the_results_own_monthly_table(app_env):
             scale = np.abs(expected["value"].to_numpy()).max()
             np.testing.assert_allclose(fan[column].to_numpy(), expected["value"].to_numpy(), rtol=1e-6,
                                        atol=1e-6 * scale)
+
+
+JOB_PROGRESS_APP = """
+from datetime import datetime
+from cxroi.app.widgets import job_progress
+
+class RunningJob:  # what job_progress reads of a job that is still training
+    started_at = datetime(2026, 1, 5, 9, 30)
+    def status(self): return "running"
+    def log_tail(self): return "sampling 10%"
+
+job_progress(RunningJob(), "Training:", polling=False)
+"""
+
+
+def test_a_running_job_shows_as_running_not_complete():
+    at = AppTest.from_string(JOB_PROGRESS_APP).run()
+    assert not at.exception
+    status = at._tree.children[0].children[0].proto  # the st.status block
+    assert status.label == "Training: running… — started 2026-01-05 09:30 UTC"
+    assert status.state == status.State.RUNNING and status.icon == "spinner"
