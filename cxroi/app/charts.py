@@ -65,9 +65,10 @@ def fan_chart(quantiles: pd.DataFrame, y_title: str) -> alt.LayerChart:
     return band_chart(quantiles, "month", "Month", y_title, x_format="%b %Y", x_type="T")
 
 
-def waterfall(steps: pd.DataFrame, y_title: str, total_label: str = "NPV") -> alt.LayerChart:
-    """Waterfall of contributions (columns label, value, in display order) ending with their
-    sum as a total bar labelled ``total_label``."""
+def waterfall(steps: pd.DataFrame, x_title: str, total_label: str = "Expected NPV (mean)") -> alt.LayerChart:
+    """Horizontal waterfall of contributions (columns label, value, top to bottom) ending with
+    their sum as a total bar labelled ``total_label``. One row per step, so value labels (at the
+    bar's right end) never run into each other however close the amounts are."""
     values = steps["value"].astype(float)
     end = values.cumsum()
     frame = pd.DataFrame({
@@ -79,19 +80,18 @@ def waterfall(steps: pd.DataFrame, y_title: str, total_label: str = "NPV") -> al
         "order": range(len(steps) + 1),
     })
     colors = alt.Scale(domain=["gain", "loss", "total"], range=[POSITIVE, NEGATIVE, TOTAL])
-    base = alt.Chart(frame, height=HEIGHT).encode(
-        x=alt.X("label:N", title=None, sort=alt.SortField("order"),
-                axis=alt.Axis(labelAngle=-30, labelOverlap=False))
+    base = alt.Chart(frame, height=max(160, 44 * len(frame))).encode(
+        y=alt.Y("label:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelLimit=160))
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("start:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
-        y2="end:Q",
+        x=alt.X("start:Q", title=x_title, axis=alt.Axis(format=MONEY_AXIS)),
+        x2="end:Q",
         color=alt.Color("kind:N", scale=colors, legend=None),
-        tooltip=[alt.Tooltip("label:N", title="Component"), alt.Tooltip("value:Q", title=y_title, format=",.0f")],
+        tooltip=[alt.Tooltip("label:N", title="Component"), alt.Tooltip("value:Q", title=x_title, format=",.0f")],
     )
-    text = base.mark_text(dy=-8, fontSize=12).encode(
-        y=alt.Y("top:Q"), text=alt.Text("value:Q", format=MONEY_AXIS)
-    ).transform_calculate(top="max(datum.start, datum.end)")
+    text = base.mark_text(align="left", dx=4, fontSize=12).encode(
+        x=alt.X("right:Q"), text=alt.Text("value:Q", format=MONEY_AXIS)
+    ).transform_calculate(right="max(datum.start, datum.end)")
     return alt.layer(bars, text)
 
 

@@ -95,8 +95,8 @@ def show_breakdown(result: SimulationResult, currency: str) -> None:
     cols = st.columns(3, gap="large")
     with cols[0]:
         st.markdown("**Value by lever** (expected present value)")
-        st.altair_chart(charts.waterfall(lever_steps(result), f"Present value ({currency})", total_label="NPV"),
-                        width="stretch")
+        st.altair_chart(charts.waterfall(lever_steps(result), f"Present value ({currency})"), width="stretch")
+        st.caption("Mean over the parameter draws, so the total can differ from the median NPV above.")
     with cols[1]:
         st.markdown("**NPV by segment** (median, P10–P90)")
         st.altair_chart(charts.interval_bars(segment_frame(result), "segment", "Segment", f"NPV ({currency})"),

@@ -226,3 +226,32 @@ def test_a_running_job_shows_as_running_not_complete():
     status = at._tree.children[0].children[0].proto  # the st.status block
     assert status.label == "Training: running… — started 2026-01-05 09:30 UTC"
     assert status.state == status.State.RUNNING and status.icon == "spinner"
+
+
+def test_waterfall_total_is_the_expected_npv_and_each_step_has_its_own_row():
+    from cxroi.app import charts
+
+    steps = pd.DataFrame({"label": ["Retention", "ARPU", "Investment"], "value": [300.0, 50.0, -120.0]})
+    spec = charts.waterfall(steps, "Present value ($)").to_dict()
+    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    total = rows[-1]
+    # the total is the sum of the steps, 300 + 50 − 120 = 230: the mean NPV, not the median
+    assert total["label"] == "Expected NPV (mean)" and total["value"] == 230.0
+    assert [(r["start"], r["end"]) for r in rows] == [(0, 300), (300, 350), (350, 230), (0, 230)]
+    bars, labels = spec["layer"]
+    # steps are rows (labels on the y axis), so value labels of neighbouring steps cannot overlap
+    assert bars["encoding"]["y"]["field"] == "label" and labels["encoding"]["y"]["field"] == "label"
+
+
+def test_lever_steps_add_up_to_the_mean_npv(app_env):
+    from cxroi.app import results, scenario_form
+    from cxroi.catalogue import load_catalogue
+    from cxroi.sim.engine import simulate
+    from cxroi.sim.scenario import parse_scenario
+
+    model = load_artifact(None, app_env / "models")
+    result = simulate(parse_scenario(scenario_form.default_body(model, load_catalogue())), model)
+    steps = results.lever_steps(result)
+    # NPV = Σ lever present values − PV of spend in every draw, so their means add up the same way
+    assert steps["value"].sum() == pytest.approx(float(np.mean(result.npv)), rel=1e-6)
+    assert steps["value"].sum() != pytest.approx(float(np.median(result.npv)), rel=1e-3)
