@@ -17,6 +17,7 @@ NEGATIVE, POSITIVE, TOTAL = "#e45756", "#54a24b", "#4c78a8"
 GROUP_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2"]  # distinct hues, few groups
 SOURCE_COLORS = {"history": "#4c78a8", "catalogue": "#f58518", "pilot": "#54a24b"}
 HEIGHT = 280
+MONTH_STEPS = (1, 2, 3, 6, 12, 24)  # months between time-axis ticks
 
 
 def trend_chart(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str = ",.3~f") -> alt.Chart:
@@ -37,13 +38,19 @@ def trend_chart(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str 
     )
 
 
+def month_step(months: int, most_ticks: int = 8) -> int:
+    """Months between time-axis ticks: the smallest of 1, 2, 3, 6, 12, 24 giving at most
+    ``most_ticks`` ticks over ``months`` months (6 months → every month, 36 → every 6)."""
+    return next((step for step in MONTH_STEPS if months / step <= most_ticks), MONTH_STEPS[-1])
+
+
 def band_chart(frame: pd.DataFrame, x: str, x_title: str, y_title: str, x_format: str = ",d",
-               y_format: str = MONEY_AXIS, x_type: str = "Q") -> alt.LayerChart:
+               y_format: str = MONEY_AXIS, x_type: str = "Q", tick_count: int | dict | None = None) -> alt.LayerChart:
     """Median line with a P10–P90 band: ``frame`` has columns ``x``, p10, p50, p90; ``x_type``
-    is the Vega-Lite type of x ("Q" numbers, "T" dates)."""
-    base = alt.Chart(frame, height=HEIGHT).encode(
-        x=alt.X(f"{x}:{x_type}", title=x_title, axis=alt.Axis(format=x_format))
-    )
+    is the Vega-Lite type of x ("Q" numbers, "T" dates); ``tick_count`` as Vega-Lite's axis
+    tickCount (a number, or a time interval such as ``{"interval": "month", "step": 3}``)."""
+    axis = alt.Axis(format=x_format) if tick_count is None else alt.Axis(format=x_format, tickCount=tick_count)
+    base = alt.Chart(frame, height=HEIGHT).encode(x=alt.X(f"{x}:{x_type}", title=x_title, axis=axis))
     band = base.mark_area(opacity=0.25, color=BAND_COLOR).encode(
         y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=y_format)), y2="p90:Q"
     )
@@ -61,8 +68,10 @@ def band_chart(frame: pd.DataFrame, x: str, x_title: str, y_title: str, x_format
 
 
 def fan_chart(quantiles: pd.DataFrame, y_title: str) -> alt.LayerChart:
-    """Forecast fan: ``quantiles`` has columns month (calendar month start), p10, p50, p90."""
-    return band_chart(quantiles, "month", "Month", y_title, x_format="%b %Y", x_type="T")
+    """Forecast fan: ``quantiles`` has columns month (calendar month start), p10, p50, p90.
+    Ticks fall on month starts only (never twice in one month on short horizons)."""
+    ticks = {"interval": "month", "step": month_step(len(quantiles))}
+    return band_chart(quantiles, "month", "Month", y_title, x_format="%b %Y", x_type="T", tick_count=ticks)
 
 
 def waterfall(steps: pd.DataFrame, x_title: str, total_label: str = "Expected NPV (mean)") -> alt.LayerChart:

@@ -255,3 +255,16 @@ def test_lever_steps_add_up_to_the_mean_npv(app_env):
     # NPV = Σ lever present values − PV of spend in every draw, so their means add up the same way
     assert steps["value"].sum() == pytest.approx(float(np.mean(result.npv)), rel=1e-6)
     assert steps["value"].sum() != pytest.approx(float(np.median(result.npv)), rel=1e-3)
+
+
+@pytest.mark.parametrize(("months", "step"), [(6, 1), (8, 1), (12, 2), (24, 3), (36, 6), (120, 24)])
+def test_fan_chart_ticks_fall_on_whole_months(months, step):
+    from cxroi.app import charts
+
+    frame = pd.DataFrame({"month": pd.date_range("2026-01-01", periods=months, freq="MS"),
+                          "p10": 0.0, "p50": 1.0, "p90": 2.0})
+    spec = charts.fan_chart(frame, "Revenue ($)").to_dict()
+    axis = spec["layer"][0]["encoding"]["x"]["axis"]
+    # one tick per `step` month starts: 6 months → Jan … Jun once each, never "Mar, Mar"; at most 8 ticks
+    assert axis["tickCount"] == {"interval": "month", "step": step}
+    assert math.ceil(months / step) <= 8
