@@ -137,8 +137,11 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
                           help=f"Nominal effort costs {fmt.money(nominal, currency)} per segment per month; "
                                "more spend gives a larger lift with diminishing returns.")
         cols = st.columns(3)
-        start = cols[0].number_input("Start month", 1, horizon, min(int(inv["start_month"]), horizon),
+        # bounded by the longest horizon, not the current one: shortening the horizon must not move it
+        start = cols[0].number_input("Start month", 1, MAX_HORIZON, min(int(inv["start_month"]), MAX_HORIZON),
                                      key=f"{key}_start", help="1 = first forecast month")
+        if start > horizon:
+            cols[0].caption(f":orange[After the {horizon}-month horizon]")
         duration = cols[1].number_input("Funded months", 1, 240, int(inv["duration_months"]), key=f"{key}_duration")
         one_off = cols[2].number_input(f"One-off cost ({currency})", 0.0, None, float(inv["one_off_cost"]),
                                        step=10_000.0, format="%.0f", key=f"{key}_oneoff")

@@ -289,3 +289,18 @@ def test_export_of_a_planner_scenario_that_cannot_be_valued_says_so(app_env):
     assert not at.exception
     assert any("cannot be valued" in w.value and "value lever" in w.value for w in at.warning)
     assert not at.get("download_button") and not at.metric  # no stale scenario exported
+
+
+def test_shortening_the_horizon_keeps_the_start_month_and_says_it_no_longer_fits(app_env):
+    at = run_page("planner", "planner")
+    next(n for n in at.number_input if n.label == "Start month").set_value(36).run()
+    horizon = next(s for s in at.slider if s.label == "Horizon (months)")
+    horizon.set_value(6).run()
+    assert not at.exception and not at.error
+    assert next(n for n in at.number_input if n.label == "Start month").value == 36
+    assert "After the 6-month horizon" in "\n".join(c.value for c in at.caption)
+    assert any("starts in month 36, after the 6-month horizon" in i.value for i in at.info)
+    assert not at.metric
+    next(s for s in at.slider if s.label == "Horizon (months)").set_value(120).run()
+    assert next(n for n in at.number_input if n.label == "Start month").value == 36  # the user's month, kept
+    assert metric(at, "NPV")
