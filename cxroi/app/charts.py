@@ -127,22 +127,25 @@ def interval_bars(frame: pd.DataFrame, category: str, category_title: str, x_tit
 
 def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
                  group: str | None = None, bins: int = 40) -> alt.Chart:
-    """Histogram of ``values['value']`` (share of draws per bin); overlaid per ``group`` column."""
-    color = (alt.Color(f"{group}:N", title=group.capitalize(), scale=alt.Scale(range=GROUP_COLORS),
-                       legend=alt.Legend(orient="bottom", labelLimit=400, columns=2))
-             if group else alt.value(BAND_COLOR))
+    """Histogram of ``values['value']`` (share of draws per bin). With a ``group`` column, one
+    step line per group over the same bins, so several distributions stay readable where
+    overlaid bars would blend into one colour."""
     groupby = [group] if group else []
-    return (
+    base = (
         alt.Chart(values, height=HEIGHT + 80 if group else HEIGHT)  # room for the legend below
         .transform_joinaggregate(total="count()", groupby=groupby)
         .transform_calculate(share="1 / datum.total")
-        .mark_bar(opacity=0.55 if group else 0.85, binSpacing=0)
-        .encode(
-            x=alt.X("value:Q", bin=alt.Bin(maxbins=bins), title=x_title, axis=alt.Axis(format=x_format)),
-            y=alt.Y("sum(share):Q", title="Share of simulations", axis=alt.Axis(format=PERCENT_AXIS), stack=None),
-            color=color,
-            tooltip=[alt.Tooltip("sum(share):Q", title="Share", format=".1%")],
-        )
+    )
+    x = alt.X("value:Q", bin=alt.Bin(maxbins=bins), title=x_title, axis=alt.Axis(format=x_format))
+    y = alt.Y("sum(share):Q", title="Share of simulations", axis=alt.Axis(format=PERCENT_AXIS), stack=None)
+    share = alt.Tooltip("sum(share):Q", title="Share", format=".1%")
+    if not group:
+        return base.mark_bar(opacity=0.85, binSpacing=0, color=BAND_COLOR).encode(x=x, y=y, tooltip=[share])
+    return base.mark_line(interpolate="step", strokeWidth=2.5).encode(
+        x=x, y=y,
+        color=alt.Color(f"{group}:N", title=group.capitalize(), scale=alt.Scale(range=GROUP_COLORS),
+                        legend=alt.Legend(orient="bottom", labelLimit=900, columns=1)),
+        tooltip=[alt.Tooltip(f"{group}:N", title=group.capitalize()), share],
     )
 
 

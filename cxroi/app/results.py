@@ -61,6 +61,26 @@ def segment_frame(result: SimulationResult) -> pd.DataFrame:
         ["segment", "p10", "p50", "p90"]]
 
 
+def comparison_row(label: str, result: SimulationResult, currency: str) -> dict:
+    """One scenario's row of the Compare table: NPV P10/P50/P90 and mean (currency), the headline
+    ratios formatted as on the other pages, and the valuation assumptions that make two scenarios
+    comparable or not (horizon, discount rate, gross margin, terminal value, levers counted)."""
+    h, scenario = headline(result), result.scenario
+    margin = fmt.percent(scenario.gross_margin.default, 0)
+    if scenario.gross_margin.segments:
+        margin += " (some segments differ)"
+    return {
+        "Scenario": label,
+        f"NPV P10 ({currency})": h["npv_p10"], f"NPV P50 ({currency})": h["npv_p50"],
+        f"NPV P90 ({currency})": h["npv_p90"], f"Expected NPV ({currency})": h["npv_mean"],
+        "ROI (P50)": fmt.ratio(h["roi_p50"]), "Payback (P50)": fmt.payback(h["payback_p50"], result.horizon),
+        "P(ROI > 0)": fmt.percent(h["prob_roi_positive"], 0), f"Investment, PV ({currency})": h["pv_spend"],
+        "Horizon (months)": result.horizon, "Discount rate (per year)": fmt.percent(scenario.annual_discount_rate),
+        "Gross margin": margin, "Terminal value": "included" if scenario.terminal_value else "not included",
+        "Value levers": ", ".join(LEVER_LABELS[lever] for lever in scenario.levers.enabled()),
+    }
+
+
 def show_metrics(result: SimulationResult, currency: str) -> None:
     """NPV, ROI, payback and P(ROI > 0) as headline tiles with their 80 % ranges (one row on a
     wide screen, 2 × 2 on a narrow one; never cut off)."""

@@ -304,3 +304,28 @@ def test_shortening_the_horizon_keeps_the_start_month_and_says_it_no_longer_fits
     next(s for s in at.slider if s.label == "Horizon (months)").set_value(120).run()
     assert next(n for n in at.number_input if n.label == "Start month").value == 36  # the user's month, kept
     assert metric(at, "NPV")
+
+
+def test_compare_names_the_model_and_warns_when_scenarios_are_valued_differently(app_env, monkeypatch, tmp_path):
+    from cxroi.sim.scenario import parse_scenario
+    from cxroi.store import Store
+    from tests.app.artifacts import MODEL_ID
+    from tests.app.conftest import EXAMPLE_SCENARIOS
+
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    monkeypatch.setenv("CXROI_DATABASE_URL", url)
+    store = Store(url)
+    first, second = EXAMPLE_SCENARIOS
+    store.save_scenario(first["name"], parse_scenario(first).to_dict())
+    store.save_scenario(second["name"], parse_scenario({**second, "terminal_value": True}).to_dict())
+    store.close()
+    at = run_page("compare", "compare")
+    assert not at.exception and not at.error
+    assert any(MODEL_ID in c.value for c in at.caption)
+    terms = at.table[1].value
+    assert list(terms.columns) == ["Horizon (months)", "Discount rate (per year)", "Gross margin", "Terminal value",
+                                   "Value levers"]
+    assert sorted(terms["Terminal value"]) == ["included", "not included"]
+    assert [w.value for w in at.warning] == [
+        "Not like for like: the terminal value differs between these scenarios, so part of the difference in value "
+        "comes from how they are valued."]

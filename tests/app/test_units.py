@@ -268,3 +268,34 @@ def test_fan_chart_ticks_fall_on_whole_months(months, step):
     # one tick per `step` month starts: 6 months → Jan … Jun once each, never "Mar, Mar"; at most 8 ticks
     assert axis["tickCount"] == {"interval": "month", "step": step}
     assert math.ceil(months / step) <= 8
+
+
+def test_comparison_row_shows_the_valuation_terms_and_quantiles_in_order(app_env):
+    from cxroi.app import results, scenario_form
+    from cxroi.catalogue import load_catalogue
+    from cxroi.sim.engine import simulate
+    from cxroi.sim.scenario import parse_scenario
+
+    model = load_artifact(None, app_env / "models")
+    body = {**scenario_form.default_body(model, load_catalogue()), "annual_discount_rate": 0.08,
+            "gross_margin": {"default": 0.6, "segments": {}}, "terminal_value": True,
+            "levers": {"retention": True, "arpu": False, "acquisition": False}}
+    result = simulate(parse_scenario(body), model)
+    row = results.comparison_row("Plan (v1)", result, "$")
+    npv_columns = [c for c in row if c.startswith("NPV P")]
+    assert npv_columns == ["NPV P10 ($)", "NPV P50 ($)", "NPV P90 ($)"]
+    assert row["NPV P10 ($)"] == pytest.approx(np.quantile(result.npv, 0.1))
+    roi = float(np.median(result.roi))
+    # as on the planner: no decimals from 100 % on ("1,092%"), one below
+    assert row["ROI (P50)"] == (f"{100 * roi:,.0f}%" if abs(roi) >= 1 else f"{100 * roi:.1f}%".replace("-", "−"))
+    assert (row["Discount rate (per year)"], row["Gross margin"], row["Terminal value"], row["Value levers"]) == (
+        "8.0%", "60%", "included", "Retention")
+
+
+def test_several_distributions_are_drawn_as_lines_not_blended_bars():
+    from cxroi.app import charts
+
+    draws = pd.DataFrame({"value": [1.0, 2.0, 2.0, 3.0], "scenario": ["A", "A", "B", "B"]})
+    spec = charts.distribution(draws, "NPV ($)", group="scenario").to_dict()
+    assert spec["mark"]["type"] == "line" and spec["encoding"]["color"]["field"] == "scenario"
+    assert charts.distribution(draws, "NPV ($)").to_dict()["mark"]["type"] == "bar"  # one distribution: bars

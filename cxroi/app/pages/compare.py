@@ -11,6 +11,9 @@ from cxroi.app.errors import guard
 from cxroi.sim.scenario import parse_scenario
 
 MAX_SCENARIOS = 4
+#: valuation settings that must match for a like-for-like comparison: table column → words
+ASSUMPTIONS = {"Horizon (months)": "horizon", "Discount rate (per year)": "discount rate",
+               "Gross margin": "gross margin", "Terminal value": "terminal value", "Value levers": "value levers"}
 
 
 def compare() -> None:
@@ -32,36 +35,28 @@ def compare() -> None:
         if len(chosen) < 2:
             st.info("Pick at least two scenarios.")
             return
+        st.caption(f"Every scenario is valued on the champion model {model.model_id} (trained "
+                   f"{str(model.manifest.get('created_at', '—'))[:16].replace('T', ' ')} UTC). When another model "
+                   "is promoted, these figures are recomputed on it.")
         rows, draws = [], []
         for name, version in chosen:
             label = f"{name} (v{version})"
             saved = state.store().get_scenario(name, version)
             result = state.simulate(model, parse_scenario(saved.body, label))
-            rows.append({"Scenario": label, **results.headline(result),
-                         "horizon": result.horizon})
+            rows.append(results.comparison_row(label, result, cfg.currency))
             draws.append(pd.DataFrame({"value": result.npv, "scenario": label}))
         table = pd.DataFrame(rows)
-        table["roi_p50"] *= 100
-        table["prob_roi_positive"] *= 100
-        money = st.column_config.NumberColumn
-        st.dataframe(
-            table, hide_index=True, width="stretch",
-            column_order=["Scenario", "npv_p50", "npv_p10", "npv_p90", "npv_mean", "roi_p50", "payback_p50",
-                          "prob_roi_positive", "pv_spend", "horizon"],
-            column_config={
-                "npv_p50": money(f"NPV P50 ({cfg.currency})", format=fmt.SIGNED_MONEY_COLUMN),
-                "npv_p10": money(f"NPV P10 ({cfg.currency})", format=fmt.SIGNED_MONEY_COLUMN),
-                "npv_p90": money(f"NPV P90 ({cfg.currency})", format=fmt.SIGNED_MONEY_COLUMN),
-                "npv_mean": money(f"Expected NPV ({cfg.currency})", format=fmt.SIGNED_MONEY_COLUMN),
-                "roi_p50": money("ROI (P50)", format="%.1f%%"),
-                "payback_p50": money("Payback (mo, P50)", format="%d"),
-                "prob_roi_positive": money("P(ROI > 0)", format="%.0f%%"),
-                "pv_spend": money("Investment (PV)", format=fmt.money_column_format(cfg.currency)),
-                "horizon": money("Horizon (mo)", format="%d"),
-            },
-        )
-        if table["payback_p50"].isna().any():
-            st.caption("Payback left empty: not within the horizon in the median draw.")
+        shown = table.copy()  # st.table wraps long scenario names instead of cutting them off
+        for column in (c for c in shown.columns if f"({cfg.currency})" in c):
+            shown[column] = shown[column].map(lambda v: fmt.money(v, cfg.currency))
+        shown = shown.set_index("Scenario")
+        st.table(shown.drop(columns=list(ASSUMPTIONS)))
+        st.markdown("**Valuation terms**")
+        st.table(shown[list(ASSUMPTIONS)])
+        if differing := [words for column, words in ASSUMPTIONS.items() if table[column].nunique() > 1]:
+            verb = "differs" if len(differing) == 1 else "differ"
+            st.warning(f"Not like for like: the {' and the '.join(differing)} {verb} between these scenarios, so "
+                       "part of the difference in value comes from how they are valued.", icon=":material/balance:")
         st.subheader("NPV distributions")
         st.altair_chart(charts.distribution(pd.concat(draws, ignore_index=True), f"NPV ({cfg.currency})",
                                             group="scenario"), width="stretch")
