@@ -329,3 +329,17 @@ def test_compare_names_the_model_and_warns_when_scenarios_are_valued_differently
     assert [w.value for w in at.warning] == [
         "Not like for like: the terminal value differs between these scenarios, so part of the difference in value "
         "comes from how they are valued."]
+
+
+def test_drivers_page_warns_about_a_broken_champion_file_and_carries_on(app_env, monkeypatch, tmp_path):
+    from tests.app.artifacts import MODEL_ID, build_champion
+
+    models = tmp_path / "models"
+    build_champion(models)
+    (models / "CHAMPION").write_text("../elsewhere\n")  # not a model id
+    monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
+    at = run_page("drivers", "drivers")
+    assert not at.exception and not at.error
+    assert any("no usable champion" in w.value and "not a model id" in w.value for w in at.warning)
+    assert at.selectbox[0].value == MODEL_ID  # the page still shows the model's effects and health
+    assert "Monthly churn, +10 CSAT" in texts(at)

@@ -299,3 +299,20 @@ def test_several_distributions_are_drawn_as_lines_not_blended_bars():
     spec = charts.distribution(draws, "NPV ($)", group="scenario").to_dict()
     assert spec["mark"]["type"] == "line" and spec["encoding"]["color"]["field"] == "scenario"
     assert charts.distribution(draws, "NPV ($)").to_dict()["mark"]["type"] == "bar"  # one distribution: bars
+
+
+def test_diagnostics_are_tables_not_python_dicts():
+    from cxroi.app.pages.drivers import diagnostic_frames
+
+    scalars, predictive = diagnostic_frames({
+        "max_rhat": 1.0051934966023386, "divergences": 0, "worst_ess_parameter": "acq_nps_mu",
+        "predictive": {"churned": {"coverage_80": 0.84, "mape_pct": 12.77},
+                       "revenue": {"coverage_80": 0.81, "mape_pct": 1.5}}})
+    assert scalars.to_dict("records") == [
+        {"Diagnostic": "Largest R-hat (1.00 = chains agree)", "Value": "1.005"},
+        {"Diagnostic": "Divergent transitions", "Value": "0"},
+        {"Diagnostic": "Parameter with the smallest ESS", "Value": "acq_nps_mu"}]
+    assert predictive.to_dict("records") == [
+        {"Forecast of": "Churned customers", "MAPE": 12.77, "Coverage": 0.84},
+        {"Forecast of": "Revenue", "MAPE": 1.5, "Coverage": 0.81}]
+    assert not any("{" in value for value in scalars["Value"])

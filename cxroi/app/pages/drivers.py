@@ -17,6 +17,28 @@ SOURCE_NOTE = ("**Where effects come from.** *history*: learned from your own da
                "data; *pilot*: calibrated on a CX pilot's measured lift.")
 
 
+DIAGNOSTICS = {  # manifest key: label
+    "max_rhat": "Largest R-hat (1.00 = chains agree)", "min_ess_bulk": "Smallest effective sample size (bulk)",
+    "min_ess_tail": "Smallest effective sample size (tails)", "divergences": "Divergent transitions",
+    "worst_rhat_parameter": "Parameter with the largest R-hat", "worst_ess_parameter": "Parameter with the smallest ESS",
+    "method": "How the draws were made",
+}
+METRIC_NAMES = {"churned": "Churned customers", "new_customers": "New customers", "revenue": "Revenue"}
+
+
+def diagnostic_frames(diagnostics: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The manifest's diagnostics as two small tables: single values (Diagnostic, Value as text,
+    numbers to 4 significant figures) and the predictive check per forecast metric (Forecast of,
+    MAPE in %, Coverage as a fraction of cells in the 80 % interval)."""
+    scalars = [(DIAGNOSTICS.get(key, key.replace("_", " ").capitalize()), f"{value:,.4g}"
+                if isinstance(value, int | float) and not isinstance(value, bool) else str(value))
+               for key, value in diagnostics.items() if key != "predictive"]
+    checks = [(METRIC_NAMES.get(metric, metric), row.get("mape_pct"), row.get("coverage_80"))
+              for metric, row in (diagnostics.get("predictive") or {}).items() if isinstance(row, dict)]
+    return (pd.DataFrame(scalars, columns=["Diagnostic", "Value"]),
+            pd.DataFrame(checks, columns=["Forecast of", "MAPE", "Coverage"]))
+
+
 def _report(polling: bool) -> None:
     """Build (in the background) and offer the report of the model chosen on the page."""
     cfg = state.settings()
@@ -44,7 +66,12 @@ def drivers() -> None:
         if not readable:
             st.info("No model yet: train one on the Data & retrain page (or with `cxroi train`).")
             return
-        champion = registry.champion_id(cfg.models_dir)
+        if problem := registry.champion_problem(cfg.models_dir, rows):
+            st.warning(f"There is no usable champion model: {problem}. Forecasts elsewhere in the app are "
+                       "unavailable until a model is promoted on the Models & promotion tab.", icon=":material/warning:")
+            champion = None
+        else:
+            champion = registry.champion_id(cfg.models_dir)
         model_id = st.selectbox("Model", readable, index=readable.index(champion) if champion in readable else 0,
                                 format_func=lambda m: f"{m} (champion)" if m == champion else m, key=MODEL_CHOICE)
         model = state.load_model(model_id)
@@ -90,11 +117,16 @@ def drivers() -> None:
         health = manifest.get("health") or {}
         st.markdown("**Health gate** — " + (":green[passed]" if health.get("passed") else ":red[not passed]"))
         health_table(health)
-        diagnostics = manifest.get("diagnostics") or {}
-        if diagnostics:
+        scalars, predictive = diagnostic_frames(manifest.get("diagnostics") or {})
+        if not scalars.empty:
             st.markdown("**Sampling diagnostics**")
-            st.dataframe(pd.DataFrame({"Diagnostic": list(diagnostics), "Value": [str(v) for v in diagnostics.values()]}),
-                         hide_index=True)
+            st.dataframe(scalars, hide_index=True)
+        if not predictive.empty:
+            st.markdown("**In-sample predictive check**: error of the median forecast of each training month, and "
+                        "how often the 80% interval held the observed value (about 80% is well calibrated).")
+            st.dataframe(predictive, hide_index=True, column_config={
+                "MAPE": st.column_config.NumberColumn("Mean absolute % error", format="%.1f%%"),
+                "Coverage": st.column_config.NumberColumn("80% interval coverage", format="percent")})
         backtest = manifest.get("backtest") or {}
         if backtest.get("rows"):
             window = backtest.get("holdout_window") or {}
