@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from cxroi.app import jobs
+from cxroi.catalogue import Initiative
+from cxroi.errors import DataError
 from cxroi.fileio import atomic_write_with
 
 KIND = "retrain"
@@ -24,6 +26,20 @@ def train_command(data_path: Path, family: str, seed: int, models_dir: Path) -> 
     """The ``cxroi train`` command line a job runs (never promotes)."""
     return [sys.executable, "-m", "cxroi.cli", "train", "--data", str(data_path), "--family", family,
             "--seed", str(seed), "--models-dir", str(models_dir), "--no-promote"]
+
+
+def training_problem(panel: pd.DataFrame, catalogue: dict[str, Initiative]) -> str | None:
+    """Why ``cxroi train`` would refuse this validated panel (too few months overall or for a
+    segment), in the trainer's words, or None. Asked of the trainer's own design step with its
+    default lag, so the rule lives in one place."""
+    from cxroi.fit.design import build_design
+    from cxroi.fit.train import TrainSettings
+
+    try:
+        build_design(panel, catalogue, lag=TrainSettings().lag)
+    except DataError as exc:
+        return str(exc)
+    return None
 
 
 def _model_folders(models_dir: Path) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+import pandas as pd
 import streamlit as st
 
+from cxroi.app import formatting as fmt
 from cxroi.app.jobs import Job
 from cxroi.data.schema import Finding, findings_frame
 
@@ -48,14 +50,15 @@ def findings_table(findings: list[Finding]) -> None:
     warnings = len(findings) - errors
     st.markdown(f"**{errors} error(s), {warnings} warning(s)**")
     frame = findings_frame(findings)
-    frame["row"] = frame["row"].astype("Int64")
+    # file- and column-level findings have no row: a dash, not "None"
+    frame["row"] = [fmt.MISSING if pd.isna(row) else f"{int(row):,}" for row in frame["row"]]
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         column_config={
             "severity": st.column_config.TextColumn("Severity"),
-            "row": st.column_config.NumberColumn("Row", help="1-based data row (header excluded)"),
+            "row": st.column_config.TextColumn("Row", help="1-based data row (header excluded)"),
             "column": st.column_config.TextColumn("Column"),
             "problem": st.column_config.TextColumn("Problem", width="large"),
         },

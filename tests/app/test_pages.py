@@ -343,3 +343,61 @@ def test_drivers_page_warns_about_a_broken_champion_file_and_carries_on(app_env,
     assert any("no usable champion" in w.value and "not a model id" in w.value for w in at.warning)
     assert at.selectbox[0].value == MODEL_ID  # the page still shows the model's effects and health
     assert "Monthly churn, +10 CSAT" in texts(at)
+
+
+def tiny_panel(months: int):
+    """A valid panel of one segment over ``months`` months."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        "segment": "SMB-EU", "period": pd.date_range("2025-01-01", periods=months, freq="MS"),
+        "customers_start": 1000, "churned": 20, "new_customers": 25, "revenue": 50_000.0, "csat": 75.0, "nps": 30.0})
+
+
+def retrain_form(months: int) -> AppTest:
+    return AppTest.from_string(f"""
+from cxroi.app.pages.data_retrain import _retrain_form
+from tests.app.test_pages import tiny_panel
+_retrain_form(tiny_panel({months}), "tiny.csv")
+""", default_timeout=TIMEOUT_S).run()
+
+
+def test_a_valid_panel_too_short_to_train_on_is_not_offered_for_retraining(app_env):
+    at = retrain_form(3)
+    assert not at.exception and not at.error
+    # the trainer's own rule (cxroi.fit.design): each segment observed in enough months
+    assert any(w.value.startswith("tiny.csv is valid but a model cannot be trained on it: segments observed in "
+                                  "fewer than") and "SMB-EU (3)" in w.value for w in at.warning)
+    assert next(b for b in at.button if b.label == "Start retraining").disabled
+
+
+def test_a_panel_long_enough_can_be_retrained(app_env):
+    at = retrain_form(24)
+    assert not at.exception and not at.warning
+    assert not next(b for b in at.button if b.label == "Start retraining").disabled
+
+
+def test_file_level_findings_show_a_dash_for_the_row():
+    at = AppTest.from_string("""
+from cxroi.app.widgets import findings_table
+from cxroi.data.schema import Finding
+findings_table([Finding("error", None, None, "the file is empty"), Finding("error", 1200, "nps", "above 100")])
+""").run()
+    assert at.dataframe[0].value["row"].tolist() == ["—", "1,200"]
+
+
+@pytest.mark.parametrize(("reader_mb", "server_mb", "expected"), [(50, 200, 50), (0.5, 200, 1), (1000, 200, 200)])
+def test_the_uploader_takes_the_readers_size_limit_within_the_servers(reader_mb, server_mb, expected):
+    from cxroi.app.pages.data_retrain import upload_limit_mb
+
+    # 0.5 MB rounds up to 1 MB, so a file just over the reader's limit still gets its plain message
+    assert upload_limit_mb(int(reader_mb * 2**20), server_mb) == expected
+
+
+def test_the_servers_upload_ceiling_admits_the_readers_default_limit():
+    import tomllib
+
+    from cxroi.data.readers import DEFAULT_MAX_PANEL_MB
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] >= DEFAULT_MAX_PANEL_MB

@@ -3,13 +3,16 @@ only when it passed the health gate."""
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import streamlit as st
 
 from cxroi import registry
 from cxroi.app import jobs, retrain, state
 from cxroi.app.errors import guard
 from cxroi.app.widgets import findings_table, health_table, job_progress, refreshing
-from cxroi.data.readers import load_panel
+from cxroi.data.readers import load_panel, max_panel_bytes
 
 UPLOAD_TYPES = ["csv", "parquet", "pq", "xlsx", "xls"]
 
@@ -37,6 +40,36 @@ def _retrain_progress(polling: bool) -> None:
             st.rerun()
 
 
+def upload_limit_mb(reader_limit_bytes: int, server_limit_mb: int) -> int:
+    """Largest upload in MB (units of 1024²): the panel reader's limit (CXROI_MAX_PANEL_MB),
+    rounded up so a file just over it still reaches the reader's plain message, within the
+    server's ceiling (server.maxUploadSize in .streamlit/config.toml)."""
+    return max(1, min(math.ceil(reader_limit_bytes / 2**20), server_limit_mb))
+
+
+def _retrain_form(panel: pd.DataFrame, source_name: str) -> None:
+    """Start retraining on a validated panel, or say why the trainer cannot use it."""
+    cfg = state.settings()
+    st.subheader("Retrain on this file")
+    problem = retrain.training_problem(panel, state.catalogue())
+    if problem:
+        st.warning(f"{source_name} is valid but a model cannot be trained on it: {problem}.",
+                   icon=":material/block:")
+    running = jobs.running(cfg.work_dir, retrain.KIND)
+    with st.form("retrain"):
+        cols = st.columns(2)
+        family = cols[0].selectbox("Model family", retrain.FAMILIES,
+                                   format_func={"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}.get)
+        seed = cols[1].number_input("Seed", min_value=0, value=7, step=1)
+        submitted = st.form_submit_button("Start retraining", type="primary",
+                                          disabled=running is not None or problem is not None)
+    if running is not None:
+        st.info("A retraining is already running; wait for it to finish.", icon=":material/hourglass:")
+    elif submitted and problem is None:
+        retrain.start_retrain(panel, source_name, family, int(seed), cfg.work_dir, cfg.models_dir)
+        st.rerun()
+
+
 def data_retrain() -> None:
     """Render the Data & retrain page."""
     st.title("Data & retrain")
@@ -44,7 +77,12 @@ def data_retrain() -> None:
                 "below; nothing is stored or trained on a file with errors.")
     cfg = state.settings()
     with guard("checking the uploaded file"):
-        upload = st.file_uploader("Panel file", type=UPLOAD_TYPES, key="panel_upload")
+        limit = upload_limit_mb(max_panel_bytes(), int(st.get_option("server.maxUploadSize")))
+        upload = st.file_uploader(
+            "Panel file", type=UPLOAD_TYPES, key="panel_upload", max_upload_size=limit,
+            help=f"Files up to {limit} MB. A larger file is refused as soon as it is chosen (marked red, not read): "
+                 "aggregate customer-level records to one row per segment and month first "
+                 "(`cxroi data aggregate`).")
         if upload is not None:
             key = (upload.file_id, upload.name, upload.size)
             if st.session_state.get("upload_key") != key:
@@ -62,21 +100,7 @@ def data_retrain() -> None:
             if panel is not None:
                 with st.expander("Preview (first 20 rows)"):
                     st.dataframe(panel.head(20), hide_index=True)
-                st.subheader("Retrain on this file")
-                running = jobs.running(cfg.work_dir, retrain.KIND)
-                with st.form("retrain"):
-                    cols = st.columns(2)
-                    family = cols[0].selectbox("Model family", retrain.FAMILIES,
-                                               format_func={"bayes": "Bayesian (PyMC)",
-                                                            "regression": "Regression (statsmodels)"}.get)
-                    seed = cols[1].number_input("Seed", min_value=0, value=7, step=1)
-                    submitted = st.form_submit_button("Start retraining", type="primary",
-                                                      disabled=running is not None)
-                if running is not None:
-                    st.info("A retraining is already running; wait for it to finish.", icon=":material/hourglass:")
-                elif submitted:
-                    retrain.start_retrain(panel, upload.name, family, int(seed), cfg.work_dir, cfg.models_dir)
-                    st.rerun()
+                _retrain_form(panel, upload.name)
     st.subheader("Retraining")
     with guard("showing the retraining progress"):
         refreshing(_retrain_progress, jobs.running(cfg.work_dir, retrain.KIND) is not None)
