@@ -18,8 +18,7 @@ from cxroi.fit.diagnostics import predictive_summary, sign_warnings
 from cxroi.fit.health import run_gate
 from cxroi.fit.pilots import load_pilots
 from cxroi.fit.result import FitResult
-
-FAMILIES = ("bayes", "regression")
+from cxroi.manifest import FAMILIES
 
 
 @dataclass(frozen=True)
