@@ -7,6 +7,8 @@ formatted as percentages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import pandas as pd
 
@@ -15,6 +17,8 @@ PERCENT_AXIS = ".0%"
 BAND_COLOR = "#4c78a8"
 NEGATIVE, POSITIVE, TOTAL = "#e45756", "#54a24b", "#4c78a8"
 GROUP_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2"]  # distinct hues, few groups
+SEGMENT_COLORS = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
+                  "#9d755d", "#bab0ac"]  # Tableau 10: one hue per segment, repeated beyond ten
 SOURCE_COLORS = {"history": "#4c78a8", "catalogue": "#f58518", "pilot": "#54a24b"}
 HEIGHT = 280
 MONTH_STEPS = (1, 2, 3, 6, 12, 24)  # months between time-axis ticks
@@ -149,16 +153,22 @@ def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
     )
 
 
-def allocation_chart(allocation: pd.DataFrame, x_title: str) -> alt.Chart:
-    """Stacked horizontal bars of ``amount`` per initiative, coloured by segment
-    (columns initiative, segment, amount)."""
+def segment_colors(segments: Sequence[str]) -> alt.Scale:
+    """A colour per segment fixed by its place in ``segments`` (the model's list), so a segment
+    keeps its colour whichever segments a chart happens to show."""
+    return alt.Scale(domain=list(segments), range=SEGMENT_COLORS)
+
+
+def allocation_chart(allocation: pd.DataFrame, x_title: str, segments: Sequence[str]) -> alt.Chart:
+    """Stacked horizontal bars of ``amount`` per initiative, coloured by segment (columns
+    initiative, segment, amount); ``segments`` fixes the colours (see :func:`segment_colors`)."""
     return (
         alt.Chart(allocation, height=max(250, 56 * allocation["initiative"].nunique()))  # fits an 8-segment legend
         .mark_bar()
         .encode(
             y=alt.Y("initiative:N", title="Initiative", sort="-x", axis=alt.Axis(labelLimit=260)),
             x=alt.X("sum(amount):Q", title=x_title, axis=alt.Axis(format=MONEY_AXIS)),
-            color=alt.Color("segment:N", title="Segment"),
+            color=alt.Color("segment:N", title="Segment", scale=segment_colors(segments)),
             tooltip=[
                 alt.Tooltip("initiative:N", title="Initiative"),
                 alt.Tooltip("segment:N", title="Segment"),

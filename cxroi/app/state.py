@@ -155,13 +155,17 @@ def saved_versions() -> list[tuple[str, int]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_files(model_id: str, scenario_json: str, fmt: str) -> dict[str, bytes]:
+def export_files(model_id: str, scenario_json: str, fmt: str, version: int | None = None) -> dict[str, bytes]:
     """The forecast export of a scenario on a model as {file name: content}; the workbook, or
-    the long table (CSV/Parquet) with its provenance file. Cached per model, scenario and format."""
+    the long table (CSV/Parquet) with its provenance file. File names carry the scenario's name
+    and, for a saved one, its ``version`` ("Plan-v2.xlsx"). Cached per model, scenario, format
+    and version."""
     from cxroi.export import export_forecast
 
     result = _simulate(model_id, str(settings().models_dir), scenario_json)
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in result.scenario.name).strip("_") or "forecast"
+    if version is not None:
+        stem += f"-v{version}"
     with tempfile.TemporaryDirectory(prefix="cxroi-export-") as folder:
         written = export_forecast(result, Path(folder) / f"{stem}.{fmt}", fmt)
         return {path.name: path.read_bytes() for path in written}

@@ -316,3 +316,16 @@ def test_diagnostics_are_tables_not_python_dicts():
         {"Forecast of": "Churned customers", "MAPE": 12.77, "Coverage": 0.84},
         {"Forecast of": "Revenue", "MAPE": 1.5, "Coverage": 0.81}]
     assert not any("{" in value for value in scalars["Value"])
+
+
+def test_segment_colours_do_not_depend_on_which_segments_a_plan_funds():
+    from cxroi.app import charts
+
+    segments = ["Consumer-EU", "Enterprise-EU", "SMB-EU"]
+    one = pd.DataFrame({"initiative": ["Portal"], "segment": ["SMB-EU"], "amount": [1.0]})
+    two = pd.DataFrame({"initiative": ["Portal", "Portal"], "segment": ["Consumer-EU", "SMB-EU"], "amount": [1.0, 2.0]})
+    scales = [charts.allocation_chart(plan, "Spend ($)", segments).to_dict()["encoding"]["color"]["scale"]
+              for plan in (one, two)]
+    # SMB-EU is the third segment of the model in both plans, so it gets the third colour in both
+    assert scales[0] == scales[1] and scales[0]["domain"] == segments
+    assert scales[0]["range"][segments.index("SMB-EU")] == charts.SEGMENT_COLORS[2]

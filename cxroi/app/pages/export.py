@@ -46,7 +46,8 @@ def export() -> None:
         for column, fmt in zip(cols, LABELS, strict=True):
             with column, st.container(border=True):
                 st.markdown(f"**{LABELS[fmt]}**")
-                files = state.export_files(model.model_id, scenario.to_json(), fmt)
+                files = state.export_files(model.model_id, scenario.to_json(), fmt,
+                                           None if choice == "current" else choice[1])
                 for name, content in files.items():
                     suffix = name.rsplit(".", 1)[-1]
                     st.download_button(name, content, file_name=name, mime=MIME.get(suffix),

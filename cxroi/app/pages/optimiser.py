@@ -84,7 +84,8 @@ def optimiser() -> None:
         table = table[table["total_spend"] >= 1.0].assign(initiative=lambda t: t["initiative"].map(names))
         table["share"] *= 100
         st.altair_chart(charts.allocation_chart(table.rename(columns={"total_spend": "amount"}),
-                                                f"Total spend over the plan ({cur})"), width="stretch")
+                                                f"Total spend over the plan ({cur})", model.segments),
+                        width="stretch")
         with st.expander("Allocation table", expanded=True):
             st.dataframe(table.sort_values("total_spend", ascending=False), hide_index=True, width="stretch",
                          column_config={
