@@ -24,22 +24,21 @@ HEIGHT = 280
 MONTH_STEPS = (1, 2, 3, 6, 12, 24)  # months between time-axis ticks
 
 
-def trend_chart(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str = ",.3~f") -> alt.Chart:
-    """Monthly line per segment of ``monthly[metric]`` (columns segment, period, metric)."""
-    return (
-        alt.Chart(monthly, height=HEIGHT)
-        .mark_line(point=False, strokeWidth=2)
+def trend_panels(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str = ",.3~f") -> dict[str, alt.Chart]:
+    """A small monthly line chart of ``monthly[metric]`` per segment (columns segment, period,
+    metric), keyed by segment, each on its own y scale so a small segment is not drawn flat
+    against a large one. The caller names the segment and the unit (``y_title``, in tooltips)."""
+    return {
+        str(segment): alt.Chart(frame, height=140)
+        .mark_line(strokeWidth=2, color=BAND_COLOR)
         .encode(
-            x=alt.X("period:T", title="Month", axis=alt.Axis(format="%b %Y")),
-            y=alt.Y(f"{metric}:Q", title=y_title, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
-            color=alt.Color("segment:N", title="Segment"),
-            tooltip=[
-                alt.Tooltip("segment:N", title="Segment"),
-                alt.Tooltip("period:T", title="Month", format="%b %Y"),
-                alt.Tooltip(f"{metric}:Q", title=y_title, format=y_format),
-            ],
+            x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %y", tickCount=4)),
+            y=alt.Y(f"{metric}:Q", title=None, axis=alt.Axis(format=y_format, tickCount=4), scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("period:T", title="Month", format="%b %Y"),
+                     alt.Tooltip(f"{metric}:Q", title=y_title, format=y_format)],
         )
-    )
+        for segment, frame in monthly.groupby("segment", sort=True)
+    }
 
 
 def month_step(months: int, most_ticks: int = 8) -> int:

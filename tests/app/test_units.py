@@ -329,3 +329,17 @@ def test_segment_colours_do_not_depend_on_which_segments_a_plan_funds():
     # SMB-EU is the third segment of the model in both plans, so it gets the third colour in both
     assert scales[0] == scales[1] and scales[0]["domain"] == segments
     assert scales[0]["range"][segments.index("SMB-EU")] == charts.SEGMENT_COLORS[2]
+
+
+def test_each_segment_trend_has_its_own_chart_and_scale():
+    from cxroi.app import charts
+
+    monthly = kpis.monthly_metrics(hand_panel())  # A: 105 → 95 customers, B: 48 → 50
+    panels = charts.trend_panels(monthly, "customers", "Customers")
+    assert list(panels) == ["A", "B"]
+    for segment, chart in panels.items():
+        spec = chart.to_dict()
+        rows = spec["datasets"][next(iter(spec["datasets"]))]
+        # only its own months in each chart, so B's 48-50 is not drawn against A's 95-105
+        assert {r["segment"] for r in rows} == {segment} and len(rows) == 2
+        assert spec["encoding"]["y"]["scale"] == {"zero": False}

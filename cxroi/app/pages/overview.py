@@ -9,6 +9,7 @@ from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
 from cxroi.app.widgets import Tile, findings_table, metric_tiles
 
+TREND_PANEL_WIDTH = 220  # px per segment chart: two a row on a 1024 px laptop, four on a wide screen
 FAMILIES = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
 
 
@@ -68,8 +69,14 @@ def overview() -> None:
             label = st.segmented_control("Indicator", list(choices), default="Monthly churn",
                                          key="overview_metric") or "Monthly churn"
             metric, axis_title, axis_format = choices[label]
-            st.altair_chart(charts.trend_chart(kpis.monthly_metrics(panel), metric, axis_title, axis_format),
-                            width="stretch")
+            st.caption(f"{axis_title} by month. Each segment has its own scale, so a small segment's trend "
+                       "shows as clearly as a large one's.")
+            panels = st.container(horizontal=True, gap="medium")  # wraps: 2 to 4 charts a row by screen width
+            for segment, chart in charts.trend_panels(kpis.monthly_metrics(panel), metric, axis_title,
+                                                      axis_format).items():
+                cell = panels.container(width=TREND_PANEL_WIDTH, gap=None)
+                cell.markdown(f"**{segment}**")
+                cell.altair_chart(chart, width="stretch")
     st.subheader("Forecasting model")
     with guard("loading the champion model"):
         model = state.champion()
