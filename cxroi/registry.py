@@ -30,9 +30,12 @@ import numpy as np
 from cxroi import __version__
 from cxroi.errors import ArtifactError
 from cxroi.fileio import atomic_write_text
-from cxroi.manifest import (
+from cxroi.manifest import (  # the manifest's names are part of the registry's API too
     DRAWS,
+    FAMILIES,  # noqa: F401
+    STATE_FIELDS,  # noqa: F401
     STATUS_ACCEPTED,
+    STATUS_REJECTED,  # noqa: F401
     check_manifest,
 )
 from cxroi.params import PARAMETERS
