@@ -21,6 +21,8 @@ from cxroi.registry import ModelArtifact
 
 BODY, GENERATION, UIDS = "planner_body", "planner_generation", "planner_uids"
 MAX_HORIZON = 120
+LEVERS_WIDTH = 300  # px: the three lever pills side by side
+MONTH_INPUT_WIDTH, AMOUNT_INPUT_WIDTH = 100, 150  # px: month numbers, one-off amounts up to 9 digits
 
 
 def default_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict:
@@ -136,15 +138,16 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
                           float(inv["monthly_spend"]), step=step, format=fmt.money_column_format(currency), key=f"{key}_spend",
                           help=f"Nominal effort costs {fmt.money(nominal, currency)} per segment per month; "
                                "more spend gives a larger lift with diminishing returns.")
-        cols = st.columns(3)
+        row = st.container(horizontal=True)  # wraps on a narrow column instead of cutting the amounts off
+        timing = row.container(horizontal=True, wrap=False, width=2 * MONTH_INPUT_WIDTH + 16)
         # bounded by the longest horizon, not the current one: shortening the horizon must not move it
-        start = cols[0].number_input("Start month", 1, MAX_HORIZON, min(int(inv["start_month"]), MAX_HORIZON),
-                                     key=f"{key}_start", help="1 = first forecast month")
+        start = timing.number_input("Start month", 1, MAX_HORIZON, min(int(inv["start_month"]), MAX_HORIZON),
+                                    key=f"{key}_start", help="1 = first forecast month")
+        duration = timing.number_input("Funded months", 1, 240, int(inv["duration_months"]), key=f"{key}_duration")
+        one_off = row.number_input(f"One-off cost ({currency})", 0.0, None, float(inv["one_off_cost"]),
+                                   step=10_000.0, format="%.0f", key=f"{key}_oneoff", width=AMOUNT_INPUT_WIDTH)
         if start > horizon:
-            cols[0].caption(f":orange[After the {horizon}-month horizon]")
-        duration = cols[1].number_input("Funded months", 1, 240, int(inv["duration_months"]), key=f"{key}_duration")
-        one_off = cols[2].number_input(f"One-off cost ({currency})", 0.0, None, float(inv["one_off_cost"]),
-                                       step=10_000.0, format="%.0f", key=f"{key}_oneoff")
+            st.caption(f":orange[Start month {start} is after the {horizon}-month horizon]")
         lift = inv.get("lift")
         custom = st.toggle("Own lift estimate (e.g. from a pilot)", value=lift is not None, key=f"{key}_custom")
         if custom:
@@ -186,21 +189,21 @@ def scenario_controls(model: ModelArtifact, catalogue: dict[str, Initiative], cu
 
 
 def _valuation_controls(body: dict, gen: int) -> dict:
-    cols = st.columns([1, 1, 1, 1.4], gap="medium")
-    horizon = cols[0].slider("Horizon (months)", 6, MAX_HORIZON, int(body["horizon_months"]), step=6,
-                             key=f"pl{gen}_horizon")
-    rate = cols[1].slider("Discount rate (% per year)", 0.0, 30.0, 100 * body["annual_discount_rate"], 0.5,
-                          format="%.1f%%", key=f"pl{gen}_rate")
-    margin = cols[2].slider("Gross margin (% of revenue)", 5.0, 100.0, 100 * body["gross_margin"]["default"], 1.0,
-                            format="%.0f%%", key=f"pl{gen}_margin")
-    terminal = cols[3].toggle("Terminal value", body["terminal_value"], key=f"pl{gen}_terminal",
-                              help="Adds the lifetime value (CLV) of the extra customers still active at the "
-                                   "horizon.")
-    levers = cols[3].pills("Value levers", ["retention", "arpu", "acquisition"], selection_mode="multi",
-                      default=[k for k, on in body["levers"].items() if on], key=f"pl{gen}_levers",
-                      format_func={"retention": "Retention", "arpu": "ARPU", "acquisition": "Acquisition"}.get,
-                      help="Retention: fewer customers churn. ARPU: revenue per customer rises. "
-                           "Acquisition: promoters refer new customers.")
+    row = st.container(horizontal=True, gap="medium")  # wraps the levers onto a second line when narrow
+    horizon = row.slider("Horizon (months)", 6, MAX_HORIZON, int(body["horizon_months"]), step=6,
+                         key=f"pl{gen}_horizon")
+    rate = row.slider("Discount rate (% per year)", 0.0, 30.0, 100 * body["annual_discount_rate"], 0.5,
+                      format="%.1f%%", key=f"pl{gen}_rate")
+    margin = row.slider("Gross margin (% of revenue)", 5.0, 100.0, 100 * body["gross_margin"]["default"], 1.0,
+                        format="%.0f%%", key=f"pl{gen}_margin")
+    value = row.container(width=LEVERS_WIDTH)
+    terminal = value.toggle("Terminal value", body["terminal_value"], key=f"pl{gen}_terminal",
+                            help="Adds the lifetime value (CLV) of the extra customers still active at the horizon.")
+    levers = value.pills("Value levers", ["retention", "arpu", "acquisition"], selection_mode="multi",
+                         default=[k for k, on in body["levers"].items() if on], key=f"pl{gen}_levers",
+                         format_func={"retention": "Retention", "arpu": "ARPU", "acquisition": "Acquisition"}.get,
+                         help="Retention: fewer customers churn. ARPU: revenue per customer rises. "
+                              "Acquisition: promoters refer new customers.")
     return {"horizon_months": int(horizon), "annual_discount_rate": round(rate / 100, 6),
             "gross_margin": {**body["gross_margin"], "default": round(margin / 100, 6)},
             "terminal_value": bool(terminal), "levers": {k: k in (levers or []) for k in body["levers"]}}
@@ -215,10 +218,10 @@ def _investments_controls(body: dict, gen: int, model: ModelArtifact, catalogue:
         if edited is not None:
             investments.append(edited)
             uids.append(uid)
-    cols = st.columns([3, 1])
-    choice = cols[0].selectbox("Add an initiative", model.initiatives, format_func=lambda i: initiative_name(model, i),
-                               key=f"pl{gen}_add")
-    if cols[1].button("Add", icon=":material/add:", key=f"pl{gen}_add_button", width="stretch"):
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # the button wraps below on a narrow column
+    choice = row.selectbox("Add an initiative", model.initiatives, format_func=lambda i: initiative_name(model, i),
+                           key=f"pl{gen}_add", width=240)
+    if row.button("Add", icon=":material/add:", key=f"pl{gen}_add_button"):
         investments.append(new_investment(model, catalogue, choice))
         uids.append(os.urandom(3).hex())
     return investments, uids

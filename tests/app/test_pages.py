@@ -298,7 +298,7 @@ def test_shortening_the_horizon_keeps_the_start_month_and_says_it_no_longer_fits
     horizon.set_value(6).run()
     assert not at.exception and not at.error
     assert next(n for n in at.number_input if n.label == "Start month").value == 36
-    assert "After the 6-month horizon" in "\n".join(c.value for c in at.caption)
+    assert "Start month 36 is after the 6-month horizon" in "\n".join(c.value for c in at.caption)
     assert any("starts in month 36, after the 6-month horizon" in i.value for i in at.info)
     assert not at.metric
     next(s for s in at.slider if s.label == "Horizon (months)").set_value(120).run()
