@@ -133,6 +133,8 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
         if remove.button("Remove", key=f"{key}_remove", icon=":material/delete:"):
             return None
         segments = st.multiselect("Segments reached", model.segments, default=inv["segments"], key=f"{key}_segments")
+        if not segments:
+            st.caption(":orange[Choose at least one segment]")
         step = max(round(nominal / 20, -2), 100.0)
         spend = st.slider(f"Monthly spend per segment ({currency})", 0.0, float(step * round(3 * nominal / step)),
                           float(inv["monthly_spend"]), step=step, format=fmt.money_column_format(currency), key=f"{key}_spend",

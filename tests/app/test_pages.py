@@ -162,6 +162,7 @@ def test_planner_asks_for_a_segment_when_none_is_chosen(app_env):
     next(m for m in at.multiselect if m.label == "Segments reached").set_value([]).run()
     assert not at.exception and not at.error
     assert "Choose at least one segment for Self-service portal (investment 1)." in [i.value for i in at.info]
+    assert ":orange[Choose at least one segment]" in [c.value for c in at.caption]  # under the emptied list too
     assert "Tuple should have" not in planner_texts(at)
 
 
