@@ -17,9 +17,9 @@ from cxroi.app import jobs
 from cxroi.catalogue import Initiative
 from cxroi.errors import DataError
 from cxroi.fileio import atomic_write_with
+from cxroi.manifest import FAMILIES
 
 KIND = "retrain"
-FAMILIES = ("bayes", "regression")
 
 
 def train_command(data_path: Path, family: str, seed: int, models_dir: Path) -> list[str]:

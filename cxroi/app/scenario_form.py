@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from cxroi.app import formatting as fmt
 from cxroi.catalogue import Initiative
 from cxroi.registry import ModelArtifact
+from cxroi.sim.scenario import plan_problems
 
 BODY, GENERATION, UIDS = "planner_body", "planner_generation", "planner_uids"
 MAX_HORIZON = 120
@@ -77,23 +78,23 @@ def problems(body: dict, model: ModelArtifact) -> list[str]:
     missing; :func:`cxroi.sim.scenario.parse_scenario` still checks the rest."""
     investments = body["investments"]
     found = [] if investments else ["Add at least one investment to see its value."]
-    if not any(body["levers"].values()):
-        found.append("Choose at least one value lever (retention, ARPU or acquisition) to see the scenario's value.")
-    horizon = int(body["horizon_months"])
     for j, inv in enumerate(investments):
         if not inv["segments"]:
             found.append(f"Choose at least one segment for {card_label(model, body, j)}.")
-        if inv["start_month"] > horizon:
-            found.append(f"{card_label(model, body, j)} starts in month {inv['start_month']}, after the "
-                         f"{horizon}-month horizon: start it earlier or lengthen the horizon.")
-    for j, a in enumerate(investments):
-        for k in range(j + 1, len(investments)):
-            b = investments[k]
-            shared = [s for s in a["segments"] if s in b["segments"]]
-            if a["initiative"] == b["initiative"] and shared and _months_overlap(a, b):
-                found.append(f"Investments {j + 1} and {k + 1} both fund {initiative_name(model, a['initiative'])} "
-                             f"in {', '.join(shared)} in the same months: remove one, or give them different "
-                             "segments or months.")
+    horizon = int(body["horizon_months"])
+    for problem in plan_problems(investments, horizon, any(body["levers"].values())):
+        if problem.kind == "no_lever":
+            found.append("Choose at least one value lever (retention, ARPU or acquisition) to see the scenario's "
+                         "value.")
+        elif problem.kind == "after_horizon":
+            (j,) = problem.investments
+            found.append(f"{card_label(model, body, j)} starts in month {investments[j]['start_month']}, after "
+                         f"the {horizon}-month horizon: start it earlier or lengthen the horizon.")
+        else:
+            j, k = problem.investments
+            found.append(f"Investments {j + 1} and {k + 1} both fund "
+                         f"{initiative_name(model, investments[j]['initiative'])} in {', '.join(problem.segments)} "
+                         "in the same months: remove one, or give them different segments or months.")
     return found
 
 
@@ -104,12 +105,6 @@ def name_problem(name: str) -> str | None:
     if not name.isprintable():
         return "Use one line of ordinary characters for the name (no line breaks or tabs)."
     return None
-
-
-def _months_overlap(a: dict, b: dict) -> bool:
-    """Whether two investments are funded in at least one common month (windows inclusive)."""
-    return (a["start_month"] <= b["start_month"] + b["duration_months"] - 1
-            and b["start_month"] <= a["start_month"] + a["duration_months"] - 1)
 
 
 def open_body(body: dict) -> None:

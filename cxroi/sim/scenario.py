@@ -13,8 +13,10 @@ rates and margins are fractions (0.10 = 10 %).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -148,20 +150,18 @@ class Scenario(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         problems = []
-        for j, inv in enumerate(self.investments):
-            if inv.start_month > self.horizon_months:
-                problems.append(f"investments[{j}].start_month {inv.start_month} is after the horizon "
-                                f"({self.horizon_months} months)")
-        for j, a in enumerate(self.investments):
-            for k in range(j + 1, len(self.investments)):
-                b = self.investments[k]
-                overlap = set(a.segments) & set(b.segments)
-                if (a.initiative == b.initiative and overlap and a.start_month <= b.end_month
-                        and b.start_month <= a.end_month):
-                    problems.append(f"investments[{j}] and investments[{k}] both fund '{a.initiative}' in "
-                                    f"{', '.join(sorted(overlap))} in overlapping months; merge them")
-        if not self.levers.enabled():
-            problems.append("levers: at least one lever must be on")
+        for problem in plan_problems([inv.model_dump() for inv in self.investments], self.horizon_months,
+                                     bool(self.levers.enabled())):
+            if problem.kind == "after_horizon":
+                (j,) = problem.investments
+                problems.append(f"investments[{j}].start_month {self.investments[j].start_month} is after the "
+                                f"horizon ({self.horizon_months} months)")
+            elif problem.kind == "overlap":
+                j, k = problem.investments
+                problems.append(f"investments[{j}] and investments[{k}] both fund '{self.investments[j].initiative}' "
+                                f"in {', '.join(problem.segments)} in overlapping months; merge them")
+            else:
+                problems.append("levers: at least one lever must be on")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -239,6 +239,41 @@ class Scenario(_Frozen):
                 problems.append(f"{kind.upper()} of {segment} would move from {level:.1f} by {lift:+.1f} points to "
                                 f"{level + lift:.1f}, off its {low:g} to {high:g} scale; lower the lift or the spend")
         return problems
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """A rule broken by a plan's investments as a whole: ``after_horizon`` (an investment starts
+    after the horizon), ``overlap`` (two investments fund the same initiative in the same segments
+    and months) or ``no_lever`` (every value lever is off). ``investments`` are 0-based positions;
+    ``segments`` the segments concerned."""
+
+    kind: Literal["after_horizon", "overlap", "no_lever"]
+    investments: tuple[int, ...] = ()
+    segments: tuple[str, ...] = ()
+
+
+def plan_problems(investments: Sequence[Mapping[str, Any]], horizon_months: int, any_lever: bool) -> list[PlanProblem]:
+    """The rules between investments, the horizon and the levers that a plan breaks. Each
+    investment is a mapping with initiative, segments, start_month and duration_months (as in a
+    scenario file); the scenario and the app's form word the problems each in their own way."""
+    found = [PlanProblem("after_horizon", (j,)) for j, inv in enumerate(investments)
+             if inv["start_month"] > horizon_months]
+    for j, a in enumerate(investments):
+        for k in range(j + 1, len(investments)):
+            b = investments[k]
+            shared = tuple(s for s in a["segments"] if s in b["segments"])
+            if a["initiative"] == b["initiative"] and shared and _months_overlap(a, b):
+                found.append(PlanProblem("overlap", (j, k), shared))
+    if not any_lever:
+        found.append(PlanProblem("no_lever"))
+    return found
+
+
+def _months_overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two investments are funded in at least one common month (windows inclusive)."""
+    return (a["start_month"] <= b["start_month"] + b["duration_months"] - 1
+            and b["start_month"] <= a["start_month"] + a["duration_months"] - 1)
 
 
 def _field_path(location: tuple) -> str:

@@ -93,8 +93,9 @@ def data_retrain() -> None:
                 st.error(f"{upload.name} cannot be used: fix the problems below and upload it again.",
                          icon=":material/error:")
             else:
-                st.success(f"{upload.name} is valid: {panel['segment'].nunique()} segments × "
-                           f"{panel['period'].nunique()} months, {len(panel):,} rows.", icon=":material/check:")
+                segments, months = panel["segment"].nunique(), panel["period"].nunique()
+                st.success(f"{upload.name} is valid: {segments} segment{'s' * (segments != 1)} × {months} "
+                           f"month{'s' * (months != 1)}, {len(panel):,} rows.", icon=":material/check:")
             if findings:
                 findings_table(findings)
             if panel is not None:
