@@ -18,10 +18,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from cxroi.app import formatting as fmt
 from cxroi.catalogue import Initiative
 from cxroi.registry import ModelArtifact
-from cxroi.sim.scenario import plan_problems
+from cxroi.sim.scenario import MAX_HORIZON_MONTHS, plan_problems
 
 BODY, GENERATION, UIDS = "planner_body", "planner_generation", "planner_uids"
-MAX_HORIZON = 120
 LEVERS_WIDTH = 300  # px: the three lever pills side by side
 MONTH_INPUT_WIDTH, AMOUNT_INPUT_WIDTH = 100, 150  # px: month numbers, one-off amounts up to 9 digits
 
@@ -138,7 +137,7 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
         row = st.container(horizontal=True)  # wraps on a narrow column instead of cutting the amounts off
         timing = row.container(horizontal=True, wrap=False, width=2 * MONTH_INPUT_WIDTH + 16)
         # bounded by the longest horizon, not the current one: shortening the horizon must not move it
-        start = timing.number_input("Start month", 1, MAX_HORIZON, min(int(inv["start_month"]), MAX_HORIZON),
+        start = timing.number_input("Start month", 1, MAX_HORIZON_MONTHS, int(inv["start_month"]),
                                     key=f"{key}_start", help="1 = first forecast month")
         duration = timing.number_input("Funded months", 1, 240, int(inv["duration_months"]), key=f"{key}_duration")
         one_off = row.number_input(f"One-off cost ({currency})", 0.0, None, float(inv["one_off_cost"]),
@@ -187,8 +186,8 @@ def scenario_controls(model: ModelArtifact, catalogue: dict[str, Initiative], cu
 
 def _valuation_controls(body: dict, gen: int) -> dict:
     row = st.container(horizontal=True, gap="medium")  # wraps the levers onto a second line when narrow
-    horizon = row.slider("Horizon (months)", 6, MAX_HORIZON, int(body["horizon_months"]), step=6,
-                         key=f"pl{gen}_horizon")
+    horizon = row.slider("Horizon (months)", 1, MAX_HORIZON_MONTHS, int(body["horizon_months"]),
+                         key=f"pl{gen}_horizon")  # every horizon a scenario file may hold
     rate = row.slider("Discount rate (% per year)", 0.0, 30.0, 100 * body["annual_discount_rate"], 0.5,
                       format="%.1f%%", key=f"pl{gen}_rate")
     margin = row.slider("Gross margin (% of revenue)", 5.0, 100.0, 100 * body["gross_margin"]["default"], 1.0,

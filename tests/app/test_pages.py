@@ -410,3 +410,24 @@ def test_downloads_of_a_saved_scenario_carry_its_version(app_env):
     assert not at.exception and not at.error
     names = [b.proto.label for b in at.get("download_button")]
     assert "SMB_onboarding-v1.xlsx" in names and "SMB_onboarding-v1.csv" in names, names
+
+
+OPEN_LONG_PLAN = """
+from cxroi.app import scenario_form, state
+from cxroi.app.pages.planner import planner
+plan = scenario_form.default_body(state.champion(), state.catalogue())
+if "opened" not in scenario_form.st.session_state:  # as the planner's "open a saved version" does
+    scenario_form.st.session_state["opened"] = True
+    scenario_form.open_body({**plan, "name": "Ten-year view", "horizon_months": 240,
+                             "investments": [{**plan["investments"][0], "start_month": 200}]})
+planner()
+"""
+
+
+def test_a_saved_scenario_with_the_longest_horizon_opens_in_the_planner(app_env):
+    # a scenario file (or a CLI save) may use any horizon up to 240 months and start that late
+    at = AppTest.from_string(OPEN_LONG_PLAN, default_timeout=TIMEOUT_S).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert next(s for s in at.slider if s.label == "Horizon (months)").value == 240
+    assert next(n for n in at.number_input if n.label == "Start month").value == 200
+    assert metric(at, "NPV")

@@ -10,6 +10,7 @@ from cxroi.app import charts, results, scenario_form, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
 from cxroi.sim.optimizer import AllocationProblem
+from cxroi.sim.scenario import MAX_HORIZON_MONTHS
 
 PLAN, FRONTIER = "optimiser_plan", "optimiser_frontier"
 OBJECTIVES = {"mean": "Highest expected NPV", "cvar": "Protect the downside (mean of the worst 10% of outcomes)",
@@ -25,7 +26,7 @@ def _problem_settings(model, currency: str) -> dict:
                                       step=100_000.0, format="%.0f",
                                       help="The most the plan may spend: monthly spend plus the one-off costs of "
                                            "the initiatives it funds. It spends less when more would not pay.")
-        horizon = cols[1].number_input("Horizon (months)", 12, 120, 36, step=6)
+        horizon = cols[1].number_input("Horizon (months)", 1, MAX_HORIZON_MONTHS, 36, step=6)
         objective = cols[2].radio("Objective", list(OBJECTIVES), format_func=OBJECTIVES.get)
         floor = st.slider("Floor on P(ROI > 0) (used by the third objective)", 50, 99, 80, format="%d%%")
         initiatives = st.multiselect("Initiatives offered", model.initiatives, default=model.initiatives,
