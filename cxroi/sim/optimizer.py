@@ -309,10 +309,11 @@ class AllocationProblem:
         one_off[1:] -= self.one_off_by_initiative[candidates]
         npv = self.npv_draws(plans, self.search_draws).sum(axis=-1) - (one_off * self.one_off_discount)[:, None]
         value, feasible = self.objective_of(npv)
-        score = np.where(feasible, value, value - np.inf)  # a plan meeting the floor beats one that does not
-        best = int(np.argmax(score[1:]))
-        if score[1 + best] > score[0] + 1e-9 * max(abs(score[0]), 1.0) or (np.isinf(score[0]) and value[1 + best] > value[0]):
-            return int(candidates[best])
+        keys = list(zip(np.broadcast_to(feasible, value.shape).tolist(), value.tolist(), strict=True))
+        best = max(range(1, len(keys)), key=keys.__getitem__)  # meeting the floor first, then the objective
+        (kept_feasible, kept_value) = keys[0]
+        if keys[best] > (kept_feasible, kept_value + 1e-9 * max(abs(kept_value), 1.0)):
+            return int(candidates[best - 1])
         return None
 
     def _search_funded(self, budget: float, funded: np.ndarray, n_random_starts: int, warm_start: np.ndarray | None,
