@@ -15,6 +15,7 @@ from cxroi.errors import CxroiError, ScenarioError
 from cxroi.export import FORMATS
 
 if TYPE_CHECKING:
+    from cxroi.registry import ModelArtifact
     from cxroi.sim.result import SimulationResult
     from cxroi.sim.scenario import Scenario
     from cxroi.store import Store
@@ -28,16 +29,17 @@ def _store() -> Store:
     return Store()
 
 
-def _resolve_scenario(reference: str, version: int | None) -> tuple[Scenario, int | None]:
-    """(scenario, saved version or None) from a scenario file or the name of a saved scenario.
-    A file's scenario counts as a saved version when its content equals one."""
+def _resolve_scenario(reference: str, version: int | None, artifact: ModelArtifact) -> tuple[Scenario, int | None]:
+    """(scenario, saved version or None) from a scenario file or the name of a saved scenario,
+    checked against the model ``artifact``. A file's scenario counts as a saved version when its
+    content equals one."""
     from cxroi.sim.scenario import load_scenario, parse_scenario
 
     path = Path(reference)
     if path.is_file() or path.suffix.lower() in _SCENARIO_SUFFIXES:
         if version is not None:
             raise ScenarioError("--version applies to a saved scenario name, not to a scenario file")
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, artifact)
         try:
             with _store() as store:
                 return scenario, store.find_version(scenario.name, scenario.to_dict())
@@ -45,7 +47,8 @@ def _resolve_scenario(reference: str, version: int | None) -> tuple[Scenario, in
             return scenario, None  # an unreachable store must not block an export from a file
     with _store() as store:
         saved = store.get_scenario(reference, version)
-    return parse_scenario(saved.body, f"saved scenario '{saved.name}' version {saved.version}"), saved.version
+    return (parse_scenario(saved.body, f"saved scenario '{saved.name}' version {saved.version}", artifact),
+            saved.version)
 
 
 def _format_for(out: Path, fmt: str | None) -> str:
@@ -94,8 +97,8 @@ def forecast(reference: str, version: int | None, fmt: str | None, out: Path, mo
     from cxroi.sim.engine import simulate
 
     fmt = _format_for(out, fmt)
-    scenario, saved_version = _resolve_scenario(reference, version)
     artifact = registry.load_artifact(model, models_dir or registry.DEFAULT_MODELS_DIR)
+    scenario, saved_version = _resolve_scenario(reference, version, artifact)
     scenario.validate_for(artifact)
     result = simulate(scenario, artifact)
     with terminate_as_interrupt():
@@ -128,11 +131,11 @@ def scenarios() -> None:
 @click.option("--name", default=None, help="save under this name instead of the file's scenario name")
 def save(file: Path, name: str | None) -> None:
     """Validate a scenario file and save it as the next version of its name."""
-    from cxroi.sim.scenario import load_scenario
+    from cxroi.sim.scenario import load_scenario, parse_scenario
 
     scenario = load_scenario(file)
-    if name is not None:
-        scenario = scenario.model_copy(update={"name": name.strip()})
+    if name is not None:  # validated like a name in the file
+        scenario = parse_scenario({**scenario.to_dict(), "name": name}, f"{file} saved as '{name}'")
     with _store() as store:
         saved = store.save_scenario(scenario.name, scenario.to_dict())
     click.echo(f"saved scenario '{saved.name}' as version {saved.version}")

@@ -115,8 +115,8 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
     from cxroi.sim.scenario import load_scenario
 
     qs = _quantiles(quantiles)
-    scenario = load_scenario(scenario_file)
     artifact = _load_model(model, models_dir)
+    scenario = load_scenario(scenario_file, artifact)
     result = run_scenario(scenario, artifact)
     summary = result.summary(qs)
     files = {

@@ -13,7 +13,7 @@ rates and margins are fractions (0.10 = 10 %).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -149,19 +149,8 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems = []
-        for problem in plan_problems([inv.model_dump() for inv in self.investments], self.horizon_months,
-                                     bool(self.levers.enabled())):
-            if problem.kind == "after_horizon":
-                (j,) = problem.investments
-                problems.append(f"investments[{j}].start_month {self.investments[j].start_month} is after the "
-                                f"horizon ({self.horizon_months} months)")
-            elif problem.kind == "overlap":
-                j, k = problem.investments
-                problems.append(f"investments[{j}] and investments[{k}] both fund '{self.investments[j].initiative}' "
-                                f"in {', '.join(problem.segments)} in overlapping months; merge them")
-            else:
-                problems.append("levers: at least one lever must be on")
+        problems = _plan_messages([inv.model_dump() for inv in self.investments], self.horizon_months,
+                                  bool(self.levers.enabled()))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -188,30 +177,14 @@ class Scenario(_Frozen):
         return path
 
     def validate_for(self, artifact: ModelArtifact) -> None:
-        """Check initiative and segment names against a model; one error lists every problem."""
-        problems = []
-        known_segments, known_initiatives = set(artifact.segments), set(artifact.initiatives)
-        settings = artifact.manifest.get("initiative_settings", {})
-        for j, inv in enumerate(self.investments):
-            if inv.initiative not in known_initiatives:
-                problems.append(f"investments[{j}].initiative: unknown initiative '{inv.initiative}' "
-                                f"(model {artifact.model_id} knows {', '.join(artifact.initiatives)})")
-            elif inv.initiative not in settings:
-                problems.append(f"investments[{j}].initiative: model {artifact.model_id} has no cost "
-                                f"settings for '{inv.initiative}'")
-            unknown = [s for s in inv.segments if s not in known_segments]
-            if unknown:
-                problems.append(f"investments[{j}].segments: unknown segment(s) {', '.join(unknown)} "
-                                f"(model {artifact.model_id} knows {', '.join(artifact.segments)})")
-        unknown_margin = [s for s in self.gross_margin.segments if s not in known_segments]
-        if unknown_margin:
-            problems.append(f"gross_margin.segments: unknown segment(s) {', '.join(unknown_margin)}")
+        """Check initiative and segment names against a model, then that no segment's CSAT or
+        NPS would leave its scale; one error lists every problem."""
+        problems = _name_messages([inv.model_dump() for inv in self.investments], self.gross_margin.segments, artifact)
         if not problems:
             problems = self._off_the_scale(artifact)
         if problems:
             raise ScenarioError(f"scenario '{self.name}' does not fit model {artifact.model_id}: "
                                 + "; ".join(problems))
-
 
     def _off_the_scale(self, artifact: ModelArtifact) -> list[str]:
         """Segments whose CSAT or NPS would leave its scale at the investments' peak mean lift:
@@ -276,6 +249,84 @@ def _months_overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
             and b["start_month"] <= a["start_month"] + a["duration_months"] - 1)
 
 
+def _plan_messages(investments: Sequence[Mapping[str, Any]], horizon_months: int, any_lever: bool) -> list[str]:
+    """:func:`plan_problems` worded for a scenario file (fields named as in the file)."""
+    messages = []
+    for problem in plan_problems(investments, horizon_months, any_lever):
+        if problem.kind == "after_horizon":
+            (j,) = problem.investments
+            messages.append(f"investments[{j}].start_month {investments[j]['start_month']} is after the "
+                            f"horizon ({horizon_months} months)")
+        elif problem.kind == "overlap":
+            j, k = problem.investments
+            messages.append(f"investments[{j}] and investments[{k}] both fund '{investments[j]['initiative']}' "
+                            f"in {', '.join(problem.segments)} in overlapping months; merge them")
+        else:
+            messages.append("levers: at least one lever must be on")
+    return messages
+
+
+def _name_messages(investments: Sequence[Mapping[str, Any]], margin_segments: Iterable[str],
+                   artifact: ModelArtifact) -> list[str]:
+    """Initiatives and segments of a scenario file that ``artifact`` does not know."""
+    messages = []
+    settings = artifact.manifest.get("initiative_settings", {})
+    for j, inv in enumerate(investments):
+        if inv["initiative"] not in artifact.initiatives:
+            messages.append(f"investments[{j}].initiative: unknown initiative '{inv['initiative']}' "
+                            f"(model {artifact.model_id} knows {', '.join(artifact.initiatives)})")
+        elif inv["initiative"] not in settings:
+            messages.append(f"investments[{j}].initiative: model {artifact.model_id} has no cost "
+                            f"settings for '{inv['initiative']}'")
+        unknown = [s for s in inv["segments"] if s not in artifact.segments]
+        if unknown:
+            messages.append(f"investments[{j}].segments: unknown segment(s) {', '.join(unknown)} "
+                            f"(model {artifact.model_id} knows {', '.join(artifact.segments)})")
+    unknown_margin = [s for s in margin_segments if s not in artifact.segments]
+    if unknown_margin:
+        messages.append(f"gross_margin.segments: unknown segment(s) {', '.join(unknown_margin)}")
+    return messages
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _readable_investments(data: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The file's investments with what the rules between them need (initiative, segments,
+    start and duration), when every one has those well-formed; None otherwise."""
+    investments = data.get("investments")
+    if not isinstance(investments, list):
+        return None
+    readable = []
+    for inv in investments:
+        if not (isinstance(inv, dict) and isinstance(inv.get("initiative"), str)
+                and isinstance(inv.get("segments"), list) and all(isinstance(x, str) for x in inv["segments"])
+                and _whole(inv.get("start_month", 1)) and _whole(inv.get("duration_months"))):
+            return None
+        readable.append({**inv, "start_month": inv.get("start_month", 1)})
+    return readable
+
+
+def _cross_field_messages(data: Mapping[str, Any], artifact: ModelArtifact | None) -> list[str]:
+    """For a file whose fields have errors: the rules between fields (and, with ``artifact``,
+    the names the model does not know) that can still be checked on its raw data, so that one
+    error lists every problem."""
+    investments = _readable_investments(data)
+    if investments is None:
+        return []
+    messages = []
+    horizon, levers = data.get("horizon_months", Scenario.model_fields["horizon_months"].default), data.get("levers")
+    if _whole(horizon):
+        any_lever = not isinstance(levers, dict) or any(levers.get(name, True) is not False for name in LEVERS)
+        messages += _plan_messages(investments, horizon, any_lever)
+    margin = data.get("gross_margin")
+    margin_segments = margin.get("segments") or {} if isinstance(margin, dict) else {}
+    if artifact is not None and isinstance(margin_segments, dict):
+        messages += _name_messages(investments, margin_segments, artifact)
+    return messages
+
+
 def _field_path(location: tuple) -> str:
     path = ""
     for part in location:
@@ -283,8 +334,10 @@ def _field_path(location: tuple) -> str:
     return path or "scenario"
 
 
-def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
-    """Build a :class:`Scenario` from plain data; every invalid field is named in one error."""
+def parse_scenario(data: Any, source: str = "scenario", artifact: ModelArtifact | None = None) -> Scenario:
+    """Build a :class:`Scenario` from plain data; every invalid field is named in one error, with
+    the rules between fields that can still be checked (and, given the model ``artifact``, the
+    names it does not know)."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of scenario fields, got {type(data).__name__}")
     try:
@@ -299,11 +352,13 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
                 continue  # a container error caused by the item errors reported below it
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"{_field_path(tuple(error['loc']))}: {message}")
+        if all(locations):  # field errors: the checks between fields did not run, so run them here
+            lines += _cross_field_messages(data, artifact)
         raise ScenarioError(f"{source}: invalid scenario — " + "; ".join(lines)) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario from a YAML or JSON file."""
+def load_scenario(path: str | Path, artifact: ModelArtifact | None = None) -> Scenario:
+    """Read a scenario from a YAML or JSON file (see :func:`parse_scenario` for ``artifact``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -316,4 +371,4 @@ def load_scenario(path: str | Path) -> Scenario:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise ScenarioError(f"{path}: not valid {kind} ({exc})".replace("\n", " ")) from None
-    return parse_scenario(data, str(path))
+    return parse_scenario(data, str(path), artifact)

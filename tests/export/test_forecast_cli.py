@@ -117,3 +117,8 @@ def test_scenario_store_errors_are_plain(capsys, tmp_path: Path) -> None:
     assert code == 2 and "no saved scenario named 'ghost'" in stderr
     code, stdout, _ = _run(capsys, "scenarios", "list")
     assert code == 0 and "no saved scenarios" in stdout
+
+
+def test_a_name_given_on_the_command_line_is_checked_like_one_in_the_file(capsys, scenario_file: Path) -> None:
+    code, _, stderr = _run(capsys, "scenarios", "save", str(scenario_file), "--name", "Q3\nplan")
+    assert code == 2 and "name: must be one line" in stderr and "Traceback" not in stderr

@@ -106,3 +106,22 @@ def test_one_quantile_and_a_bad_budget_are_handled(tmp_path, cli_models):
     for budget in ("nan", "inf", "-5"):
         done = run_cli("optimize", "--budget", budget, "--model", "cli-model", models_dir=cli_models)
         assert done.returncode == 2 and "--budget must be a positive amount" in done.stderr, done.stderr
+
+
+def test_a_scenario_file_with_several_problems_lists_them_all(tmp_path, cli_models):
+    """A field error (an impossible lift) used to hide the rest: the start after the horizon, the
+    unknown initiative and the unknown segment are named in the same message."""
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("name: Many problems\nhorizon_months: 24\ninvestments:\n"
+                        "  - initiative: I1\n    segments: [S1]\n    start_month: 30\n    duration_months: 6\n"
+                        "    monthly_spend: 100\n    lift: {csat: {mean: 500, sd: 1}}\n"
+                        "  - initiative: teleport\n    segments: [Atlantis]\n    duration_months: 6\n"
+                        "    monthly_spend: 100\n")
+    done = run_cli("simulate", "--scenario", scenario, "--model", "cli-model", "--out", tmp_path / "o",
+                   models_dir=cli_models)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    for expected in ("investments[0].lift: csat lift of mean 500", "investments[0].start_month 30 is after the horizon",
+                     "investments[1].initiative: unknown initiative 'teleport'",
+                     "investments[1].segments: unknown segment(s) Atlantis"):
+        assert expected in message, message
