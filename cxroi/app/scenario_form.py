@@ -97,15 +97,6 @@ def problems(body: dict, model: ModelArtifact) -> list[str]:
     return found
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` (already trimmed) cannot name a saved scenario, or None."""
-    if not name:
-        return "Give the scenario a name to save it."
-    if not name.isprintable():
-        return "Use one line of ordinary characters for the name (no line breaks or tabs)."
-    return None
-
-
 def open_body(body: dict) -> None:
     """Make ``body`` the scenario being edited; widgets are re-created from it on the next run."""
     st.session_state[BODY] = body

@@ -141,10 +141,8 @@ class Scenario(_Frozen):
     @classmethod
     def _plain_name(cls, name: str) -> str:
         name = name.strip()
-        if not name:
-            raise ValueError("must not be blank")
-        if any(not character.isprintable() for character in name):
-            raise ValueError("must be one line of printable characters (no line breaks or tabs)")
+        if problem := name_problem(name):
+            raise ValueError(problem)
         return name
 
     @model_validator(mode="after")
@@ -212,6 +210,16 @@ class Scenario(_Frozen):
                 problems.append(f"{kind.upper()} of {segment} would move from {level:.1f} by {lift:+.1f} points to "
                                 f"{level + lift:.1f}, off its {low:g} to {high:g} scale; lower the lift or the spend")
         return problems
+
+
+def name_problem(name: str) -> str | None:
+    """Why a (trimmed) scenario name cannot be used, as the end of a sentence about it; None
+    when it can."""
+    if not name:
+        return "must not be blank"
+    if not name.isprintable():
+        return "must be one line of printable characters (no line breaks or tabs)"
+    return None
 
 
 @dataclass(frozen=True)

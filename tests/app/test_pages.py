@@ -176,7 +176,7 @@ def test_saving_without_a_name_asks_for_one_and_drops_the_old_notice(app_env, mo
     next(t for t in at.text_input if t.label == "Name").set_value("   ")
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception and not at.error
-    assert [w.value for w in at.warning] == ["Give the scenario a name to save it."]
+    assert [w.value for w in at.warning] == ["The name must not be blank."]
     assert not at.success  # the notice of the earlier save is gone
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
-from cxroi.sim.scenario import parse_scenario
+from cxroi.sim.scenario import name_problem, parse_scenario
 
 NOTICE = "planner_saved"  # "Saved …" / "Opened …", shown once above the results
 
@@ -45,8 +45,8 @@ def _save_form(body: dict) -> None:
         name = st.text_input("Name", value=body["name"], max_chars=200).strip()
         if not st.form_submit_button("Save", icon=":material/save:"):
             return
-        if problem := scenario_form.name_problem(name):
-            st.warning(problem, icon=":material/edit:")
+        if problem := name_problem(name):
+            st.warning(f"The name {problem}.", icon=":material/edit:")
             return
         with guard("saving the scenario"):
             saved = state.store().save_scenario(name, parse_scenario({**body, "name": name}, name).to_dict())
