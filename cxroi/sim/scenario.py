@@ -329,7 +329,7 @@ def _cross_field_messages(data: Mapping[str, Any], artifact: ModelArtifact | Non
         any_lever = not isinstance(levers, dict) or any(levers.get(name, True) is not False for name in LEVERS)
         messages += _plan_messages(investments, horizon, any_lever)
     margin = data.get("gross_margin")
-    margin_segments = margin.get("segments") or {} if isinstance(margin, dict) else {}
+    margin_segments = (margin.get("segments") or {}) if isinstance(margin, dict) else {}
     if artifact is not None and isinstance(margin_segments, dict):
         messages += _name_messages(investments, margin_segments, artifact)
     return messages
