@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxroi.data.synth import saturation
 from cxroi.registry import ModelArtifact
+from cxroi.science import logistic, per_ten_points, saturation
 
 LOW, HIGH = 0.1, 0.9
 EFFECTS = (  # (label, parameter, kind, unit)
@@ -26,10 +26,6 @@ EFFECTS = (  # (label, parameter, kind, unit)
     ("ARPU, +10 CSAT", "arpu_csat", "relative", "% change"),
     ("New customers, +10 NPS", "acq_nps", "relative", "% change"),
 )
-
-
-def _logistic(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _source(model: ModelArtifact, parameter: str, key: str) -> str:
@@ -46,13 +42,13 @@ def segment_effects(model: ModelArtifact) -> pd.DataFrame:
     Churn rows are in percentage points, relative rows in fractions."""
     d = model.draws
     state = model.state
-    zc = np.array([(state[s]["csat"] - state[s]["ref_csat"]) / 10 for s in model.segments])
-    zn = np.array([(state[s]["nps"] - state[s]["ref_nps"]) / 10 for s in model.segments])
+    zc = np.array([per_ten_points(state[s]["csat"], state[s]["ref_csat"]) for s in model.segments])
+    zn = np.array([per_ten_points(state[s]["nps"], state[s]["ref_nps"]) for s in model.segments])
     logit0 = d["churn_intercept"] + d["churn_csat"] * zc + d["churn_nps"] * zn
     rows = []
     for label, parameter, kind, unit in EFFECTS:
         if kind == "churn":
-            values = 100 * (_logistic(logit0 + d[parameter]) - _logistic(logit0))
+            values = 100 * (logistic(logit0 + d[parameter]) - logistic(logit0))
         else:
             values = np.expm1(d[parameter])
         stats = _summary(values)

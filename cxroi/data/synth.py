@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi.catalogue import DEFAULT_CATALOGUE, Initiative, load_catalogue
+from cxroi.science import adstock, per_ten_points, saturation
 
 TIERS: dict[str, dict[str, tuple[float, float]]] = {
     "SMB": {"customers": (20_000, 80_000), "churn": (0.020, 0.035), "arpu": (40, 120)},
@@ -54,21 +55,6 @@ class SynthResult:
     panel: pd.DataFrame
     truth: dict
     counts: pd.DataFrame  # segment, period, csat_top2, nps_promoters, nps_detractors, revenue_cents
-
-
-def saturation(relative_spend: np.ndarray, k: float | np.ndarray) -> np.ndarray:
-    """Share of full effect at adstocked relative spend A: A (1+k) / (A + k); 1 at A = 1."""
-    return relative_spend * (1.0 + k) / (relative_spend + k)
-
-
-def adstock(relative_spend: np.ndarray, carryover: float | np.ndarray) -> np.ndarray:
-    """Normalised geometric adstock along the last axis: A_t = λ A_{t−1} + (1−λ) x_t."""
-    out = np.zeros_like(relative_spend, dtype=float)
-    level = np.zeros(relative_spend.shape[:-1])
-    for t in range(relative_spend.shape[-1]):
-        level = carryover * level + (1.0 - carryover) * relative_spend[..., t]
-        out[..., t] = level
-    return out
 
 
 def _spend_history(rng, initiatives: list[Initiative], segments: list[str], months: int) -> dict[str, np.ndarray]:
@@ -160,8 +146,8 @@ def generate(
     csat_true[:, lag:] = np.clip(csat_true[:, lag:] + csat_lift, 1, 99)
     nps_true = np.clip(nps_base[:, None] + nps_dev, -69, 69)
     nps_true[:, lag:] = np.clip(nps_true[:, lag:] + nps_lift, -69, 69)
-    zc = (csat_true - csat_base[:, None]) / 10.0
-    zn = (nps_true - nps_base[:, None]) / 10.0
+    zc = per_ten_points(csat_true, csat_base[:, None])
+    zn = per_ten_points(nps_true, nps_base[:, None])
 
     churn_intercept = np.log(churn0 / (1 - churn0))
     rows, counts = [], []

@@ -41,6 +41,7 @@ from cxroi.fit.diagnostics import mcmc_convergence
 from cxroi.fit.lifts import METRICS, lift_draws, pilot_measurements, prior, source_of
 from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
+from cxroi.science import saturation
 
 SAMPLERS = ("nutpie", "pymc")
 PARAMETERIZATIONS = ("noncentered", "centered")
@@ -95,7 +96,7 @@ def _adstock_share(pt, relative, carryover, k: float):
     lag = months[:, None] - months[None, :]  # t − j
     weights = pt.switch(lag >= 0, (1 - carryover) * carryover ** pt.maximum(lag, 0), 0.0)
     level = pt.dot(relative, weights.T)
-    return level * (1 + k) / (level + k)
+    return saturation(level, k)
 
 
 class BayesModel:

@@ -16,6 +16,7 @@ import pandas as pd
 from cxroi.catalogue import Initiative
 from cxroi.data.schema import SPEND_PREFIX
 from cxroi.errors import DataError
+from cxroi.science import per_ten_points
 
 #: Student-t degrees of freedom of log-ARPU residuals, fixed in both families: heavy enough
 #: tails for outlier months, and not identifiable from a few years of monthly data.
@@ -72,8 +73,8 @@ class Design:
         ref_nps = self.ref_nps if ref_nps is None else ref_nps
         zc = np.full(self.csat.shape, np.nan)
         zn = np.full(self.nps.shape, np.nan)
-        zc[:, self.lag:] = (self.csat[:, : self.n_months - self.lag] - ref_csat[:, None]) / 10.0
-        zn[:, self.lag:] = (self.nps[:, : self.n_months - self.lag] - ref_nps[:, None]) / 10.0
+        zc[:, self.lag:] = per_ten_points(self.csat[:, : self.n_months - self.lag], ref_csat[:, None])
+        zn[:, self.lag:] = per_ten_points(self.nps[:, : self.n_months - self.lag], ref_nps[:, None])
         return zc, zn
 
     def cells(self, first: int | None = None, stop: int | None = None,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from cxroi.catalogue import Initiative
-from cxroi.data.synth import adstock, saturation
 from cxroi.fit.design import Design
 from cxroi.fit.pilots import Pilot
+from cxroi.science import adstock, saturation
 
 METRICS = ("csat", "nps")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from cxroi.fit.design import ARPU_NU, Cells
+from cxroi.science import logistic
 
 
 def predict_cells(draws: dict[str, np.ndarray], cells: Cells, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -21,7 +22,7 @@ def predict_cells(draws: dict[str, np.ndarray], cells: Cells, rng: np.random.Gen
         return draws[name][:, s]
 
     logit = at("churn_intercept") + at("churn_csat") * cells.zc + at("churn_nps") * cells.zn
-    p = 1.0 / (1.0 + np.exp(-logit))
+    p = logistic(logit)
     kappa = at("churn_concentration")
     p_cell = rng.beta(p * kappa, (1.0 - p) * kappa)
     n = np.broadcast_to(cells.customers_start, p_cell.shape).astype(np.int64)

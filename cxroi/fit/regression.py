@@ -18,6 +18,7 @@ from cxroi.fit.design import ARPU_NU, Cells, Design
 from cxroi.fit.lifts import history_lift_estimates, lift_draws
 from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
+from cxroi.science import logistic
 
 #: prior sd of the penalised churn fit used under separation: logit intercept, effects per 10 points
 SEPARATION_PRIOR_SD = {"intercept": 5.0, "effect": 1.0}
@@ -91,7 +92,7 @@ def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarra
     else:
         params, cov = result.params, result.cov_params()
     params, cov = _expand(params, cov, keep, UNIDENTIFIED_SD["churn"])
-    p = 1.0 / (1.0 + np.exp(-exog @ params))
+    p = logistic(exog @ params)
     n = cells.customers_start
     pearson = (cells.churned - n * p) ** 2 / np.maximum(n * p * (1 - p), 1e-12)
     dispersion = np.array([pearson[cells.segment == s].sum() for s in range(n_segments)])

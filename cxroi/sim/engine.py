@@ -50,13 +50,12 @@ import numpy as np
 import pandas as pd
 
 from cxroi import __version__
-from cxroi.data.synth import adstock, saturation
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
+from cxroi.science import adstock, clv_multiple, logistic, per_ten_points, saturation
 from cxroi.sim import finance
 from cxroi.sim.kernel import (
     FLOAT,
-    POINTS_PER_UNIT,
     BaselinePack,
     Coefficients,
     Increments,
@@ -199,8 +198,8 @@ class Simulator:
             self.params[name] = np.ascontiguousarray(values.T if axis == "segment" else values)
         column = [artifact.state[s] for s in self.segments]
         self.customers0 = np.array([[c["customers"]] for c in column], dtype=float)  # segments × 1
-        self.zc0 = np.array([[(c["csat"] - c["ref_csat"]) / POINTS_PER_UNIT] for c in column])
-        self.zn0 = np.array([[(c["nps"] - c["ref_nps"]) / POINTS_PER_UNIT] for c in column])
+        self.zc0 = np.array([[per_ten_points(c["csat"], c["ref_csat"])] for c in column])
+        self.zn0 = np.array([[per_ten_points(c["nps"], c["ref_nps"])] for c in column])
         self.t_next = np.array([[c["t_next"]] for c in column], dtype=float)
         self.settings = manifest.get("initiative_settings", {})
         self.first_month = _first_forecast_month(manifest)
@@ -227,7 +226,7 @@ class Simulator:
         p = self.params
         t = self.t_next + np.arange(horizon)[:, None, None]  # months × segments × 1
         logit = p["churn_intercept"] + p["churn_csat"] * self.zc0 + p["churn_nps"] * self.zn0
-        churn = 1.0 / (1.0 + np.exp(-logit))
+        churn = logistic(logit)
         arpu = np.exp(p["arpu_intercept"] + p["arpu_trend"] * t + p["arpu_csat"] * self.zc0)
         new = np.exp(p["acq_intercept"] + p["acq_trend"] * t + p["acq_nps"] * self.zn0)
         customers = np.empty((horizon + 1, *churn.shape))
@@ -349,7 +348,7 @@ class Simulator:
         draws for the segments at ``index`` (``margin`` per segment at ``index``): baseline CLV
         m·r/(1+i−r) discounted over the horizon."""
         base = self.baseline(horizon)
-        clv = base.arpu[-1, index] * margin[:, None] * finance.clv_multiple(1.0 - base.churn[index], rate)
+        clv = base.arpu[-1, index] * margin[:, None] * clv_multiple(1.0 - base.churn[index], rate)
         return clv * (1.0 + rate) ** -horizon
 
     # ------------------------------------------------------------------ run

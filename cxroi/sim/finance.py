@@ -109,14 +109,6 @@ def irr(cash_flows: np.ndarray) -> np.ndarray:
     return np.where(valid, np.expm1(u * 12.0), np.nan)
 
 
-def clv_multiple(retention: np.ndarray | float, rate: float) -> np.ndarray:
-    """Customer-lifetime-value multiple r / (1 + i − r): value now of one customer's monthly
-    margin m, received at the end of every future month the customer is retained (probability
-    r per month), discounted at monthly rate i. CLV = m · multiple."""
-    retention = np.asarray(retention, dtype=float)
-    return retention / (1.0 + rate - retention)
-
-
 def probability_positive(values: np.ndarray) -> float:
     """Share of draws with a value > 0 (NaN draws count as not positive)."""
     return float(np.mean(np.asarray(values) > 0))

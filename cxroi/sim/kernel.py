@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cxroi.science import POINTS_PER_UNIT
+
 FLOAT = np.float32
-POINTS_PER_UNIT = 10.0  # model effects are per 10 survey points
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cxroi.catalogue import LiftPrior
 from cxroi.errors import ScenarioError
 from cxroi.fileio import atomic_write_text
+from cxroi.science import saturation
 
 if TYPE_CHECKING:
     from cxroi.registry import ModelArtifact
@@ -189,8 +190,6 @@ class Scenario(_Frozen):
         the current level (model state) plus, over the investments reaching the segment, the
         mean lift at full effect (override or model draws) × the saturated share at the
         scenario's spend, sat(monthly_spend / monthly_cost)."""
-        from cxroi.data.synth import saturation
-
         settings, state = artifact.manifest["initiative_settings"], artifact.manifest["state"]
         peak: dict[tuple[str, str], float] = {}
         for inv in self.investments:
