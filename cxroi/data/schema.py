@@ -6,14 +6,21 @@ Validation never stops at the first problem: :func:`validate_panel` returns ever
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from cxroi.errors import DataError
+
+# pandera imports pandas-on-Spark (on import and on first validation) whenever pyspark is
+# installed (the spark extra); that module's warning about the pandas version does not concern
+# cxroi, which never uses it
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+
+import pandera.pandas as pa  # noqa: E402 - after the warning filter
 
 REQUIRED_COLUMNS = (
     "segment",
