@@ -22,15 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from cxroi.export import export_forecast  # noqa: E402
-from cxroi.export.tables import MONTHLY_METRICS  # noqa: E402
-from cxroi.sim.engine import simulate  # noqa: E402
-from cxroi.sim.scenario import Scenario  # noqa: E402
-from tests.sim.artifacts import plausible_artifact  # noqa: E402
+from cxroi.export import export_forecast
+from cxroi.export.tables import MONTHLY_METRICS
+from cxroi.sim.engine import simulate
+from cxroi.sim.scenario import Scenario
+from cxroi.testing.artifacts import plausible_artifact
 
 GOALS = {"xlsx": 5.0, "parquet": 1.0, "csv": None}
 

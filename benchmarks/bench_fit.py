@@ -53,16 +53,17 @@ def child(spec: dict) -> dict:
     catalogue = load_catalogue()
     if spec["kind"] == "train":
         from cxroi.fit.train import TrainSettings, train
+        from cxroi.manifest import SamplerConfig
 
         with tempfile.TemporaryDirectory() as models:
-            settings = TrainSettings(family=spec["family"], seed=1, draws=spec["draws"], tune=spec["tune"],
-                                     chains=spec["chains"])
+            sampler = SamplerConfig(draws=spec["draws"], tune=spec["tune"], chains=spec["chains"])
+            settings = TrainSettings(family=spec["family"], seed=1, sampler=sampler)
             outcome = train(panel, settings, models_dir=models, promote=False)
             size = sum(p.stat().st_size for p in outcome.path.iterdir())
         m = outcome.manifest
-        return {"wall": time.perf_counter() - started, "passed": m["health"]["passed"],
-                "max_rhat": m["diagnostics"]["max_rhat"], "min_ess_bulk": m["diagnostics"]["min_ess_bulk"],
-                "divergences": m["diagnostics"]["divergences"], "bytes": size}
+        return {"wall": time.perf_counter() - started, "passed": m.health.passed,
+                "max_rhat": m.diagnostics.max_rhat, "min_ess_bulk": m.diagnostics.min_ess_bulk,
+                "divergences": m.diagnostics.divergences, "bytes": size}
     design = build_design(panel, catalogue)
     if spec["kind"] == "regression":
         t0 = time.perf_counter()
@@ -82,7 +83,7 @@ def child(spec: dict) -> dict:
 
     imported = time.perf_counter() - with_import
     model = BayesModel(draws=spec["draws"], tune=spec["tune"], chains=spec["chains"], seed=1,
-                       sampler=spec["sampler"], parameterization=spec["parameterization"])
+                       name=spec["sampler"], parameterization=spec["parameterization"])
     t0 = time.perf_counter()
     fit = model.fit(design, catalogue)
     wall = time.perf_counter() - t0

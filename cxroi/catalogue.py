@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxroi.errors import DataError
+from cxroi.manifest import InitiativeSettings
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "initiatives.yaml"
 
@@ -35,6 +36,16 @@ class Initiative(BaseModel):
     ramp_up_months: float = Field(gt=0, le=60)
     saturation_k: float = Field(default=1.0, gt=0)
     segments: tuple[str, ...] = ()
+
+    def reach(self, segments: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """The ones of ``segments`` this initiative is offered to: those it lists, or all when it
+        lists none."""
+        return tuple(s for s in segments if not self.segments or s in self.segments)
+
+    def settings(self, segments: list[str] | tuple[str, ...]) -> InitiativeSettings:
+        """What a model artifact records of this initiative, for a model of ``segments``."""
+        return InitiativeSettings(name=self.name, monthly_cost=self.monthly_cost, one_off_cost=self.one_off_cost,
+                                  saturation_k=self.saturation_k, segments=self.reach(segments))
 
     @property
     def carryover(self) -> float:

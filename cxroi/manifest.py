@@ -1,179 +1,461 @@
-"""The checks of a model manifest: structure, types and value ranges of every field the registry,
-the simulator and the reports read. Each problem is an :class:`ArtifactError` naming the file
-and the field, e.g. ``…/manifest.json: state['SMB-EU'].customers must be a finite number ≥ 0
-(found 'lots')``. Standard library only.
+"""The typed artifact contract: what ``models/<model_id>/manifest.json`` holds, as frozen pydantic
+models that the model families build, the registry validates on every read and write, and every
+reader uses by attribute.
+
+Every problem is reported in plain words naming the file and the field, e.g.
+``…/manifest.json: state['SMB-EU'].customers must be a finite number ≥ 0 (found 'lots')``.
+Artifacts of schema version 1 (the untyped manifest, without the reach of each initiative) are
+migrated when read: see :func:`migrate`. Standard library and pydantic only — the simulator, the
+app and the API read artifacts without the training libraries.
+
+Units: customers are counts; CSAT is % satisfied (0–100); NPS is points (−100–100); ARPU and
+costs are currency per month (costs per segment reached); ``t_next`` is the month index (from
+the training start) of the first forecast month; ``lag_months`` is the delay between a CX change
+and its effect.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from cxroi.errors import ArtifactError
 
+SCHEMA_VERSION = 2
 DRAWS = "draws.npz"
 STATUS_ACCEPTED, STATUS_REJECTED = "accepted", "rejected"
-STATE_FIELDS = ("customers", "csat", "nps", "arpu", "ref_csat", "ref_nps", "t_next")
 FAMILIES = ("bayes", "regression")
-#: starting-state field -> (lowest, highest) allowed value: customers (count), CSAT (%), NPS (points),
-#: ARPU (currency/customer/month), t_next (month index)
-STATE_RANGES = {
-    "customers": (0.0, math.inf), "csat": (0.0, 100.0), "nps": (-100.0, 100.0), "arpu": (0.0, math.inf),
-    "ref_csat": (0.0, 100.0), "ref_nps": (-100.0, 100.0), "t_next": (0.0, math.inf),
-}
+SOURCES = ("history", "catalogue", "pilot")
+STATE_FIELDS = ("customers", "csat", "nps", "arpu", "ref_csat", "ref_nps", "t_next")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
+# ---------------------------------------------------------------------------- field rules
 def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _bad(where: Path, name: str, rule: str, value: object) -> ArtifactError:
-    return ArtifactError(f"{where}: {name} must be {rule} (found {_shown(value)})")
+def _broken(rule: str, value: object) -> PydanticCustomError:
+    return PydanticCustomError("cxroi_rule", "must be {rule} (found {found})", {"rule": rule, "found": _shown(value)})
 
 
-def _number(where: Path, name: str, value: object, low: float = -math.inf, high: float = math.inf,
-            above_low: bool = False) -> None:
-    """Require a finite number in [low, high] (in (low, high] when ``above_low``)."""
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not (is_number and math.isfinite(value) and low <= value <= high and not (above_low and value == low)):
-        if high < math.inf:
-            rule = f"a finite number between {low:g} and {high:g}"
-        elif low > -math.inf:
-            rule = f"a finite number {'>' if above_low else '≥'} {low:g}"
-        else:
-            rule = "a finite number"
-        raise _bad(where, name, rule, value)
+def _number_rule(low: float, high: float, above_low: bool) -> str:
+    if high < math.inf:
+        return f"a finite number between {low:g} and {high:g}"
+    if low > -math.inf:
+        return f"a finite number {'>' if above_low else '≥'} {low:g}"
+    return "a finite number"
 
 
-def _integer(where: Path, name: str, value: object, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise _bad(where, name, f"a whole number ≥ {low}", value)
+def number(low: float = -math.inf, high: float = math.inf, above_low: bool = False) -> Any:
+    """A finite float in [low, high] (in (low, high] when ``above_low``); booleans and text refused."""
+    rule = _number_rule(low, high, above_low)
+
+    def check(value: object) -> float:
+        is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (is_number and math.isfinite(value) and low <= value <= high and not (above_low and value == low)):
+            raise _broken(rule, value)
+        return float(value)
+
+    return Annotated[float, BeforeValidator(check)]
 
 
-def _typed(where: Path, name: str, value: object, kind: type) -> None:
-    if not isinstance(value, kind):
-        raise _bad(where, name, {dict: "an object", list: "a list", str: "a text"}[kind], value)
+def whole(low: int = 0) -> Any:
+    """An int ≥ low; booleans, text and fractions refused."""
+    rule = f"a whole number ≥ {low}"
+
+    def check(value: object) -> int:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+            raise _broken(rule, value)
+        return int(value)
+
+    return Annotated[int, BeforeValidator(check)]
 
 
-def _names(where: Path, name: str, value: object, allow_empty: bool) -> list[str]:
-    """A list of distinct, non-empty texts (segment or initiative ids, in draw-column order)."""
-    rule = "a list of distinct, non-empty names" + ("" if allow_empty else " (at least one)")
-    if not isinstance(value, list) or not (value or allow_empty):
-        raise _bad(where, name, rule, value)
-    for j, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise _bad(where, f"{name}[{j}]", "a non-empty name", item)
-    if len(set(value)) != len(value):
-        raise _bad(where, name, rule, value)
+def _choice(options: tuple[str, ...]) -> Any:
+    rule = " or ".join(repr(o) for o in options)
+
+    def check(value: object) -> str:
+        if value not in options:
+            raise _broken(rule, value)
+        return value
+
+    return Annotated[str, BeforeValidator(check)]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _broken("a non-empty text", value)
     return value
 
 
-def _check_state(where: Path, state: object, segments: list[str]) -> None:
-    _typed(where, "state", state, dict)
-    for segment in segments:
-        entry = state.get(segment)
-        if entry is None:
-            raise ArtifactError(f"{where}: state lacks the starting state of segment '{segment}'")
-        _typed(where, f"state[{segment!r}]", entry, dict)
-        missing = [f for f in STATE_FIELDS if f not in entry]
-        if missing:
-            raise ArtifactError(f"{where}: starting state of segment '{segment}' lacks {', '.join(missing)}")
-        for name, (low, high) in STATE_RANGES.items():
-            _number(where, f"state[{segment!r}].{name}", entry[name], low, high)
+def _month(value: object) -> str:
+    if not isinstance(value, str) or not _MONTH.fullmatch(value):
+        raise _broken("a month written YYYY-MM", value)
+    return value
 
 
-def _check_settings(where: Path, settings: object) -> None:
-    """initiative_settings: per initiative a monthly_cost > 0 (currency per segment per month at
-    nominal effort), optionally one_off_cost ≥ 0, saturation_k > 0, a name and segments reached."""
-    _typed(where, "initiative_settings", settings, dict)
-    for initiative, entry in settings.items():
-        name = f"initiative_settings[{initiative!r}]"
-        _typed(where, name, entry, dict)
-        if "monthly_cost" not in entry:
-            raise ArtifactError(f"{where}: {name} lacks monthly_cost")
-        _number(where, f"{name}.monthly_cost", entry["monthly_cost"], 0.0, above_low=True)
-        if "one_off_cost" in entry:
-            _number(where, f"{name}.one_off_cost", entry["one_off_cost"], 0.0)
-        if "saturation_k" in entry:
-            _number(where, f"{name}.saturation_k", entry["saturation_k"], 0.0, above_low=True)
-        if "name" in entry:
-            _typed(where, f"{name}.name", entry["name"], str)
-        if entry.get("segments") is not None:
-            _names(where, f"{name}.segments", entry["segments"], allow_empty=True)
+def _names(allow_empty: bool) -> Callable[[object], tuple[str, ...]]:
+    rule = "a list of distinct, non-empty names" + ("" if allow_empty else " (at least one)")
+
+    def check(value: object) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple) or not (value or allow_empty):
+            raise _broken(rule, value)
+        if any(not isinstance(item, str) or not item.strip() for item in value) or len(set(value)) != len(value):
+            raise _broken(rule, value)
+        return tuple(value)
+
+    return check
 
 
-def _check_window(where: Path, window: object) -> None:
-    _typed(where, "training_window", window, dict)
-    for end in ("start", "end"):
-        value = window.get(end)
-        if not isinstance(value, str) or not _MONTH.fullmatch(value):
-            raise _bad(where, f"training_window.{end}", "a month written YYYY-MM", value)
-    if window["start"] > window["end"]:
-        raise ArtifactError(f"{where}: training_window.start {window['start']} is after its end {window['end']}")
+def _true_or_false(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _broken("true or false", value)
+    return value
 
 
-def _check_reports(where: Path, manifest: dict) -> None:
-    """Types of the sections that are only displayed (provenance, diagnostics, backtest, health)."""
-    for name, kind in (("created_at", str), ("cxroi_version", str), ("data_fingerprint", str), ("data_path", str),
-                       ("sampler", dict), ("diagnostics", dict), ("backtest", dict), ("health", dict),
-                       ("effect_sources", dict), ("warnings", list), ("pilots", list)):
-        if manifest.get(name) is not None:
-            _typed(where, name, manifest[name], kind)
-    nested = (("diagnostics", "predictive", dict), ("backtest", "rows", list), ("health", "checks", list))
-    for section, name, kind in nested:
-        value = (manifest.get(section) or {}).get(name)
-        if value is not None:
-            _typed(where, f"{section}.{name}", value, kind)
-            items = value.items() if kind is dict else enumerate(value)
-            for key, item in items:
-                _typed(where, f"{section}.{name}[{key!r}]", item, dict)
-    health = manifest.get("health") or {}
-    if "passed" in health and not isinstance(health["passed"], bool):
-        raise _bad(where, "health.passed", "true or false", health["passed"])
-    for param, sources in (manifest.get("effect_sources") or {}).items():
-        _typed(where, f"effect_sources[{param!r}]", sources, dict)
-    for j, warning in enumerate(manifest.get("warnings") or []):
-        _typed(where, f"warnings[{j}]", warning, str)
+Text = Annotated[str, BeforeValidator(_text)]
+Month = Annotated[str, BeforeValidator(_month)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names(allow_empty=True))]
+SomeNames = Annotated[tuple[str, ...], BeforeValidator(_names(allow_empty=False))]
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+Family = _choice(FAMILIES)
+Status = _choice((STATUS_ACCEPTED, STATUS_REJECTED))
+Source = _choice(SOURCES)
+Count = number(0.0)
+Csat = number(0.0, 100.0)
+Nps = number(-100.0, 100.0)
 
 
-def check_manifest(manifest: dict, where: Path, folder: Path) -> None:
-    """Types, value ranges and consistency of every field the registry, simulator and reports
-    read; raises :class:`ArtifactError` naming the manifest and the field."""
-    for key in ("model_id", "family", "segments", "initiatives", "state", "files"):
-        if key not in manifest:
-            raise ArtifactError(f"{where}: required field '{key}' is missing")
-    model_id = manifest["model_id"]
-    if not isinstance(model_id, str) or not model_id.strip():
-        raise _bad(where, "model_id", "a non-empty text", model_id)
-    if model_id != folder.name:
+class Frozen(BaseModel):
+    """Immutable, and strict about unknown fields in what the project writes itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Open(BaseModel):
+    """Immutable; keeps fields it does not know (reports that may grow without a schema change)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+# ---------------------------------------------------------------------------- sections
+class SegmentState(Frozen):
+    """The last observed state of a segment, the simulator's starting point."""
+
+    customers: Count  #: active customers at the start of the first forecast month
+    csat: Csat  #: last observed CSAT (%)
+    nps: Nps  #: last observed NPS (points)
+    arpu: Count  #: revenue per customer per month (currency)
+    ref_csat: Csat  #: reference CSAT of the effects (training mean, %)
+    ref_nps: Nps  #: reference NPS of the effects (training mean, points)
+    t_next: Count  #: month index of the first forecast month, from the training start
+
+
+class InitiativeSettings(Frozen):
+    """What the simulator needs of an initiative besides its lift draws."""
+
+    name: Text | None = None  #: display name
+    monthly_cost: number(0.0, above_low=True)  #: nominal spend per segment reached (currency/month)
+    one_off_cost: number(0.0) = 0.0  #: paid once when the initiative starts (currency)
+    saturation_k: number(0.0, above_low=True) = 1.0  #: k of sat(A) = A(1+k)/(A+k)
+    segments: Names  #: the segments the initiative reaches
+
+
+class SamplerConfig(Frozen):
+    """How the parameter draws are obtained — one object from the command line (or the app)
+    through the model family into the manifest; settings given are merged over these defaults.
+
+    ``name``: the MCMC sampler ("nutpie", "pymc") or "statsmodels" (independent draws from the
+    normal approximation of the regression estimates, where the MCMC-only settings are None);
+    ``draws`` per chain; ``thin`` keeps every n-th draw in the artifact (diagnostics use all)."""
+
+    name: Text = "nutpie"
+    draws: whole(1) = 1000
+    tune: whole(0) | None = 1000
+    chains: whole(1) = 4
+    cores: whole(1) | None = 2
+    thin: whole(1) = 1
+    #: NUTS target acceptance: above the usual 0.8, which left an occasional divergence in the
+    #: hierarchical scales of small panels
+    target_accept: number(0.0, 1.0) | None = 0.9
+    parameterization: Literal["centered", "noncentered"] | None = "noncentered"
+    covariance: str | None = None  #: the regression family's covariance estimator
+
+    @property
+    def kept_draws(self) -> int:
+        """Draws written to the artifact: draws × chains / thin."""
+        return self.draws * self.chains // self.thin
+
+
+class TrainingWindow(Frozen):
+    """First and last month (YYYY-MM) of a window of the panel."""
+
+    start: Month
+    end: Month
+
+    def __str__(self) -> str:
+        return f"{self.start} to {self.end}"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrainingWindow:
+        if self.start > self.end:
+            raise PydanticCustomError("cxroi_window", ".start {start} is after its end {end}",
+                                      {"start": self.start, "end": self.end})
+        return self
+
+
+class PredictiveFit(Open):
+    coverage_80: number(0.0, 1.0)  #: share of cells inside the 80 % predictive interval
+    mape_pct: number(0.0) | None = None  #: MAPE of the predictive median (%)
+
+
+class Diagnostics(Open):
+    """Convergence and the in-sample predictive check; all optional for artifacts of other tools."""
+
+    max_rhat: number() | None = None
+    min_ess_bulk: number(0.0) | None = None
+    min_ess_tail: number(0.0) | None = None
+    divergences: whole(0) | None = None
+    worst_rhat_parameter: str | None = None
+    worst_ess_parameter: str | None = None
+    method: str | None = None
+    predictive: dict[str, PredictiveFit] = Field(default_factory=dict)
+
+
+class BacktestRow(Open):
+    metric: Text
+    model_mape_pct: number(0.0)
+    naive_last_mape_pct: number(0.0) | None = None
+    seasonal_naive_mape_pct: number(0.0) | None = None
+    coverage_80: number(0.0, 1.0) | None = None
+
+
+class Backtest(Open):
+    """Held-out months forecast by a refit on the months before them."""
+
+    holdout_months: whole(1)
+    rows: tuple[BacktestRow, ...]
+    model_mape_pct: number(0.0)
+    best_naive_mape_pct: number(0.0)
+    excluded_segments: Names = ()
+    train_window: TrainingWindow | None = None
+    holdout_window: TrainingWindow | None = None
+    naive_mape_pct: dict[str, float] = Field(default_factory=dict)
+    refit_convergence: dict[str, Any] = Field(default_factory=dict)
+
+
+class HealthCheck(Frozen):
+    name: Text
+    value: number()
+    threshold: number()
+    passed: Flag
+    rule: Literal["≤", "≥"]
+
+
+class Health(Frozen):
+    passed: Flag
+    checks: tuple[HealthCheck, ...] = ()
+
+
+class PilotRecord(Frozen):
+    """A measured lift that calibrated the model: ``lift`` ± ``se`` points of ``metric``."""
+
+    initiative: Text
+    segment: Text
+    metric: Literal["csat", "nps"]
+    lift: number()
+    se: number(0.0, above_low=True)
+
+
+class Provenance(Frozen):
+    """Where a model's numbers come from, as every result and export carries it."""
+
+    model_id: str
+    family: str
+    created_at: str | None
+    cxroi_version: str | None
+    data_fingerprint: str | None
+    training_window: TrainingWindow | None
+    seed: int | None
+
+
+# ---------------------------------------------------------------------------- the manifest
+class Manifest(Frozen):
+    """Everything the registry, the simulator and the reports read of a model artifact."""
+
+    schema_version: Literal[2] = SCHEMA_VERSION
+    model_id: Text
+    family: Family
+    status: Status = STATUS_ACCEPTED
+    created_at: str | None = None
+    cxroi_version: str | None = None
+    data_fingerprint: str | None = None
+    data_path: str | None = None  #: the file the model was trained on, for its report
+    training_window: TrainingWindow | None = None
+    seed: whole(0) | None = None  #: root of every random stream of the training run
+    segments: SomeNames
+    initiatives: Names
+    initiative_settings: dict[str, InitiativeSettings] = Field(default_factory=dict)
+    lag_months: whole(0) = 1
+    arpu_nu: number(0.0, above_low=True) | None = None  #: Student-t degrees of freedom of log ARPU
+    sampler: SamplerConfig | None = None
+    n_draws: whole(1) | None = None
+    state: dict[str, SegmentState]
+    diagnostics: Diagnostics = Field(default_factory=Diagnostics)
+    backtest: Backtest | None = None
+    health: Health = Field(default_factory=lambda: Health(passed=True))
+    effect_sources: dict[str, dict[str, Source]] = Field(default_factory=dict)
+    pilots: tuple[PilotRecord, ...] = ()
+    warnings: tuple[str, ...] = ()
+    files: dict[str, str] = Field(default_factory=dict)  #: file name → SHA-256 hex digest
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Manifest:
+        for segment in self.segments:
+            if segment not in self.state:
+                raise PydanticCustomError("cxroi_state", "state lacks the starting state of segment '{segment}'",
+                                          {"segment": segment})
+        for initiative in self.initiatives:
+            if initiative not in self.initiative_settings:
+                raise PydanticCustomError("cxroi_settings", "initiative_settings lacks the settings of initiative '{initiative}'",
+                                          {"initiative": initiative})
+            unknown = [s for s in self.initiative_settings[initiative].segments if s not in self.segments]
+            if unknown:
+                raise PydanticCustomError(
+                    "cxroi_reach", "initiative_settings['{initiative}'].segments names segments the model does not know: "
+                    "{unknown}",
+                    {"initiative": initiative, "unknown": ", ".join(unknown)})
+        return self
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == STATUS_ACCEPTED
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(model_id=self.model_id, family=self.family, created_at=self.created_at,
+                          cxroi_version=self.cxroi_version, data_fingerprint=self.data_fingerprint,
+                          training_window=self.training_window, seed=self.seed)
+
+    def reach(self, initiative: str) -> tuple[str, ...]:
+        """The segments ``initiative`` reaches, in the model's segment order."""
+        reached = set(self.initiative_settings[initiative].segments)
+        return tuple(s for s in self.segments if s in reached)
+
+    def initiative_name(self, initiative: str) -> str:
+        """The initiative's display name (its id when none is recorded)."""
+        return self.initiative_settings[initiative].name or initiative
+
+    def effect_source(self, parameter: str, key: str) -> str:
+        """Where the effect ``parameter`` of a segment or initiative ``key`` comes from (history,
+        catalogue, pilot), or "not recorded"."""
+        return self.effect_sources.get(parameter, {}).get(key, "not recorded")
+
+    def first_forecast_month(self) -> str | None:
+        """YYYY-MM of the month after the training window, or None when the window is unknown."""
+        if self.training_window is None:
+            return None
+        year, month = (int(part) for part in self.training_window.end.split("-"))
+        return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+# ---------------------------------------------------------------------------- reading
+def _where(location: tuple) -> str:
+    """('state', 'S2', 'customers') → "state['S2'].customers"."""
+    text = ""
+    for j, part in enumerate(location):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif j > 0 and isinstance(location[j - 1], str) and location[j - 1] in _KEYED:
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+#: sections keyed by a segment, initiative, parameter or file name
+_KEYED = {"state", "initiative_settings", "effect_sources", "files", "predictive", "naive_mape_pct"}
+_TYPE_RULES = {"dict_type": "an object", "model_type": "an object", "list_type": "a list", "tuple_type": "a list",
+               "string_type": "a text", "bool_type": "true or false", "literal_error": "one of the allowed values",
+               "float_type": "a number", "int_type": "a whole number"}
+
+
+def _sentence(error: Mapping[str, Any]) -> str:
+    location = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    kind, where = error["type"], _where(location)
+    if kind == "missing":
+        parent, field = _where(location[:-1]), location[-1]
+        return f"{parent} lacks {field}" if parent else f"required field '{field}' is missing"
+    if kind == "extra_forbidden":
+        return f"{where} is not a field of this schema"
+    if kind.startswith("cxroi_"):  # rules of a whole section name their own fields
+        message = error["msg"]
+        return where + message if message.startswith(".") else f"{where} {message}".strip()
+    rule = _TYPE_RULES.get(kind, error["msg"].lower())
+    return f"{where} must be {rule} (found {_shown(error.get('input'))})"
+
+
+def _migrated_settings(raw: dict) -> dict:
+    """Schema 1 recorded no reach: every initiative is taken to reach every segment, which is what
+    a schema-1 scenario could ask of it (its reach was only checked against the catalogue)."""
+    settings = raw.get("initiative_settings") or {}
+    segments = raw.get("segments") if isinstance(raw.get("segments"), list) else []
+    return {i: ({"segments": list(segments), **entry} if isinstance(entry, dict) else entry)
+            for i, entry in settings.items()} if isinstance(settings, dict) else settings
+
+
+def migrate(raw: dict) -> dict:
+    """A schema-1 manifest in schema-2 form: reach added to each initiative's settings (all
+    segments, see :func:`_migrated_settings`), the sampler's settings merged over the defaults
+    and the migration noted among the warnings. Other versions are returned as they are."""
+    if raw.get("schema_version") != 1:
+        return raw
+    migrated = {**raw, "schema_version": SCHEMA_VERSION, "initiative_settings": _migrated_settings(raw)}
+    sampler = raw.get("sampler")
+    if isinstance(sampler, dict):
+        known = set(SamplerConfig.model_fields)
+        migrated["sampler"] = {k: v for k, v in sampler.items() if k in known}
+    warnings = raw.get("warnings") if isinstance(raw.get("warnings"), list) else []
+    migrated["warnings"] = [*warnings, "artifact of schema 1: the segments each initiative reaches were not "
+                            "recorded, so every initiative is taken to reach every segment"]
+    return migrated
+
+
+def parse_manifest(raw: object, where: Path) -> Manifest:
+    """Validate a manifest read from ``where`` (a JSON object), migrating schema 1; raises
+    :class:`ArtifactError` naming the file and every field in error (up to five)."""
+    if not isinstance(raw, dict):
+        raise ArtifactError(f"{where}: corrupt manifest (expected a JSON object)")
+    version = raw.get("schema_version")
+    if version not in (1, SCHEMA_VERSION):
         raise ArtifactError(
-            f"{where}: model_id '{model_id}' differs from the folder name '{folder.name}'; a model is "
-            f"known by its folder, so rename the folder to '{model_id}' or set model_id to '{folder.name}'"
+            f"{where}: artifact schema version {version!r} is not supported by this cxroi "
+            f"(reads {1} and {SCHEMA_VERSION}); retrain the model"
         )
-    if manifest["family"] not in FAMILIES:
-        raise _bad(where, "family", " or ".join(repr(f) for f in FAMILIES), manifest["family"])
-    segments = _names(where, "segments", manifest["segments"], allow_empty=False)
-    _names(where, "initiatives", manifest["initiatives"], allow_empty=True)
-    _check_state(where, manifest["state"], segments)
-    files = manifest["files"]
-    _typed(where, "files", files, dict)
-    if DRAWS not in files:
+    try:
+        return Manifest.model_validate(migrate(raw))
+    except ValidationError as exc:
+        problems = [_sentence(error) for error in exc.errors()]
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ArtifactError(f"{where}: {shown}") from None
+
+
+def check_folder(manifest: Manifest, where: Path, folder: Path) -> None:
+    """A model is known by its folder: its model_id must be the folder's name, and it must list
+    its parameter draws."""
+    if manifest.model_id != folder.name:
+        raise ArtifactError(
+            f"{where}: model_id '{manifest.model_id}' differs from the folder name '{folder.name}'; a model is "
+            f"known by its folder, so rename the folder to '{manifest.model_id}' or set model_id to '{folder.name}'"
+        )
+    if DRAWS not in manifest.files:
         raise ArtifactError(f"{where}: files must list '{DRAWS}' with its SHA-256")
-    for name, digest in files.items():
-        if not isinstance(digest, str):
-            raise _bad(where, f"files[{name!r}]", "a SHA-256 hex digest", digest)
-    if "initiative_settings" in manifest:
-        _check_settings(where, manifest["initiative_settings"])
-    if "lag_months" in manifest:
-        _integer(where, "lag_months", manifest["lag_months"], 0)
-    for name, low in (("seed", 0), ("n_draws", 1)):
-        if manifest.get(name) is not None:
-            _integer(where, name, manifest[name], low)
-    if manifest.get("training_window") is not None:
-        _check_window(where, manifest["training_window"])
-    if "status" in manifest and manifest["status"] not in (STATUS_ACCEPTED, STATUS_REJECTED):
-        raise _bad(where, "status", f"'{STATUS_ACCEPTED}' or '{STATUS_REJECTED}'", manifest["status"])
-    _check_reports(where, manifest)

@@ -2,13 +2,14 @@
 
 Layout of one artifact (DESIGN.md "Model artifacts"):
 
-* ``manifest.json`` — schema version, family, provenance, segments, initiatives, starting state,
-  diagnostics, backtest, health, status, and the SHA-256 of every other file;
+* ``manifest.json`` — the typed contract of :mod:`cxroi.manifest` (schema version, family,
+  provenance, segments, initiatives with their reach and costs, starting state, diagnostics,
+  backtest, health, status) and the SHA-256 of every other file;
 * ``draws.npz`` — one float64 array per name in :data:`cxroi.params.PARAMETERS`, shape
   ``(draws, segments | initiatives)``, read with ``allow_pickle=False``;
 * ``posterior.nc`` — optional full posterior (NetCDF) for analysts; never read by the simulator.
 
-Reading imports only numpy and the standard library. Writing is atomic: the artifact is built in
+Reading imports only numpy, pydantic and the standard library. Writing is atomic: the artifact is built in
 a temporary folder beside its target and renamed into place.
 """
 
@@ -20,10 +21,11 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,14 +35,17 @@ from cxroi.fileio import atomic_write_text
 from cxroi.manifest import (  # the manifest's names are part of the registry's API too
     DRAWS,
     FAMILIES,  # noqa: F401
+    SCHEMA_VERSION,
     STATE_FIELDS,  # noqa: F401
     STATUS_ACCEPTED,
     STATUS_REJECTED,  # noqa: F401
-    check_manifest,
+    Manifest,
+    SegmentState,
+    check_folder,
+    parse_manifest,
 )
 from cxroi.params import PARAMETERS
 
-SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 POSTERIOR = "posterior.nc"
 CHAMPION_FILE = "CHAMPION"
@@ -55,26 +60,26 @@ class ModelArtifact:
 
     model_id: str
     path: Path
-    manifest: dict
+    manifest: Manifest
     draws: dict[str, np.ndarray] = field(repr=False)
 
     @property
     def segments(self) -> list[str]:
-        return list(self.manifest["segments"])
+        return list(self.manifest.segments)
 
     @property
     def initiatives(self) -> list[str]:
-        return list(self.manifest["initiatives"])
+        return list(self.manifest.initiatives)
 
     @property
     def n_draws(self) -> int:
         return int(next(iter(self.draws.values())).shape[0])
 
     @property
-    def state(self) -> dict[str, dict[str, float]]:
+    def state(self) -> dict[str, SegmentState]:
         """Starting state per segment: customers, csat, nps, arpu (currency/customer/month),
         ref_csat, ref_nps (training means) and t_next (month index of the first forecast month)."""
-        return self.manifest["state"]
+        return self.manifest.state
 
 
 def _sha256(path: Path) -> str:
@@ -115,20 +120,23 @@ def _check_draws(draws: dict[str, np.ndarray], n_segments: int, n_initiatives: i
 
 
 def save_artifact(
-    manifest: dict,
+    manifest: Manifest | Mapping[str, Any],
     draws: dict[str, np.ndarray],
     models_dir: str | Path = DEFAULT_MODELS_DIR,
     write_posterior: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write an artifact atomically to ``models_dir/<manifest['model_id']>`` and return its path.
+    """Write an artifact atomically to ``models_dir/<manifest.model_id>`` and return its path.
 
-    ``manifest`` must hold model_id, family, segments, initiatives and state; the schema version,
-    package version, created_at and file hashes are stamped here. ``write_posterior(path)``
+    A manifest given as a mapping (e.g. edited by hand) is validated like one read from disk.
+    The package version, created_at (unless set) and file hashes are stamped here, and the
+    manifest is validated again exactly as it will be read back. ``write_posterior(path)``
     optionally writes the NetCDF posterior.
     """
     models_dir = Path(models_dir)
-    model_id = manifest["model_id"]
-    _check_draws(draws, len(manifest["segments"]), len(manifest["initiatives"]), model_id)
+    if not isinstance(manifest, Manifest):
+        manifest = _typed(manifest, models_dir)
+    model_id = manifest.model_id
+    _check_draws(draws, len(manifest.segments), len(manifest.initiatives), model_id)
     target = models_dir / model_id
     if target.exists():
         raise ArtifactError(f"{target}: a model with this id already exists")
@@ -139,14 +147,14 @@ def save_artifact(
         if write_posterior is not None:
             write_posterior(tmp / POSTERIOR)
         stamped = {
+            **manifest.model_dump(mode="json"),
             "schema_version": SCHEMA_VERSION,
             "cxroi_version": __version__,
-            "created_at": manifest.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds"),
-            **manifest,
+            "created_at": manifest.created_at or datetime.now(UTC).isoformat(timespec="seconds"),
             "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
         }
-        text = json.dumps(stamped, indent=2, sort_keys=True, default=_json_default) + "\n"
-        check_manifest(json.loads(text), target / MANIFEST, target)  # exactly what will be read back
+        text = json.dumps(stamped, indent=2, sort_keys=True) + "\n"
+        check_folder(parse_manifest(json.loads(text), target / MANIFEST), target / MANIFEST, target)
         (tmp / MANIFEST).write_text(text)
         os.replace(tmp, target)
     except BaseException:
@@ -155,12 +163,10 @@ def save_artifact(
     return target
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+def _typed(raw: Mapping[str, Any], models_dir: Path) -> Manifest:
+    """A manifest given as a mapping, validated like one read from disk (current schema unless stated)."""
+    where = models_dir / str(raw.get("model_id", "<new model>")) / MANIFEST
+    return parse_manifest({"schema_version": SCHEMA_VERSION, **raw}, where)
 
 
 def _missing_champion(models_dir: Path, model_id: str) -> ArtifactError:
@@ -191,9 +197,9 @@ def resolve_model_path(model: str | Path | None = None, models_dir: str | Path =
     return path
 
 
-def read_manifest(path: Path) -> dict:
-    """Read a manifest and check its schema version, fields, types and value ranges, and that
-    its model_id is the name of its folder."""
+def read_manifest(path: Path) -> Manifest:
+    """Read a manifest and check its schema version (migrating schema 1), fields, types and value
+    ranges, and that its model_id is the name of its folder."""
     path = Path(path)
     manifest_path = path / MANIFEST
     try:
@@ -204,16 +210,9 @@ def read_manifest(path: Path) -> dict:
         raise ArtifactError(f"{manifest_path}: corrupt manifest (not valid JSON: {exc})") from exc
     except OSError as exc:
         raise ArtifactError(f"{manifest_path}: cannot be read ({exc.strerror or exc})") from exc
-    if not isinstance(manifest, dict):
-        raise ArtifactError(f"{manifest_path}: corrupt manifest (expected a JSON object)")
-    version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{manifest_path}: artifact schema version {version!r} is not supported by this cxroi "
-            f"(expects {SCHEMA_VERSION}); retrain the model"
-        )
-    check_manifest(manifest, manifest_path, path.resolve())
-    return manifest
+    typed = parse_manifest(manifest, manifest_path)
+    check_folder(typed, manifest_path, path.resolve())
+    return typed
 
 
 def load_artifact(model: str | Path | None = None, models_dir: str | Path = DEFAULT_MODELS_DIR) -> ModelArtifact:
@@ -228,7 +227,7 @@ def load_artifact(model: str | Path | None = None, models_dir: str | Path = DEFA
     manifest = read_manifest(path)
     draws_path = path / DRAWS
     try:
-        matches = _sha256(draws_path) == manifest["files"][DRAWS]
+        matches = _sha256(draws_path) == manifest.files[DRAWS]
     except FileNotFoundError as exc:
         raise ArtifactError(f"{draws_path}: file listed in the manifest is missing") from exc
     except OSError as exc:
@@ -240,8 +239,8 @@ def load_artifact(model: str | Path | None = None, models_dir: str | Path = DEFA
             draws = {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise ArtifactError(f"{draws_path}: unreadable parameter draws ({exc})") from exc
-    _check_draws(draws, len(manifest["segments"]), len(manifest["initiatives"]), str(draws_path))
-    return ModelArtifact(manifest["model_id"], path, manifest, draws)
+    _check_draws(draws, len(manifest.segments), len(manifest.initiatives), str(draws_path))
+    return ModelArtifact(manifest.model_id, path, manifest, draws)
 
 
 def list_models(models_dir: str | Path = DEFAULT_MODELS_DIR) -> list[dict]:
@@ -259,9 +258,10 @@ def list_models(models_dir: str | Path = DEFAULT_MODELS_DIR) -> list[dict]:
         try:
             m = read_manifest(path)
             rows.append({
-                "model_id": path.name, "family": m["family"], "created_at": m.get("created_at"),
-                "status": m.get("status"), "champion": path.name == champion,
-                "training_window": m.get("training_window"), "health": (m.get("health") or {}).get("passed"),
+                "model_id": path.name, "family": m.family, "created_at": m.created_at,
+                "status": m.status, "champion": path.name == champion,
+                "training_window": m.training_window.model_dump() if m.training_window else None,
+                "health": m.health.passed,
                 "error": None,
             })
         except ArtifactError as exc:
@@ -312,7 +312,7 @@ def promote(model_id: str, models_dir: str | Path = DEFAULT_MODELS_DIR, force: b
     every promotion is appended to ``promotions.jsonl``. Returns the log entry."""
     models_dir = Path(models_dir)
     artifact = load_artifact(model_id, models_dir)
-    status = artifact.manifest.get("status")
+    status = artifact.manifest.status
     if status != STATUS_ACCEPTED:
         if not force:
             raise ArtifactError(

@@ -34,6 +34,7 @@ from cxroi.data.synth import SynthResult, generate
 from cxroi.fileio import atomic_write_text
 from cxroi.fit.design import Design, build_design
 from cxroi.fit.result import FitResult
+from cxroi.manifest import Manifest
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.sim.engine import Simulator
@@ -94,15 +95,11 @@ def make_model(settings: StudySettings):
 
 
 def _manifest(model_id: str, family: str, design: Design, catalogue: dict[str, Initiative],
-              state: dict[str, dict[str, float]]) -> dict:
+              state: dict[str, dict[str, float]]) -> Manifest:
     """The manifest fields the simulator reads."""
-    return {
-        "model_id": model_id, "family": family, "segments": design.segments,
-        "initiatives": list(catalogue), "state": state, "lag_months": design.lag,
-        "training_window": design.window(), "seed": 0,
-        "initiative_settings": {i: {"name": c.name, "monthly_cost": c.monthly_cost, "one_off_cost": c.one_off_cost,
-                                    "saturation_k": c.saturation_k} for i, c in catalogue.items()},
-    }
+    return Manifest(model_id=model_id, family=family, segments=design.segments, initiatives=list(catalogue),
+                    state=state, lag_months=design.lag, training_window=design.window(), seed=0,
+                    initiative_settings={i: c.settings(design.segments) for i, c in catalogue.items()})
 
 
 def fitted_artifact(fit: FitResult, design: Design, catalogue: dict[str, Initiative]) -> ModelArtifact:
@@ -112,8 +109,8 @@ def fitted_artifact(fit: FitResult, design: Design, catalogue: dict[str, Initiat
 
 
 def true_artifact(truth: dict, design: Design, catalogue: dict[str, Initiative]) -> ModelArtifact:
-    """An artifact whose single draw is the generator's true parameters; the starting state is the
-    fit's, with references at the true base CSAT/NPS the true effects are measured from."""
+    """An artifact whose single draw is the generator's true parameters (its family field is
+    nominal: the simulator does not read it); the starting state is the fit's, with references at the true base CSAT/NPS the true effects are measured from."""
     per_segment = truth["segment_parameters"]
     draws = {}
     for name, (axis, _) in PARAMETERS.items():
@@ -125,7 +122,7 @@ def true_artifact(truth: dict, design: Design, catalogue: dict[str, Initiative])
     for segment in design.segments:
         state[segment] = {**state[segment], "ref_csat": per_segment[segment]["csat_base"],
                           "ref_nps": per_segment[segment]["nps_base"]}
-    return ModelArtifact("calibration-truth", Path("."), _manifest("calibration-truth", "truth", design, catalogue,
+    return ModelArtifact("calibration-truth", Path("."), _manifest("calibration-truth", "bayes", design, catalogue,
                                                                    state), draws)
 
 

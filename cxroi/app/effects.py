@@ -28,10 +28,6 @@ EFFECTS = (  # (label, parameter, kind, unit)
 )
 
 
-def _source(model: ModelArtifact, parameter: str, key: str) -> str:
-    return (model.manifest.get("effect_sources") or {}).get(parameter, {}).get(key, "not recorded")
-
-
 def _summary(values: np.ndarray) -> dict[str, np.ndarray]:
     return {"mean": values.mean(axis=0), "low": np.quantile(values, LOW, axis=0),
             "high": np.quantile(values, HIGH, axis=0)}
@@ -42,8 +38,8 @@ def segment_effects(model: ModelArtifact) -> pd.DataFrame:
     Churn rows are in percentage points, relative rows in fractions."""
     d = model.draws
     state = model.state
-    zc = np.array([per_ten_points(state[s]["csat"], state[s]["ref_csat"]) for s in model.segments])
-    zn = np.array([per_ten_points(state[s]["nps"], state[s]["ref_nps"]) for s in model.segments])
+    zc = np.array([per_ten_points(state[s].csat, state[s].ref_csat) for s in model.segments])
+    zn = np.array([per_ten_points(state[s].nps, state[s].ref_nps) for s in model.segments])
     logit0 = d["churn_intercept"] + d["churn_csat"] * zc + d["churn_nps"] * zn
     rows = []
     for label, parameter, kind, unit in EFFECTS:
@@ -55,7 +51,7 @@ def segment_effects(model: ModelArtifact) -> pd.DataFrame:
         for j, segment in enumerate(model.segments):
             rows.append({"effect": label, "parameter": parameter, "segment": segment,
                          "mean": stats["mean"][j], "low": stats["low"][j], "high": stats["high"][j],
-                         "unit": unit, "source": _source(model, parameter, segment)})
+                         "unit": unit, "source": model.manifest.effect_source(parameter, segment)})
     return pd.DataFrame(rows)
 
 
@@ -63,14 +59,13 @@ def initiative_lifts(model: ModelArtifact) -> pd.DataFrame:
     """One row per initiative: CSAT and NPS lift at nominal spend (mean, low, high, source) and
     the monthly carry-over λ."""
     d = model.draws
-    settings = model.manifest.get("initiative_settings", {})
     csat, nps = _summary(d["lift_csat"]), _summary(d["lift_nps"])
     return pd.DataFrame([{
-        "initiative": settings.get(i, {}).get("name", i),
+        "initiative": model.manifest.initiative_name(i),
         "csat_mean": csat["mean"][j], "csat_low": csat["low"][j], "csat_high": csat["high"][j],
-        "csat_source": _source(model, "lift_csat", i),
+        "csat_source": model.manifest.effect_source("lift_csat", i),
         "nps_mean": nps["mean"][j], "nps_low": nps["low"][j], "nps_high": nps["high"][j],
-        "nps_source": _source(model, "lift_nps", i),
+        "nps_source": model.manifest.effect_source("lift_nps", i),
         "carryover": float(d["lift_carryover"][:, j].mean()),
     } for j, i in enumerate(model.initiatives)])
 
@@ -78,12 +73,12 @@ def initiative_lifts(model: ModelArtifact) -> pd.DataFrame:
 def lift_curves(model: ModelArtifact, kind: str = "csat", max_multiple: float = 3.0, points: int = 61) -> pd.DataFrame:
     """Steady-state mean lift (points of ``kind`` = 'csat' or 'nps') against relative spend,
     per initiative: columns initiative, spend_multiple, lift."""
-    settings = model.manifest.get("initiative_settings", {})
+    settings = model.manifest.initiative_settings
     x = np.linspace(0.0, max_multiple, points)
     lift = model.draws[f"lift_{kind}"].mean(axis=0)
     frames = []
     for j, initiative in enumerate(model.initiatives):
-        k = float(settings.get(initiative, {}).get("saturation_k", 1.0))
-        frames.append(pd.DataFrame({"initiative": settings.get(initiative, {}).get("name", initiative),
+        k = settings[initiative].saturation_k
+        frames.append(pd.DataFrame({"initiative": model.manifest.initiative_name(initiative),
                                     "spend_multiple": x, "lift": lift[j] * saturation(x, k)}))
     return pd.concat(frames, ignore_index=True)

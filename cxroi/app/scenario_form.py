@@ -30,7 +30,7 @@ def default_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict
     initiative = model.initiatives[0]
     return {
         "name": "New scenario",
-        "investments": [new_investment(model, catalogue, initiative)],
+        "investments": [new_investment(model, initiative)],
         "horizon_months": 36,
         "annual_discount_rate": 0.10,
         "gross_margin": {"default": 0.70, "segments": {}},
@@ -39,17 +39,14 @@ def default_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict
     }
 
 
-def new_investment(model: ModelArtifact, catalogue: dict[str, Initiative], initiative: str) -> dict:
-    """An investment in ``initiative`` at its nominal costs, reaching the catalogue's segments
-    that the model knows (all model segments when the catalogue names none of them)."""
-    settings = model.manifest.get("initiative_settings", {}).get(initiative, {})
-    entry = catalogue.get(initiative)
-    reach = [s for s in (entry.segments if entry else ()) if s in model.segments] or list(model.segments)
+def new_investment(model: ModelArtifact, initiative: str) -> dict:
+    """An investment in ``initiative`` at the model's nominal costs, reaching the segments the
+    model records for it (all model segments when it records none)."""
+    settings = model.manifest.initiative_settings[initiative]
     return {
-        "initiative": initiative, "segments": reach, "start_month": 1, "duration_months": 24,
-        "one_off_cost": float(settings.get("one_off_cost", entry.one_off_cost if entry else 0.0)),
-        "monthly_spend": float(settings.get("monthly_cost", entry.monthly_cost if entry else 0.0)),
-        "lift": None,
+        "initiative": initiative, "segments": list(model.manifest.reach(initiative) or model.segments),
+        "start_month": 1, "duration_months": 24, "one_off_cost": settings.one_off_cost,
+        "monthly_spend": settings.monthly_cost, "lift": None,
     }
 
 
@@ -63,7 +60,7 @@ def current_body(model: ModelArtifact, catalogue: dict[str, Initiative]) -> dict
 
 def initiative_name(model: ModelArtifact, initiative: str) -> str:
     """The initiative's display name (its id when the model records none)."""
-    return model.manifest.get("initiative_settings", {}).get(initiative, {}).get("name") or initiative
+    return model.manifest.initiative_name(initiative)
 
 
 def card_label(model: ModelArtifact, body: dict, index: int) -> str:
@@ -108,8 +105,7 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
                          horizon: int, currency: str) -> dict | None:
     """Widgets of investment card ``number`` (1-based, as messages name it); None when the user
     removed it."""
-    settings = model.manifest.get("initiative_settings", {}).get(inv["initiative"], {})
-    nominal = float(settings.get("monthly_cost") or inv["monthly_spend"] or 1.0)
+    nominal = model.manifest.initiative_settings[inv["initiative"]].monthly_cost
     with st.container(border=True):
         head, remove = st.columns([6, 1])
         head.markdown(f"**{number}. {initiative_name(model, inv['initiative'])}**")
@@ -209,6 +205,6 @@ def _investments_controls(body: dict, gen: int, model: ModelArtifact, catalogue:
     choice = row.selectbox("Add an initiative", model.initiatives, format_func=lambda i: initiative_name(model, i),
                            key=f"pl{gen}_add", width=240)
     if row.button("Add", icon=":material/add:", key=f"pl{gen}_add_button"):
-        investments.append(new_investment(model, catalogue, choice))
+        investments.append(new_investment(model, choice))
         uids.append(os.urandom(3).hex())
     return investments, uids

@@ -11,6 +11,7 @@ import streamlit as st
 from cxroi.app import formatting as fmt
 from cxroi.app.jobs import Job
 from cxroi.data.schema import Finding, findings_frame
+from cxroi.manifest import Health
 
 
 class Tile(NamedTuple):
@@ -65,9 +66,9 @@ def findings_table(findings: list[Finding]) -> None:
     )
 
 
-def health_table(health: dict) -> None:
+def health_table(health: Health) -> None:
     """The health-gate checks of a model (name, value, threshold, passed)."""
-    checks = health.get("checks") or []
+    checks = [check.model_dump() for check in health.checks]
     if not checks:
         st.caption("No health checks recorded for this model.")
         return

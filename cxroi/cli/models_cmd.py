@@ -9,6 +9,8 @@ import click
 from cxroi import registry
 from cxroi.cli.output import console, print_findings, print_table
 from cxroi.errors import ArtifactError
+from cxroi.manifest import Backtest, Health, Manifest, SamplerConfig, TrainingWindow
+from cxroi.seeds import DEFAULT_SEED
 
 MODELS_DIR = click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path),
                           default=registry.DEFAULT_MODELS_DIR, show_default=True, help="model registry folder")
@@ -22,42 +24,42 @@ def _fmt(value, digits: int = 3) -> str:
     return str(value)
 
 
-def print_backtest(backtest: dict) -> None:
+def print_backtest(backtest: Backtest) -> None:
     """The backtest table: MAPE (%) of model and naive forecasts and 80 % coverage per metric
     (— for a figure the model does not record)."""
     rows = [{
-        "metric": r.get("metric"), "model MAPE %": _fmt(r.get("model_mape_pct")),
-        "naive last MAPE %": _fmt(r.get("naive_last_mape_pct")),
-        "seasonal naive MAPE %": _fmt(r.get("seasonal_naive_mape_pct")),
-        "80% coverage": _fmt(r.get("coverage_80"), 2),
-    } for r in backtest.get("rows") or []]
-    window = backtest.get("holdout_window") or {}
-    print_table(rows, title=f"Backtest: last {_fmt(backtest.get('holdout_months'))} months held out "
-                            f"({_window(window)})")
+        "metric": r.metric, "model MAPE %": _fmt(r.model_mape_pct),
+        "naive last MAPE %": _fmt(r.naive_last_mape_pct),
+        "seasonal naive MAPE %": _fmt(r.seasonal_naive_mape_pct),
+        "80% coverage": _fmt(r.coverage_80, 2),
+    } for r in backtest.rows]
+    print_table(rows, title=f"Backtest: last {backtest.holdout_months} months held out "
+                            f"({_window(backtest.holdout_window)})")
 
 
-def print_health(health: dict) -> None:
-    rows = [{"check": c.get("name"), "value": _fmt(c.get("value"), 4),
-             "rule": f"{c.get('rule', '')} {_fmt(c.get('threshold'))}",
-             "passed": "yes" if c.get("passed") else "NO"} for c in health.get("checks") or []]
-    print_table(rows, title="Health gate: " + ("passed" if health.get("passed") else "FAILED"))
+def print_health(health: Health) -> None:
+    rows = [{"check": c.name, "value": _fmt(c.value, 4), "rule": f"{c.rule} {_fmt(c.threshold)}",
+             "passed": "yes" if c.passed else "NO"} for c in health.checks]
+    print_table(rows, title="Health gate: " + ("passed" if health.passed else "FAILED"))
 
 
-def _window(window: dict | None) -> str:
+def _window(window: TrainingWindow | dict | None) -> str:
     """'start – end' of a training or holdout window (YYYY-MM), — when unknown."""
-    window = window or {}
-    return f"{_fmt(window.get('start'))} – {_fmt(window.get('end'))}"
+    if isinstance(window, dict):  # a row of registry.list_models
+        window = TrainingWindow(**window)
+    return f"{window.start} – {window.end}" if window else "— – —"
 
 
 @click.command()
 @click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="panel file (CSV, Parquet or XLSX)")
 @click.option("--family", type=click.Choice(["bayes", "regression"]), default="bayes", show_default=True)
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--draws", default=1000, show_default=True, type=click.IntRange(50, 100_000), help="per chain")
-@click.option("--tune", default=1000, show_default=True, type=click.IntRange(50, 100_000))
-@click.option("--chains", default=4, show_default=True, type=click.IntRange(1, 16))
-@click.option("--thin", default=1, show_default=True, type=click.IntRange(1, 100),
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="root of every random stream of the run (same data and seed give the same model)")
+@click.option("--draws", default=SamplerConfig().draws, show_default=True, type=click.IntRange(50, 100_000), help="per chain")
+@click.option("--tune", default=SamplerConfig().tune, show_default=True, type=click.IntRange(50, 100_000))
+@click.option("--chains", default=SamplerConfig().chains, show_default=True, type=click.IntRange(1, 16))
+@click.option("--thin", default=SamplerConfig().thin, show_default=True, type=click.IntRange(1, 100),
               help="store every N-th draw (smaller artifact; diagnostics use all draws)")
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default=None,
               help="MCMC sampler (default: the faster one measured in benchmarks/README.md)")
@@ -84,32 +86,33 @@ def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains
     from cxroi.fit.train import TrainSettings
     from cxroi.fit.train import train as run_training
 
-    settings = TrainSettings(family=family, seed=seed, draws=draws, tune=tune, chains=chains, thin=thin,
-                             sampler=sampler, lag=lag, progress=True)
+    given = {"draws": draws, "tune": tune, "chains": chains, "thin": thin, "name": sampler}
+    settings = TrainSettings(family=family, seed=seed, lag=lag, progress=True,
+                             sampler=SamplerConfig(**{k: v for k, v in given.items() if v is not None}))
     outcome = run_training(panel, settings, models_dir=models_dir, pilots_path=pilots_path,
                            promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"),
                            data_path=data_path)
     manifest = outcome.manifest
     print_diagnostics(manifest)
-    print_backtest(manifest["backtest"])
-    print_health(manifest["health"])
-    for warning in manifest["warnings"]:
+    if manifest.backtest is not None:
+        print_backtest(manifest.backtest)
+    print_health(manifest.health)
+    for warning in manifest.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
-    verdict = "champion" if outcome.promoted else manifest["status"]
-    console.print(f"model [bold]{manifest['model_id']}[/bold] written to {outcome.path} ({verdict})")
-    if manifest["status"] != registry.STATUS_ACCEPTED:
+    verdict = "champion" if outcome.promoted else manifest.status
+    console.print(f"model [bold]{manifest.model_id}[/bold] written to {outcome.path} ({verdict})")
+    if not manifest.accepted:
         raise click.exceptions.Exit(4)
 
 
-def print_diagnostics(manifest: dict) -> None:
-    d = manifest.get("diagnostics") or {}
-    print_table([{"max R-hat": _fmt(d.get("max_rhat"), 4), "min bulk ESS": _fmt(d.get("min_ess_bulk")),
-                  "min tail ESS": _fmt(d.get("min_ess_tail")), "divergences": _fmt(d.get("divergences")),
-                  "draws": _fmt(manifest.get("n_draws"))}], title=f"Diagnostics ({manifest['family']})")
-    predictive = d.get("predictive") or {}
-    if predictive:
-        print_table([{"metric": k, "in-sample 80% coverage": _fmt(v.get("coverage_80"), 2),
-                      "MAPE %": _fmt(v.get("mape_pct"))} for k, v in predictive.items()],
+def print_diagnostics(manifest: Manifest) -> None:
+    d = manifest.diagnostics
+    print_table([{"max R-hat": _fmt(d.max_rhat, 4), "min bulk ESS": _fmt(d.min_ess_bulk),
+                  "min tail ESS": _fmt(d.min_ess_tail), "divergences": _fmt(d.divergences),
+                  "draws": _fmt(manifest.n_draws)}], title=f"Diagnostics ({manifest.family})")
+    if d.predictive:
+        print_table([{"metric": k, "in-sample 80% coverage": _fmt(v.coverage_80, 2),
+                      "MAPE %": _fmt(v.mape_pct)} for k, v in d.predictive.items()],
                     title="Posterior predictive check (in sample)")
 
 
@@ -155,16 +158,15 @@ def show(model_id: str, models_dir: Path) -> None:
 
     artifact = registry.load_artifact(model_id, models_dir)
     m = artifact.manifest
-    print_table([{"model": m["model_id"], "family": m["family"], "status": _fmt(m.get("status")),
+    print_table([{"model": m.model_id, "family": m.family, "status": m.status,
                   "champion": "yes" if _is_champion(artifact.model_id, models_dir) else "no",
-                  "window": _window(m.get("training_window")), "draws": artifact.n_draws,
-                  "sampler": _fmt((m.get("sampler") or {}).get("name")),
-                  "data": _fmt((m.get("data_fingerprint") or "")[:19] or None)}], title="Model")
+                  "window": _window(m.training_window), "draws": artifact.n_draws,
+                  "sampler": _fmt(m.sampler.name if m.sampler else None),
+                  "data": _fmt((m.data_fingerprint or "")[:19] or None)}], title="Model")
     print_diagnostics(m)
-    if m.get("backtest"):
-        print_backtest(m["backtest"])
-    if m.get("health"):
-        print_health(m["health"])
+    if m.backtest is not None:
+        print_backtest(m.backtest)
+    print_health(m.health)
     rows = []
     for name in EFFECT_PARAMETERS:
         labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
@@ -172,9 +174,9 @@ def show(model_id: str, models_dir: Path) -> None:
         for j, label in enumerate(labels):
             rows.append({"parameter": name, "for": label, "median": _fmt(float(med[j])),
                          "90% interval": f"[{_fmt(float(lo[j]))}, {_fmt(float(hi[j]))}]",
-                         "source": (m.get("effect_sources") or {}).get(name, {}).get(label, "")})
+                         "source": m.effect_source(name, label)})
     print_table(rows, title="CX effects (per +10 points; lifts in points)")
-    for warning in m.get("warnings", []):
+    for warning in m.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 

@@ -36,7 +36,7 @@ def _last_observed(grid: np.ndarray, stop: int) -> np.ndarray:
     return np.where(seen.any(axis=1), grid[np.arange(grid.shape[0]), last], np.nan)
 
 
-def run_backtest(design: Design, refit: Callable[[Design], FitResult], seed: int,
+def run_backtest(design: Design, refit: Callable[[Design], FitResult], rng: np.random.Generator,
                  holdout: int = HOLDOUT_MONTHS) -> dict:
     """Backtest table ``rows`` (one per metric) plus the mean MAPE of the model and of each naive
     baseline over the three metrics; ``refit`` fits the same family on a shorter design.
@@ -50,7 +50,7 @@ def run_backtest(design: Design, refit: Callable[[Design], FitResult], seed: int
         design, short = design.subset(keep), short.subset(keep)
     fit = refit(short)
     cells = design.cells(first=cut, ref_csat=short.ref_csat, ref_nps=short.ref_nps)
-    predicted = predict_cells(fit.draws, cells, np.random.default_rng(seed))
+    predicted = predict_cells(fit.draws, cells, rng)
     rows = []
     for metric, actual in observed(cells).items():
         grid = getattr(design, METRIC_COLUMNS[metric])

@@ -41,21 +41,17 @@ from cxroi.fit.diagnostics import mcmc_convergence
 from cxroi.fit.lifts import METRICS, lift_draws, pilot_measurements, prior, source_of
 from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
+from cxroi.manifest import SamplerConfig
 from cxroi.science import saturation
+from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
 SAMPLERS = ("nutpie", "pymc")
-PARAMETERIZATIONS = ("noncentered", "centered")
-DEFAULT_SAMPLER = "nutpie"
-DEFAULT_PARAMETERIZATION = "noncentered"
 
 #: prior scale of the population mean of each pooled CX effect (its σ gets half this scale).
 #: Units per +10 points: logit churn, log ARPU, log new customers.
 POOLED_SCALES = {"churn_csat": 0.5, "churn_nps": 0.5, "arpu_csat": 0.1, "acq_nps": 0.3}
 #: prior sd of the monthly trends of log ARPU and log new customers (per month, not pooled)
 TREND_SCALE = 0.02
-#: NUTS target acceptance: above the 0.8 default, which left an occasional divergence in the
-#: hierarchical scales of small panels
-TARGET_ACCEPT = 0.9
 #: smallest month-to-month noise of observed CSAT / NPS in the lift model (points)
 NOISE_FLOOR = {"csat": 0.5, "nps": 1.0}
 #: concentration of the Beta prior on each carry-over λ around the catalogue value
@@ -104,17 +100,15 @@ class BayesModel:
 
     family = "bayes"
 
-    def __init__(self, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-                 sampler: str = DEFAULT_SAMPLER, parameterization: str = DEFAULT_PARAMETERIZATION,
-                 cores: int = 2, progress: bool = False, thin: int = 1):
-        if sampler not in SAMPLERS:
+    def __init__(self, config: SamplerConfig | None = None, seed: int = DEFAULT_SEED, progress: bool = False,
+                 **settings):
+        """``settings`` (draws, tune, chains, cores, thin, name, parameterization, target_accept)
+        are merged over ``config`` (default: :class:`SamplerConfig`'s defaults)."""
+        base = (config or SamplerConfig()).model_dump(exclude_none=True)
+        self.config = SamplerConfig(**{**base, **settings})
+        if self.config.name not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}")
-        if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}")
-        self.draws, self.tune, self.chains, self.seed = draws, tune, chains, seed
-        self.sampler, self.parameterization = sampler, parameterization
-        self.cores, self.progress = cores, progress
-        self.thin = thin  # keep every thin-th draw in the artifact (diagnostics use all draws)
+        self.streams, self.progress = RandomStreams(seed), progress
         self._compiled = None  # (structure key, nutpie compiled model), reused across fits
 
     @staticmethod
@@ -151,7 +145,7 @@ class BayesModel:
         with pm.Model(coords={"segment": design.segments, "initiative_history": history}) as model:
             d = {name: pm.Data(name, value) for name, value in self.data(design).items()}
             s, tc = d["segment_index"], d["month_centred"]
-            effects = {name: _pooled(pm, name, scale, self.parameterization) for name, scale in POOLED_SCALES.items()}
+            effects = {name: _pooled(pm, name, scale, self.config.parameterization) for name, scale in POOLED_SCALES.items()}
             effects.update({name: pm.Normal(name, 0.0, TREND_SCALE, dims="segment")
                             for name in ("arpu_trend", "acq_trend")})
             levels = {key: d[f"{key}_center"] + pm.Normal(f"{key}_offset", 0.0, 1.0, dims="segment")
@@ -223,21 +217,21 @@ class BayesModel:
         """Build and sample the model of ``design``; returns ArviZ InferenceData. With nutpie, a
         model already compiled for the same segments, initiatives and pilots is reused with the
         new data (the backtest refit then skips the compile)."""
-        if self.sampler == "nutpie":
+        c, seed = self.config, self.streams.integer("sampler")
+        if c.name == "nutpie":
             import nutpie
 
             key = (tuple(design.segments), tuple(design.relative_spend), tuple(pilots), id(catalogue))
             if self._compiled is None or self._compiled[0] != key:
                 self._compiled = (key, nutpie.compile_pymc_model(self.build(design, catalogue, pilots)))
             compiled = self._compiled[1].with_data(**self.data(design))
-            return nutpie.sample(compiled, draws=self.draws, tune=self.tune, chains=self.chains,
-                                 cores=self.cores, seed=self.seed, progress_bar=self.progress, save_warmup=False,
-                                 target_accept=TARGET_ACCEPT)
+            return nutpie.sample(compiled, draws=c.draws, tune=c.tune, chains=c.chains, cores=c.cores, seed=seed,
+                                 progress_bar=self.progress, save_warmup=False, target_accept=c.target_accept)
         import pymc as pm
 
         with self.build(design, catalogue, pilots):
-            return pm.sample(draws=self.draws, tune=self.tune, chains=self.chains, cores=self.cores,
-                             random_seed=self.seed, progressbar=self.progress, target_accept=TARGET_ACCEPT,
+            return pm.sample(draws=c.draws, tune=c.tune, chains=c.chains, cores=c.cores,
+                             random_seed=seed, progressbar=self.progress, target_accept=c.target_accept,
                              compute_convergence_checks=False, return_inferencedata=True)
 
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
@@ -246,7 +240,7 @@ class BayesModel:
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
             idata = self.sample(design, catalogue, pilots)
         convergence = mcmc_convergence(idata, [v for v in idata.posterior.data_vars if not v.endswith("__")])
-        posterior = idata.posterior.isel(draw=slice(None, None, self.thin))
+        posterior = idata.posterior.isel(draw=slice(None, None, self.config.thin))
         n = posterior.sizes["chain"] * posterior.sizes["draw"]
 
         def flat(name: str) -> np.ndarray:
@@ -257,7 +251,7 @@ class BayesModel:
                          "arpu_trend", "arpu_csat", "arpu_sigma", "acq_intercept", "acq_trend", "acq_nps", "acq_alpha")
         draws = {name: flat(name) for name in segment_names}
         history = list(design.relative_spend)
-        rng = np.random.default_rng(self.seed)
+        rng = self.streams.generator("catalogue")
         lifts, sources = lift_draws(catalogue, pilots, {}, n, rng)
         for j, initiative in enumerate(catalogue):
             if initiative in history:
@@ -280,9 +274,7 @@ class BayesModel:
 
         return FitResult(
             family=self.family, draws=draws,
-            sampler={"name": self.sampler, "draws": self.draws, "tune": self.tune, "chains": self.chains,
-                     "parameterization": self.parameterization, "cores": self.cores,
-                     "thin": self.thin, "target_accept": TARGET_ACCEPT},
+            sampler=self.config,
             convergence=convergence, effect_sources={**effects, **sources},
             warnings=list(design.warnings), write_posterior=write_posterior,
         )

@@ -42,11 +42,11 @@ def interval(values: np.ndarray, mass: float, axis: int = 0) -> tuple[np.ndarray
     return np.quantile(values, tail, axis=axis), np.quantile(values, 1.0 - tail, axis=axis)
 
 
-def predictive_summary(draws: dict[str, np.ndarray], design: Design, seed: int) -> dict:
+def predictive_summary(draws: dict[str, np.ndarray], design: Design, rng: np.random.Generator) -> dict:
     """In-sample predictive check per metric: share of cells inside the 80 % predictive interval
     and the MAPE (%) of the predictive median."""
     cells = design.cells()
-    predicted = predict_cells(draws, cells, np.random.default_rng(seed))
+    predicted = predict_cells(draws, cells, rng)
     out = {}
     for metric, actual in observed(cells).items():
         lo, hi = interval(predicted[metric], PREDICTIVE_INTERVAL)

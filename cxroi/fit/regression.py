@@ -18,7 +18,9 @@ from cxroi.fit.design import ARPU_NU, Cells, Design
 from cxroi.fit.lifts import history_lift_estimates, lift_draws
 from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
+from cxroi.manifest import SamplerConfig
 from cxroi.science import logistic
+from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
 #: prior sd of the penalised churn fit used under separation: logit intercept, effects per 10 points
 SEPARATION_PRIOR_SD = {"intercept": 5.0, "effect": 1.0}
@@ -134,13 +136,13 @@ class RegressionModel:
 
     family = "regression"
 
-    def __init__(self, n_draws: int = 2000, seed: int = 0):
+    def __init__(self, n_draws: int = 2000, seed: int = DEFAULT_SEED):
         self.n_draws = n_draws
-        self.seed = seed
+        self.streams = RandomStreams(seed)
 
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
         pilots = pilots or []
-        rng = np.random.default_rng(self.seed)
+        rng = self.streams.generator("sampler")
         S, n = design.n_segments, self.n_draws
         cells = design.cells()
         warn = list(design.warnings)
@@ -168,12 +170,14 @@ class RegressionModel:
         draws["acq_alpha"] = 1.0 / _scaled_chi2(inverse_alpha, int(df.min()), n, rng)
 
         history = history_lift_estimates(design, catalogue)
-        lifts, lift_sources = lift_draws(catalogue, pilots, history, n, rng)
+        lifts, lift_sources = lift_draws(catalogue, pilots, history, n, self.streams.generator("catalogue"))
         draws.update(lifts)
         sources = {name: dict.fromkeys(design.segments, "history")
                    for name in ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")}
         return FitResult(
             family=self.family, draws=draws,
-            sampler={"name": "statsmodels", "draws": n, "covariance": "cluster-robust by month; lifts: AR(1) feasible GLS"},
+            sampler=SamplerConfig(name="statsmodels", draws=n, chains=1, tune=None, cores=None, target_accept=None,
+                                  parameterization=None,
+                                  covariance="cluster-robust by month; lifts: AR(1) feasible GLS"),
             convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn,
         )

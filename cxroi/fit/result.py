@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cxroi.manifest import SamplerConfig
+
 
 @dataclass(frozen=True)
 class FitResult:
@@ -16,7 +18,7 @@ class FitResult:
 
     family: str
     draws: dict[str, np.ndarray] = field(repr=False)
-    sampler: dict
+    sampler: SamplerConfig
     convergence: dict
     effect_sources: dict[str, dict[str, str]]
     warnings: list[str]

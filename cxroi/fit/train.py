@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxroi import registry
@@ -18,23 +19,28 @@ from cxroi.fit.diagnostics import predictive_summary, sign_warnings
 from cxroi.fit.health import run_gate
 from cxroi.fit.pilots import load_pilots
 from cxroi.fit.result import FitResult
-from cxroi.manifest import FAMILIES
+from cxroi.manifest import (
+    FAMILIES,
+    Backtest,
+    Diagnostics,
+    Health,
+    Manifest,
+    PilotRecord,
+    SamplerConfig,
+)
+from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """What to fit and how; ``draws`` is per chain (the regression family writes draws × chains)."""
+    """What to fit and how: the model family, the root seed of every random stream
+    (:mod:`cxroi.seeds`), the sampler configuration (the regression family writes
+    ``sampler.kept_draws`` independent draws), the lag from CX to outcomes (months)."""
 
     family: str = "bayes"
-    seed: int = 0
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    sampler: str | None = None
-    parameterization: str | None = None
+    seed: int = DEFAULT_SEED
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
     lag: int = 1
-    cores: int = 2
-    thin: int = 1
     progress: bool = False
     catalogue_path: Path = field(default=DEFAULT_CATALOGUE)
 
@@ -43,16 +49,11 @@ class TrainSettings:
         if self.family == "regression":
             from cxroi.fit.regression import RegressionModel
 
-            return RegressionModel(n_draws=self.draws * self.chains // self.thin, seed=self.seed)
+            return RegressionModel(n_draws=self.sampler.kept_draws, seed=self.seed)
         if self.family == "bayes":
-            from cxroi.fit import bayes
+            from cxroi.fit.bayes import BayesModel
 
-            return bayes.BayesModel(
-                draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed,
-                sampler=self.sampler or bayes.DEFAULT_SAMPLER,
-                parameterization=self.parameterization or bayes.DEFAULT_PARAMETERIZATION,
-                cores=self.cores, progress=self.progress, thin=self.thin,
-            )
+            return BayesModel(self.sampler, seed=self.seed, progress=self.progress)
         raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
 
 
@@ -61,17 +62,17 @@ class TrainOutcome:
     """Where the artifact went, its manifest, and whether it became the champion."""
 
     path: Path
-    manifest: dict
+    manifest: Manifest
     promoted: bool
 
 
-def _diagnostics(fit: FitResult, design: Design, seed: int) -> dict:
+def _diagnostics(fit: FitResult, design: Design, rng: np.random.Generator) -> Diagnostics:
     """Convergence figures (independent draws for the regression family) and the predictive check."""
     convergence = fit.convergence or {
         "max_rhat": 1.0, "min_ess_bulk": float(fit.n_draws), "min_ess_tail": float(fit.n_draws), "divergences": 0,
         "method": "independent draws from the normal approximation of the estimates",
     }
-    return {**convergence, "predictive": predictive_summary(fit.draws, design, seed)}
+    return Diagnostics.model_validate({**convergence, "predictive": predictive_summary(fit.draws, design, rng)})
 
 
 def train(
@@ -95,42 +96,39 @@ def train(
     report(f"fitting the {settings.family} model on {design.n_segments} segments × {design.n_months} months")
     model = settings.model()
     fit = model.fit(design, catalogue, pilots)
-    diagnostics = _diagnostics(fit, design, settings.seed)
+    streams = RandomStreams(settings.seed)
+    diagnostics = _diagnostics(fit, design, streams.generator("predictive"))
     report("backtest: refitting without the last months")
-    backtest = run_backtest(design, lambda short: model.fit(short, catalogue, pilots), settings.seed)
-    health = run_gate(settings.family, diagnostics, backtest)
-    status = registry.STATUS_ACCEPTED if health["passed"] else registry.STATUS_REJECTED
-    manifest = {
-        "model_id": model_id,
-        "family": settings.family,
-        "data_fingerprint": panel_fingerprint(panel),
-        "data_path": str(Path(data_path).resolve()) if data_path is not None else None,
-        "training_window": design.window(),
-        "segments": design.segments,
-        "initiatives": list(catalogue),
-        "initiative_settings": {
-            i.id: {"name": i.name, "monthly_cost": i.monthly_cost, "one_off_cost": i.one_off_cost,
-                   "saturation_k": i.saturation_k}
-            for i in catalogue.values()
-        },
-        "lag_months": settings.lag,
-        "arpu_nu": ARPU_NU,
-        "seed": settings.seed,
-        "sampler": fit.sampler,
-        "n_draws": fit.n_draws,
-        "state": design.state(),
-        "diagnostics": diagnostics,
-        "backtest": backtest,
-        "health": health,
-        "status": status,
-        "effect_sources": fit.effect_sources,
-        "pilots": [p.__dict__ for p in pilots],
-        "warnings": fit.warnings + sign_warnings(fit.draws, design.segments) + warning_texts(
+    backtest = Backtest.model_validate(run_backtest(design, lambda short: model.fit(short, catalogue, pilots),
+                                                    streams.generator("backtest")))
+    health = Health.model_validate(run_gate(settings.family, diagnostics.model_dump(), backtest.model_dump()))
+    manifest = Manifest(
+        model_id=model_id,
+        family=settings.family,
+        status=registry.STATUS_ACCEPTED if health.passed else registry.STATUS_REJECTED,
+        data_fingerprint=panel_fingerprint(panel),
+        data_path=str(Path(data_path).resolve()) if data_path is not None else None,
+        training_window=design.window(),
+        seed=settings.seed,
+        segments=design.segments,
+        initiatives=list(catalogue),
+        initiative_settings={i.id: i.settings(design.segments) for i in catalogue.values()},
+        lag_months=settings.lag,
+        arpu_nu=ARPU_NU,
+        sampler=fit.sampler,
+        n_draws=fit.n_draws,
+        state=design.state(),
+        diagnostics=diagnostics,
+        backtest=backtest,
+        health=health,
+        effect_sources=fit.effect_sources,
+        pilots=[PilotRecord(**p.__dict__) for p in pilots],
+        warnings=fit.warnings + sign_warnings(fit.draws, design.segments) + warning_texts(
             panel_warnings(panel, settings.lag) + no_effect_warnings(fit.draws, design.segments)),
-    }
+    )
     report("writing the artifact")
     path = registry.save_artifact(manifest, fit.draws, models_dir, write_posterior=fit.write_posterior)
-    promoted = promote and status == registry.STATUS_ACCEPTED
+    promoted = promote and manifest.accepted
     if promoted:
         registry.promote(model_id, models_dir, reason="accepted by the health gate at training")
     return TrainOutcome(path, registry.read_manifest(path), promoted)

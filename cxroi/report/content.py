@@ -17,6 +17,7 @@ import pandas as pd
 
 from cxroi.data.quality import QualityWarning, warning_texts
 from cxroi.fit.diagnostics import EXPECTED_SIGN
+from cxroi.manifest import Manifest
 from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.report import charts
@@ -69,18 +70,16 @@ def _flatten(mapping: Mapping, prefix: str = "") -> list[tuple[str, object]]:
 
 def summary_section(artifact: ModelArtifact, data_note: str) -> Section:
     m = artifact.manifest
-    window = m.get("training_window") or {}
-    sampler = m.get("sampler") or {}
-    health = m.get("health") or {}
+    sampler = m.sampler.model_dump(exclude_none=True) if m.sampler else {}
     items = [
-        f"Model: {artifact.model_id} ({FAMILY_LABELS.get(m['family'], m['family'])})",
-        f"Status: {m.get('status', 'unknown')}; health gate {'passed' if health.get('passed') else 'not passed'}",
-        f"Training window: {window.get('start', '?')} to {window.get('end', '?')}",
+        f"Model: {artifact.model_id} ({FAMILY_LABELS.get(m.family, m.family)})",
+        f"Status: {m.status}; health gate {'passed' if m.health.passed else 'not passed'}",
+        f"Training window: {m.training_window or '?'}",
         f"Segments ({len(artifact.segments)}): {', '.join(artifact.segments)}",
         f"Initiatives ({len(artifact.initiatives)}): {', '.join(artifact.initiatives) or 'none'}",
         f"Parameter draws: {artifact.n_draws}; sampler: "
-        + ", ".join(f"{k}={v}" for k, v in sampler.items() if not isinstance(v, dict | list)),
-        f"Created {m.get('created_at', '?')} with cxroi {m.get('cxroi_version', '?')}; lag {m.get('lag_months', 1)} month(s)",
+        + ", ".join(f"{k}={v}" for k, v in sampler.items()),
+        f"Created {m.created_at or '?'} with cxroi {m.cxroi_version or '?'}; lag {m.lag_months} month(s)",
         data_note,
     ]
     return Section("summary", "Model", [Bullets(items)])
@@ -111,17 +110,17 @@ def data_section(panel: pd.DataFrame | None) -> Section:
     return Section("data", "Data", [Paragraph(intro), Table(data_table(panel), "Segments in the panel")])
 
 
-def diagnostics_section(manifest: dict) -> Section:
-    diagnostics = manifest.get("diagnostics") or {}
+def diagnostics_section(manifest: Manifest) -> Section:
+    diagnostics = manifest.diagnostics.model_dump(exclude_none=True)
     about = ("Convergence of the sampler (R-hat, effective sample sizes, divergent transitions) and the "
              "in-sample predictive check.")
-    if manifest.get("family") == "regression":
+    if manifest.family == "regression":
         about += (" The regression family draws independently from the sampling distribution of its "
                   "estimates, so its R-hat and effective sample sizes are nominal.")
     blocks: list = [Paragraph(about)]
     rows = [{"diagnostic": k, "value": number(v)} for k, v in _flatten(diagnostics)]
     blocks.append(Table(pd.DataFrame(rows, columns=["diagnostic", "value"]), "Diagnostics"))
-    checks = (manifest.get("health") or {}).get("checks") or []
+    checks = [check.model_dump() for check in manifest.health.checks]
     if checks:
         frame = pd.DataFrame([{
             "check": c["name"], "value": number(c["value"]),
@@ -220,7 +219,6 @@ def backtest_section(backtests: Mapping[str, dict], notes: list[str]) -> Section
 def effects_frame(artifact: ModelArtifact) -> pd.DataFrame:
     """One row per CX effect and segment (or initiative for lifts): mean, 90 % interval,
     probability of the expected sign and source (history, catalogue prior, pilot)."""
-    sources = artifact.manifest.get("effect_sources") or {}
     tail = (1 - EFFECT_INTERVAL) / 2
     rows = []
     for name in EFFECT_PARAMETERS:
@@ -233,7 +231,7 @@ def effects_frame(artifact: ModelArtifact) -> pd.DataFrame:
                 "parameter": name, "label": label, "mean": float(column.mean()),
                 "low": float(np.quantile(column, tail)), "high": float(np.quantile(column, 1 - tail)),
                 "p_expected_sign": float(np.mean(np.sign(column) == sign)),
-                "source": (sources.get(name) or {}).get(label, "unknown"),
+                "source": artifact.manifest.effect_source(name, label),
             })
     return pd.DataFrame(rows)
 
@@ -258,9 +256,9 @@ def effects_section(artifact: ModelArtifact) -> Section:
     ])
 
 
-def report_warnings(manifest: dict, extra: list[QualityWarning]) -> list[str]:
+def report_warnings(manifest: Manifest, extra: list[QualityWarning]) -> list[str]:
     """The model's warnings (from training) followed by new ones from the report's data checks."""
-    return list(dict.fromkeys([*(manifest.get("warnings") or []), *warning_texts(extra)]))
+    return list(dict.fromkeys([*manifest.warnings, *warning_texts(extra)]))
 
 
 def warnings_section(texts: list[str]) -> Section:
@@ -283,12 +281,11 @@ def build_report(
 ) -> Report:
     """Assemble the report from already computed parts (see :mod:`cxroi.report.gather`)."""
     m = artifact.manifest
-    window = m.get("training_window") or {}
     warnings = report_warnings(m, data_warnings or [])
     return Report(
         title=f"Model report: {artifact.model_id}",
-        subtitle=(f"{FAMILY_LABELS.get(m['family'], m['family'])}, trained on {window.get('start', '?')} to "
-                  f"{window.get('end', '?')}, status {m.get('status', 'unknown')}"),
+        subtitle=(f"{FAMILY_LABELS.get(m.family, m.family)}, trained on {m.training_window or '?'}, "
+                  f"status {m.status}"),
         sections=[
             summary_section(artifact, data_note),
             data_section(panel),

@@ -16,10 +16,12 @@ from cxroi.data.quality import QualityWarning, panel_warnings
 from cxroi.data.readers import load_panel, read_table
 from cxroi.data.schema import require_valid
 from cxroi.errors import CxroiError
+from cxroi.manifest import Manifest
 from cxroi.params import PARAMETERS
 from cxroi.registry import DEFAULT_MODELS_DIR, ModelArtifact, list_models, load_artifact
 from cxroi.report.content import METRIC_LABELS, PREDICTIVE_DRAWS, build_report
 from cxroi.report.document import Report
+from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
 SAMPLE_PANEL = Path(__file__).resolve().parent.parent.parent / "data" / "sample" / "panel.csv"
 PREDICTIVE_INTERVAL = 0.80
@@ -32,13 +34,12 @@ def find_panel(artifact: ModelArtifact, data: str | Path | None) -> tuple[pd.Dat
     otherwise the file recorded at training (manifest ``data_path``), then the shipped sample
     panel, is used when it still reads as valid and its fingerprint matches the model's.
     """
-    expected = artifact.manifest.get("data_fingerprint")
+    expected = artifact.manifest.data_fingerprint
     if data is not None:
         panel = require_valid(read_table(data), str(data))
         same = panel_fingerprint(panel) == expected
         return panel, (f"Data: {data} ({'the model’s training data' if same else 'NOT the data this model was trained on: fingerprints differ'}).")
-    recorded = artifact.manifest.get("data_path")
-    recorded = recorded if isinstance(recorded, str) else None  # a hand-edited manifest may hold anything
+    recorded = artifact.manifest.data_path
     for candidate in ([Path(recorded)] if recorded else []) + [SAMPLE_PANEL]:
         if candidate.is_file():
             panel, _ = load_panel(candidate)
@@ -51,15 +52,13 @@ def find_panel(artifact: ModelArtifact, data: str | Path | None) -> tuple[pd.Dat
                   "predictive checks are omitted.")
 
 
-def training_window(panel: pd.DataFrame, manifest: dict) -> pd.DataFrame:
+def training_window(panel: pd.DataFrame, manifest: Manifest) -> pd.DataFrame:
     """Rows of ``panel`` inside the model's training window (all rows when none is recorded)."""
-    window = manifest.get("training_window") or {}
+    window = manifest.training_window
     periods = pd.to_datetime(panel["period"])
     keep = pd.Series(True, index=panel.index)
-    if window.get("start"):
-        keep &= periods >= pd.Timestamp(window["start"])
-    if window.get("end"):
-        keep &= periods < pd.Timestamp(window["end"]) + pd.offsets.MonthBegin(1)
+    if window is not None:
+        keep &= (periods >= pd.Timestamp(window.start)) & (periods < pd.Timestamp(window.end) + pd.offsets.MonthBegin(1))
     return panel.loc[keep].reset_index(drop=True)
 
 
@@ -67,23 +66,23 @@ def _catalogue() -> dict[str, Initiative]:
     return load_catalogue(DEFAULT_CATALOGUE)
 
 
-def predictive_frames(artifact: ModelArtifact, panel: pd.DataFrame, seed: int = 0) -> dict[str, pd.DataFrame]:
+def predictive_frames(artifact: ModelArtifact, panel: pd.DataFrame, seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     """Per segment: observed value and predictive median / 80 % interval of churned, new
     customers and revenue per month, given actual customers at start and lagged CSAT/NPS."""
     from cxroi.fit.design import build_design
     from cxroi.fit.diagnostics import interval
     from cxroi.fit.predictive import observed, predict_cells
 
-    design = build_design(panel, _catalogue(), int(artifact.manifest.get("lag_months", 1)))
+    design = build_design(panel, _catalogue(), artifact.manifest.lag_months)
     state = artifact.state
     order = [artifact.segments.index(s) for s in design.segments]
-    ref_csat = np.array([state[s]["ref_csat"] for s in design.segments])
-    ref_nps = np.array([state[s]["ref_nps"] for s in design.segments])
+    ref_csat = np.array([state[s].ref_csat for s in design.segments])
+    ref_nps = np.array([state[s].ref_nps for s in design.segments])
     cells = design.cells(ref_csat=ref_csat, ref_nps=ref_nps)
     step = max(1, artifact.n_draws // PREDICTIVE_DRAWS)
     draws = {name: values[::step][:, order] if PARAMETERS[name][0] == "segment" else values[::step]
              for name, values in artifact.draws.items()}
-    predicted = predict_cells(draws, cells, np.random.default_rng(seed))
+    predicted = predict_cells(draws, cells, RandomStreams(seed).generator("predictive"))
     frames: dict[str, list[pd.DataFrame]] = {s: [] for s in design.segments}
     for metric, actual in observed(cells).items():
         low, high = interval(predicted[metric], PREDICTIVE_INTERVAL)
@@ -106,22 +105,23 @@ def _registered_backtest(family: str, fingerprint: str | None, models_dir: Path)
             other = load_artifact(row["model_id"], models_dir)
         except CxroiError:
             continue
-        if other.manifest.get("data_fingerprint") == fingerprint and other.manifest.get("backtest"):
-            return other.manifest["backtest"], other.model_id
+        if other.manifest.data_fingerprint == fingerprint and other.manifest.backtest is not None:
+            return other.manifest.backtest.model_dump(), other.model_id
     return None, None
 
 
-def regression_backtest(panel: pd.DataFrame, manifest: dict) -> dict:
+def regression_backtest(panel: pd.DataFrame, manifest: Manifest) -> dict:
     """Backtest of a regression refit of ``panel`` (same holdout and seed as the model's)."""
-    from cxroi.fit.backtest import run_backtest
+    from cxroi.fit.backtest import HOLDOUT_MONTHS, run_backtest
     from cxroi.fit.design import build_design
     from cxroi.fit.regression import RegressionModel
 
     catalogue = _catalogue()
-    seed = int(manifest.get("seed") or 0)
-    design = build_design(panel, catalogue, int(manifest.get("lag_months", 1)))
-    holdout = int((manifest.get("backtest") or {}).get("holdout_months", 6))
-    return run_backtest(design, lambda d: RegressionModel(seed=seed).fit(d, catalogue), seed, holdout=holdout)
+    seed = DEFAULT_SEED if manifest.seed is None else manifest.seed
+    design = build_design(panel, catalogue, manifest.lag_months)
+    holdout = manifest.backtest.holdout_months if manifest.backtest else HOLDOUT_MONTHS
+    return run_backtest(design, lambda d: RegressionModel(seed=seed).fit(d, catalogue),
+                        RandomStreams(seed).generator("backtest"), holdout=holdout)
 
 
 def comparison_backtests(artifact: ModelArtifact, panel: pd.DataFrame | None,
@@ -131,11 +131,11 @@ def comparison_backtests(artifact: ModelArtifact, panel: pd.DataFrame | None,
     m = artifact.manifest
     backtests: dict[str, dict] = {}
     notes: list[str] = []
-    if m.get("backtest"):
-        backtests[m["family"]] = m["backtest"]
-        notes.append(f"{m['family']}: this model ({artifact.model_id}).")
-    other = "regression" if m["family"] == "bayes" else "bayes"
-    found, other_id = _registered_backtest(other, m.get("data_fingerprint"), models_dir)
+    if m.backtest is not None:
+        backtests[m.family] = m.backtest.model_dump()
+        notes.append(f"{m.family}: this model ({artifact.model_id}).")
+    other = "regression" if m.family == "bayes" else "bayes"
+    found, other_id = _registered_backtest(other, m.data_fingerprint, models_dir)
     if found is not None:
         backtests[other] = found
         notes.append(f"{other}: registered model {other_id}, trained on the same data.")
@@ -152,7 +152,7 @@ def comparison_backtests(artifact: ModelArtifact, panel: pd.DataFrame | None,
 
 
 def gather(model: str | None = None, data: str | Path | None = None,
-           models_dir: str | Path = DEFAULT_MODELS_DIR, seed: int = 0) -> Report:
+           models_dir: str | Path = DEFAULT_MODELS_DIR, seed: int = DEFAULT_SEED) -> Report:
     """The report of ``model`` (the champion when None) on ``data`` (the training panel when None)."""
     models_dir = Path(models_dir)
     artifact = load_artifact(model, models_dir)
@@ -160,7 +160,7 @@ def gather(model: str | None = None, data: str | Path | None = None,
     window = training_window(panel, artifact.manifest) if panel is not None else None
     predictive, predictive_note, data_warnings = None, "", list[QualityWarning]()
     if window is not None:
-        lag = int(artifact.manifest.get("lag_months", 1))
+        lag = artifact.manifest.lag_months
         data_warnings = panel_warnings(window, lag)
         try:
             predictive = predictive_frames(artifact, window, seed)

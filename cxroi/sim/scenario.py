@@ -190,12 +190,11 @@ class Scenario(_Frozen):
         the current level (model state) plus, over the investments reaching the segment, the
         mean lift at full effect (override or model draws) × the saturated share at the
         scenario's spend, sat(monthly_spend / monthly_cost)."""
-        settings, state = artifact.manifest["initiative_settings"], artifact.manifest["state"]
+        settings, state = artifact.manifest.initiative_settings, artifact.manifest.state
         peak: dict[tuple[str, str], float] = {}
         for inv in self.investments:
             setting = settings[inv.initiative]
-            share = float(saturation(inv.monthly_spend / float(setting["monthly_cost"]),
-                                     float(setting.get("saturation_k", 1.0))))
+            share = float(saturation(inv.monthly_spend / setting.monthly_cost, setting.saturation_k))
             for kind in SURVEY_SCALE:
                 override = getattr(inv.lift, kind) if inv.lift else None
                 mean = (override.mean if override is not None else
@@ -204,7 +203,7 @@ class Scenario(_Frozen):
                     peak[segment, kind] = peak.get((segment, kind), 0.0) + share * mean
         problems = []
         for (segment, kind), lift in peak.items():
-            level, (low, high) = float(state[segment][kind]), SURVEY_SCALE[kind]
+            level, (low, high) = getattr(state[segment], kind), SURVEY_SCALE[kind]
             if not low <= level + lift <= high:
                 problems.append(f"{kind.upper()} of {segment} would move from {level:.1f} by {lift:+.1f} points to "
                                 f"{level + lift:.1f}, off its {low:g} to {high:g} scale; lower the lift or the spend")
@@ -277,14 +276,10 @@ def _name_messages(investments: Sequence[Mapping[str, Any]], margin_segments: It
                    artifact: ModelArtifact) -> list[str]:
     """Initiatives and segments of a scenario file that ``artifact`` does not know."""
     messages = []
-    settings = artifact.manifest.get("initiative_settings", {})
     for j, inv in enumerate(investments):
         if inv["initiative"] not in artifact.initiatives:
             messages.append(f"investments[{j}].initiative: unknown initiative '{inv['initiative']}' "
                             f"(model {artifact.model_id} knows {', '.join(artifact.initiatives)})")
-        elif inv["initiative"] not in settings:
-            messages.append(f"investments[{j}].initiative: model {artifact.model_id} has no cost "
-                            f"settings for '{inv['initiative']}'")
         unknown = [s for s in inv["segments"] if s not in artifact.segments]
         if unknown:
             messages.append(f"investments[{j}].segments: unknown segment(s) {', '.join(unknown)} "

@@ -16,7 +16,7 @@ import pytest
 
 from cxroi.sim.scenario import parse_scenario
 from cxroi.store import Store
-from tests.app.artifacts import build_champion
+from cxroi.testing.artifacts import truth_champion
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -39,7 +39,7 @@ EXAMPLE_SCENARIOS = (
 def app_home(tmp_path_factory) -> Path:
     """A home folder holding a champion model (``models/``) and the scenario database."""
     home = tmp_path_factory.mktemp("app-home")
-    build_champion(home / "models")
+    truth_champion(home / "models")
     store = Store(app_environment(home)["CXROI_DATABASE_URL"])
     for scenario in EXAMPLE_SCENARIOS:
         store.save_scenario(scenario["name"], parse_scenario(scenario).to_dict())
@@ -116,7 +116,7 @@ def app_url(app_home) -> Iterator[str]:
 def fresh_app_url(tmp_path) -> Iterator[str]:
     """A live app server of its own (own models folder and store) for tests that change state
     other browser tests rely on, such as the champion."""
-    build_champion(tmp_path / "models")
+    truth_champion(tmp_path / "models")
     process = start_server(app_environment(tmp_path), port := free_port())
     try:
         yield f"http://127.0.0.1:{port}"

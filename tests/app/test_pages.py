@@ -310,7 +310,7 @@ def test_shortening_the_horizon_keeps_the_start_month_and_says_it_no_longer_fits
 def test_compare_names_the_model_and_warns_when_scenarios_are_valued_differently(app_env, monkeypatch, tmp_path):
     from cxroi.sim.scenario import parse_scenario
     from cxroi.store import Store
-    from tests.app.artifacts import MODEL_ID
+    from cxroi.testing.artifacts import TRUTH_MODEL_ID
     from tests.app.conftest import EXAMPLE_SCENARIOS
 
     url = f"sqlite:///{tmp_path / 'own.db'}"
@@ -322,7 +322,7 @@ def test_compare_names_the_model_and_warns_when_scenarios_are_valued_differently
     store.close()
     at = run_page("compare", "compare")
     assert not at.exception and not at.error
-    assert any(MODEL_ID in c.value for c in at.caption)
+    assert any(TRUTH_MODEL_ID in c.value for c in at.caption)
     terms = at.table[1].value
     assert list(terms.columns) == ["Horizon (months)", "Discount rate (per year)", "Gross margin", "Terminal value",
                                    "Value levers"]
@@ -333,16 +333,16 @@ def test_compare_names_the_model_and_warns_when_scenarios_are_valued_differently
 
 
 def test_drivers_page_warns_about_a_broken_champion_file_and_carries_on(app_env, monkeypatch, tmp_path):
-    from tests.app.artifacts import MODEL_ID, build_champion
+    from cxroi.testing.artifacts import TRUTH_MODEL_ID, truth_champion
 
     models = tmp_path / "models"
-    build_champion(models)
+    truth_champion(models)
     (models / "CHAMPION").write_text("../elsewhere\n")  # not a model id
     monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
     at = run_page("drivers", "drivers")
     assert not at.exception and not at.error
     assert any("no usable champion" in w.value and "not a model id" in w.value for w in at.warning)
-    assert at.selectbox[0].value == MODEL_ID  # the page still shows the model's effects and health
+    assert at.selectbox[0].value == TRUTH_MODEL_ID  # the page still shows the model's effects and health
     assert "Monthly churn, +10 CSAT" in texts(at)
 
 

@@ -86,7 +86,7 @@ def test_segment_effects_match_closed_forms(app_env):
     model = load_artifact(None, app_env / "models")
     d, s = model.draws, model.segments.index("SMB-EU")
     state = model.state["SMB-EU"]
-    zc, zn = (state["csat"] - state["ref_csat"]) / 10, (state["nps"] - state["ref_nps"]) / 10
+    zc, zn = (state.csat - state.ref_csat) / 10, (state.nps - state.ref_nps) / 10
     table = effects.segment_effects(model).set_index(["parameter", "segment"])
     # draw 0 by hand: Δ churn = σ(a + b·zc + c·zn + b) − σ(a + b·zc + c·zn), in percentage points
     sigma = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731

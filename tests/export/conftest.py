@@ -100,7 +100,7 @@ def models_dir(tmp_path_factory) -> Path:
     """A models folder whose champion is a small plausible artifact (segments S1…S4, initiatives
     I1, I2), written with registry.save_artifact by the simulation tests' helper."""
     from cxroi import registry
-    from tests.sim.artifacts import plausible_artifact
+    from cxroi.testing.artifacts import plausible_artifact
 
     folder = tmp_path_factory.mktemp("models")
     plausible_artifact(folder, model_id="bayes-export-test", n_draws=200)

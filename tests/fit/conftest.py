@@ -95,8 +95,9 @@ def regression_artifact(tmp_path_factory) -> Path:
     """A regression model trained on data/sample through the training pipeline."""
     from cxroi.data.readers import load_panel
     from cxroi.fit.train import TrainSettings, train
+    from cxroi.manifest import SamplerConfig
 
     panel, _ = load_panel(SAMPLE)
     models_dir = tmp_path_factory.mktemp("models")
-    outcome = train(panel, TrainSettings(family="regression", seed=3, draws=250, chains=4), models_dir=models_dir)
+    outcome = train(panel, TrainSettings(family="regression", seed=3, sampler=SamplerConfig(draws=250, chains=4)), models_dir=models_dir)
     return outcome.path

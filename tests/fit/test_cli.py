@@ -86,8 +86,8 @@ def test_rejected_bayes_model_is_never_promoted_unless_forced(tmp_path, capsys) 
     assert registry.champion_id(models) is None
     (model_id,) = [r["model_id"] for r in registry.list_models(models)]
     manifest = registry.load_artifact(model_id, models).manifest
-    assert manifest["status"] == "rejected" and not manifest["health"]["passed"]
-    assert manifest["effect_sources"]["lift_nps"][initiative] == "pilot"
+    assert manifest.status == "rejected" and not manifest.health.passed
+    assert manifest.effect_sources["lift_nps"][initiative] == "pilot"
     assert (Path(models) / model_id / registry.POSTERIOR).stat().st_size > 0
     assert main(["models", "promote", model_id, "--models-dir", str(models)]) == 2
     assert "--force" in capsys.readouterr().err

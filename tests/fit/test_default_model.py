@@ -16,10 +16,10 @@ MODELS = REPO / "models"
 def test_shipped_champion_loads_and_matches_schema_and_sample() -> None:
     artifact = registry.load_artifact(None, MODELS)
     manifest = artifact.manifest
-    assert manifest["schema_version"] == registry.SCHEMA_VERSION
+    assert manifest.schema_version == registry.SCHEMA_VERSION
     panel, _ = load_panel(REPO / "data" / "sample" / "panel.csv")
-    assert manifest["data_fingerprint"] == panel_fingerprint(panel)
-    assert manifest["status"] == "accepted" and manifest["health"]["passed"]
+    assert manifest.data_fingerprint == panel_fingerprint(panel)
+    assert manifest.status == "accepted" and manifest.health.passed
     assert set(artifact.draws) == set(PARAMETERS)
 
 

@@ -13,7 +13,7 @@ import pytest
 from cxroi import registry
 from cxroi.cli import main
 from cxroi.errors import ArtifactError
-from tests.sim.artifacts import plausible_artifact
+from cxroi.testing.artifacts import plausible_artifact
 
 GOOD, BAD = "bayes-good", "bayes-bad"
 

@@ -1,10 +1,10 @@
-"""Fixtures for the simulation tests: hand-made artifacts (see tests/sim/artifacts.py)."""
+"""Fixtures for the simulation tests: hand-made artifacts (see cxroi/testing/artifacts.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.sim.artifacts import plausible_artifact
+from cxroi.testing.artifacts import plausible_artifact
 
 
 @pytest.fixture(scope="session")

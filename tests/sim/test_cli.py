@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cxroi.testing.artifacts import plausible_artifact
 from tests.conftest import cli_env
-from tests.sim.artifacts import plausible_artifact
 
 REPO = Path(__file__).resolve().parents[2]
 

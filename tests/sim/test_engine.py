@@ -15,7 +15,7 @@ import pytest
 
 from cxroi.sim.engine import Simulator, simulate
 from cxroi.sim.scenario import parse_scenario
-from tests.sim.artifacts import exact_artifact, plausible_artifact, plausible_draws
+from cxroi.testing.artifacts import exact_artifact, plausible_artifact, plausible_draws
 
 REPO = Path(__file__).resolve().parents[2]
 P = 0.05  # monthly churn of the hand-made artifacts
@@ -220,10 +220,10 @@ def test_tables_have_the_documented_shape(plausible_result):
 def test_simulation_never_imports_the_training_stack(tmp_path):
     code = textwrap.dedent(f"""
         import sys
-        from tests.sim.artifacts import plausible_artifact
+        from cxroi.testing.artifacts import plausible_artifact
         import cxroi.sim
         from cxroi.sim.engine import simulate
-        from cxroi.sim.optimizer import optimize
+        from cxroi.sim.optimise import optimize
         from cxroi.sim.scenario import parse_scenario
         art = plausible_artifact({str(tmp_path)!r}, n_draws=20, n_segments=2, n_initiatives=1)
         sc = parse_scenario({{"name": "x", "investments": [{{"initiative": "I1", "segments": ["S1"],

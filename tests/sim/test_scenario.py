@@ -11,7 +11,7 @@ from cxroi.catalogue import load_catalogue
 from cxroi.errors import ScenarioError
 from cxroi.sim.engine import simulate
 from cxroi.sim.scenario import load_scenario, parse_scenario
-from tests.sim.artifacts import plausible_artifact
+from cxroi.testing.artifacts import plausible_artifact
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "data" / "scenarios").glob("*.yaml"))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from cxroi.cli import main
+from cxroi.manifest import Manifest
+from cxroi.registry import read_manifest
 from tests.trust import awkward
 
 
@@ -40,7 +41,7 @@ class AwkwardRun:
 
     panel_path: Path
     train: CliRun
-    manifest: dict
+    manifest: Manifest
     model_dir: Path
     report: CliRun
     report_dir: Path
@@ -57,8 +58,8 @@ def awkward_runs(tmp_path_factory) -> dict[str, AwkwardRun]:
         train = run_cli("train", "--data", str(panel_path), "--family", "regression", "--seed", "3",
                         "--models-dir", str(models_dir), "--no-promote")
         (model_dir,) = [p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        manifest = json.loads((model_dir / "manifest.json").read_text())
-        report = run_cli("report", "--model", manifest["model_id"], "--data", str(panel_path),
+        manifest = read_manifest(model_dir)
+        report = run_cli("report", "--model", manifest.model_id, "--data", str(panel_path),
                          "--models-dir", str(models_dir), "--out", str(folder / "report"))
         runs[name] = AwkwardRun(panel_path, train, manifest, model_dir, report, folder / "report")
     return runs

@@ -37,7 +37,7 @@ def test_training_never_crashes(awkward_runs, case):
     # 0 = accepted, 4 = stored but rejected by the health gate; 2 (user error) or 3 (internal
     # error) would mean the awkward panel broke training
     assert run.train.code in (0, 4), run.train.output
-    assert run.manifest["status"] in ("accepted", "rejected")
+    assert run.manifest.status in ("accepted", "rejected")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -46,16 +46,16 @@ def test_draws_and_backtest_are_finite(awkward_runs, case):
     artifact = load_artifact(run.model_dir)
     for name, values in artifact.draws.items():
         assert np.isfinite(values).all(), name
-    assert all(np.isfinite(r["model_mape_pct"]) for r in run.manifest["backtest"]["rows"])
-    for segment, state in run.manifest["state"].items():
-        assert all(np.isfinite(v) for v in state.values()), segment
+    assert all(np.isfinite(r.model_mape_pct) for r in run.manifest.backtest.rows)
+    for segment, state in run.manifest.state.items():
+        assert all(np.isfinite(v) for v in state.model_dump().values()), segment
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_warning_reaches_manifest_cli_and_report(awkward_runs, case):
     run = awkward_runs[case]
     phrase = EXPECTED[case]
-    assert any(phrase in w for w in run.manifest["warnings"]), run.manifest["warnings"]
+    assert any(phrase in w for w in run.manifest.warnings), run.manifest.warnings
     assert phrase in run.train.output
     assert run.report.code == 0, run.report.output
     assert phrase in flat((run.report_dir / "report.md").read_text())
@@ -73,16 +73,16 @@ def test_late_segment_is_forecast_from_its_last_month(awkward_runs):
     run = awkward_runs["late_segment"]
     panel = awkward.late_segment()
     last = panel[panel["segment"] == awkward.AFFECTED].sort_values("period").iloc[-1]
-    state = run.manifest["state"][awkward.AFFECTED]
-    assert state["customers"] == last["customers_start"] - last["churned"] + last["new_customers"]
-    assert state["csat"] == pytest.approx(last["csat"])
-    assert awkward.AFFECTED in run.manifest["backtest"]["excluded_segments"]
+    state = run.manifest.state[awkward.AFFECTED]
+    assert state.customers == last["customers_start"] - last["churned"] + last["new_customers"]
+    assert state.csat == pytest.approx(last["csat"])
+    assert awkward.AFFECTED in run.manifest.backtest.excluded_segments
 
 
 def test_clean_data_gives_no_data_warning(awkward_runs):
     """Only the awkward segment is named: the other segments of the same panels stay quiet."""
     run = awkward_runs["constant_csat"]
-    data_warnings = [w for w in run.manifest["warnings"] if w.startswith("segment '")]
+    data_warnings = [w for w in run.manifest.warnings if w.startswith("segment '")]
     assert data_warnings and all(w.startswith(f"segment '{awkward.AFFECTED}'") for w in data_warnings)
 
 

@@ -36,7 +36,7 @@ def compare() -> None:
             st.info("Pick at least two scenarios.")
             return
         st.caption(f"Every scenario is valued on the champion model {model.model_id} (trained "
-                   f"{str(model.manifest.get('created_at', '—'))[:16].replace('T', ' ')} UTC). When another model "
+                   f"{(model.manifest.created_at or '—')[:16].replace('T', ' ')} UTC). When another model "
                    "is promoted, these figures are recomputed on it.")
         rows, draws = [], []
         for name, version in chosen:

@@ -13,6 +13,7 @@ from cxroi.app import jobs, retrain, state
 from cxroi.app.errors import guard
 from cxroi.app.widgets import findings_table, health_table, job_progress, refreshing
 from cxroi.data.readers import load_panel, max_panel_bytes
+from cxroi.seeds import DEFAULT_SEED
 
 UPLOAD_TYPES = ["csv", "parquet", "pq", "xlsx", "xls"]
 
@@ -29,10 +30,10 @@ def _retrain_progress(polling: bool) -> None:
         return
     for model_id in retrain.new_models(job, cfg.models_dir):
         model = state.load_model(model_id)
-        accepted = model.manifest.get("status") == registry.STATUS_ACCEPTED
+        accepted = model.manifest.accepted
         st.markdown(f"**New model {model_id}** — health gate "
                     + (":green[passed]" if accepted else ":red[not passed: it cannot become the champion]"))
-        health_table(model.manifest.get("health") or {})
+        health_table(model.manifest.health)
         if model_id == registry.champion_id(cfg.models_dir):
             st.success("This model is the champion.")
         elif accepted and st.button("Promote to champion", key=f"promote_{model_id}", type="primary"):
@@ -60,7 +61,7 @@ def _retrain_form(panel: pd.DataFrame, source_name: str) -> None:
         cols = st.columns(2)
         family = cols[0].selectbox("Model family", retrain.FAMILIES,
                                    format_func={"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}.get)
-        seed = cols[1].number_input("Seed", min_value=0, value=7, step=1)
+        seed = cols[1].number_input("Seed", min_value=0, value=DEFAULT_SEED, step=1)
         submitted = st.form_submit_button("Start retraining", type="primary",
                                           disabled=running is not None or problem is not None)
     if running is not None:

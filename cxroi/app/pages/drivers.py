@@ -114,10 +114,9 @@ def drivers() -> None:
                                 width="stretch")
     with tabs[2], guard("reading the diagnostics"):
         manifest = model.manifest
-        health = manifest.get("health") or {}
-        st.markdown("**Health gate** — " + (":green[passed]" if health.get("passed") else ":red[not passed]"))
-        health_table(health)
-        scalars, predictive = diagnostic_frames(manifest.get("diagnostics") or {})
+        st.markdown("**Health gate** — " + (":green[passed]" if manifest.health.passed else ":red[not passed]"))
+        health_table(manifest.health)
+        scalars, predictive = diagnostic_frames(manifest.diagnostics.model_dump(exclude_none=True))
         if not scalars.empty:
             st.markdown("**Sampling diagnostics**")
             st.dataframe(scalars, hide_index=True)
@@ -127,21 +126,22 @@ def drivers() -> None:
             st.dataframe(predictive, hide_index=True, column_config={
                 "MAPE": st.column_config.NumberColumn("Mean absolute % error", format="%.1f%%"),
                 "Coverage": st.column_config.NumberColumn("80% interval coverage", format="percent")})
-        backtest = manifest.get("backtest") or {}
-        if backtest.get("rows"):
-            window = backtest.get("holdout_window") or {}
-            st.markdown(f"**Backtest** on the last {backtest.get('holdout_months', '?')} months held out "
-                        f"({window.get('start', '?')} to {window.get('end', '?')}): mean absolute percentage "
+        backtest = manifest.backtest
+        if backtest is not None and backtest.rows:
+            window = backtest.holdout_window
+            held_out = f"{window.start} to {window.end}" if window else "months not recorded"
+            st.markdown(f"**Backtest** on the last {backtest.holdout_months} months held out "
+                        f"({held_out}): mean absolute percentage "
                         "error (MAPE) of the model against naive forecasts, and how often 80% intervals held the truth.")
             pct = st.column_config.NumberColumn
-            st.dataframe(pd.DataFrame(backtest["rows"]), hide_index=True, width="stretch",
+            st.dataframe(pd.DataFrame([row.model_dump() for row in backtest.rows]), hide_index=True, width="stretch",
                          column_order=["metric", "model_mape_pct", "naive_last_mape_pct", "seasonal_naive_mape_pct",
                                        "coverage_80"], column_config={
                 "metric": "Forecast of", "model_mape_pct": pct("Model MAPE", format="%.1f%%"),
                 "naive_last_mape_pct": pct("Last-value MAPE", format="%.1f%%"),
                 "seasonal_naive_mape_pct": pct("Seasonal-naive MAPE", format="%.1f%%"),
                 "coverage_80": pct("80% interval coverage", format="percent")})
-        for warning in manifest.get("warnings") or []:
+        for warning in manifest.warnings:
             st.warning(warning)
         st.markdown("**Model report** — data summary, diagnostics, predictive checks, backtest against the "
                     "other model family and naive forecasts, effects with their sources (HTML).")
@@ -159,7 +159,7 @@ def drivers() -> None:
         if model_id == champion:
             st.success(f"{model_id} is the champion.")
             return
-        accepted = model.manifest.get("status") == registry.STATUS_ACCEPTED
+        accepted = model.manifest.accepted
         with st.form("promote"):
             st.markdown(f"Promote **{model_id}** to champion")
             force = reason = None

@@ -85,14 +85,13 @@ def overview() -> None:
                     "Data & retrain page (or with `cxroi train`) and promote it.", icon=":material/info:")
         else:
             m = model.manifest
-            window = m.get("training_window") or {}
-            health = m.get("health") or {}
-            passed = health.get("passed")
+            window = f"{m.training_window.start} to {m.training_window.end}" if m.training_window else "—"
+            passed = m.health.passed
             with st.container(border=True):
                 cols = st.columns(4)
-                cols[0].markdown(f"**Family**  \n{FAMILIES.get(m.get('family'), m.get('family'))}")
-                cols[1].markdown(f"**Trained**  \n{str(m.get('created_at', '—'))[:16].replace('T', ' ')} UTC")
-                cols[2].markdown(f"**Training window**  \n{window.get('start', '—')} to {window.get('end', '—')}")
+                cols[0].markdown(f"**Family**  \n{FAMILIES.get(m.family, m.family)}")
+                cols[1].markdown(f"**Trained**  \n{(m.created_at or '—')[:16].replace('T', ' ')} UTC")
+                cols[2].markdown(f"**Training window**  \n{window}")
                 cols[3].markdown("**Health gate**  \n" + (":green[passed]" if passed else ":red[not passed]"))
                 st.caption(f"Model id {model.model_id} · {model.n_draws:,} parameter draws · "
                            f"{len(model.segments)} segments · {len(model.initiatives)} initiatives")
