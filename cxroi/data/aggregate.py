@@ -24,16 +24,8 @@ from typing import Literal
 import pandas as pd
 
 from cxroi.data import panel_sql
-from cxroi.data.engine import Engine, open_engine, source_label
-from cxroi.data.panel_build import (
-    Progress,
-    Steps,
-    has_errors,
-    panel_frame,
-    prefixed,
-    sorted_findings,
-    validated_panel,
-)
+from cxroi.data.engine import Engine, source_label
+from cxroi.data.panel_build import Counted, Progress, Steps, aggregate_on, has_errors, prefixed
 from cxroi.data.readers import detect_format
 from cxroi.data.record_checks import ColumnSpec, RowRule, TableSpec, inspect
 from cxroi.data.schema import Finding, findings_error
@@ -95,14 +87,14 @@ def spend_step(
     return plan, prefixed(findings, source_label(str(spend)))
 
 
-def spend_join(engine: Engine, plan: SpendPlan | None, records: str) -> tuple[list[tuple], list[str], list[Finding]]:
+def spend_join(engine: Engine, plan: SpendPlan | None, records: str) -> Counted:
     """Rows of the panel counts (``panel_counts``) joined with spend, their spend columns and the
-    unmatched spend findings (no rows when there are any)."""
+    unmatched spend findings (rows None when there are any)."""
     if plan is None:
         return engine.rows(panel_sql.panel_with_spend(None, [], zero_fill=False)), [], []
     findings = unmatched_spend(engine, plan, records)
     if has_errors(findings):
-        return [], plan.columns, findings
+        return None, plan.columns, findings
     return engine.rows(panel_sql.panel_with_spend(plan.sql, plan.columns, plan.zero_fill)), plan.columns, findings
 
 
@@ -125,27 +117,20 @@ def panel_from_customers(
     percentage while it runs (DuckDB).
     """
     label = source_label(str(path))
-    try:
-        with open_engine(engine, url) as eng:
-            try:
-                steps = Steps(eng, progress)
-                with steps.step(f"Checking {label}"):
-                    _, _, n_rows, findings = inspect(eng, str(path), "customers", lambda _c: customer_spec(eng.dialect))
-                plan, spend_findings = spend_step(eng, steps, spend, spend_kind)
-                findings += spend_findings
-                if has_errors(findings):
-                    return None, sorted_findings(findings)
-                with steps.step(f"Aggregating {n_rows:,} customer-month rows"):
-                    eng.materialize("panel_counts", panel_sql.customer_record_counts())
-                    rows, spend_columns, spend_findings = spend_join(eng, plan, label)
-                findings += spend_findings
-            except eng.errors as exc:  # the checks passed, so this is a resource problem (memory, disk)
-                return None, [Finding("error", None, None, f"aggregation failed: {eng.error_text(exc)}")]
-    except DataError as exc:
-        return None, [Finding("error", None, None, str(exc))]
-    if has_errors(findings):
-        return None, sorted_findings(findings)
-    return validated_panel(panel_frame(rows, spend_columns), findings, ("csat_response", "nps_response"), progress)
+
+    def count(eng: Engine, steps: Steps) -> Counted:
+        with steps.step(f"Checking {label}"):
+            _, _, n_rows, findings = inspect(eng, str(path), "customers", lambda _c: customer_spec(eng.dialect))
+        plan, spend_findings = spend_step(eng, steps, spend, spend_kind)
+        findings += spend_findings
+        if has_errors(findings):
+            return None, [], findings
+        with steps.step(f"Aggregating {n_rows:,} customer-month rows"):
+            eng.materialize("panel_counts", panel_sql.customer_record_counts())
+            rows, spend_columns, spend_findings = spend_join(eng, plan, label)
+        return rows, spend_columns, findings + spend_findings
+
+    return aggregate_on(engine, url, progress, count, ("csat_response", "nps_response"))
 
 
 def _output_format(out: Path) -> str:

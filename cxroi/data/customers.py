@@ -66,13 +66,13 @@ class _Columns:
             "active": pa.array(data["active"], pa.int8()),
             "churned": pa.array(data["churned"], pa.int8()),
             "acquired": pa.array(data["acquired"], pa.int8()),
-            "revenue": _decimal_from_cents(data["revenue"]),
+            "revenue": decimal_from_cents(data["revenue"]),
             "csat_response": pa.array(data["csat_response"], pa.int8(), mask=data["csat_response"] < 0),
             "nps_response": pa.array(data["nps_response"], pa.int8(), mask=data["nps_response"] < 0),
         })
 
 
-def _decimal_from_cents(cents: np.ndarray) -> pa.Array:
+def decimal_from_cents(cents: np.ndarray) -> pa.Array:
     """Integer cents as an exact decimal(18, 2) Arrow array (currency units, 2 decimals).
 
     A decimal128 value is its unscaled integer as two little-endian 64-bit words (low, high).
@@ -83,7 +83,7 @@ def _decimal_from_cents(cents: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.decimal128(18, 2), len(cents), [None, pa.py_buffer(words.tobytes())])
 
 
-def _split_cents(rng: np.random.Generator, total: int, weights: np.ndarray) -> np.ndarray:
+def split_cents(rng: np.random.Generator, total: int, weights: np.ndarray) -> np.ndarray:
     """Split ``total`` integer cents in proportion to integer ``weights``; sums to ``total`` exactly."""
     if total and not len(weights):
         raise ValueError("revenue recorded for a segment-month without customers")
@@ -95,7 +95,7 @@ def _split_cents(rng: np.random.Generator, total: int, weights: np.ndarray) -> n
     return share
 
 
-def _answers(rng: np.random.Generator, n_rows: int, n_active: int, groups: list[tuple[int, int, int]]) -> np.ndarray:
+def survey_answers(rng: np.random.Generator, n_rows: int, n_active: int, groups: list[tuple[int, int, int]]) -> np.ndarray:
     """Survey answers for a month's rows (−1 = no answer), respondents drawn among the first
     ``n_active`` rows. ``groups`` lists (count, lowest, highest answer) for consecutive respondents."""
     answers = np.full(n_rows, -1, dtype=np.int8)
@@ -125,7 +125,7 @@ def customer_level(result: SynthResult, seed: int) -> pa.Table:
     for row in panel.itertuples(index=False):
         if row.segment not in state:  # first month: the customers present at the start
             first_ids = np.arange(next_id, next_id + row.customers_start, dtype=np.int64)
-            state[row.segment] = _Segment(first_ids, _sizes(rng, row.customers_start))
+            state[row.segment] = _Segment(first_ids, customer_sizes(rng, row.customers_start))
             next_id += row.customers_start
         seg = state[row.segment]
         n_active = len(seg.ids)
@@ -136,7 +136,7 @@ def customer_level(result: SynthResult, seed: int) -> pa.Table:
         churned = np.zeros(n_active, dtype=np.int8)
         churned[rng.choice(n_active, int(row.churned), replace=False)] = 1
         new_ids = np.arange(next_id, next_id + n_new, dtype=np.int64)
-        new_sizes = _sizes(rng, n_new)
+        new_sizes = customer_sizes(rng, n_new)
         next_id += n_new
         n_rows = n_active + n_new
         half_months = np.concatenate([2 - churned, np.ones(n_new, np.int8)])
@@ -147,10 +147,10 @@ def customer_level(result: SynthResult, seed: int) -> pa.Table:
             active=np.repeat(np.array([1, 0], np.int8), [n_active, n_new]),
             churned=np.concatenate([churned, np.zeros(n_new, np.int8)]),
             acquired=np.repeat(np.array([0, 1], np.int8), [n_active, n_new]),
-            revenue=_split_cents(rng, int(row.revenue_cents), np.concatenate([seg.sizes, new_sizes]) * half_months),
-            csat_response=_answers(rng, n_rows, n_active, [
+            revenue=split_cents(rng, int(row.revenue_cents), np.concatenate([seg.sizes, new_sizes]) * half_months),
+            csat_response=survey_answers(rng, n_rows, n_active, [
                 (row.csat_top2, 4, 5), (row.csat_responses - row.csat_top2, 1, 3)]),
-            nps_response=_answers(rng, n_rows, n_active, [
+            nps_response=survey_answers(rng, n_rows, n_active, [
                 (row.nps_promoters, 9, 10), (row.nps_detractors, 0, 6),
                 (row.nps_responses - row.nps_promoters - row.nps_detractors, 7, 8)]),
         )
@@ -160,7 +160,7 @@ def customer_level(result: SynthResult, seed: int) -> pa.Table:
     return columns.table(segments)
 
 
-def _sizes(rng: np.random.Generator, n: int) -> np.ndarray:
+def customer_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
     """Persistent customer sizes: integer revenue weights, log-normal around SIZE_UNITS."""
     return np.maximum(1, np.round(SIZE_UNITS * rng.lognormal(0.0, SIZE_SIGMA, n))).astype(np.int64)
 

@@ -10,11 +10,15 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from cxroi.data.engine import Engine
+from cxroi.data.engine import Engine, open_engine
 from cxroi.data.panel_sql import COUNT_COLUMNS
 from cxroi.data.schema import Finding, validate_panel
+from cxroi.errors import DataError
 
 Progress = Callable[[str], None]
+#: what an input shape computes on an engine: panel-count rows (None when the inputs have
+#: errors), the spend columns after the counts, and the findings
+Counted = tuple[list[tuple] | None, list[str], list[Finding]]
 #: how often the running query's completion is reported (seconds)
 PROGRESS_SECONDS = 0.25
 
@@ -120,3 +124,22 @@ def validated_panel(
         progress("Validating the panel")
     panel, panel_findings = validate_panel(raw)
     return panel, sorted_findings(findings + _panel_findings(raw, panel_findings))
+
+
+def aggregate_on(
+    engine: str, url: str | None, progress: Progress | None, count: Callable[[Engine, Steps], Counted],
+    answer_columns: tuple[str, str],
+) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """Open ``engine``, let ``count`` check the inputs and compute the panel counts on it, then
+    build and validate the panel. Returns (panel or None on any error, sorted findings)."""
+    try:
+        with open_engine(engine, url) as eng:
+            try:
+                rows, spend_columns, findings = count(eng, Steps(eng, progress))
+            except eng.errors as exc:  # the checks passed, so this is a resource problem (memory, disk)
+                return None, [Finding("error", None, None, f"aggregation failed: {eng.error_text(exc)}")]
+    except DataError as exc:
+        return None, [Finding("error", None, None, str(exc))]
+    if rows is None or has_errors(findings):
+        return None, sorted_findings(findings)
+    return validated_panel(panel_frame(rows, spend_columns), findings, answer_columns, progress)
