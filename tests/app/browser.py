@@ -1,4 +1,5 @@
-"""Helpers to drive the live app in Playwright: open a page, wait for runs, read metrics."""
+"""Test-only helpers to drive the live app in Playwright (screenshots, clicks, choices); opening
+a page, waiting for runs and reading metrics live in :mod:`cxroi.testing.browser`."""
 
 from __future__ import annotations
 
@@ -7,29 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
-def wait_idle(page: Page, timeout_ms: float = 30_000) -> None:
-    """Wait until the script (or fragment) run triggered last has finished."""
-    page.wait_for_timeout(50)
-    page.wait_for_selector(IDLE, timeout=timeout_ms)
-
-
-def open_page(page: Page, url_path: str = "") -> None:
-    """Load ``/<url_path>`` of the app and wait for its first run to finish."""
-    page.goto(f"{page.app_url}/{url_path}")
-    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)
-    wait_idle(page)
-
-
-def metric_value(page: Page, label: str) -> str:
-    """Displayed value of the ``st.metric`` whose label is ``label``."""
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
-    ).first
-    metric.wait_for()
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+from cxroi.testing.browser import metric_value, slider_thumb, wait_idle
 
 
 def screenshot(page: Page, folder: Path, name: str) -> Path:
@@ -44,11 +23,6 @@ def screenshot(page: Page, folder: Path, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
-
-
-def slider_thumb(page: Page, label: str):
-    """The draggable thumb of the ``st.slider`` labelled ``label``."""
-    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.locator('input[type="range"]')
 
 
 def nudge_slider(page: Page, label: str, key: str = "ArrowRight") -> None:

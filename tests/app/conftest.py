@@ -3,12 +3,6 @@ server on a free port, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +11,10 @@ import pytest
 from cxroi.sim.scenario import parse_scenario
 from cxroi.store import Store
 from cxroi.testing.artifacts import truth_champion
+from cxroi.testing.browser import chromium, free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM = os.environ.get("CXROI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SERVER_START_TIMEOUT_S = 60
 #: saved in the app's store before it starts, so Compare has something to compare
 EXAMPLE_SCENARIOS = (
     {"name": "Enterprise 24/7 support", "horizon_months": 36, "investments": [
@@ -64,43 +55,6 @@ def app_env(app_home, monkeypatch) -> Path:
     return app_home
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env_extra: dict[str, str], port: int) -> subprocess.Popen:
-    """``streamlit run app.py`` headless on ``port``; returns once /_stcore/health says ok."""
-    env = {**os.environ, **env_extra}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as response:
-                if response.read().decode().strip() == "ok":
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    stop_server(process)
-    raise RuntimeError(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT_S} s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="session")
 def app_url(app_home) -> Iterator[str]:
     """Base URL of a live app server using the isolated home."""
@@ -127,14 +81,8 @@ def fresh_app_url(tmp_path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium (the browser bundled with Playwright is not used)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install it with `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ import re
 
 import pytest
 
+from cxroi.testing.browser import metric_value, open_page, wait_idle
 from tests.app.browser import (
     choose_option,
     click_button,
-    metric_value,
     nudge_slider,
-    open_page,
     screenshot,
-    wait_idle,
     wait_metric_change,
 )
 from tests.app.conftest import ROOT, SCREENSHOTS
