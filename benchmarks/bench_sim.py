@@ -44,7 +44,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from cxroi.sim.engine import Simulator, simulator_for  # noqa: E402
-from cxroi.sim.optimizer import AllocationProblem  # noqa: E402
+from cxroi.sim.optimise import AllocationProblem  # noqa: E402
 from cxroi.sim.scenario import Scenario  # noqa: E402
 from tests.sim.artifacts import plausible_artifact  # noqa: E402
 
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         timings["one_draw"] = _median_ms(lambda: one_draw.run(scenario), args.repeat)
         result = _with_metrics(simulator, scenario)
 
-        problem = AllocationProblem(artifact, horizon_months=args.months)
+        problem = AllocationProblem.of(artifact, horizon_months=args.months)
         budget = problem.one_off + 0.5 * problem.upper.sum() * problem.duration
         started = time.perf_counter()
         plan = problem.solve(budget)

@@ -171,15 +171,15 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
     """Allocate BUDGET across initiatives × segments to maximise the objective."""
     from rich.progress import Progress
 
-    from cxroi.sim.optimizer import AllocationProblem
+    from cxroi.sim.optimise import AllocationProblem, objective_named
     from cxroi.sim.scenario import GrossMargin
 
     if not (np.isfinite(budget) and budget > 0):
         raise ScenarioError(f"--budget must be a positive amount, got {budget:g}")
     artifact = _load_model(model, models_dir)
-    problem = AllocationProblem(artifact, initiatives=list(initiatives) or None, segments=list(segments) or None,
-                                horizon_months=horizon, annual_discount_rate=discount_rate,
-                                gross_margin=GrossMargin(default=margin), objective=objective, floor=floor)
+    problem = AllocationProblem.of(artifact, objective_named(objective, floor=floor), initiatives=list(initiatives) or None,
+                                   segments=list(segments) or None, horizon_months=horizon,
+                                   annual_discount_rate=discount_rate, gross_margin=GrossMargin(default=margin))
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("optimising", total=None)
 

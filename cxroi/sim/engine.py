@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi import __version__
+from cxroi.errors import ScenarioError
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.science import adstock, clv_multiple, logistic, per_ten_points, saturation
@@ -62,10 +63,13 @@ from cxroi.sim.kernel import (
     Lifts,
     increments,
 )
+from cxroi.sim.plan import PlanSpec
 from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
 _SEGMENT_SETS_KEPT = 4  # float32 baselines and coefficients of reached-segment sets, per simulator
+_STACKS_KEPT = 8  # simulators of plans side by side (plan_values), per simulator
+_STACK_CACHED_SIZE = 100_000  # largest stack kept: draws × plans × segments (a larger one serves one call)
 
 
 def _public(array: np.ndarray) -> np.ndarray:
@@ -209,6 +213,7 @@ class Simulator:
         self._coefficients: OrderedDict[bytes, Coefficients] = OrderedDict()
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._months: dict[int, pd.DatetimeIndex] = {}
+        self._stacks: OrderedDict[tuple[bytes, int], Simulator] = OrderedDict()
 
     @property
     def n_draws(self) -> int:
@@ -291,6 +296,17 @@ class Simulator:
     def saturation_k(self, initiative: str) -> float:
         return float(self.settings[initiative].get("saturation_k", 1.0))
 
+    def response(self, initiative: str, monthly_spend: float | np.ndarray, start_month: int, duration_months: int,
+                 horizon: int) -> np.ndarray:
+        """Share of the initiative's full lift felt each month, sat(x / monthly_cost · A), at monthly
+        spend x (currency per segment per month) from ``start_month`` for ``duration_months``:
+        for one amount, months × draws; for amounts per segment and draw (segments × draws),
+        months × segments × draws. float32."""
+        relative = np.asarray(monthly_spend / self.settings[initiative].monthly_cost).astype(FLOAT)
+        unit = self.unit_adstock(initiative, start_month, duration_months, horizon)
+        level = relative * (unit if relative.ndim == 0 else unit[:, None, :])
+        return saturation(level, FLOAT(self.saturation_k(initiative)))
+
     def lift_draws(self, investment: Investment, index: int, kind: str) -> np.ndarray:
         """Lift at full effect per draw (survey points): the model's draws or the override,
         drawn reproducibly from the model seed and the investment's position."""
@@ -309,9 +325,7 @@ class Simulator:
         csat_curves = np.empty((len(scenario.investments), horizon, self.n_draws), dtype=FLOAT)
         nps_curves = np.empty_like(csat_curves)
         for j, inv in enumerate(scenario.investments):
-            relative = FLOAT(inv.monthly_spend / float(self.settings[inv.initiative]["monthly_cost"]))
-            level = relative * self.unit_adstock(inv.initiative, inv.start_month, inv.duration_months, horizon)
-            shape = saturation(level, FLOAT(self.saturation_k(inv.initiative)))
+            shape = self.response(inv.initiative, inv.monthly_spend, inv.start_month, inv.duration_months, horizon)
             np.multiply(shape, self.lift_draws(inv, j, "csat").astype(FLOAT), out=csat_curves[j])
             np.multiply(shape, self.lift_draws(inv, j, "nps").astype(FLOAT), out=nps_curves[j])
         groups: dict[tuple[int, ...], int] = {}
@@ -386,6 +400,77 @@ class Simulator:
             incremental_customers_end=by_segment(change.customers_end), terminal_value=terminal,
             detail_source=run.detail, levers_source=run.value_by_lever,
         )
+
+    # ------------------------------------------------------------------ many plans at once
+    def plan_values(self, plan: PlanSpec, monthly_spend: np.ndarray) -> np.ndarray:
+        """NPV (currency) of many plans sharing ``plan``'s terms, one-off costs excluded:
+        ``monthly_spend`` (plans × cells, currency per month, ≥ 0) → plans × draws × segments,
+        on ``plan.draws`` and every segment of the model. A plan's value is what :meth:`run` gives
+        as ``npv_by_segment`` for ``plan.scenario(spend, …)`` plus the present value of that
+        scenario's one-off costs; names are checked, the survey scales are left to the run of the
+        plan chosen.
+
+        The plans are valued in one pass of the kernel: on a simulator holding the plan's draws
+        once per plan side by side, each reached segment its own group of lifts."""
+        spend = np.atleast_2d(np.asarray(monthly_spend, dtype=float))
+        if spend.ndim != 2 or spend.shape[1] != len(plan.cells):
+            raise ValueError(f"monthly_spend must be plans × {len(plan.cells)} cells, not {spend.shape}")
+        self._check_plan(plan)
+        n_plans, horizon = spend.shape[0], plan.horizon_months
+        stacked = self._stacked(plan.draws, n_plans)
+        n_draws = stacked.n_draws // n_plans
+        cell_segment = self.segment_index(s for _, s in plan.cells)
+        index = np.unique(cell_segment)  # the segments reached, in model order
+        position = np.searchsorted(index, cell_segment)
+        csat = np.zeros((horizon, len(index), stacked.n_draws), dtype=FLOAT)
+        nps = np.zeros_like(csat)
+        for initiative in dict.fromkeys(i for i, _ in plan.cells):
+            mine = np.array([i == initiative for i, _ in plan.cells])
+            by_segment = np.zeros((len(index), n_plans))
+            by_segment[position[mine]] = spend[:, mine].T
+            share = stacked.response(initiative, np.repeat(by_segment, n_draws, axis=1), plan.start_month,
+                                     plan.duration_months, horizon)
+            column = self.initiatives.index(initiative)
+            csat += share * stacked.params["lift_csat"][:, column].astype(FLOAT)
+            nps += share * stacked.params["lift_nps"][:, column].astype(FLOAT)
+        margin = np.array([plan.gross_margin.for_segment(self.segments[s]) for s in index])
+        rate = plan.monthly_rate
+        change = increments(stacked.pack(horizon, index), Lifts(csat, nps, np.arange(len(index))),
+                            stacked.coefficients(index), frozenset(plan.levers.enabled()),
+                            finance.discount_factors(rate, horizon), margin)
+        per_customer = stacked.terminal_per_customer(horizon, index, margin, rate) if plan.terminal_value else None
+        value = np.zeros((n_plans, n_draws, len(self.segments)))
+        value[:, :, index] = scenario_value(change, margin, per_customer).reshape(len(index), n_plans, n_draws).transpose(1, 2, 0)
+        spend_by_segment = np.zeros((len(self.segments), n_plans))
+        np.add.at(spend_by_segment, cell_segment, spend.T)
+        return value - (spend_by_segment.T * plan.pv_per_monthly_unit)[:, None, :]
+
+    def _check_plan(self, plan: PlanSpec) -> None:
+        """The plan's initiatives, segments and draws must be this model's."""
+        unknown = [i for i in dict.fromkeys(i for i, _ in plan.cells) if i not in self.initiatives]
+        unknown += [s for s in dict.fromkeys([*(s for _, s in plan.cells), *plan.gross_margin.segments])
+                    if s not in self.segments]
+        if unknown:
+            raise ScenarioError(f"plan does not fit model {self.artifact.model_id}: unknown initiative(s) or "
+                                f"segment(s) {', '.join(unknown)}")
+        if plan.draws is not None and not (plan.draws and min(plan.draws) >= 0 and max(plan.draws) < self.n_draws):
+            raise ScenarioError(f"plan draws must be positions 0 to {self.n_draws - 1} (at least one)")
+
+    def _stacked(self, draws: tuple[int, ...] | None, n_plans: int) -> Simulator:
+        """A simulator of this model whose draws are ``draws`` (positions among this simulator's;
+        None = all) repeated ``n_plans`` times, plan after plan (the last few small ones cached)."""
+        if draws is None and n_plans == 1:
+            return self
+        chosen = np.arange(self.n_draws) if draws is None else np.asarray(draws, dtype=int)
+        if self.draw_index is not None:
+            chosen = self.draw_index[chosen]
+
+        def make() -> Simulator:
+            return Simulator(self.artifact, np.tile(chosen, n_plans))
+
+        if chosen.size * n_plans * len(self.segments) > _STACK_CACHED_SIZE:
+            return make()
+        return _recent(self._stacks, (chosen.tobytes(), n_plans), make, keep=_STACKS_KEPT)
 
     def provenance(self) -> Provenance:
         m = self.artifact.manifest

@@ -10,9 +10,9 @@ import pytest
 from cxroi.errors import ScenarioError
 from cxroi.sim import finance
 from cxroi.sim.engine import simulate
-from cxroi.sim.optimizer import AllocationProblem
+from cxroi.sim.optimise import AllocationProblem, objective_named
 from cxroi.sim.scenario import GrossMargin
-from tests.sim.artifacts import plausible_artifact, plausible_draws
+from cxroi.testing.artifacts import plausible_artifact, plausible_draws
 
 N_DRAWS, GRID = 40, 20  # grid step: 1/20 of the running budget per cell
 RUNNING = 30_000.0  # currency per month the 6 cells may share (each up to 30 000)
@@ -40,9 +40,9 @@ def small_no_one_off(tmp_path_factory):
                               n_segments=2, n_initiatives=3, draws=small_draws(), one_off_cost=0.0)
 
 
-def problem(artifact, **settings):
-    return AllocationProblem(artifact, horizon_months=HORIZON, max_draws=N_DRAWS, screen_draws=N_DRAWS,
-                             **settings)
+def problem(artifact, objective="mean", floor=0.8, **settings):
+    return AllocationProblem.of(artifact, objective_named(objective, floor=floor), horizon_months=HORIZON,
+                                max_draws=N_DRAWS, screen_draws=N_DRAWS, **settings)
 
 
 def budget_of(prob):
@@ -154,7 +154,19 @@ def test_cells_follow_the_catalogue_reach(tmp_path):
     catalogue = load_catalogue()
     segments = ["SMB-EU", "MidMarket-EU", "Enterprise-EU", "Consumer-EU"]
     art = plausible_artifact(tmp_path, model_id="catalogue-names", n_draws=20, segments=segments,
-                             initiatives=list(catalogue))
-    cells = AllocationProblem(art, max_draws=20, screen_draws=20).cells
+                             initiatives=list(catalogue),
+                             reach={i: list(entry.reach(segments)) for i, entry in catalogue.items()})
+    cells = AllocationProblem.of(art, max_draws=20, screen_draws=20).cells
     assert cells and all(s in catalogue[i].segments for i, s in cells)
     assert ("support_24_7", "SMB-EU") not in cells and ("support_24_7", "Enterprise-EU") in cells
+
+
+def test_cells_follow_the_artifacts_reach_not_the_catalogue(tmp_path):
+    """Cells are the artifact's reach (nothing is read from the initiative catalogue), in the order of
+    the chosen segments."""
+    reach = {"I1": ["S2"], "I2": ["S1", "S3"], "I3": []}
+    art = plausible_artifact(tmp_path, model_id="own-reach", n_draws=20, n_segments=3, n_initiatives=3, reach=reach)
+    assert AllocationProblem.of(art, max_draws=20, screen_draws=20).cells == (("I1", "S2"), ("I2", "S1"), ("I2", "S3"))
+    assert AllocationProblem.of(art, segments=["S3", "S1"]).cells == (("I2", "S3"), ("I2", "S1"))
+    with pytest.raises(ScenarioError, match="no initiative reaches"):
+        AllocationProblem.of(art, initiatives=["I3"])

@@ -9,7 +9,7 @@ import streamlit as st
 from cxroi.app import charts, results, scenario_form, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
-from cxroi.sim.optimizer import AllocationProblem
+from cxroi.sim.optimise import AllocationProblem, objective_named
 from cxroi.sim.scenario import MAX_HORIZON_MONTHS
 
 PLAN, FRONTIER = "optimiser_plan", "optimiser_frontier"
@@ -42,9 +42,9 @@ def _problem_settings(model, currency: str) -> dict:
 
 
 def _problem(model, settings: dict) -> AllocationProblem:
-    return AllocationProblem(model, initiatives=settings["initiatives"] or None, segments=settings["segments"] or None,
-                             horizon_months=settings["horizon_months"], objective=settings["objective"],
-                             floor=settings["floor"])
+    return AllocationProblem.of(model, objective_named(settings["objective"], floor=settings["floor"]),
+                                initiatives=settings["initiatives"] or None, segments=settings["segments"] or None,
+                                horizon_months=settings["horizon_months"])
 
 
 def optimiser() -> None:

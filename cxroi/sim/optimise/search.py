@@ -1,0 +1,169 @@
+"""The search for the best plan within a budget.
+
+The budget caps the plan's total spend in currency: the one-off costs of the initiatives it
+funds plus Σ_c x_c · duration. For a set of funded initiatives the search runs SLSQP over the
+shares w_c of the running limit — what the budget leaves per month after their one-off costs,
+capped by the cells' bounds — with Σ w ≤ 1, so a plan spends less when more would lower the
+objective. Gradients are forward differences computed in one batch: segments are independent
+given their own cells, so perturbing initiative i in every segment at once yields ∂NPV_d/∂x_(i,s)
+for every segment s and draw d. An objective with a floor on P(ROI > 0) adds it as a constraint,
+P smoothed by a logistic kernel during the search (the final plan is checked with the exact
+share of draws).
+
+Against stopping at the starting guess, several starts (equal split, cost-proportional, random)
+are searched on the screening draws and the best end point is polished on the search draws.
+Then initiatives are pruned (:mod:`cxroi.sim.optimise.pruning`) and the rest searched again with
+the money freed, until no removal helps. The plan is finally simulated on every draw; every
+search's value before and after is kept in :attr:`Allocation.starts`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.optimize import minimize
+
+from cxroi.errors import ScenarioError
+from cxroi.sim.optimise.allocation import Allocation, Progress
+from cxroi.sim.optimise.pruning import affordable, initiative_to_drop
+
+if TYPE_CHECKING:
+    from cxroi.sim.optimise.problem import AllocationProblem
+
+_STEP = 1e-4  #: forward-difference step, in shares of the running limit
+_SCREEN_TOLERANCE, _POLISH_TOLERANCE = 1e-4, 1e-5  #: relative change of the objective that stops SLSQP
+
+
+def allocate(problem: AllocationProblem, budget: float, n_random_starts: int = 1, warm_start: np.ndarray | None = None,
+             progress: Progress | None = None, max_iterations: int = 50) -> Allocation:
+    """The best plan within ``budget`` (total plan spend, currency) for the problem's objective,
+    searched from the equal and cost-proportional splits and ``n_random_starts`` random ones (or
+    from ``warm_start``, a monthly spend per cell, and the equal split)."""
+    if budget < problem.minimum_budget - 1e-6:
+        raise ScenarioError(f"budget {budget:,.0f} cannot be allocated: these cells, bounds and required "
+                            f"initiatives need at least {problem.minimum_budget:,.0f}")
+    funded = affordable(problem, budget)
+    searches = 1 + int(np.sum(funded & ~problem.mandatory))  # at most one more search per initiative dropped
+    spend, log, done = np.zeros(len(problem.cells)), [], 0
+    while True:
+        spend, searched = _search_funded(problem, budget, funded, n_random_starts if done == 0 else 0,
+                                         warm_start if done == 0 else spend, max_iterations)
+        log += searched
+        done += 1
+        if progress:
+            progress(done, searches, f"search {done}: objective {searched[-1][1]:,.0f}")
+        drop = initiative_to_drop(problem, spend, funded)
+        if drop is None:
+            break
+        funded = funded.copy()
+        funded[drop] = False
+        spend[problem.initiative_of == drop] = 0.0
+    if progress:
+        progress(searches, searches, "done")
+    result = problem.simulate(spend)
+    value, feasible = problem.objective.score(result.npv)
+    return Allocation(problem.cells, spend, budget, problem.objective.name, float(value), result, bool(feasible),
+                      tuple(log))
+
+
+def project(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Euclidean projection onto {Σ w ≤ 1, low ≤ w ≤ high} (bisection on the shift)."""
+    if np.clip(shares, low, high).sum() <= 1.0:
+        return np.clip(shares, low, high)
+    lo, hi = (shares - high).min() - 1.0, (shares - low).max() + 1.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if np.clip(shares - mid, low, high).sum() > 1.0:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(shares - 0.5 * (lo + hi), low, high)
+
+
+def _starts(problem: AllocationProblem, low: np.ndarray, high: np.ndarray, n_random: int) -> list[np.ndarray]:
+    """Distinct starting shares: the equal split, the split in proportion to nominal cost and
+    ``n_random`` random ones, each projected on the feasible shares."""
+    rng = np.random.default_rng(problem.seed + 1)
+    n_cells = len(problem.cells)
+    starts = [np.full(n_cells, 1.0 / n_cells), problem.monthly_cost / problem.monthly_cost.sum()]
+    starts += [rng.dirichlet(np.ones(n_cells)) for _ in range(n_random)]
+    projected = [project(s, low, high) for s in starts]
+    return [s for k, s in enumerate(projected) if not any(np.allclose(s, t) for t in projected[:k])]
+
+
+def _search_funded(problem: AllocationProblem, budget: float, funded: np.ndarray, n_random_starts: int,
+                   warm_start: np.ndarray | None, max_iterations: int) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Monthly spend per cell searched for the initiatives ``funded`` (others at 0), and
+    (objective at start, at end) of each start, in currency."""
+    p = problem
+    monthly = p.running_limit(budget, funded)
+    if monthly <= 1e-9:
+        return np.zeros(len(p.cells)), [(0.0, 0.0)]
+    cells = funded[p.initiative_of]
+    low, high = np.where(cells, p.lower / monthly, 0.0), np.where(cells, p.upper / monthly, 0.0)
+    one_off = p.one_off_by_initiative[funded].sum()
+    starts = _starts(p, low, high, n_random_starts)
+    if warm_start is not None and warm_start.sum() > 0:
+        starts = [project(warm_start / monthly, low, high), starts[0]]
+    best, best_value, log = None, -np.inf, []
+    for w0 in starts:
+        w, value, start_value, feasible = _slsqp(p, w0, monthly, one_off, low, high, budget, p.screen_draws,
+                                                 max_iterations, _SCREEN_TOLERANCE)
+        log.append((start_value, value))
+        if best is None or (feasible and value > best_value):
+            best, best_value = w, (value if feasible else -np.inf)
+    if len(p.search_draws) > len(p.screen_draws):
+        best = _slsqp(p, best, monthly, one_off, low, high, budget, p.search_draws, max_iterations,
+                      _POLISH_TOLERANCE)[0]
+    return best * monthly, log
+
+
+def _slsqp(problem: AllocationProblem, w0: np.ndarray, monthly: float, one_off: float, low: np.ndarray,
+           high: np.ndarray, budget: float, draws: np.ndarray, max_iterations: int,
+           tolerance: float) -> tuple[np.ndarray, float, float, bool]:
+    """SLSQP from shares ``w0`` of the running limit ``monthly`` (plus ``one_off`` costs) on
+    ``draws`` until the objective changes by less than ``tolerance`` (relative): (shares,
+    objective, objective at start, floor met), objectives in currency."""
+    p, objective = problem, problem.objective
+    n_initiatives = len(p.initiatives)
+    scale = 1.0
+    memo: dict[tuple[bytes, bool], tuple] = {}
+
+    def evaluate(w: np.ndarray, gradient: bool = True) -> tuple:
+        """(objective / scale, smoothed P(NPV > 0), and with ``gradient`` their gradients in w)."""
+        key = (w.tobytes(), gradient)
+        if key in memo:
+            return memo[key]
+        batch = np.repeat(w[None, :] * monthly, n_initiatives + 1 if gradient else 1, axis=0)
+        for i in range(n_initiatives if gradient else 0):
+            batch[i + 1, p.initiative_of == i] += _STEP * monthly
+        per_segment = p.npv_draws(batch, draws)  # batch × draws × segments
+        npv = per_segment[0].sum(axis=-1) - one_off * p.terms.one_off_discount
+        diff = (per_segment[1:] - per_segment[:1]) / _STEP  # initiatives × draws × segments
+        cell_grad = diff[p.initiative_of, :, p.segment_of] if gradient else None  # cells × draws
+        weights = objective.draw_weights(npv)
+        width = max(float(npv.std()), 1e-9 * abs(budget)) * 0.1  # logistic kernel for P(NPV > 0)
+        sig = 0.5 * (1.0 + np.tanh(npv / (2.0 * width)))
+        result = (float(weights @ npv) / scale, float(sig.mean()),
+                  None if cell_grad is None else cell_grad @ weights / scale,
+                  None if cell_grad is None else cell_grad @ (sig * (1.0 - sig) / width) / npv.size)
+        if len(memo) > 8:
+            memo.clear()
+        memo[key] = result
+        return result
+
+    constraints = [{"type": "ineq", "fun": lambda w: 1.0 - w.sum(), "jac": lambda w: -np.ones_like(w)}]
+    if objective.floor is not None:
+        constraints.append({"type": "ineq", "fun": lambda w: evaluate(w, False)[1] - objective.floor,
+                            "jac": lambda w: evaluate(w)[3]})
+    start_value = evaluate(w0, False)[0]
+    scale = max(abs(start_value), 1e-3 * abs(budget), 1.0)  # objective of order 1 for SLSQP's ftol
+    memo.clear()
+    solution = minimize(lambda w: -evaluate(w, False)[0], w0, jac=lambda w: -evaluate(w)[2], method="SLSQP",
+                        bounds=list(zip(low, high, strict=True)), constraints=constraints,
+                        options={"maxiter": max_iterations, "ftol": tolerance})
+    w = project(np.clip(solution.x, low, high), low, high)
+    value, prob, _, _ = evaluate(w, False)
+    feasible = objective.floor is None or prob >= objective.floor - 1e-3
+    return w, value * scale, start_value, feasible
