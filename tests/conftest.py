@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_server import postgres_server, postgres_url  # noqa: F401 - fixtures for every test package
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PANEL = REPO / "data" / "sample" / "panel.csv"
 

@@ -72,7 +72,7 @@ def customer_spec(d: Dialect) -> TableSpec:
         ),
         key=("customer_id", "month"),
         subject=f"'customer ' || CAST(customer_id AS {d.text})",
-        key_text=lambda month: f"{month:%Y-%m}",
+        key_text=lambda month: month[:7],
     )
 
 

@@ -116,9 +116,9 @@ class DuckDBEngine(Engine):
         return {str(row[0]): str(row[1]) for row in self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
 
     def _query_source(self, name: str, query: str) -> Source:
-        self.view(name, query)
-        types = self._described(quote(name))
-        return Source("query", quote(name), types, {c: family(t) for c, t in types.items()},
+        self.view(f"{name}_source", query)
+        types = self._described(quote(f"{name}_source"))
+        return Source("query", quote(f"{name}_source"), types, {c: family(t) for c, t in types.items()},
                       header_findings(list(types)))
 
     def _file_source(self, name: str, path: Path) -> Source:

@@ -68,7 +68,7 @@ class Source:
             f"{dialect.binary_order(quote(c)) if self.families.get(c) == 'text' else quote(c)} NULLS FIRST"
             for c in order
         )
-        return f"(SELECT row_number() OVER (ORDER BY {keys}) AS {ROW}, * FROM {self.relation})"
+        return f"(SELECT row_number() OVER (ORDER BY {keys}) AS {ROW}, * FROM {self.relation} AS unnumbered)"
 
 
 class Engine(ABC):

@@ -113,8 +113,8 @@ def survey_counts(match: str) -> str:
 
 
 def unmatched_answers(match: str, limit: int) -> str:
-    """Row, customer and time of the first ``limit`` answers that match no customer month."""
-    return (f"SELECT a.cxroi_row, a.customer_id, a.answered_at FROM answers_numbered AS a "
+    """Row, customer and month of the first ``limit`` answers that match no customer month."""
+    return (f"SELECT a.cxroi_row, a.customer_id, {month_start('a.answered_at')} FROM answers_numbered AS a "
             f"LEFT JOIN customer_months AS m ON {match} WHERE m.month IS NULL ORDER BY a.cxroi_row LIMIT {limit}")
 
 

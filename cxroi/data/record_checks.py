@@ -54,7 +54,7 @@ class TableSpec:
     subject: str  # SQL expression naming the row's subject in messages
     #: message for a repeated key; {subject}, {count}, {key} (last key column) and {rows}
     repeated: str = "{subject}: {count} rows for {key} (rows {rows})"
-    key_text: Callable[[object], str] = str  # the last key column's value in messages
+    key_text: Callable[[str], str] = str  # the last key column's value (as SQL text) in messages
 
 
 def _raw(name: str) -> str:
@@ -100,8 +100,8 @@ def _register(engine: Engine, source: Source, spec: TableSpec, name: str) -> Non
         parts.append(f"{raw} AS {_raw(column)}, {typed} AS {raw}")
     select = ", ".join(parts)
     order = [*(spec.key or ()), *(c for c in spec.columns if c not in (spec.key or ()))]
-    engine.view(name, f"SELECT {select} FROM {source.relation}")
-    engine.view(f"{name}_numbered", f"SELECT {ROW}, {select} FROM {source.numbered(engine.dialect, order)}")
+    engine.view(name, f"SELECT {select} FROM {source.relation} AS source")
+    engine.view(f"{name}_numbered", f"SELECT {ROW}, {select} FROM {source.numbered(engine.dialect, order)} AS source")
 
 
 def _checks(spec: TableSpec) -> list[RowRule]:
@@ -156,10 +156,10 @@ def _duplicate_findings(engine: Engine, spec: TableSpec, name: str) -> list[Find
         f"FROM {quote(name + '_numbered')} WHERE {present}), "
         f"firsts AS (SELECT {keys}, {ROW} AS second FROM ranked WHERE n > 1 AND nth = 2 "
         f"ORDER BY {ROW} LIMIT {MAX_LISTED}) "
-        f"SELECT firsts.second, ranked.subject, ranked.{quote(spec.key[-1])}, ranked.{ROW} "
+        f"SELECT firsts.second, ranked.subject, CAST(ranked.{quote(spec.key[-1])} AS {engine.dialect.text}), ranked.{ROW} "
         f"FROM ranked JOIN firsts USING ({keys}) ORDER BY firsts.second, ranked.{ROW}"
     )
-    groups: dict[int, tuple[str, object, list[int]]] = {}
+    groups: dict[int, tuple[str, str, list[int]]] = {}
     for second, subject, key, row in listed:
         groups.setdefault(int(second), (subject, key, []))[2].append(int(row))
     column = ", ".join(spec.key)

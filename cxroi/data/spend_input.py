@@ -51,7 +51,7 @@ def wide_spend_spec(d: Dialect, columns: list[str]) -> TableSpec:
         ),
         key=("segment", "period"),
         subject="'segment ' || segment",
-        key_text=lambda month: f"{month:%Y-%m}",
+        key_text=lambda month: month[:7],
     )
 
 

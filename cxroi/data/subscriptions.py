@@ -11,7 +11,6 @@ The panel covers the months from the first to the last month with a survey answe
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +22,7 @@ from cxroi.data.panel_build import Counted, Progress, Steps, aggregate_on, has_e
 from cxroi.data.record_checks import ColumnSpec, RowRule, TableSpec, inspect
 from cxroi.data.schema import Finding
 from cxroi.data.spend_input import AMOUNT, SEGMENT
-from cxroi.data.sql_dialect import Dialect, quote
+from cxroi.data.sql_dialect import Dialect, month_start, quote
 
 _ID = ColumnSpec(None, "an id", ("text", "number"))
 _DATE = ColumnSpec("date", "a date (YYYY-MM-DD)", ("date", "text"))
@@ -48,7 +47,6 @@ def subscription_spec(d: Dialect) -> TableSpec:
         key=("customer_id", "start_date"),
         subject=f"'customer ' || CAST(customer_id AS {d.text})",
         repeated="{subject}: {count} subscriptions start on {key} (rows {rows})",
-        key_text=lambda day: f"{day:%Y-%m-%d}",
     )
 
 
@@ -69,7 +67,6 @@ def answer_spec(d: Dialect) -> TableSpec:
         key=("customer_id", "answered_at"),
         subject=f"'customer ' || CAST(customer_id AS {d.text})",
         repeated="{subject}: {count} answers at {key} (rows {rows})",
-        key_text=lambda moment: f"{moment:%Y-%m-%d %H:%M:%S}",
     )
 
 
@@ -78,16 +75,12 @@ def _outside_findings(engine: Engine, match: str, count: int, label: str) -> lis
     counted): the first MAX_LISTED with their row, then a count of the rest."""
     rows = engine.rows(panel_sql.unmatched_answers(match, record_checks.MAX_LISTED))
     findings = [Finding("warning", int(row), "customer_id",
-                        f"{label}: customer {customer} has no subscription in force in {moment:%Y-%m}; not counted")
-                for row, customer, moment in rows]
+                        f"{label}: customer {customer} has no subscription in force in {month:%Y-%m}; not counted")
+                for row, customer, month in rows]
     if count > len(rows):
         findings.append(Finding("warning", None, "customer_id",
                                 f"{label}: {count - len(rows)} more answer(s) outside any subscription; not counted"))
     return findings
-
-
-def _month(moment: dt.date) -> dt.date:
-    return dt.date(moment.year, moment.month, 1)
 
 
 def panel_from_subscriptions(
@@ -120,8 +113,9 @@ def panel_from_subscriptions(
         if has_errors(findings):
             return None, [], findings
         with steps.step(f"Aggregating {n_subscriptions:,} subscriptions and {n_answers:,} answers"):
-            first, last = eng.rows("SELECT min(answered_at), max(answered_at) FROM answers")[0]
-            eng.materialize("customer_months", panel_sql.customer_months(eng.dialect, _month(first), _month(last)))
+            first, last = eng.rows(f"SELECT {month_start('min(answered_at)')}, {month_start('max(answered_at)')} "
+                                   "FROM answers")[0]
+            eng.materialize("customer_months", panel_sql.customer_months(eng.dialect, first, last))
             match = panel_sql.answer_match(subs.families["customer_id"] != said.families["customer_id"], eng.dialect.text)
             eng.materialize("survey_counts", panel_sql.survey_counts(match))
             outside = eng.rows("SELECT answers FROM survey_counts WHERE segment IS NULL")
