@@ -1,4 +1,4 @@
-"""``cxroi data``: validate panels, generate synthetic data, aggregate customer-level records."""
+"""``cxroi data``: validate panels, generate synthetic data, aggregate records into a panel."""
 
 from __future__ import annotations
 
@@ -54,27 +54,40 @@ def validate(file: Path) -> None:
                f"{panel['period'].min():%Y-%m} to {panel['period'].max():%Y-%m}")
 
 
+#: what `cxroi data synth --shape` writes besides panel.csv and truth.json
+SHAPES = {
+    "panel": "nothing more",
+    "customers": "customers.parquet (one row per customer × month) and spend.csv",
+    "subscriptions": "subscriptions.parquet, answers.parquet (survey answers) and ledger.csv (spend ledger)",
+}
+
+
 @data.command()
 @click.option("--segments", default=8, show_default=True, type=click.IntRange(1, 24))
 @click.option("--months", default=36, show_default=True, type=click.IntRange(6, 240))
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--start", default="2023-01", show_default=True, callback=_first_month, help="first month (YYYY-MM)")
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 10),
-              help="multiplier on customer counts (use e.g. 0.01 with --customers)")
-@click.option("--customers", "with_customers", is_flag=True,
-              help="also write customers.parquet (one row per customer × month) and spend.csv")
+              help="multiplier on customer counts (use e.g. 0.01 with --shape customers or subscriptions)")
+@click.option("--shape", type=click.Choice(list(SHAPES)), default="panel", show_default=True,
+              help="also write the panel's records: " + "; ".join(f"{k}: {v}" for k, v in SHAPES.items() if k != "panel"))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
-def synth(segments: int, months: int, seed: int, start: str, scale: float, with_customers: bool, out: Path) -> None:
-    """Generate a synthetic panel with known truth (panel.csv + truth.json)."""
+def synth(segments: int, months: int, seed: int, start: str, scale: float, shape: str, out: Path) -> None:
+    """Generate a synthetic panel with known truth (panel.csv + truth.json), and optionally the
+    customer-level records or subscription tables that aggregate exactly to it."""
     from cxroi.data import synth as synth_module
 
     result = synth_module.generate(segments=segments, months=months, seed=seed, start=start, scale=scale)
     try:
         written = synth_module.write(result, out)
-        if with_customers:
+        if shape == "customers":
             from cxroi.data.customers import write_customer_level
 
             written += write_customer_level(result, out, seed=seed)
+        elif shape == "subscriptions":
+            from cxroi.data.synth_subscriptions import write_subscription_tables
+
+            written += write_subscription_tables(result, out, seed=seed)
     except OSError as exc:
         raise DataError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     for path in written:
@@ -82,24 +95,52 @@ def synth(segments: int, months: int, seed: int, start: str, scale: float, with_
 
 
 @data.command()
-@click.argument("customers", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("records", required=False)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="panel file to write (.parquet, or .csv)")
-@click.option("--spend", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV or Parquet with segment, period and spend_<initiative> columns")
-def aggregate(customers: Path, out: Path, spend: Path | None) -> None:
-    """Aggregate customer-level records (CSV or Parquet, one row per customer × month) into a panel.
+@click.option("--subscriptions", help="subscriptions: customer_id, segment, start_date, end_date, mrr")
+@click.option("--answers", help="survey answers: customer_id, answered_at, csat, nps")
+@click.option("--spend", help="spend table: segment, period and spend_<initiative> columns")
+@click.option("--ledger", help="spend ledger: initiative, segment, month, amount")
+@click.option("--engine", type=click.Choice(["duckdb", "postgres", "spark"]), default="duckdb", show_default=True,
+              help="where the SQL runs: duckdb (files), postgres (tables, pushed down), spark (tables, data lakes)")
+@click.option("--url", help="postgres: SQLAlchemy URL (postgresql+psycopg://user@host/db); spark: master URL "
+                            "(default local[*]) or Spark Connect URL (sc://host:15002)")
+def aggregate(records: str | None, out: Path, subscriptions: str | None, answers: str | None, spend: str | None,
+              ledger: str | None, engine: str, url: str | None) -> None:
+    """Aggregate customer-level records, or subscriptions + survey answers, into a panel.
 
-    Every problem in the records is listed with its row (1-based, under the header) and column;
-    nothing is written and the exit status is 1 when any error is found.
+    Give RECORDS (one row per customer × month), or --subscriptions and --answers. Each source
+    is a file (.csv or .parquet; duckdb, spark), a table name (postgres, spark) or a query
+    (SELECT …). Spend comes from --spend (one row per segment × month) or --ledger (one row per
+    payment). Every problem is listed with its row (1-based, under the header; for tables and
+    queries in key order) and column; nothing is written and the exit status is 1 when any
+    error is found. Rules and columns: data/README.md.
     """
     from cxroi.cli.output import err_console
     from cxroi.data.aggregate import check_output, panel_from_customers, write_panel
+    from cxroi.data.engine import source_label
 
+    if (records is None) == (subscriptions is None and answers is None):
+        raise click.UsageError("give either RECORDS or --subscriptions with --answers")
+    if records is None and (subscriptions is None or answers is None):
+        raise click.UsageError("--subscriptions and --answers go together")
+    if spend is not None and ledger is not None:
+        raise click.UsageError("give --spend or --ledger, not both")
     check_output(out)
-    with err_console.status("Reading customer records") as status:
-        panel, findings = panel_from_customers(customers, spend=spend, progress=status.update)
-    print_findings(findings, title=str(customers))
+    spend_source, spend_kind = (ledger, "ledger") if ledger is not None else (spend, "spend")
+    with err_console.status("Reading the records") as status:
+        if records is not None:
+            title = source_label(records)
+            panel, findings = panel_from_customers(records, spend=spend_source, spend_kind=spend_kind,
+                                                   progress=status.update, engine=engine, url=url)
+        else:
+            from cxroi.data.subscriptions import panel_from_subscriptions
+
+            title = source_label(subscriptions)
+            panel, findings = panel_from_subscriptions(subscriptions, answers, spend=spend_source, spend_kind=spend_kind,
+                                                       progress=status.update, engine=engine, url=url)
+    print_findings(findings, title=title)
     if panel is None:
         raise click.exceptions.Exit(1)
     write_panel(panel, out)

@@ -67,7 +67,7 @@ def ledger_spec(d: Dialect) -> TableSpec:
             RowRule("amount", "amount < 0", "amount {value} is negative"),
         ),
         key=None,
-        subject="'initiative ' || initiative || ', segment ' || segment",
+        subject="'segment ' || segment",
     )
 
 

@@ -261,9 +261,9 @@ def test_cli_round_trip_and_exit_codes(synthetic, tmp_path, capsys):
 
 
 def test_synth_customers_then_aggregate_reproduces_panel_csv(tmp_path):
-    """The documented two commands: `synth --customers`, then `aggregate` gives back panel.csv."""
+    """The documented two commands: `synth --shape customers`, then `aggregate` gives back panel.csv."""
     assert main(["data", "synth", "--segments", "3", "--months", "8", "--seed", "5", "--scale", "0.005",
-                 "--customers", "--out", str(tmp_path)]) == 0
+                 "--shape", "customers", "--out", str(tmp_path)]) == 0
     assert main(["data", "aggregate", str(tmp_path / "customers.parquet"), "--spend", str(tmp_path / "spend.csv"),
                  "--out", str(tmp_path / "aggregated.parquet")]) == 0
     original, _ = load_panel(tmp_path / "panel.csv")
