@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make app    install what is missing, then serve the app on data/sample and the champion model
-#   make test   install what is missing (including Debian's chromium for browser tests and postgresql
-#               for the store tests), then run every test
+#   make test   install what is missing (including Debian's chromium for browser tests, postgresql
+#               for the store and ingestion tests and a Java runtime for Spark), then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.install-stamp
 PORT   ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: app test install browser postgres lint bench clean
+.PHONY: app test install browser postgres java lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; run with PYTHON=/path/to/python3.11"; exit 1; }
@@ -33,10 +33,14 @@ browser:
 postgres:
 	$(call apt_ensure,postgresql,ls /usr/lib/postgresql/*/bin/initdb)
 
+# Debian's Java runtime for Spark local mode (the ingestion tests run the aggregation on Spark too)
+java:
+	$(call apt_ensure,default-jre-headless,command -v java)
+
 app: $(STAMP)
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: $(STAMP) browser postgres
+test: $(STAMP) browser postgres java
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
