@@ -2,13 +2,16 @@
 :mod:`cxroi.app.pages`; each page renders under its own error guard.
 
 A page's module is imported when the page is first shown, so start-up pays only for the page
-that opens (the Overview) and never for the optimiser's or the store's libraries.
+that opens (the Overview) and never for the optimiser's or the store's libraries; the panel checks'
+library (pandera) is imported without pandas-on-Spark, which the app never uses.
 """
 
 import importlib
 from collections.abc import Callable
 
 import streamlit as st
+
+from cxroi.app.pandera_import import import_pandera_without_spark
 
 
 def lazy_page(name: str) -> Callable[[], None]:
@@ -21,6 +24,7 @@ def lazy_page(name: str) -> Callable[[], None]:
     return page
 
 
+import_pandera_without_spark()  # before any page imports the panel checks
 st.set_page_config(page_title="cxroi — CX investment ROI", page_icon=":material/insights:", layout="wide")
 
 pages = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import subprocess
 import sys
@@ -183,6 +184,25 @@ sys.exit(1 if loaded else 0)
 
 def test_pages_never_import_the_model_fitting_libraries(app_env):
     done = subprocess.run([sys.executable, "-c", NO_HEAVY_IMPORTS], cwd=ROOT, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+OVERVIEW_WITHOUT_SPARK = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=60).run()
+assert not at.exception, at.exception
+assert at.metric[0].value, "the Overview shows no figures"
+assert not any(m.split(".")[0] == "pyspark" for m in sys.modules), "pyspark was imported"
+import pyspark  # hidden only while pandera was imported
+"""
+
+
+def test_the_app_validates_the_panel_without_importing_pyspark(app_env):
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed (the spark extra): nothing to hide")
+    done = subprocess.run([sys.executable, "-c", OVERVIEW_WITHOUT_SPARK], cwd=ROOT, capture_output=True, text=True,
                           timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
 
