@@ -68,8 +68,9 @@ from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
 _SEGMENT_SETS_KEPT = 4  # float32 baselines and coefficients of reached-segment sets, per simulator
-_STACKS_KEPT = 8  # simulators of plans side by side (plan_values), per simulator
-_STACK_CACHED_SIZE = 100_000  # largest stack kept: draws × plans × segments (a larger one serves one call)
+#: simulators of plans side by side (plan_values) kept per simulator, at most this many draws × segments
+#: in all (about 50 bytes each per month of horizon: ≈ 95 MB at 36 months)
+_STACKS_KEPT_SIZE = 50_000
 
 
 def _public(array: np.ndarray) -> np.ndarray:
@@ -458,19 +459,20 @@ class Simulator:
 
     def _stacked(self, draws: tuple[int, ...] | None, n_plans: int) -> Simulator:
         """A simulator of this model whose draws are ``draws`` (positions among this simulator's;
-        None = all) repeated ``n_plans`` times, plan after plan (the last few small ones cached)."""
+        None = all) repeated ``n_plans`` times, plan after plan; the most recently used are kept up
+        to a total size (a search asks for the same few stacks many times)."""
         if draws is None and n_plans == 1:
             return self
         chosen = np.arange(self.n_draws) if draws is None else np.asarray(draws, dtype=int)
         if self.draw_index is not None:
             chosen = self.draw_index[chosen]
-
-        def make() -> Simulator:
-            return Simulator(self.artifact, np.tile(chosen, n_plans))
-
-        if chosen.size * n_plans * len(self.segments) > _STACK_CACHED_SIZE:
-            return make()
-        return _recent(self._stacks, (chosen.tobytes(), n_plans), make, keep=_STACKS_KEPT)
+        key = (chosen.tobytes(), n_plans)
+        stacked = self._stacks.get(key) or Simulator(self.artifact, np.tile(chosen, n_plans))
+        self._stacks[key] = stacked
+        self._stacks.move_to_end(key)
+        while sum(s.n_draws for s in self._stacks.values()) * len(self.segments) > _STACKS_KEPT_SIZE:
+            self._stacks.popitem(last=False)  # the least recently used, this one last when it alone is too large
+        return stacked
 
     def provenance(self) -> Provenance:
         m = self.artifact.manifest
