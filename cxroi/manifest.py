@@ -276,6 +276,23 @@ class PilotRecord(Frozen):
     se: number(0.0, above_low=True)
 
 
+class Caveat(Frozen):
+    """A limit of the model that a number derived from it must carry: ``code`` names the check
+    (e.g. ``no_effect``, ``unexpected_sign``, ``small_segment``, ``separation``,
+    ``survey_error_ignored``), ``text`` says it in plain words, ``segments`` and ``effects``
+    (cxroi.params names) scope it — empty means the whole model or every effect."""
+
+    code: Text
+    text: Text
+    segments: Names = ()
+    effects: Names = ()
+
+    def concerns(self, segments: tuple[str, ...] | list[str], effects: tuple[str, ...] | list[str]) -> bool:
+        """Whether a result over ``segments`` that rests on ``effects`` must carry this caveat."""
+        return ((not self.segments or bool(set(self.segments) & set(segments)))
+                and (not self.effects or bool(set(self.effects) & set(effects))))
+
+
 class Provenance(Frozen):
     """Where a model's numbers come from, as every result and export carries it."""
 
@@ -315,7 +332,7 @@ class Manifest(Frozen):
     health: Health = Field(default_factory=lambda: Health(passed=True))
     effect_sources: dict[str, dict[str, Source]] = Field(default_factory=dict)
     pilots: tuple[PilotRecord, ...] = ()
-    warnings: tuple[str, ...] = ()
+    caveats: tuple[Caveat, ...] = ()
     files: dict[str, str] = Field(default_factory=dict)  #: file name → SHA-256 hex digest
 
     @model_validator(mode="after")
@@ -339,6 +356,11 @@ class Manifest(Frozen):
     @property
     def accepted(self) -> bool:
         return self.status == STATUS_ACCEPTED
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The caveats' texts, in order."""
+        return tuple(caveat.text for caveat in self.caveats)
 
     @property
     def provenance(self) -> Provenance:
@@ -415,18 +437,21 @@ def _migrated_settings(raw: dict) -> dict:
 
 def migrate(raw: dict) -> dict:
     """A schema-1 manifest in schema-2 form: reach added to each initiative's settings (all
-    segments, see :func:`_migrated_settings`), the sampler's settings merged over the defaults
-    and the migration noted among the warnings. Other versions are returned as they are."""
+    segments, see :func:`_migrated_settings`), the sampler's settings merged over the defaults,
+    each warning text a caveat of the whole model and the migration itself noted as one. Other
+    versions are returned as they are."""
     if raw.get("schema_version") != 1:
         return raw
-    migrated = {**raw, "schema_version": SCHEMA_VERSION, "initiative_settings": _migrated_settings(raw)}
+    migrated = {key: value for key, value in raw.items() if key != "warnings"}
+    migrated |= {"schema_version": SCHEMA_VERSION, "initiative_settings": _migrated_settings(raw)}
     sampler = raw.get("sampler")
     if isinstance(sampler, dict):
         known = set(SamplerConfig.model_fields)
         migrated["sampler"] = {k: v for k, v in sampler.items() if k in known}
-    warnings = raw.get("warnings") if isinstance(raw.get("warnings"), list) else []
-    migrated["warnings"] = [*warnings, "artifact of schema 1: the segments each initiative reaches were not "
-                            "recorded, so every initiative is taken to reach every segment"]
+    texts = raw.get("warnings") if isinstance(raw.get("warnings"), list) else []
+    migrated["caveats"] = [*({"code": "model", "text": text} for text in texts), {
+        "code": "schema_1", "text": "artifact of schema 1: the segments each initiative reaches were not "
+                                    "recorded, so every initiative is taken to reach every segment"}]
     return migrated
 
 

@@ -98,6 +98,20 @@ def show_metrics(result: SimulationResult, currency: str) -> None:
              "Share of parameter draws in which the investment pays back within the horizon",
              f"{result.n_draws:,} draws of model {result.model_id}"),
     ], group=2)
+    show_caveats(result)
+
+
+def show_caveats(result: SimulationResult) -> None:
+    """The model's caveats that concern these figures, next to them: folded into one line when
+    there are many, each with the segments and effects it concerns (shown as plain text)."""
+    caveats = result.provenance.caveats
+    if not caveats:
+        return
+    with st.expander(f"Caveats of model {result.model_id} for these figures ({len(caveats)})",
+                     icon=":material/warning:", expanded=len(caveats) <= 2):
+        for caveat in caveats:
+            scope = f"segments: {', '.join(caveat.segments) or 'all'} · effects: {', '.join(caveat.effects) or 'all'}"
+            st.text(f"• {caveat.text}\n  ({scope})")
 
 
 def show_fans(result: SimulationResult, currency: str) -> None:

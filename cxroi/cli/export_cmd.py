@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 import yaml
 
-from cxroi.cli.output import err_console, print_table
+from cxroi.cli.output import err_console, print_caveats, print_table
 from cxroi.errors import CxroiError, ScenarioError
 from cxroi.export import FORMATS
 
@@ -108,6 +108,7 @@ def forecast(reference: str, version: int | None, fmt: str | None, out: Path, mo
     summary = _summary_json(result)
     click.echo(f"scenario '{scenario.name}' on model {artifact.model_id}: NPV P50 {summary['npv']['p50']:,.0f}, "
                f"P(ROI > 0) {result.prob_roi_positive:.1%}")
+    print_caveats(result.provenance.caveats)
     if record:
         try:
             with _store() as store:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cxroi.data.schema import Finding
+from cxroi.manifest import Caveat
 
 
 def _console(stderr: bool = False) -> Console:
@@ -34,6 +35,18 @@ def print_findings(findings: Sequence[Finding], title: str = "") -> None:
     console.print(table)
     errors = sum(f.severity == "error" for f in findings)
     console.print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+
+
+def print_caveats(caveats: Sequence[Caveat]) -> None:
+    """The model's caveats that concern a result, each with the segments and effects it concerns,
+    printed next to the figures they qualify."""
+    if not caveats:
+        console.print("Caveats: none recorded by the model for these segments and effects.")
+        return
+    console.print(f"[yellow bold]Caveats ({len(caveats)})[/yellow bold] — read the figures above with these in mind:")
+    for caveat in caveats:
+        scope = f"segments: {', '.join(caveat.segments) or 'all'}; effects: {', '.join(caveat.effects) or 'all'}"
+        console.print(f"[yellow]•[/yellow] {caveat.text} ({scope})")
 
 
 def print_table(rows: Sequence[dict], title: str | None = None, columns: Sequence[str] | None = None) -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cxroi.manifest import Caveat
+
 #: a segment with fewer customers than this (median over its months) has too few churners to
 #: learn its own links; its estimates lean on the other segments
 MIN_CUSTOMERS = 50
@@ -33,19 +35,38 @@ EFFECT_LABELS = {
     "churn_csat": "CSAT on churn", "churn_nps": "NPS on churn",
     "arpu_csat": "CSAT on revenue per customer", "acq_nps": "NPS on acquisition",
 }
+#: the effects through which a survey score acts, and the churn effects
+EFFECTS_OF_SCORE = {"csat": ("churn_csat", "arpu_csat"), "nps": ("churn_nps", "acq_nps")}
+CHURN_EFFECTS = ("churn_csat", "churn_nps")
 
 
 @dataclass(frozen=True)
 class QualityWarning:
     """One finding: ``code`` names the check (e.g. ``small_segment``), ``segment`` the segment
-    concerned (None for the whole panel or model), ``message`` the text shown to users."""
+    concerned (None for the whole panel or model), ``message`` the text shown to users, ``effects``
+    the CX effects it puts in doubt (cxroi.params names; empty = all of the segment's)."""
 
     code: str
     segment: str | None
     message: str
+    effects: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.message
+
+    def caveat(self) -> Caveat:
+        """The finding as a caveat stored with the model and carried by every result from it."""
+        return Caveat(code=self.code, text=self.message, segments=(self.segment,) if self.segment else (),
+                      effects=self.effects)
+
+
+#: what every model fitted today assumes about survey scores
+SURVEY_ERROR_IGNORED = QualityWarning(
+    "survey_error_ignored", None,
+    "CSAT and NPS are taken as exact: survey sampling error is not modelled, which biases the estimated "
+    "effects toward zero when few customers answer each month (see csat_responses / nps_responses)",
+    tuple(EFFECT_LABELS),
+)
 
 
 def _months(periods: pd.Series) -> pd.DatetimeIndex:
@@ -101,7 +122,7 @@ def constant_scores(panel: pd.DataFrame, lag: int = 1) -> list[QualityWarning]:
                     f"constant_{column}", str(segment),
                     f"segment '{segment}': {label} is constant ({level:.1f}) in every month; the effects "
                     f"of {label} in this segment cannot be learned from its history and come from the "
-                    "other segments and the priors",
+                    "other segments and the priors", EFFECTS_OF_SCORE[column],
                 ))
     return out
 
@@ -121,14 +142,14 @@ def separated_churn(panel: pd.DataFrame, lag: int = 1) -> list[QualityWarning]:
             out.append(QualityWarning(
                 "separation", str(segment),
                 f"segment '{segment}': no customer churned in any month; churn effects are not "
-                "identified and rest on the priors",
+                "identified and rest on the priors", CHURN_EFFECTS,
             ))
         elif not some.all() and (x[some].max() < x[~some].min() or x[some].min() > x[~some].max()):
             out.append(QualityWarning(
                 "separation", str(segment),
                 f"segment '{segment}': satisfaction perfectly separates months with churners from months "
                 f"without ({int(some.sum())} vs {int((~some).sum())} months); the churn effects are "
-                "regularised by the priors and less certain than they look",
+                "regularised by the priors and less certain than they look", CHURN_EFFECTS,
             ))
     return out
 
@@ -161,7 +182,7 @@ def no_effect_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> lis
                 "no_effect", None,
                 f"no detectable effect of {label} ({name}): the 90 % interval of its average over "
                 f"{len(segments)} segment(s), {low:+.3f} to {high:+.3f} per 10 points, contains 0; "
-                "forecasts through this link are mostly uncertainty",
+                "forecasts through this link are mostly uncertainty", (name,),
             ))
     return out
 

@@ -103,6 +103,16 @@ def long_table(result: SimulationResult, quantiles: Sequence[float]) -> pd.DataF
     return table.loc[:, list(LONG_COLUMNS)]
 
 
+CAVEAT_COLUMNS = ("caveat", "segments", "effects", "code")
+
+
+def caveats_table(result: SimulationResult) -> pd.DataFrame:
+    """The model's caveats that concern this result: the caveat in words, the segments and the
+    effects it concerns ("all" when it concerns the whole model or every effect) and its code."""
+    return pd.DataFrame([(c.text, ", ".join(c.segments) or "all", ", ".join(c.effects) or "all", c.code)
+                         for c in result.provenance.caveats], columns=list(CAVEAT_COLUMNS))
+
+
 @dataclass(frozen=True)
 class ForecastTables:
     """Everything a forecast export holds; writers only lay these tables out."""
@@ -118,6 +128,7 @@ class ForecastTables:
     levers: pd.DataFrame
     segments: pd.DataFrame
     assumptions: pd.DataFrame  #: item, value, unit
+    caveats: pd.DataFrame  #: CAVEAT_COLUMNS, one row per caveat of the model that concerns the result
     provenance: dict[str, Any]
 
     def monthly_wide(self) -> pd.DataFrame:
@@ -168,5 +179,6 @@ def build_tables(result: SimulationResult, quantiles: Sequence[float] = DEFAULT_
         levers=result.levers_table(quantiles),
         segments=result.segments_table(quantiles),
         assumptions=assumptions_table(result),
+        caveats=caveats_table(result),
         provenance=provenance,
     )

@@ -211,6 +211,14 @@ def _assumptions(sheet: _Sheet, tables: ForecastTables) -> None:
     _write_table(sheet, ["Item", "Value", "Unit"], rows)
 
 
+def _caveats(sheet: _Sheet, tables: ForecastTables) -> None:
+    """The model's caveats that concern the forecast, or one line saying there are none."""
+    frame = tables.caveats if len(tables.caveats) else pd.DataFrame(
+        [("The model records no caveat for the segments and effects of this scenario.", "", "", "")],
+        columns=tables.caveats.columns)
+    _frame_sheet(sheet, frame, lambda _column: None)
+
+
 def _provenance(sheet: _Sheet, tables: ForecastTables) -> None:
     rows = [[(field, None), (_python(value), "decimal" if isinstance(value, float) else None)]
             for field, value in flatten(tables.provenance)]
@@ -229,6 +237,7 @@ def _write_workbook(tables: ForecastTables, path: Path) -> None:
     try:
         formats = _formats(book)
         _summary(_Sheet(book, "Summary", formats), tables)
+        _caveats(_Sheet(book, "Caveats", formats), tables)
         _frame_sheet(_Sheet(book, "Monthly forecast", formats), tables.monthly_wide(), _monthly_format)
         _frame_sheet(_Sheet(book, "Levers", formats), tables.levers, _table_format)
         _frame_sheet(_Sheet(book, "Segments", formats), tables.segments, _table_format)

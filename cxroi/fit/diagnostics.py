@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cxroi.data.quality import QualityWarning
 from cxroi.fit.design import Design
 from cxroi.fit.predictive import observed, predict_cells
 
@@ -59,16 +60,17 @@ def predictive_summary(draws: dict[str, np.ndarray], design: Design, rng: np.ran
     return out
 
 
-def sign_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> list[str]:
+def sign_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> list[QualityWarning]:
     """One warning per segment effect whose 90 % interval lies wholly on the unexpected side of 0."""
     out = []
     for name, sign in EXPECTED_SIGN.items():
         lo, hi = interval(draws[name], SIGN_INTERVAL)
         for s, segment in enumerate(segments):
             if (sign < 0 and lo[s] > 0) or (sign > 0 and hi[s] < 0):
-                out.append(
+                out.append(QualityWarning(
+                    "unexpected_sign", segment,
                     f"segment '{segment}': {name} has the unexpected sign (90 % interval "
                     f"[{lo[s]:.3g}, {hi[s]:.3g}], expected {'negative' if sign < 0 else 'positive'}); "
-                    "kept as estimated — check the data before trusting it"
-                )
+                    "kept as estimated — check the data before trusting it", (name,),
+                ))
     return out

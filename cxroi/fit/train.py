@@ -12,7 +12,7 @@ import pandas as pd
 from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from cxroi.data.fingerprint import panel_fingerprint
-from cxroi.data.quality import no_effect_warnings, panel_warnings, warning_texts
+from cxroi.data.quality import SURVEY_ERROR_IGNORED, no_effect_warnings, panel_warnings
 from cxroi.fit.backtest import run_backtest
 from cxroi.fit.design import ARPU_NU, Design, build_design
 from cxroi.fit.diagnostics import predictive_summary, sign_warnings
@@ -22,6 +22,7 @@ from cxroi.fit.result import FitResult
 from cxroi.manifest import (
     FAMILIES,
     Backtest,
+    Caveat,
     Diagnostics,
     Health,
     Manifest,
@@ -75,6 +76,16 @@ def _diagnostics(fit: FitResult, design: Design, rng: np.random.Generator) -> Di
     return Diagnostics.model_validate({**convergence, "predictive": predictive_summary(fit.draws, design, rng)})
 
 
+def _caveats(fit: FitResult, design: Design, panel: pd.DataFrame, lag: int) -> list[Caveat]:
+    """What the model's numbers must carry: the fit's own notes (whole model), effects of the
+    unexpected sign, the panel's awkward-data findings, effects with no detectable link, and the
+    survey error the models do not yet account for; each once, scoped to its segments and effects."""
+    findings = [*sign_warnings(fit.draws, design.segments), *panel_warnings(panel, lag),
+                *no_effect_warnings(fit.draws, design.segments), SURVEY_ERROR_IGNORED]
+    caveats = [Caveat(code="fit", text=text) for text in fit.warnings] + [f.caveat() for f in findings]
+    return list({caveat.text: caveat for caveat in caveats}.values())
+
+
 def train(
     panel: pd.DataFrame,
     settings: TrainSettings,
@@ -123,8 +134,7 @@ def train(
         health=health,
         effect_sources=fit.effect_sources,
         pilots=[PilotRecord(**p.__dict__) for p in pilots],
-        warnings=fit.warnings + sign_warnings(fit.draws, design.segments) + warning_texts(
-            panel_warnings(panel, settings.lag) + no_effect_warnings(fit.draws, design.segments)),
+        caveats=_caveats(fit, design, panel, settings.lag),
     )
     report("writing the artifact")
     path = registry.save_artifact(manifest, fit.draws, models_dir, write_posterior=fit.write_posterior)

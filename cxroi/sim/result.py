@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from cxroi.manifest import Caveat
 from cxroi.sim import finance
 from cxroi.sim.scenario import LEVERS, Scenario
 
@@ -57,9 +58,10 @@ class Provenance:
     seed: int | None
     cxroi_version: str
     simulated_at: str
+    caveats: tuple[Caveat, ...] = ()  #: the model's caveats that concern this result
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "caveats": [caveat.model_dump() for caveat in self.caveats]}
 
 
 def quantile_label(q: float) -> str:

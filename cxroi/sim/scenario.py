@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 MAX_HORIZON_MONTHS = 240
 LEVERS = ("retention", "arpu", "acquisition")
+#: the CX effects (cxroi.params names) through which each lever acts
+LEVER_EFFECTS = {"retention": ("churn_csat", "churn_nps"), "arpu": ("arpu_csat",), "acquisition": ("acq_nps",)}
 #: largest amount (currency) a cost or a monthly spend may have: far above any CX budget, far
 #: below where sums over segments and months lose precision or overflow
 MAX_AMOUNT = 1e12
@@ -158,6 +160,12 @@ class Scenario(_Frozen):
     def segments(self) -> tuple[str, ...]:
         """Segments reached by at least one investment, in first-mention order."""
         return tuple(dict.fromkeys(s for inv in self.investments for s in inv.segments))
+
+    @property
+    def effects(self) -> tuple[str, ...]:
+        """The model effects (cxroi.params names) the scenario's value rests on: the initiatives'
+        lifts and the CX effects of the levers it counts."""
+        return ("lift_csat", "lift_nps", *(e for lever in self.levers.enabled() for e in LEVER_EFFECTS[lever]))
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible data (what the files hold)."""

@@ -21,6 +21,7 @@ from cxroi import registry
 from cxroi.catalogue import load_catalogue
 from cxroi.manifest import (
     Backtest,
+    Caveat,
     Diagnostics,
     Health,
     InitiativeSettings,
@@ -89,7 +90,8 @@ def plausible_artifact(models_dir: Path, model_id: str = "bayes-test-plausible",
                        family: str = "bayes", draws: dict[str, np.ndarray] | None = None,
                        segments: list[str] | None = None, initiatives: list[str] | None = None,
                        one_off_cost: float = 50_000.0,
-                       reach: dict[str, list[str]] | None = None) -> registry.ModelArtifact:
+                       reach: dict[str, list[str]] | None = None,
+                       caveats: tuple[Caveat, ...] = ()) -> registry.ModelArtifact:
     """Write and load a plausible artifact with segments S1…Sn and initiatives I1…Ik unless
     names are given (monthly_cost 10 000 per segment, one-off ``one_off_cost``, saturation k = 1,
     lag 1; each initiative reaches every segment unless ``reach`` says otherwise)."""
@@ -103,7 +105,8 @@ def plausible_artifact(models_dir: Path, model_id: str = "bayes-test-plausible",
                 for i in initiatives}
     draws = draws if draws is not None else plausible_draws(n_draws, len(segments), len(initiatives), seed)
     return write_artifact(models_dir, draws, model_id=model_id, family=family, segments=segments,
-                          initiatives=initiatives, initiative_settings=settings, lag_months=1, state=state)
+                          initiatives=initiatives, initiative_settings=settings, lag_months=1, state=state,
+                          caveats=caveats)
 
 
 def exact_artifact(models_dir: Path, model_id: str, values: dict[str, float], n_draws: int = 3,

@@ -15,7 +15,7 @@ from cxroi.sim.result import SimulationResult
 from tests.export.conftest import MANIFEST
 
 QUANTILES = (0.1, 0.5, 0.9)
-SHEETS = ["Summary", "Monthly forecast", "Levers", "Segments", "Assumptions", "Provenance"]
+SHEETS = ["Summary", "Caveats", "Monthly forecast", "Levers", "Segments", "Assumptions", "Provenance"]
 
 
 @pytest.fixture(scope="module")

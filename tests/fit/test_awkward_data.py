@@ -59,7 +59,7 @@ def test_unexpected_sign_is_reported_not_clipped(catalogue) -> None:
     fit = RegressionModel(n_draws=1000, seed=2).fit(design, catalogue)
     assert np.median(fit.draws["churn_csat"]) > 0.3  # not clipped to ≤ 0
     warnings = sign_warnings(fit.draws, design.segments)
-    assert any("churn_csat" in w and "unexpected sign" in w for w in warnings)
+    assert any("churn_csat" in str(w) and "unexpected sign" in str(w) for w in warnings)
 
 
 def test_same_data_and_seed_give_identical_draws(bayes_model, recovery_fits, catalogue) -> None:
