@@ -9,7 +9,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from cxroi.cli.output import console
+from cxroi.cli.output import console, print_caveats
 from cxroi.errors import CxroiError, ScenarioError
 
 MODELS_DIR_HELP = "folder of model artifacts (default: models/ or $CXROI_MODELS_DIR)"
@@ -130,6 +130,7 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
     console.print(f"[bold]{scenario.name}[/bold] on model {result.model_id} ({result.provenance.family}), "
                   f"{result.n_draws} draws, {result.horizon} months from {result.months[0]:%Y-%m}")
     _print_summary(summary)
+    print_caveats(result.provenance.caveats)
     levers = result.levers_table(qs).query("segment == 'all'").drop(columns="segment")
     _print_frame(levers, "Value by lever (present value, all segments)",
                  {**{c: _money for c in levers.columns}, "share_of_value": _fraction})
@@ -201,6 +202,7 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
     if plan.spent == 0:
         console.print("No allocation adds value at this budget: the best plan is to spend nothing.")
     _print_summary(plan.result.summary())
+    print_caveats(plan.result.provenance.caveats)
     if not plan.feasible:
         console.print(f"[red]No allocation reaches P(ROI > 0) ≥ {floor:.0%}; the best found reaches "
                       f"{plan.result.prob_roi_positive:.0%}.[/red]")

@@ -51,6 +51,7 @@ import pandas as pd
 
 from cxroi import __version__
 from cxroi.errors import ScenarioError
+from cxroi.manifest import DRAWS, Manifest
 from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.science import adstock, clv_multiple, logistic, per_ten_points, saturation
@@ -193,8 +194,8 @@ class Simulator:
         manifest = artifact.manifest
         self.segments = tuple(artifact.segments)
         self.initiatives = tuple(artifact.initiatives)
-        self.lag = int(manifest.get("lag_months", 1))
-        self.seed = int(manifest.get("seed") or 0)
+        self.lag = manifest.lag_months
+        self.seed = manifest.seed or 0
         self.draw_index = None if draw_index is None else np.asarray(draw_index, dtype=int)
         self.params: dict[str, np.ndarray] = {}
         for name, (axis, _) in PARAMETERS.items():  # segment parameters as segments × draws
@@ -202,11 +203,11 @@ class Simulator:
             values = values if self.draw_index is None else values[self.draw_index]
             self.params[name] = np.ascontiguousarray(values.T if axis == "segment" else values)
         column = [artifact.state[s] for s in self.segments]
-        self.customers0 = np.array([[c["customers"]] for c in column], dtype=float)  # segments × 1
-        self.zc0 = np.array([[per_ten_points(c["csat"], c["ref_csat"])] for c in column])
-        self.zn0 = np.array([[per_ten_points(c["nps"], c["ref_nps"])] for c in column])
-        self.t_next = np.array([[c["t_next"]] for c in column], dtype=float)
-        self.settings = manifest.get("initiative_settings", {})
+        self.customers0 = np.array([[c.customers] for c in column], dtype=float)  # segments × 1
+        self.zc0 = np.array([[per_ten_points(c.csat, c.ref_csat)] for c in column])
+        self.zn0 = np.array([[per_ten_points(c.nps, c.ref_nps)] for c in column])
+        self.t_next = np.array([[c.t_next] for c in column], dtype=float)
+        self.settings = manifest.initiative_settings
         self.first_month = _first_forecast_month(manifest)
         self._baselines: dict[int, Baseline] = {}
         self._baseline_paths: dict[int, Paths] = {}
@@ -295,7 +296,7 @@ class Simulator:
         return self._adstocks[key]
 
     def saturation_k(self, initiative: str) -> float:
-        return float(self.settings[initiative].get("saturation_k", 1.0))
+        return self.settings[initiative].saturation_k
 
     def response(self, initiative: str, monthly_spend: float | np.ndarray, start_month: int, duration_months: int,
                  horizon: int) -> np.ndarray:
@@ -392,7 +393,7 @@ class Simulator:
         cash_flow -= spend.sum(axis=0)  # draws × months, all segments
         run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer)
         return SimulationResult(
-            scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(),
+            scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(scenario),
             segments=self.segments, months=self.months(horizon), baseline=self.baseline_paths(horizon),
             spend=spend, gross_margin=margin, monthly_rate=rate,
             npv_by_segment=by_segment(value) - finance.present_value(spend, rate), total_cash_flow=cash_flow,
@@ -474,13 +475,16 @@ class Simulator:
             self._stacks.popitem(last=False)  # the least recently used, this one last when it alone is too large
         return stacked
 
-    def provenance(self) -> Provenance:
+    def provenance(self, scenario: Scenario) -> Provenance:
+        """Where a run of ``scenario`` comes from, with the model's caveats that concern the
+        segments it reaches and the effects its value rests on."""
         m = self.artifact.manifest
         return Provenance(
-            model_id=self.artifact.model_id, family=str(m.get("family")),
-            training_window=dict(m.get("training_window") or {}), data_fingerprint=m.get("data_fingerprint"),
-            diagnostics=dict(m.get("diagnostics") or {}), model_cxroi_version=m.get("cxroi_version"),
-            model_created_at=m.get("created_at"), seed=m.get("seed"), cxroi_version=__version__,
+            caveats=tuple(c for c in m.caveats if c.concerns(scenario.segments, scenario.effects)),
+            model_id=self.artifact.model_id, family=m.family,
+            training_window=m.training_window.model_dump() if m.training_window else {},
+            data_fingerprint=m.data_fingerprint, diagnostics=m.diagnostics.model_dump(exclude_none=True),
+            model_cxroi_version=m.cxroi_version, model_created_at=m.created_at, seed=m.seed, cxroi_version=__version__,
             simulated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
@@ -503,12 +507,10 @@ def _read_only(*arrays: np.ndarray) -> None:
         array.flags.writeable = False
 
 
-def _first_forecast_month(manifest: dict) -> pd.Timestamp:
+def _first_forecast_month(manifest: Manifest) -> pd.Timestamp:
     """The month after the training window's end (or the current month when unknown)."""
-    end = (manifest.get("training_window") or {}).get("end")
-    if end:
-        return pd.Timestamp(str(end)[:7] + "-01") + pd.offsets.MonthBegin(1)
-    return pd.Timestamp.now().normalize().replace(day=1)
+    month = manifest.first_forecast_month()
+    return pd.Timestamp(f"{month}-01") if month else pd.Timestamp.now().normalize().replace(day=1)
 
 
 _SIMULATORS: OrderedDict[tuple[str, str], Simulator] = OrderedDict()
@@ -517,7 +519,7 @@ _SIMULATORS_KEPT = 4
 
 def simulator_for(artifact: ModelArtifact) -> Simulator:
     """A :class:`Simulator` for the artifact, reused across calls so baselines stay cached."""
-    key = (artifact.model_id, str(artifact.manifest.get("files", {}).get("draws.npz", artifact.path)))
+    key = (artifact.model_id, artifact.manifest.files.get(DRAWS, str(artifact.path)))
     return _recent(_SIMULATORS, key, lambda: Simulator(artifact), keep=_SIMULATORS_KEPT)
 
 

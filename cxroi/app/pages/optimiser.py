@@ -19,7 +19,7 @@ FRONTIER_SHARES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)  # of the budget
 
 
 def _problem_settings(model, currency: str) -> dict:
-    names = {i: model.manifest.get("initiative_settings", {}).get(i, {}).get("name", i) for i in model.initiatives}
+    names = {i: model.manifest.initiative_name(i) for i in model.initiatives}
     with st.form("optimiser"):
         cols = st.columns([1, 1, 2])
         budget = cols[0].number_input(f"Total budget ({currency})", min_value=0.0, value=3_000_000.0,
@@ -80,7 +80,7 @@ def optimiser() -> None:
         st.subheader(f"Recommended allocation: {fmt.money(plan.spent, cur)} of the "
                      f"{fmt.money(settings['budget'], cur)} budget")
         results.show_metrics(plan.result, cur)
-        names = {i: model.manifest.get("initiative_settings", {}).get(i, {}).get("name", i) for i in model.initiatives}
+        names = {i: model.manifest.initiative_name(i) for i in model.initiatives}
         table = plan.table()
         table = table[table["total_spend"] >= 1.0].assign(initiative=lambda t: t["initiative"].map(names))
         table["share"] *= 100
