@@ -22,6 +22,10 @@ months × segments × draws arrays would stream through memory for every operati
 increments are float32: their rounding (≈ 1e-7 relative) is relative to the increment itself,
 not to the much larger baseline, and far below the spread over draws. Nothing loops over
 segments or draws in Python, only over months (the customer recursion needs the month before).
+
+:func:`increments` is the entry point: it runs the same computation fused into one compiled pass
+(:mod:`cxroi.sim.fused`, about 3× faster) once that kernel is ready, and :func:`numpy_increments`
+— the tested reference — until then or where numba is unavailable (:mod:`cxroi.sim.compiled`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxroi.science import POINTS_PER_UNIT
+from cxroi.sim.compiled import FUSED
 
 FLOAT = np.float32
 
@@ -39,8 +44,10 @@ FLOAT = np.float32
 class BaselinePack:
     """The no-investment world of some segments over one horizon, in float32 for the kernel.
 
-    Arrays are months × segments × draws (``customers``: months + 1), per-segment constants
-    segments × draws. Units: customers are counts, ARPU is currency per customer per month.
+    Arrays are months × segments × draws (``customers``: months + 1), stored segment by segment
+    (each segment's months × draws contiguous, what the fused kernel reads), per-segment
+    constants segments × draws. Units: customers are counts, ARPU is currency per customer per
+    month.
     """
 
     customers: np.ndarray  #: active customers at the start of each month, and after the last
@@ -56,11 +63,16 @@ class BaselinePack:
         """From the float64 baseline (customers (months + 1) × segments × draws, churn
         segments × draws, new and ARPU months × segments × draws)."""
         return cls(
-            customers=customers.astype(FLOAT), customer_pairs=(customers[:-1] + customers[1:]).astype(FLOAT),
-            new=new.astype(FLOAT), half_arpu=(0.5 * arpu).astype(FLOAT), churn=churn.astype(FLOAT),
+            customers=_segment_major(customers), customer_pairs=_segment_major(customers[:-1] + customers[1:]),
+            new=_segment_major(new), half_arpu=_segment_major(0.5 * arpu), churn=churn.astype(FLOAT),
             survival=(1.0 - churn).astype(FLOAT),
             inverse_survival=(1.0 / np.maximum(1.0 - churn, 1e-30)).astype(FLOAT),  # finite in float32
         )
+
+
+def _segment_major(values: np.ndarray) -> np.ndarray:
+    """months × segments × draws in float32, stored segments × months × draws (a view of it)."""
+    return np.ascontiguousarray(values.transpose(1, 0, 2), dtype=FLOAT).transpose(1, 0, 2)
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,14 @@ class Increments:
 
 def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, levers: frozenset[str],
                discount: np.ndarray, margin: np.ndarray, keep: bool = False) -> Increments:
+    """:func:`numpy_increments`, computed by the fused compiled kernel when it is ready (never
+    waiting for it)."""
+    kernel = FUSED.get() or numpy_increments
+    return kernel(pack, lifts, coefficients, levers, discount, margin, keep)
+
+
+def numpy_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, levers: frozenset[str],
+                     discount: np.ndarray, margin: np.ndarray, keep: bool = False) -> Increments:
     """Run the scenario's ``levers`` (a subset of retention, arpu, acquisition) month by month,
     with end-of-month ``discount`` factors (per month) and gross ``margin`` (per segment).
 

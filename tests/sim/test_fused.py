@@ -1,0 +1,189 @@
+"""The fused compiled kernel against the numpy reference, and the entry point choosing between them."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+from cxroi.sim import finance, kernel
+from cxroi.sim.compiled import BackgroundKernel
+from cxroi.sim.engine import Simulator
+from cxroi.sim.fused import _expm1_any, _expm1_near, fused_increments
+from cxroi.sim.kernel import FLOAT, Increments, Lifts, numpy_increments
+from cxroi.sim.scenario import parse_scenario
+
+LEVERS = ("retention", "arpu", "acquisition")
+FIELDS = ("revenue_pv", "revenue_total", "revenue_by_month", "margin_by_month", "customers_end", "revenue",
+          "customers", "survival_gain", "new")
+
+# Both kernels compute in float32 (rounding 6e-8 relative); they differ only in the order of
+# roundings (fused multiply-adds, c[m] + c[m+1] summed in float32 rather than float64, an expm1
+# within 1 ulp of numpy's). A few ulp per month over the customer recursion of up to 40 months
+# stay below 1e-5 of an array's largest increment (measured: under 1e-6).
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def simulator(plausible) -> Simulator:
+    return Simulator(plausible)
+
+
+def random_scenario(simulator: Simulator, seed: int, lift_points: float) -> tuple:
+    """Arguments of an increments call: a random horizon, set of segments, grouping of
+    segments, CSAT/NPS lifts of up to ``lift_points`` points (negative too, none in the first
+    month), subset of levers and margins, on the artifact's baseline and coefficients."""
+    rng = np.random.default_rng(seed)
+    horizon = int(rng.integers(1, 41))
+    n_segments = len(simulator.segments)
+    index = np.sort(rng.choice(n_segments, size=int(rng.integers(1, n_segments + 1)), replace=False))
+    n_groups = int(rng.integers(1, len(index) + 1))
+    shape = (horizon, n_groups, simulator.n_draws)
+    csat, nps = (lift_points * rng.uniform(-0.3, 1.0, shape)).astype(FLOAT), (lift_points * rng.uniform(-0.3, 1.0, shape)).astype(FLOAT)
+    csat[0] = nps[0] = 0.0  # the model's one-month lag
+    lifts = Lifts(csat, nps, rng.integers(0, n_groups, len(index)).astype(np.intp))
+    levers = frozenset(lever for lever in LEVERS if rng.random() < 0.6)
+    discount = finance.discount_factors(finance.monthly_rate(float(rng.uniform(0.0, 0.2))), horizon)
+    return (simulator.pack(horizon, index), lifts, simulator.coefficients(index), levers, discount,
+            rng.uniform(0.3, 0.9, len(index)))
+
+
+def assert_same_increments(ours: Increments, reference: Increments) -> None:
+    for name in FIELDS:
+        mine, theirs = getattr(ours, name), getattr(reference, name)
+        if theirs is None:
+            assert mine is None, name
+            continue
+        scale = float(np.abs(theirs).max(initial=0.0))
+        np.testing.assert_allclose(mine, theirs, rtol=TOLERANCE, atol=TOLERANCE * scale, err_msg=name)
+
+
+def largest_effect(args: tuple) -> float:
+    """The largest |CX effect| (log scale) any draw sees: beyond ±0.69 the range-reduced expm1 runs."""
+    _, lifts, c, *_ = args
+    csat, nps = lifts.csat[:, lifts.group_of], lifts.nps[:, lifts.group_of]
+    effects = (csat * c.retention_csat + nps * c.retention_nps, nps * c.acq_nps, csat * c.arpu_csat)
+    return max(float(np.abs(effect).max()) for effect in effects)
+
+
+@pytest.mark.parametrize(("seed", "lift_points"), [(seed, 5.0) for seed in range(6)] + [(seed, 60.0) for seed in range(6, 10)])
+@pytest.mark.parametrize("keep", [False, True])
+def test_fused_kernel_equals_the_numpy_reference(simulator, seed, lift_points, keep):
+    args = random_scenario(simulator, seed, lift_points)
+    assert (largest_effect(args) > 0.69) == (lift_points > 10)  # both expm1 paths are exercised
+    assert_same_increments(fused_increments(*args, keep=keep), numpy_increments(*args, keep=keep))
+
+
+@pytest.mark.parametrize("size", range(4))
+def test_every_subset_of_levers_matches(simulator, size):
+    pack, lifts, coefficients, _, discount, margin = random_scenario(simulator, 42, 8.0)
+    for levers in map(frozenset, itertools.combinations(LEVERS, size)):
+        args = (pack, lifts, coefficients, levers, discount, margin)
+        assert_same_increments(fused_increments(*args, keep=True), numpy_increments(*args, keep=True))
+
+
+def test_keeping_the_monthly_arrays_changes_no_value(simulator):
+    args = random_scenario(simulator, 7, 8.0)
+    lean, kept = fused_increments(*args), fused_increments(*args, keep=True)
+    for name in ("revenue_pv", "revenue_total", "revenue_by_month", "margin_by_month", "customers_end"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(kept, name), err_msg=name)
+    np.testing.assert_array_equal(kept.customers[-1], kept.customers_end)
+
+
+def test_arrays_that_do_not_fit_together_are_refused(simulator):
+    pack, lifts, coefficients, levers, discount, margin = random_scenario(simulator, 3, 5.0)
+    with pytest.raises(ValueError, match="discount"):
+        fused_increments(pack, lifts, coefficients, levers, discount[:-1] if len(discount) > 1 else discount[:0],
+                         margin)
+
+
+def expm1_values(function, values: np.ndarray) -> np.ndarray:
+    return np.array([function(FLOAT(x)) for x in values], dtype=FLOAT)
+
+
+def test_expm1_is_within_two_ulp_of_the_exact_value():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-90, 88, 4001), rng.uniform(-1, 1, 2000), np.geomspace(1e-30, 0.69, 200),
+                        -np.geomspace(1e-30, 0.69, 200), [0.0, np.log(2), -np.log(2), 88.0]]).astype(FLOAT)
+    exact = np.expm1(x.astype(np.float64))  # float64 reference, an independent implementation
+    ulps = np.abs(expm1_values(_expm1_any, x) - exact) / np.spacing(np.abs(exact).astype(FLOAT))
+    assert ulps.max() <= 2.0  # numpy's float32 expm1, the reference kernel's, is 2.1 ulp off here
+
+
+def test_expm1_of_large_and_special_values():
+    # float32 expm1 overflows from 88.72; the kernel's from 88 (revenue would be ~1e38 anyway)
+    x = np.array([88.5, 1e4, np.inf, -np.inf, -1e4, np.nan], dtype=FLOAT)
+    got = expm1_values(_expm1_any, x)
+    np.testing.assert_array_equal(got[:5], [np.inf, np.inf, np.inf, -1.0, -1.0])
+    assert np.isnan(got[5])
+
+
+def test_the_polynomial_alone_agrees_with_the_range_reduced_expm1_within_069():
+    x = np.linspace(-0.69, 0.69, 2001, dtype=FLOAT)
+    np.testing.assert_array_equal(expm1_values(_expm1_near, x), expm1_values(_expm1_any, x))
+
+
+# ------------------------------------------------------------------ the entry point
+class Recording:
+    """A kernel that records the calls it serves and runs the fused kernel."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[frozenset[str], bool]] = []
+
+    def __call__(self, pack, lifts, coefficients, levers, discount, margin, keep=False):
+        self.calls.append((levers, keep))
+        return fused_increments(pack, lifts, coefficients, levers, discount, margin, keep)
+
+
+def test_increments_uses_numpy_until_the_fused_kernel_is_ready(simulator, monkeypatch):
+    release, recording = threading.Event(), Recording()
+
+    def slow_load():
+        release.wait()
+        return recording
+
+    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(slow_load, "test"))
+    args = random_scenario(simulator, 11, 5.0)
+    assert_equal = np.testing.assert_array_equal
+    assert_equal(kernel.increments(*args).revenue_pv, numpy_increments(*args).revenue_pv)  # did not wait
+    assert recording.calls == []
+    release.set()
+    assert kernel.FUSED.wait(timeout=60) is recording
+    assert_equal(kernel.increments(*args).revenue_pv, fused_increments(*args).revenue_pv)
+    assert len(recording.calls) == 1
+
+
+def test_increments_falls_back_to_numpy_when_the_kernel_cannot_load(simulator, monkeypatch, caplog):
+    def no_numba():
+        raise ImportError("No module named 'numba'")
+
+    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(no_numba, "test"))
+    args = random_scenario(simulator, 12, 5.0)
+    kernel.FUSED.wait(timeout=60)
+    np.testing.assert_array_equal(kernel.increments(*args).revenue_pv, numpy_increments(*args).revenue_pv)
+    assert "numpy kernel" in caplog.text and "No module named 'numba'" in caplog.text
+
+
+def test_a_run_its_paths_and_lever_split_go_through_the_fused_kernel(simulator, monkeypatch):
+    scenario = parse_scenario({"name": "f", "horizon_months": 24, "terminal_value": True, "investments": [
+        {"initiative": "I1", "segments": ["S1", "S3"], "duration_months": 12, "monthly_spend": 30_000}]})
+    recording = Recording()
+    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(lambda: recording, "test"))
+    assert kernel.FUSED.wait(timeout=60) is recording
+    kernel.FUSED.enabled = False  # the numpy kernel
+    reference = simulator.run(scenario)
+    reference.detail, reference.value_by_lever  # noqa: B018 - computed while numpy serves
+    assert recording.calls == []
+    kernel.FUSED.enabled = True
+    fused = simulator.run(scenario)
+    np.testing.assert_allclose(fused.npv, reference.npv, rtol=TOLERANCE)
+    np.testing.assert_allclose(fused.detail.cash_flow, reference.detail.cash_flow, rtol=TOLERANCE,
+                               atol=TOLERANCE * np.abs(reference.detail.cash_flow).max())
+    for lever, value in reference.value_by_lever.items():
+        np.testing.assert_allclose(fused.value_by_lever[lever], value, rtol=TOLERANCE,
+                                   atol=TOLERANCE * np.abs(value).max(initial=1.0), err_msg=lever)
+    all_levers = frozenset(LEVERS)
+    assert (all_levers, False) in recording.calls and (all_levers, True) in recording.calls  # run, paths
+    assert sum(len(levers) == 1 for levers, _ in recording.calls) == 3  # the lever split's subsets
