@@ -10,8 +10,6 @@ process do not see each other's views; a context the engine started is stopped w
 
 from __future__ import annotations
 
-import re
-
 from cxroi.data.engine import Engine, Source, is_query, is_table_name
 from cxroi.data.schema import header_findings
 from cxroi.data.sql_dialect import SPARK, quote
@@ -24,18 +22,21 @@ _FAMILIES = {
     "date": ("date", "timestamp", "timestamp_ntz", "timestamp_ltz"),
     "text": ("string", "varchar", "char"),
 }
-_PATH = re.compile(r"^([a-z][a-z0-9+.-]*://|/|\.{1,2}/)|\.(parquet|csv)$", re.IGNORECASE)
 
 
 def family(spark_type: str) -> str:
-    """'number', 'date', 'text' or 'other' for a Spark type as ``DataFrame.dtypes`` spells it."""
+    """'number', 'date', 'text', 'null' (no values) or 'other' for a Spark type as
+    ``DataFrame.dtypes`` spells it."""
     base = spark_type.split("(")[0].strip().lower()
+    if base == "void":
+        return "null"
     return next((kind for kind, names in _FAMILIES.items() if base in names), "other")
 
 
 def is_path(location: str) -> bool:
-    """A file or folder: absolute or relative path, URL (s3a://, abfss://, …) or .parquet/.csv name."""
-    return bool(_PATH.search(location.strip()))
+    """A file or folder (anything with a '/', e.g. a URL such as s3a://lake/subs) or a .parquet or
+    .csv file name; table names never hold a '/'."""
+    return "/" in location or location.lower().endswith((".parquet", ".csv"))
 
 
 class SparkEngine(Engine):
@@ -101,7 +102,7 @@ class SparkEngine(Engine):
         try:
             if is_query(location):
                 frame = self.session.sql(location)
-            elif label != location or location.lower().endswith((".parquet", ".csv")):
+            elif is_path(location):
                 reader = self.session.read
                 frame = (reader.option("header", "true").csv(location) if location.lower().endswith(".csv")
                          else reader.parquet(location))

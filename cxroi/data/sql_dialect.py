@@ -15,10 +15,8 @@ from dataclasses import dataclass
 class Dialect:
     """SQL spellings of one engine. Type names are the engine's names for the logical types."""
 
-    name: str
     text: str  # variable-length text
     double: str  # 64-bit float
-    bigint: str  # 64-bit integer
     amount: str  # exact decimal with two places (currency, to the cent)
     timestamp: str  # date and time without time zone
     #: exact integer division a // b (both ≥ 0, b > 0)
@@ -45,13 +43,13 @@ class Dialect:
 def _postgres_try_cast(expr: str, sql_type: str) -> str:
     """PostgreSQL has no TRY_CAST. Its sources are typed tables (a column of the wrong kind is
     refused before any cast), so the only values that do not fit are numbers out of range."""
-    if sql_type.startswith("NUMERIC") or sql_type == "BIGINT":
+    if sql_type.startswith("NUMERIC"):
         return f"CASE WHEN {expr} BETWEEN -1e15 AND 1e15 THEN CAST({expr} AS {sql_type}) END"
     return f"CAST({expr} AS {sql_type})"
 
 
 DUCKDB = Dialect(
-    name="duckdb", text="VARCHAR", double="DOUBLE", bigint="BIGINT", amount="DECIMAL(18,2)",
+    text="VARCHAR", double="DOUBLE", amount="DECIMAL(18,2)",
     timestamp="TIMESTAMP",
     int_div=lambda a, b: f"(({a}) // ({b}))",
     day_diff=lambda a, b: f"date_diff('day', {a}, {b})",
@@ -61,7 +59,7 @@ DUCKDB = Dialect(
 )
 
 POSTGRES = Dialect(
-    name="postgres", text="TEXT", double="DOUBLE PRECISION", bigint="BIGINT", amount="NUMERIC(18,2)",
+    text="TEXT", double="DOUBLE PRECISION", amount="NUMERIC(18,2)",
     timestamp="TIMESTAMP",
     int_div=lambda a, b: f"(CAST({a} AS BIGINT) / CAST({b} AS BIGINT))",
     day_diff=lambda a, b: f"({b} - {a})",
@@ -71,7 +69,7 @@ POSTGRES = Dialect(
 )
 
 SPARK = Dialect(
-    name="spark", text="STRING", double="DOUBLE", bigint="BIGINT", amount="DECIMAL(18,2)",
+    text="STRING", double="DOUBLE", amount="DECIMAL(18,2)",
     timestamp="TIMESTAMP",
     int_div=lambda a, b: f"(({a}) div ({b}))",
     day_diff=lambda a, b: f"datediff({b}, {a})",
