@@ -33,6 +33,8 @@ REQUIRED_COLUMNS = (
     "nps",
 )
 OPTIONAL_COLUMNS = ("csat_responses", "nps_responses")
+#: survey scores: an empty cell means the survey was not run that month (a warning, not an error)
+SURVEY_SCORES = ("csat", "nps")
 SPEND_PREFIX = "spend_"
 INTEGER_COLUMNS = ("customers_start", "churned", "new_customers", *OPTIONAL_COLUMNS)
 
@@ -88,8 +90,8 @@ def _column_checks() -> dict[str, pa.Column]:
         "churned": pa.Column(float, count),
         "new_customers": pa.Column(float, count),
         "revenue": pa.Column(float, pa.Check.ge(0, error="must be ≥ 0 (currency per month)")),
-        "csat": pa.Column(float, pa.Check.in_range(0, 100, error="must be between 0 and 100 (%)")),
-        "nps": pa.Column(float, pa.Check.in_range(-100, 100, error="must be between -100 and 100")),
+        "csat": pa.Column(float, pa.Check.in_range(0, 100, error="must be between 0 and 100 (%)"), nullable=True),
+        "nps": pa.Column(float, pa.Check.in_range(-100, 100, error="must be between -100 and 100"), nullable=True),
         "csat_responses": pa.Column(float, count, required=False, nullable=True),
         "nps_responses": pa.Column(float, count, required=False, nullable=True),
         f"{SPEND_PREFIX}.+": pa.Column(
@@ -197,7 +199,7 @@ def _coerce(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
                 findings.append(Finding("error", int(idx) + 1, column, f"'{raw.at[idx, column]}' is not a number"))
             for idx in df.index[np.isinf(numeric)]:
                 findings.append(Finding("error", int(idx) + 1, column, f"'{raw.at[idx, column]}' is not a finite number"))
-            if column in REQUIRED_COLUMNS:
+            if column in REQUIRED_COLUMNS and column not in SURVEY_SCORES:
                 for idx in df.index[numeric.isna() & ~bad]:
                     findings.append(Finding("error", int(idx) + 1, column, "missing value"))
             df[column] = numeric
@@ -256,6 +258,27 @@ def _stock_flow_warnings(df: pd.DataFrame) -> list[Finding]:
     return findings
 
 
+def _unsurveyed(df: pd.DataFrame) -> list[Finding]:
+    """Empty CSAT / NPS cells: one warning per column naming the rows (the survey was not run
+    that month; the months still count, the score is interpolated by the models), and an error
+    for a segment with no score at all in a column (nothing to interpolate from)."""
+    findings = []
+    for column in SURVEY_SCORES:
+        empty = df.index[df[column].isna()]
+        if len(empty) == 0:
+            continue
+        rows = [int(i) + 1 for i in empty]
+        shown = ", ".join(map(str, rows[:10])) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        findings.append(Finding("warning", None, column, f"empty in {len(rows)} row(s) ({shown}): read as months "
+                                                         "without a survey; the models interpolate the score "
+                                                         "between surveyed months"))
+        never = df.groupby("segment")[column].count()
+        findings += [Finding("error", None, column, f"segment '{segment}' has no {column.upper()} in any month; "
+                                                    "at least one surveyed month is needed")
+                     for segment, count in never.items() if count == 0]
+    return findings
+
+
 def _gap_warnings(df: pd.DataFrame) -> list[Finding]:
     findings = []
     for segment, periods in df.groupby("segment")["period"]:
@@ -293,6 +316,8 @@ def validate_panel(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding
     unknown = [c for c in df.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and not c.startswith(SPEND_PREFIX)]
     for column in unknown:
         findings.append(Finding("warning", None, column, "unknown column, ignored"))
+    if all(c in df.columns for c in ("segment", *SURVEY_SCORES)):
+        findings += _unsurveyed(df)
     errors = [f for f in findings if f.severity == "error"]
     if not errors:
         findings += _stock_flow_warnings(df) + _gap_warnings(df)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi.catalogue import Initiative
-from cxroi.data.schema import SPEND_PREFIX
+from cxroi.data.schema import SPEND_PREFIX, SURVEY_SCORES
 from cxroi.errors import DataError
 from cxroi.science import per_ten_points
 
@@ -168,6 +168,27 @@ def _row_means(grid: np.ndarray) -> np.ndarray:
     return np.where(counts > 0, np.nansum(grid, axis=1) / np.maximum(counts, 1), np.nan)
 
 
+def _interpolate_unsurveyed(grid: np.ndarray, present: np.ndarray, segments: list[str], periods: pd.DatetimeIndex,
+                            label: str) -> tuple[np.ndarray, list[str]]:
+    """Scores of months a segment was observed but not surveyed, interpolated linearly between
+    its surveyed months (the nearest surveyed value before the first or after the last), so the
+    month's churn, revenue and acquisition still count; one note per segment naming the months.
+    Months the segment was not observed at all stay NaN."""
+    filled = grid.copy()
+    notes = []
+    months = np.arange(grid.shape[1])
+    for s, segment in enumerate(segments):
+        surveyed = np.isfinite(grid[s])
+        gaps = present[s] & ~surveyed
+        if not gaps.any() or not surveyed.any():
+            continue
+        filled[s, gaps] = np.interp(months[gaps], months[surveyed], grid[s, surveyed])
+        shown = ", ".join(f"{m:%Y-%m}" for m in periods[gaps][:6]) + (", …" if gaps.sum() > 6 else "")
+        notes.append(f"segment '{segment}': no {label} survey in {int(gaps.sum())} month(s) ({shown}); the score "
+                     "is interpolated between surveyed months, which understates how uncertain it is")
+    return filled, notes
+
+
 GRID_COLUMNS = ("customers_start", "churned", "new_customers", "revenue", "csat", "nps")
 
 
@@ -200,6 +221,10 @@ def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int
         if spend.any():
             relative[initiative] = spend / catalogue[initiative].monthly_cost
     grids = {c: _grid(panel, c, segments, periods) for c in GRID_COLUMNS}
+    present = np.isfinite(grids["customers_start"])
+    for column in SURVEY_SCORES:
+        grids[column], notes = _interpolate_unsurveyed(grids[column], present, segments, periods, column.upper())
+        warnings += notes
     design = Design(segments=segments, periods=periods, lag=lag, **grids,
                     ref_csat=_row_means(grids["csat"]), ref_nps=_row_means(grids["nps"]),
                     relative_spend=relative, warnings=warnings)
