@@ -59,18 +59,46 @@ def _scaled_chi2(estimate: np.ndarray, df: int, n: int, rng: np.random.Generator
     return estimate[None, :] * df / rng.chisquare(df, size=(n, len(estimate)))
 
 
-def _penalised_binomial(model, n_segments: int):
-    """MAP of the binomial GLM under normal priors (SEPARATION_PRIOR_SD); returns (params, cov)."""
+def _penalised_binomial(exog: np.ndarray, churned: np.ndarray, trials: np.ndarray, n_segments: int):
+    """MAP of the binomial GLM under independent normal priors (SEPARATION_PRIOR_SD: the first
+    ``n_segments`` columns are intercepts, the rest effects); returns (params, cov) with cov the
+    inverse of the penalised information. The log-likelihood is evaluated as
+    Σ y·η − n·log(1 + e^η) with log-sum-exp, so it stays finite however far the data push η."""
     from scipy.optimize import minimize
+    from scipy.special import expit
 
-    k = model.exog.shape[1]
+    k = exog.shape[1]
     sd = np.where(np.arange(k) < n_segments, SEPARATION_PRIOR_SD["intercept"], SEPARATION_PRIOR_SD["effect"])
     prec = 1.0 / sd**2
-    opt = minimize(lambda b: -model.loglike(b) + 0.5 * np.sum(prec * b**2), np.zeros(k),
-                   jac=lambda b: -model.score(b) + prec * b,
-                   hess=lambda b: -model.hessian(b) + np.diag(prec), method="trust-exact")
-    cov = np.linalg.inv(-model.hessian(opt.x) + np.diag(prec))
-    return opt.x, cov
+
+    def objective(b: np.ndarray) -> float:
+        eta = exog @ b
+        return -float(churned @ eta - trials @ np.logaddexp(0.0, eta)) + 0.5 * float(np.sum(prec * b**2))
+
+    def gradient(b: np.ndarray) -> np.ndarray:
+        return -exog.T @ (churned - trials * expit(exog @ b)) + prec * b
+
+    def information(b: np.ndarray) -> np.ndarray:
+        p = expit(exog @ b)
+        return (exog * (trials * p * (1.0 - p))[:, None]).T @ exog + np.diag(prec)
+
+    opt = minimize(objective, np.zeros(k), jac=gradient, hess=information, method="trust-exact")
+    return opt.x, np.linalg.inv(information(opt.x))
+
+
+def _separating(cells: Cells, n_segments: int) -> bool:
+    """Whether, in some segment, lagged CSAT or NPS perfectly splits months with churners from
+    months without: the likelihood then drives that effect to ±∞ while the fit may stop early
+    with a large estimate and a deceptively small standard error."""
+    for s in range(n_segments):
+        here = cells.segment == s
+        some = cells.churned[here] > 0
+        if some.all() or not some.any():
+            continue
+        for z in (cells.zc[here], cells.zn[here]):
+            if z[some].max() < z[~some].min() or z[some].min() > z[~some].max():
+                return True
+    return False
 
 
 def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,14 +113,23 @@ def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarra
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = model.fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+    trials = cells.customers_start
+    months = np.bincount(cells.segment, minlength=n_segments)
+    extreme = np.bincount(cells.segment, (cells.churned == 0) | (cells.churned == trials), n_segments)
     separated = (any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
-                 or not np.all(np.isfinite(result.params)) or np.abs(result.params).max() > MAX_PLAIN_COEF)
+                 or np.any((months > 0) & (extreme == months))  # a segment at 0 % or 100 % churn throughout
+                 or not np.all(np.isfinite(result.params)) or np.abs(result.params).max() > MAX_PLAIN_COEF
+                 or not np.all(np.isfinite(result.cov_params())))
     if separated:
         warn.append("churn: quasi-complete separation in the regression fit; estimates are penalised "
                     f"(normal priors, sd {SEPARATION_PRIOR_SD}) with model-based covariance")
-        params, cov = _penalised_binomial(model, n_segments)
+        params, cov = _penalised_binomial(exog[:, keep], cells.churned, trials, n_segments)
     else:
         params, cov = result.params, result.cov_params()
+        if _separating(cells, n_segments):
+            warn.append("churn: lagged CSAT or NPS perfectly splits months with churners from months without in "
+                        "some segment; its churn effects are pushed toward the extreme and less certain than "
+                        "their intervals say")
     params, cov = _expand(params, cov, keep, UNIDENTIFIED_SD["churn"])
     p = logistic(exog @ params)
     n = cells.customers_start
