@@ -12,7 +12,7 @@ import pandas as pd
 
 from cxroi.data.engine import Engine, open_engine
 from cxroi.data.panel_sql import COUNT_COLUMNS
-from cxroi.data.schema import Finding, validate_panel
+from cxroi.data.schema import SURVEY_SCORES, Finding, validate_panel
 from cxroi.errors import DataError
 
 Progress = Callable[[str], None]
@@ -81,12 +81,15 @@ def _panel_findings(raw: pd.DataFrame, findings: list[Finding]) -> list[Finding]
 
 
 def _survey_findings(raw: pd.DataFrame, answer_columns: tuple[str, str]) -> list[Finding]:
-    """Segment-months without any CSAT or NPS answer: the panel needs both scores every month."""
+    """Segment-months without any CSAT or NPS answer, named one by one: the month still counts,
+    without that score (the panel's own warning about empty scores, which names panel rows, is
+    left out in favour of these)."""
     findings = []
-    for column, score in zip(answer_columns, ("csat", "nps"), strict=True):
+    for column, score in zip(answer_columns, SURVEY_SCORES, strict=True):
         for cell in raw[raw[score].isna()].itertuples(index=False):
-            findings.append(Finding("error", None, column, f"panel {cell.segment} {pd.Timestamp(cell.period):%Y-%m}: "
-                                                           f"no {score.upper()} answers, so {score} cannot be computed"))
+            findings.append(Finding("warning", None, column, f"panel {cell.segment} {pd.Timestamp(cell.period):%Y-%m}: "
+                                                             f"no {score.upper()} answers: the month has no {score} "
+                                                             "score, which the models interpolate"))
     return findings
 
 
@@ -123,6 +126,8 @@ def validated_panel(
     if progress is not None:
         progress("Validating the panel")
     panel, panel_findings = validate_panel(raw)
+    panel_findings = [f for f in panel_findings
+                      if not (f.severity == "warning" and f.row is None and f.column in SURVEY_SCORES)]
     return panel, sorted_findings(findings + _panel_findings(raw, panel_findings))
 
 

@@ -211,13 +211,21 @@ def test_malformed_csv_lines_are_listed(tmp_path):
     ]
 
 
-def test_month_without_survey_answers_is_an_error(tmp_path):
+def test_month_without_survey_answers_is_a_warning(tmp_path):
+    records = tmp_path / "silent.csv"
+    records.write_text(f"{HEADER}\na,2024-03-01,SMB,1,0,0,1,5,7\na,2024-04-01,SMB,1,0,0,1,,7\n")
+    panel, findings = panel_from_customers(records)
+    assert panel is not None and panel["csat"].isna().tolist() == [False, True]
+    assert [(f.severity, f.column) for f in findings] == [("warning", "csat_response")]
+    assert "SMB 2024-04: no CSAT answers" in findings[0].problem
+
+
+def test_a_segment_never_surveyed_is_an_error(tmp_path):
     records = tmp_path / "silent.csv"
     records.write_text(f"{HEADER}\na,2024-03-01,SMB,1,0,0,1,,7\n")
     panel, findings = panel_from_customers(records)
     assert panel is None
-    assert [f.column for f in findings if f.severity == "error"] == ["csat_response"]
-    assert "SMB 2024-03" in findings[0].problem
+    assert any(f.severity == "error" and "segment 'SMB' has no CSAT in any month" in f.problem for f in findings)
 
 
 def test_spend_problems_are_reported(tmp_path):
