@@ -1,18 +1,23 @@
 """The fused scenario kernel, made ready in a background thread so that nobody waits for it.
 
 :func:`cxroi.sim.kernel.increments` asks :data:`FUSED` for the compiled kernel of
-:mod:`cxroi.sim.fused` on every call. The first request starts a thread that imports that module
-(which compiles the kernel or loads it from numba's on-disk cache) and returns None at once;
-until the thread is done, and for good when numba cannot be imported or compiling fails (logged
-as a warning), the caller uses the numpy kernel, which gives the same numbers. So the app's start
-and its slider path never wait for a compile.
+:mod:`cxroi.sim.fused` on every call and gets None — use the numpy kernel, which gives the same
+numbers — until the kernel is ready. Loading runs in a thread that imports that module (numba,
+then the kernel compiled or loaded from numba's on-disk cache); the app's start and slider path
+never wait for it. When numba cannot be imported or compiling fails, the numpy kernel stays, and
+a warning is logged.
 
-Why both a background thread and the on-disk cache (figures from benchmarks/README.md, 2-core
-machine): a cold compile takes several seconds — far too long to make anyone wait, even once —
-while loading from the cache takes a fraction of a second, so only the first process on a machine
-(or after an upgrade of the kernel or of numba) runs the numpy kernel for a while. The thread is
-not a daemon: a short process such as one CLI command that ends during a cold compile waits for
-it to finish, rather than being torn down inside LLVM, and leaves a warm cache behind.
+When loading starts: the first request in a process only notes the time, and a request 10 s or
+more later starts the thread, so a process that keeps simulating (the app, the API, a long
+optimisation, a test session) gets the compiled kernel, while a command that runs a scenario and
+ends does not pay for it: loading takes 1–2 s of CPU on the 2-core machine, and an ending process
+waits for a load in progress (the thread is not a daemon, so it is never torn down inside LLVM).
+:meth:`BackgroundKernel.start` and :meth:`BackgroundKernel.wait` start it at once.
+
+Why a background thread and the on-disk cache (figures in benchmarks/README.md): a cold compile
+takes about 5 s, far too long to make anyone wait even once, while a load from the cache takes
+about 1 s including numba's import; so only the first process on a machine (or after an upgrade
+of the kernel or of numba) compiles, and nobody waits for either.
 
 The cache folder is numba's ``NUMBA_CACHE_DIR`` when set; otherwise ``cxroi/numba`` in the
 user's cache folder (``XDG_CACHE_HOME`` or ``~/.cache``), where compiled code for this machine
@@ -57,35 +62,44 @@ def _writable(folder: Path) -> bool:
 
 
 class BackgroundKernel:
-    """A kernel produced by ``load`` in a background thread, started by the first :meth:`get`.
+    """A kernel produced by ``load`` in a background thread, started by a request at least
+    ``start_after`` seconds after the first one (see the module docstring), or by :meth:`start`.
 
     ``enabled = False`` makes :meth:`get` answer None (the numpy kernel), e.g. to time both
     kernels in one process."""
 
-    def __init__(self, load: Callable[[], Kernel], name: str) -> None:
+    def __init__(self, load: Callable[[], Kernel], name: str, start_after: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._load = load
         self.name = name
+        self.start_after = start_after
         self.enabled = True
+        self._clock = clock
+        self._first_request: float | None = None
         self._kernel: Kernel | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Kernel | None:
-        """The kernel when it is ready, else None (starting to load it if nobody has)."""
-        if self._kernel is None and self._thread is None:
-            self._start()
+        """The kernel when it is ready, else None; never waits."""
+        if self._thread is None:
+            now = self._clock()
+            if self._first_request is None:
+                self._first_request = now
+            if now - self._first_request >= self.start_after:
+                self.start()
         return self._kernel if self.enabled else None
 
     def wait(self, timeout: float | None = None) -> Kernel | None:
-        """The kernel, after waiting up to ``timeout`` seconds for it (None: as long as it takes);
-        None when it is not ready by then or cannot be had."""
-        self.get()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        """The kernel, after starting to load it if need be and waiting up to ``timeout``
+        seconds (None: as long as it takes); None when it is not ready by then or cannot be had."""
+        self.start()
+        assert self._thread is not None
+        self._thread.join(timeout)
         return self._kernel if self.enabled else None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start loading the kernel now, unless that has begun."""
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=f"cxroi-load-{self.name}")

@@ -25,9 +25,21 @@ def test_an_unwritable_user_cache_falls_back_to_cxroi_home(tmp_path, monkeypatch
     assert numba_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "cxroi" / "numba"  # numba's own fallbacks then
 
 
+def test_loading_starts_once_a_process_keeps_asking():
+    now = [100.0]
+    kernel = BackgroundKernel(lambda: "compiled", "test", start_after=10.0, clock=lambda: now[0])
+    assert kernel.get() is None
+    now[0] += 9.0
+    assert kernel.get() is None and kernel._thread is None  # a short command never loads numba
+    now[0] += 1.0
+    kernel.get()
+    assert kernel._thread is not None
+    assert kernel.wait(timeout=60) == "compiled"
+
+
 def test_the_kernel_is_not_awaited_and_served_once_loaded():
     release = threading.Event()
-    kernel = BackgroundKernel(lambda: release.wait() and "compiled", "test")
+    kernel = BackgroundKernel(lambda: release.wait() and "compiled", "test", start_after=0.0)
     assert kernel.get() is None  # returns while the load is still blocked
     assert kernel.get() is None
     release.set()

@@ -144,7 +144,7 @@ def test_increments_uses_numpy_until_the_fused_kernel_is_ready(simulator, monkey
         release.wait()
         return recording
 
-    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(slow_load, "test"))
+    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(slow_load, "test", start_after=0.0))
     args = random_scenario(simulator, 11, 5.0)
     assert_equal = np.testing.assert_array_equal
     assert_equal(kernel.increments(*args).revenue_pv, numpy_increments(*args).revenue_pv)  # did not wait
@@ -159,7 +159,7 @@ def test_increments_falls_back_to_numpy_when_the_kernel_cannot_load(simulator, m
     def no_numba():
         raise ImportError("No module named 'numba'")
 
-    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(no_numba, "test"))
+    monkeypatch.setattr(kernel, "FUSED", BackgroundKernel(no_numba, "test", start_after=0.0))
     args = random_scenario(simulator, 12, 5.0)
     kernel.FUSED.wait(timeout=60)
     np.testing.assert_array_equal(kernel.increments(*args).revenue_pv, numpy_increments(*args).revenue_pv)
