@@ -6,8 +6,8 @@ what differs is how the work is laid out:
 * one pass per segment over the months; in each month one loop over the draws computes the three
   channels, the customer recursion and the revenue increment without intermediate arrays, and a
   second short loop adds the month to the running sums (present value, horizon total, all-segment
-  and margin-weighted monthly sums). Two loops, because LLVM leaves a loop that writes more
-  arrays than that unvectorised;
+  and margin-weighted monthly sums). Two loops, because LLVM does not vectorise one loop that
+  writes all eight arrays (it cannot check that many for overlap);
 * expm1 is a polynomial here: numba's ``math.expm1`` calls libm once per number and cannot be
   vectorised (30 ms a run). A month's CSAT/NPS effects are almost always within ±ln 2, where
   r + r²/2! + … + r⁹/9! is exact to float32 rounding (the next term is below 1.5e-8 relative), so
@@ -47,7 +47,7 @@ _INLINE = {"inline": "always", **_COMPILE}
 
 _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9 = (FLOAT(1 / math.factorial(n)) for n in range(2, 10))
 _INVERSE_LN2 = FLOAT(1 / math.log(2))
-_LN2_HIGH = FLOAT(0.693145751953125)  # ln 2 in 15 bits, so k · _LN2_HIGH is exact
+_LN2_HIGH = FLOAT(0.693145751953125)  # ln 2 to 16 bits: k · _LN2_HIGH is exact for |k| < 256
 _LN2_LOW = FLOAT(math.log(2) - 0.693145751953125)
 _LOWEST, _HIGHEST = FLOAT(-87.3), FLOAT(88.0)  # 2^k stays a normal float32; expm1(88.72) overflows
 _NEAR = FLOAT(0.69)  # < ln 2: the polynomial alone is exact
