@@ -1,4 +1,4 @@
-"""Scenario simulation, finance and budget optimisation on model parameter draws (numpy only).
+"""Scenario simulation, finance and budget optimisation on model parameter draws (numpy, numba).
 
 Nothing here imports the training stack (PyMC, PyTensor, ArviZ, statsmodels): a scenario
 re-evaluates in milliseconds on the draws stored in a model artifact.
