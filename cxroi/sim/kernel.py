@@ -24,7 +24,7 @@ not to the much larger baseline, and far below the spread over draws. Nothing lo
 segments or draws in Python, only over months (the customer recursion needs the month before).
 
 :func:`increments` is the entry point: it runs the same computation fused into one compiled pass
-(:mod:`cxroi.sim.fused`, about 3× faster) once that kernel is ready, and :func:`numpy_increments`
+(:mod:`cxroi.sim.fused`, 2.5–3× faster a call) once that kernel is ready, and :func:`numpy_increments`
 — the tested reference — until then or where numba is unavailable (:mod:`cxroi.sim.compiled`).
 """
 
