@@ -56,12 +56,14 @@ from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.science import adstock, clv_multiple, logistic, per_ten_points, saturation
 from cxroi.sim import finance
+from cxroi.sim.compiled import Kernel
 from cxroi.sim.kernel import (
     FLOAT,
     BaselinePack,
     Coefficients,
     Increments,
     Lifts,
+    chosen_kernel,
     increments,
 )
 from cxroi.sim.plan import PlanSpec
@@ -142,11 +144,12 @@ class _Run:
     margin: np.ndarray  #: all segments
     spend: np.ndarray  #: segments × months
     per_customer: np.ndarray | None
+    kernel: Kernel  #: the kernel of the run's values, so its detail and lever split agree with them
 
     def _increments(self, levers: frozenset[str], keep: bool = False) -> Increments:
         sim, horizon, i = self.simulator, self.scenario.horizon_months, self.index
-        return increments(sim.pack(horizon, i), self.lifts, sim.coefficients(i), levers, self.discount,
-                          self.margin[i], keep)
+        return self.kernel(sim.pack(horizon, i), self.lifts, sim.coefficients(i), levers, self.discount,
+                           self.margin[i], keep)
 
     def detail(self) -> Detail:
         """Monthly scenario paths, incremental revenue and cash flow of every segment (float64,
@@ -379,8 +382,9 @@ class Simulator:
         per_customer = (self.terminal_per_customer(horizon, index, margin[index], rate)
                         if scenario.terminal_value else None)
         lifts = self.scenario_lifts(scenario, index)
-        change = increments(self.pack(horizon, index), lifts, self.coefficients(index),
-                            frozenset(scenario.levers.enabled()), discount, margin[index])
+        kernel_name, kernel = chosen_kernel()
+        change = kernel(self.pack(horizon, index), lifts, self.coefficients(index),
+                        frozenset(scenario.levers.enabled()), discount, margin[index])
         value = scenario_value(change, margin[index], per_customer)
         spend = self.spend(scenario)
 
@@ -391,9 +395,9 @@ class Simulator:
                               else change.customers_end * per_customer)
         cash_flow = change.margin_by_month.T.astype(float, order="C")
         cash_flow -= spend.sum(axis=0)  # draws × months, all segments
-        run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer)
+        run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer, kernel)
         return SimulationResult(
-            scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(scenario),
+            scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(scenario, kernel_name),
             segments=self.segments, months=self.months(horizon), baseline=self.baseline_paths(horizon),
             spend=spend, gross_margin=margin, monthly_rate=rate,
             npv_by_segment=by_segment(value) - finance.present_value(spend, rate), total_cash_flow=cash_flow,
@@ -475,11 +479,12 @@ class Simulator:
             self._stacks.popitem(last=False)  # the least recently used, this one last when it alone is too large
         return stacked
 
-    def provenance(self, scenario: Scenario) -> Provenance:
+    def provenance(self, scenario: Scenario, kernel: str) -> Provenance:
         """Where a run of ``scenario`` comes from, with the model's caveats that concern the
-        segments it reaches and the effects its value rests on."""
+        segments it reaches and the effects its value rests on, and the ``kernel`` that computed it."""
         m = self.artifact.manifest
         return Provenance(
+            kernel=kernel,
             caveats=tuple(c for c in m.caveats if c.concerns(scenario.segments, scenario.effects)),
             model_id=self.artifact.model_id, family=m.family,
             training_window=m.training_window.model_dump() if m.training_window else {},

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxroi.science import POINTS_PER_UNIT
-from cxroi.sim.compiled import FUSED
+from cxroi.sim.compiled import FUSED, Kernel
 
 FLOAT = np.float32
 
@@ -133,12 +133,18 @@ class Increments:
     new: np.ndarray | None = None
 
 
+def chosen_kernel() -> tuple[str, Kernel]:
+    """The kernel to use now and its name: the fused compiled one ("fused") when it is ready
+    (never waiting for it), else the numpy reference ("numpy"). The two agree to float32
+    rounding (≈ 1e-6 relative), so a run names the one it used in its provenance."""
+    fused = FUSED.get()
+    return ("fused", fused) if fused is not None else ("numpy", numpy_increments)
+
+
 def increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, levers: frozenset[str],
                discount: np.ndarray, margin: np.ndarray, keep: bool = False) -> Increments:
-    """:func:`numpy_increments`, computed by the fused compiled kernel when it is ready (never
-    waiting for it)."""
-    kernel = FUSED.get() or numpy_increments
-    return kernel(pack, lifts, coefficients, levers, discount, margin, keep)
+    """:func:`numpy_increments`, computed by the kernel :func:`chosen_kernel` picks."""
+    return chosen_kernel()[1](pack, lifts, coefficients, levers, discount, margin, keep)
 
 
 def numpy_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, levers: frozenset[str],

@@ -59,6 +59,7 @@ class Provenance:
     cxroi_version: str
     simulated_at: str
     caveats: tuple[Caveat, ...] = ()  #: the model's caveats that concern this result
+    kernel: str = "numpy"  #: the scenario kernel that computed it: "numpy" (reference) or "fused"
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "caveats": [caveat.model_dump() for caveat in self.caveats]}

@@ -187,3 +187,30 @@ def test_a_run_its_paths_and_lever_split_go_through_the_fused_kernel(simulator, 
     all_levers = frozenset(LEVERS)
     assert (all_levers, False) in recording.calls and (all_levers, True) in recording.calls  # run, paths
     assert sum(len(levers) == 1 for levers, _ in recording.calls) == 3  # the lever split's subsets
+
+
+def test_a_run_names_its_kernel_and_its_detail_uses_the_same(tmp_path, monkeypatch) -> None:
+    """Whichever kernel computed a run's values also computes its paths and lever split, and the
+    run's provenance names it — exports then say why two runs may differ in the last digits."""
+    from cxroi.sim import kernel as kernel_module
+    from cxroi.sim.engine import Simulator
+    from cxroi.sim.scenario import Scenario
+    from cxroi.testing.artifacts import plausible_artifact
+
+    artifact = plausible_artifact(tmp_path, model_id="bayes-kernel-name", n_draws=40)
+    scenario = Scenario.model_validate({"name": "k", "horizon_months": 12, "investments": [
+        {"initiative": "I1", "segments": ["S1", "S2"], "monthly_spend": 10_000, "duration_months": 12}]})
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("keep", args[6] if len(args) > 6 else False))
+        return kernel_module.numpy_increments(*args, **kwargs)
+
+    monkeypatch.setattr(kernel_module, "chosen_kernel", lambda: ("numpy", counting))
+    monkeypatch.setattr("cxroi.sim.engine.chosen_kernel", lambda: ("numpy", counting))
+    result = Simulator(artifact).run(scenario)
+    assert result.provenance.kernel == "numpy" and result.provenance.as_dict()["kernel"] == "numpy"
+    monkeypatch.setattr("cxroi.sim.engine.chosen_kernel", lambda: ("fused", None))  # a later switch is not used
+    result.value_by_lever  # noqa: B018 - computed on first use
+    result.scenario_paths  # noqa: B018
+    assert len(calls) > 2 and True in calls  # the lever split's runs and the paths' run all went to the same kernel
