@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,6 +25,7 @@ from cxroi.catalogue import LiftPrior
 from cxroi.errors import ScenarioError
 from cxroi.fileio import atomic_write_text
 from cxroi.science import saturation
+from cxroi.strictload import DuplicateKeyError, load_json, load_yaml
 
 if TYPE_CHECKING:
     from cxroi.registry import ModelArtifact
@@ -36,6 +37,12 @@ LEVER_EFFECTS = {"retention": ("churn_csat", "churn_nps"), "arpu": ("arpu_csat",
 #: largest amount (currency) a cost or a monthly spend may have: far above any CX budget, far
 #: below where sums over segments and months lose precision or overflow
 MAX_AMOUNT = 1e12
+#: longest scenario, segment and initiative name, and longest description (characters)
+MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 200, 5000
+#: where a scenario file may hold true or false; a boolean anywhere else (``monthly_spend: true``)
+#: is refused rather than read as 1 or 0
+BOOLEAN_FIELDS = ("terminal_value", "levers")
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 
 
 class _Frozen(BaseModel):
@@ -69,8 +76,8 @@ class LiftOverride(_Frozen):
 class Investment(_Frozen):
     """Spend on one initiative in some segments over a window of forecast months."""
 
-    initiative: str = Field(min_length=1, description="initiative id from the model/catalogue")
-    segments: tuple[str, ...] = Field(min_length=1, description="segments reached")
+    initiative: str = Field(min_length=1, max_length=MAX_NAME_CHARS, description="initiative id from the model/catalogue")
+    segments: tuple[Name, ...] = Field(min_length=1, description="segments reached")
     start_month: int = Field(default=1, ge=1, description="first funded forecast month (1-based)")
     duration_months: int = Field(ge=1, description="number of funded months")
     one_off_cost: float = Field(default=0.0, ge=0, le=MAX_AMOUNT, description="currency, paid in start_month")
@@ -95,7 +102,7 @@ class GrossMargin(_Frozen):
     A plain number in a file means the same margin for every segment."""
 
     default: float = Field(default=0.7, gt=0, le=1)
-    segments: dict[str, float] = Field(default_factory=dict)
+    segments: dict[Name, float] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -131,8 +138,8 @@ class Levers(_Frozen):
 class Scenario(_Frozen):
     """A proposed CX investment plan and how to value it."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     investments: tuple[Investment, ...] = Field(min_length=1)
     horizon_months: int = Field(default=36, ge=1, le=MAX_HORIZON_MONTHS)
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1, description="fraction per year")
@@ -344,14 +351,29 @@ def _field_path(location: tuple) -> str:
     return path or "scenario"
 
 
+def _boolean_messages(data: Any, location: tuple = ()) -> list[str]:
+    """A message for every true/false in ``data`` outside :data:`BOOLEAN_FIELDS` (YAML and JSON
+    booleans would otherwise be read as the numbers 1 and 0)."""
+    if location and location[0] in BOOLEAN_FIELDS:
+        return []
+    if isinstance(data, bool):
+        return [f"{_field_path(location)}: must be a number or text, not {str(data).lower()}"]
+    if isinstance(data, dict):
+        return [m for key, value in data.items() for m in _boolean_messages(value, (*location, key))]
+    if isinstance(data, list | tuple):
+        return [m for j, value in enumerate(data) for m in _boolean_messages(value, (*location, j))]
+    return []
+
+
 def parse_scenario(data: Any, source: str = "scenario", artifact: ModelArtifact | None = None) -> Scenario:
     """Build a :class:`Scenario` from plain data; every invalid field is named in one error, with
     the rules between fields that can still be checked (and, given the model ``artifact``, the
     names it does not know)."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of scenario fields, got {type(data).__name__}")
+    booleans = _boolean_messages(data)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         locations = [tuple(e["loc"]) for e in errors]
@@ -364,7 +386,10 @@ def parse_scenario(data: Any, source: str = "scenario", artifact: ModelArtifact 
             lines.append(f"{_field_path(tuple(error['loc']))}: {message}")
         if all(locations):  # field errors: the checks between fields did not run, so run them here
             lines += _cross_field_messages(data, artifact)
-        raise ScenarioError(f"{source}: invalid scenario — " + "; ".join(lines)) from None
+        raise ScenarioError(f"{source}: invalid scenario — " + "; ".join(booleans + lines)) from None
+    if booleans:
+        raise ScenarioError(f"{source}: invalid scenario — " + "; ".join(booleans))
+    return scenario
 
 
 def load_scenario(path: str | Path, artifact: ModelArtifact | None = None) -> Scenario:
@@ -377,7 +402,9 @@ def load_scenario(path: str | Path, artifact: ModelArtifact | None = None) -> Sc
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc})") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = load_json(text) if path.suffix.lower() == ".json" else load_yaml(text)
+    except DuplicateKeyError as exc:
+        raise ScenarioError(f"{path}: {exc}; keep one") from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise ScenarioError(f"{path}: not valid {kind} ({exc})".replace("\n", " ")) from None
