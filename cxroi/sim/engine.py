@@ -71,6 +71,9 @@ from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
 _SEGMENT_SETS_KEPT = 4  # float32 baselines and coefficients of reached-segment sets, per simulator
+#: CSAT and NPS lift curves of investments kept per simulator (2 × months × draws float32 each:
+#: 1.9 MB at 4 000 draws × 60 months)
+_LIFT_CURVES_KEPT = 16
 #: simulators of plans side by side (plan_values) kept per simulator, at most this many draws × segments
 #: in all (about 50 bytes each per month of horizon: ≈ 95 MB at 36 months)
 _STACKS_KEPT_SIZE = 50_000
@@ -217,6 +220,7 @@ class Simulator:
         self._packs: OrderedDict[tuple[int, bytes], BaselinePack] = OrderedDict()
         self._coefficients: OrderedDict[bytes, Coefficients] = OrderedDict()
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
+        self._lift_curves: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._months: dict[int, pd.DatetimeIndex] = {}
         self._stacks: OrderedDict[tuple[bytes, int], Simulator] = OrderedDict()
 
@@ -322,17 +326,31 @@ class Simulator:
         draws = rng.standard_normal(self.artifact.n_draws)
         return override.mean + override.sd * (draws if self.draw_index is None else draws[self.draw_index])
 
+    def lift_curves(self, investment: Investment, position: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """CSAT and NPS lifts (survey points) felt from ``investment``, the ``position``-th of its
+        scenario, in the segments it reaches: lift · sat(x · A), months × draws each, float32,
+        read-only. Cached for the most recently used investments (a slider that moves one
+        investment recomputes only its curves); the position matters only for an override,
+        whose draws are seeded by it."""
+        inv = investment
+        key = (inv.initiative, float(inv.monthly_spend), inv.start_month, inv.duration_months, horizon, inv.lift,
+               position if inv.lift else None)
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            shape = self.response(inv.initiative, inv.monthly_spend, inv.start_month, inv.duration_months, horizon)
+            curves = (shape * self.lift_draws(inv, position, "csat").astype(FLOAT),
+                      shape * self.lift_draws(inv, position, "nps").astype(FLOAT))
+            _read_only(*curves)
+            return curves
+
+        return _recent(self._lift_curves, key, make, keep=_LIFT_CURVES_KEPT)
+
     def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> Lifts:
         """CSAT and NPS lifts (points) felt in the segments at ``index``: Σ_j lift_j · sat(x_j · A_j)
         over the investments j reaching a segment, one curve per set of segments reached by the
         same investments."""
         horizon = scenario.horizon_months
-        csat_curves = np.empty((len(scenario.investments), horizon, self.n_draws), dtype=FLOAT)
-        nps_curves = np.empty_like(csat_curves)
-        for j, inv in enumerate(scenario.investments):
-            shape = self.response(inv.initiative, inv.monthly_spend, inv.start_month, inv.duration_months, horizon)
-            np.multiply(shape, self.lift_draws(inv, j, "csat").astype(FLOAT), out=csat_curves[j])
-            np.multiply(shape, self.lift_draws(inv, j, "nps").astype(FLOAT), out=nps_curves[j])
+        curves = [self.lift_curves(inv, j, horizon) for j, inv in enumerate(scenario.investments)]
         groups: dict[tuple[int, ...], int] = {}
         group_of = np.empty(len(index), dtype=np.intp)
         for position, s in enumerate(index):
@@ -341,10 +359,10 @@ class Simulator:
         csat = np.empty((horizon, len(groups), self.n_draws), dtype=FLOAT)
         nps = np.empty_like(csat)
         for members, g in groups.items():
-            for curves, total in ((csat_curves, csat[:, g]), (nps_curves, nps[:, g])):
-                total[...] = curves[members[0]]
+            for kind, total in enumerate((csat[:, g], nps[:, g])):
+                total[...] = curves[members[0]][kind]
                 for j in members[1:]:
-                    total += curves[j]
+                    total += curves[j][kind]
         return Lifts(csat, nps, group_of)
 
     # ------------------------------------------------------------------ money

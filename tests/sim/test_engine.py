@@ -237,3 +237,27 @@ def test_simulation_never_imports_the_training_stack(tmp_path):
                          cwd=str(REPO))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def test_cached_lift_curves_equal_fresh_ones_and_follow_each_investment(plausible):
+    overridden = {"initiative": "I1", "segments": ["S3"], "duration_months": 6, "monthly_spend": 9_000,
+                  "lift": {"csat": {"mean": 5, "sd": 2}}}
+    plain = {"initiative": "I2", "segments": ["S1", "S3"], "start_month": 3, "duration_months": 12,
+             "monthly_spend": 4_000}
+    first = parse_scenario({"name": "a", "horizon_months": 24, "investments": [overridden, plain]})
+    swapped = parse_scenario({"name": "b", "horizon_months": 24, "investments": [plain, overridden]})
+    moved = parse_scenario({"name": "c", "horizon_months": 24, "investments": [overridden, {**plain, "monthly_spend": 5_000}]})
+    warm = Simulator(plausible)
+    index = warm.segment_index(["S1", "S3"])
+    for sc in (first, swapped, moved, first):  # the last run reads every curve from the cache
+        cached, fresh = warm.scenario_lifts(sc, index), Simulator(plausible).scenario_lifts(sc, index)
+        np.testing.assert_array_equal(cached.csat, fresh.csat)
+        np.testing.assert_array_equal(cached.nps, fresh.nps)
+        np.testing.assert_array_equal(cached.group_of, fresh.group_of)
+    # an override's draws are seeded by its position, a model lift's are not
+    assert not np.array_equal(warm.lift_curves(first.investments[0], 0, 24)[0],
+                              warm.lift_curves(first.investments[0], 1, 24)[0])
+    assert warm.lift_curves(first.investments[1], 1, 24) is warm.lift_curves(first.investments[1], 0, 24)
+    # more spend, a larger lift (of either sign) once funded: the moved investment's curve is not the cached one
+    more, less = (np.abs(warm.lift_curves(sc.investments[1], 1, 24)[0][3:]) for sc in (moved, first))
+    assert (more > less).all()

@@ -15,10 +15,15 @@ are searched on the screening draws and the best end point is polished on the se
 Then initiatives are pruned (:mod:`cxroi.sim.optimise.pruning`) and the rest searched again with
 the money freed, until no removal helps. The plan is finally simulated on every draw; every
 search's value before and after is kept in :attr:`Allocation.starts`.
+
+The search runs with one BLAS thread: its linear algebra (SLSQP's, on a few dozen cells) is far
+too small to share, and OpenBLAS's second thread spinning beside the kernel doubled the CPU time
+and cost 0.2–0.8 s of a 0.5 s search on the shared 2-core machine (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,6 +48,23 @@ def allocate(problem: AllocationProblem, budget: float, n_random_starts: int = 1
     if budget < problem.minimum_budget - 1e-6:
         raise ScenarioError(f"budget {budget:,.0f} cannot be allocated: these cells, bounds and required "
                             f"initiatives need at least {problem.minimum_budget:,.0f}")
+    with _one_blas_thread():
+        return _allocate(problem, budget, n_random_starts, warm_start, progress, max_iterations)
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Limit BLAS to one thread for the ``with`` block (nothing to limit without threadpoolctl,
+    which PyMC installs)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, warm_start: np.ndarray | None,
+              progress: Progress | None, max_iterations: int) -> Allocation:
+    """:func:`allocate` once the budget is known to be enough."""
     funded = affordable(problem, budget)
     searches = 1 + int(np.sum(funded & ~problem.mandatory))  # at most one more search per initiative dropped
     spend, log, done = np.zeros(len(problem.cells)), [], 0
