@@ -131,6 +131,10 @@ Family = _choice(FAMILIES)
 Status = _choice((STATUS_ACCEPTED, STATUS_REJECTED))
 Source = _choice(SOURCES)
 Count = number(0.0)
+#: largest customers count and ARPU (currency/customer/month) of a starting state, and latest first
+#: forecast month (months from the training start): far beyond any real segment, and small
+#: enough that a forecast of them stays finite
+MAX_CUSTOMERS, MAX_ARPU, MAX_T_NEXT = 1e12, 1e9, 1200.0
 Csat = number(0.0, 100.0)
 Nps = number(-100.0, 100.0)
 
@@ -151,13 +155,13 @@ class Open(BaseModel):
 class SegmentState(Frozen):
     """The last observed state of a segment, the simulator's starting point."""
 
-    customers: Count  #: active customers at the start of the first forecast month
+    customers: number(0.0, MAX_CUSTOMERS)  #: active customers at the start of the first forecast month
     csat: Csat  #: last observed CSAT (%)
     nps: Nps  #: last observed NPS (points)
-    arpu: Count  #: revenue per customer per month (currency)
+    arpu: number(0.0, MAX_ARPU)  #: revenue per customer per month (currency)
     ref_csat: Csat  #: reference CSAT of the effects (training mean, %)
     ref_nps: Nps  #: reference NPS of the effects (training mean, points)
-    t_next: Count  #: month index of the first forecast month, from the training start
+    t_next: number(0.0, MAX_T_NEXT)  #: month index of the first forecast month, from the training start
 
 
 class InitiativeSettings(Frozen):
@@ -334,6 +338,9 @@ class Manifest(Frozen):
     pilots: tuple[PilotRecord, ...] = ()
     caveats: tuple[Caveat, ...] = ()
     files: dict[str, str] = Field(default_factory=dict)  #: file name → SHA-256 hex digest
+    #: SHA-256 of the canonical manifest (cxroi.integrity); None in artifacts written before it
+    #: existed, which cannot be verified
+    content_hash: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:

@@ -4,12 +4,14 @@ Layout of one artifact (DESIGN.md "Model artifacts"):
 
 * ``manifest.json`` — the typed contract of :mod:`cxroi.manifest` (schema version, family,
   provenance, segments, initiatives with their reach and costs, starting state, diagnostics,
-  backtest, health, status) and the SHA-256 of every other file;
+  backtest, health, status), the SHA-256 of every other file and one content hash over all of it
+  (:mod:`cxroi.integrity`), so that a hand edit of the manifest or of any file is detected;
 * ``draws.npz`` — one float64 array per name in :data:`cxroi.params.PARAMETERS`, shape
   ``(draws, segments | initiatives)``, read with ``allow_pickle=False``;
 * ``posterior.nc`` — optional full posterior (NetCDF) for analysts; never read by the simulator.
 
-Reading imports only numpy, pydantic and the standard library. Writing is atomic: the artifact is built in
+Nothing in the registry may be a symbolic link (a model folder, a file in it, or CHAMPION): such
+an entry is refused when loaded or listed. Reading imports only numpy, pydantic and the standard library. Writing is atomic: the artifact is built in
 a temporary folder beside its target and renamed into place.
 """
 
@@ -20,7 +22,6 @@ import json
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +31,10 @@ from typing import Any
 import numpy as np
 
 from cxroi import __version__
+from cxroi.drawsfile import read_draws, require_regular_file
 from cxroi.errors import ArtifactError
 from cxroi.fileio import atomic_write_text
+from cxroi.integrity import HASH_FIELD, content_hash, stamped
 from cxroi.manifest import (  # the manifest's names are part of the registry's API too
     DRAWS,
     FAMILIES,  # noqa: F401
@@ -50,7 +53,26 @@ MANIFEST = "manifest.json"
 POSTERIOR = "posterior.nc"
 CHAMPION_FILE = "CHAMPION"
 PROMOTION_LOG = "promotions.jsonl"
-_POSITIVE_DRAWS = ("churn_concentration", "acq_alpha")  # dispersions, > 0 (cxroi.params)
+#: the physically meaningful range of each parameter's draws (units in cxroi.params):
+#: (low, high, low excluded, high excluded). Far wider than any fitted model, and narrow enough
+#: that a forecast over 240 months from any starting state the manifest allows stays finite.
+DRAW_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
+    "churn_intercept": (-20.0, 20.0, False, False),  # logit: monthly churn 2e-9 to 1 - 2e-9
+    "churn_csat": (-10.0, 10.0, False, False),  # logit per 10 points
+    "churn_nps": (-10.0, 10.0, False, False),
+    "churn_concentration": (0.0, 1e9, True, False),  # beta-binomial concentration, > 0
+    "arpu_intercept": (-20.0, 20.0, False, False),  # log currency/customer/month: up to 4.9e8
+    "arpu_trend": (-0.1, 0.1, False, False),  # log per month: ±10.5 % a month
+    "arpu_csat": (-5.0, 5.0, False, False),  # log per 10 points
+    "arpu_sigma": (0.0, 10.0, False, False),  # residual scale of log ARPU
+    "acq_intercept": (-20.0, 20.0, False, False),  # log new customers/month: up to 4.9e8
+    "acq_trend": (-0.1, 0.1, False, False),
+    "acq_nps": (-5.0, 5.0, False, False),
+    "acq_alpha": (0.0, 1e9, True, False),  # negative-binomial dispersion, > 0
+    "lift_csat": (-100.0, 100.0, False, False),  # CSAT points
+    "lift_nps": (-200.0, 200.0, False, False),  # NPS points
+    "lift_carryover": (0.0, 1.0, False, True),  # monthly carry-over λ in [0, 1)
+}
 DEFAULT_MODELS_DIR = Path(os.environ.get("CXROI_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
 
 
@@ -112,11 +134,13 @@ def _check_draws(draws: dict[str, np.ndarray], n_segments: int, n_initiatives: i
             raise ArtifactError(f"{where}: '{name}' has {array.shape[0]} draws, expected {n_draws} (> 0)")
         if not np.all(np.isfinite(array)):
             raise ArtifactError(f"{where}: '{name}' holds non-finite values (NaN or infinity)")
-        if name in _POSITIVE_DRAWS and np.any(array <= 0):
-            raise ArtifactError(f"{where}: '{name}' must be > 0 in every draw (found {array.min():g})")
-        if name == "lift_carryover" and np.any((array < 0) | (array >= 1)):
-            raise ArtifactError(f"{where}: 'lift_carryover' must lie in [0, 1) in every draw "
-                                f"(found {array.min():g} to {array.max():g})")
+        low, high, low_open, high_open = DRAW_BOUNDS[name]
+        below = array <= low if low_open else array < low
+        above = array >= high if high_open else array > high
+        if np.any(below | above):
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise ArtifactError(f"{where}: '{name}' must lie in {interval} in every draw "
+                                f"(found {array.min():g} to {array.max():g}); the model cannot give finite forecasts")
 
 
 def save_artifact(
@@ -146,14 +170,14 @@ def save_artifact(
         np.savez_compressed(tmp / DRAWS, **{k: np.asarray(draws[k], dtype=np.float64) for k in PARAMETERS})
         if write_posterior is not None:
             write_posterior(tmp / POSTERIOR)
-        stamped = {
-            **manifest.model_dump(mode="json"),
+        body = {
+            **manifest.model_dump(mode="json", exclude={HASH_FIELD}),
             "schema_version": SCHEMA_VERSION,
             "cxroi_version": __version__,
             "created_at": manifest.created_at or datetime.now(UTC).isoformat(timespec="seconds"),
             "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
         }
-        text = json.dumps(stamped, indent=2, sort_keys=True) + "\n"
+        text = json.dumps(stamped(body), indent=2, sort_keys=True) + "\n"
         check_folder(parse_manifest(json.loads(text), target / MANIFEST), target / MANIFEST, target)
         (tmp / MANIFEST).write_text(text)
         os.replace(tmp, target)
@@ -194,7 +218,15 @@ def resolve_model_path(model: str | Path | None = None, models_dir: str | Path =
         path = models_dir / str(model)
     if not path.is_dir():
         raise ArtifactError(f"model '{model}' not found in {models_dir}")
+    _refuse_link(path)
     return path
+
+
+def _refuse_link(path: Path) -> None:
+    """Refuse a model folder (or CHAMPION) that is a symbolic link: a model lives inside the registry."""
+    if path.is_symlink():
+        raise ArtifactError(f"{path}: is a symbolic link; a model folder must be a real folder inside the "
+                            "registry (copy the model in instead)")
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -202,7 +234,9 @@ def read_manifest(path: Path) -> Manifest:
     ranges, and that its model_id is the name of its folder."""
     path = Path(path)
     manifest_path = path / MANIFEST
+    _refuse_link(path)
     try:
+        require_regular_file(manifest_path)
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ArtifactError(f"{path}: manifest.json is missing — not a model artifact") from exc
@@ -212,40 +246,57 @@ def read_manifest(path: Path) -> Manifest:
         raise ArtifactError(f"{manifest_path}: cannot be read ({exc.strerror or exc})") from exc
     typed = parse_manifest(manifest, manifest_path)
     check_folder(typed, manifest_path, path.resolve())
+    recorded = manifest.get(HASH_FIELD)
+    if recorded is not None and recorded != content_hash(manifest):
+        raise ArtifactError(f"{manifest_path}: model '{typed.model_id}' no longer matches the content hash recorded "
+                            "when it was saved — the manifest was edited or damaged; retrain the model or restore "
+                            "its folder")
     return typed
 
 
+def verify_files(path: Path, manifest: Manifest) -> None:
+    """Check every file the manifest lists that is present (the draws must be): a regular file, not a
+    link, whose SHA-256 is the one recorded. Raises :class:`ArtifactError` naming the file."""
+    for name, digest in sorted(manifest.files.items()):
+        file = path / name
+        if Path(name).name != name:
+            raise ArtifactError(f"{path / MANIFEST}: files lists {name!r}, which is not a file of the model folder")
+        try:
+            require_regular_file(file)
+            matches = _sha256(file) == digest
+        except FileNotFoundError as exc:
+            if name != DRAWS:
+                continue  # the optional posterior may be left out
+            raise ArtifactError(f"{file}: file listed in the manifest is missing") from exc
+        except OSError as exc:
+            raise ArtifactError(f"{file}: cannot be read ({exc.strerror or exc})") from exc
+        if not matches:
+            raise ArtifactError(f"{file}: checksum mismatch — the file was truncated or edited")
+
+
 def load_artifact(model: str | Path | None = None, models_dir: str | Path = DEFAULT_MODELS_DIR) -> ModelArtifact:
-    """Load a model (champion when ``model`` is None), verifying the manifest, the draws' hash,
-    names, shapes and values. Only ``draws.npz`` is needed: other listed files (the optional
-    posterior) may be absent.
+    """Load a model (champion when ``model`` is None), verifying the manifest, its content hash,
+    the hash of every listed file present, and the draws' members, names, shapes and ranges. Only
+    ``draws.npz`` is needed: other listed files (the optional posterior) may be absent.
 
     Raises :class:`ArtifactError` naming the file and the problem for a missing, truncated,
     edited or incompatible artifact.
     """
     path = resolve_model_path(model, models_dir)
     manifest = read_manifest(path)
+    verify_files(path, manifest)
     draws_path = path / DRAWS
-    try:
-        matches = _sha256(draws_path) == manifest.files[DRAWS]
-    except FileNotFoundError as exc:
-        raise ArtifactError(f"{draws_path}: file listed in the manifest is missing") from exc
-    except OSError as exc:
-        raise ArtifactError(f"{draws_path}: cannot be read ({exc.strerror or exc})") from exc
-    if not matches:
-        raise ArtifactError(f"{draws_path}: checksum mismatch — the file was truncated or edited")
-    try:
-        with np.load(draws_path, allow_pickle=False) as npz:
-            draws = {name: npz[name] for name in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise ArtifactError(f"{draws_path}: unreadable parameter draws ({exc})") from exc
+    widths = {name: len(manifest.segments if axis == "segment" else manifest.initiatives)
+              for name, (axis, _) in PARAMETERS.items()}
+    draws = read_draws(draws_path, widths, manifest.n_draws)
     _check_draws(draws, len(manifest.segments), len(manifest.initiatives), str(draws_path))
     return ModelArtifact(manifest.model_id, path, manifest, draws)
 
 
 def list_models(models_dir: str | Path = DEFAULT_MODELS_DIR) -> list[dict]:
-    """One summary dict per artifact folder (newest first), keyed by the folder name; unreadable
-    ones are listed with an ``error`` instead of failing the listing."""
+    """One summary dict per artifact folder (newest first), keyed by the folder name; unreadable,
+    edited or linked ones are listed with an ``error`` instead of failing the listing.
+    ``verifiable`` is False for an artifact saved before content hashes existed."""
     models_dir = Path(models_dir)
     try:
         champion = champion_id(models_dir)
@@ -257,11 +308,12 @@ def list_models(models_dir: str | Path = DEFAULT_MODELS_DIR) -> list[dict]:
             continue  # CHAMPION as a folder is reported by champion_problem()
         try:
             m = read_manifest(path)
+            verify_files(path, m)
             rows.append({
                 "model_id": path.name, "family": m.family, "created_at": m.created_at,
                 "status": m.status, "champion": path.name == champion,
                 "training_window": m.training_window.model_dump() if m.training_window else None,
-                "health": m.health.passed,
+                "health": m.health.passed, "verifiable": m.content_hash is not None,
                 "error": None,
             })
         except ArtifactError as exc:
@@ -273,9 +325,11 @@ def champion_id(models_dir: str | Path = DEFAULT_MODELS_DIR) -> str | None:
     """Id of the champion model (the text of ``models_dir/CHAMPION``), or None when none is
     promoted. Raises :class:`ArtifactError` when that file cannot be read or holds no plain id."""
     pointer = Path(models_dir) / CHAMPION_FILE
+    fix = "remove it and promote a model with `cxroi models promote <model id>`"
+    if pointer.is_symlink():
+        raise ArtifactError(f"{pointer}: is a symbolic link, not the file naming the champion model; {fix}")
     if not pointer.exists():
         return None
-    fix = "remove it and promote a model with `cxroi models promote <model id>`"
     if pointer.is_dir():
         raise ArtifactError(f"{pointer}: is a folder, not the file naming the champion model; {fix}")
     try:
@@ -324,6 +378,7 @@ def promote(model_id: str, models_dir: str | Path = DEFAULT_MODELS_DIR, force: b
     entry = {
         "model_id": artifact.model_id, "previous": champion_id(models_dir), "forced": status != STATUS_ACCEPTED,
         "reason": reason, "user": user or os.environ.get("USER", "unknown"),
+        "content_hash": artifact.manifest.content_hash,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with open(models_dir / PROMOTION_LOG, "a", encoding="utf-8") as log:

@@ -121,6 +121,14 @@ def models() -> None:
     """List, inspect and promote trained models."""
 
 
+def _listed_status(row: dict) -> str:
+    """A listing row's status, or the problem that makes the model unusable; an artifact saved
+    before content hashes existed is flagged as not verifiable."""
+    if row["error"]:
+        return f"UNUSABLE: {row['error']}"
+    return row["status"] + ("" if row["verifiable"] else " (not verifiable: saved without a content hash)")
+
+
 @models.command("list")
 @MODELS_DIR
 def list_cmd(models_dir: Path) -> None:
@@ -131,7 +139,7 @@ def list_cmd(models_dir: Path) -> None:
         return
     print_table([{
         "": "*" if r["champion"] else "", "model": r["model_id"], "family": r.get("family"),
-        "created": r.get("created_at"), "status": r.get("status") or r.get("error"),
+        "created": r.get("created_at"), "status": _listed_status(r),
         "window": _window(r["training_window"]) if r.get("training_window") else None,
     } for r in rows], title=f"Models in {models_dir}")
     problem = registry.champion_problem(models_dir, rows)

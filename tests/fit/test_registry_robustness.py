@@ -1,5 +1,8 @@
 """Hand-edited or corrupted artifacts: one clear ArtifactError naming the file and the field, and
-one bad artifact never breaks the listing of the others or the CLI."""
+one bad artifact never breaks the listing of the others or the CLI.
+
+The edits here re-stamp the content hash as a careful hand-editor would, so that what is checked
+is the field (tests/hardening/test_registry_integrity.py checks that an edit without it is refused)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 from cxroi import registry
 from cxroi.cli import main
 from cxroi.errors import ArtifactError
+from cxroi.integrity import stamped
 from cxroi.testing.artifacts import plausible_artifact
 
 GOOD, BAD = "bayes-good", "bayes-bad"
@@ -41,7 +45,7 @@ def add_bad_copy(models: Path, edit) -> Path:
     manifest = json.loads((folder / registry.MANIFEST).read_text())
     manifest["model_id"] = BAD
     edit(manifest)
-    (folder / registry.MANIFEST).write_text(json.dumps(manifest))
+    (folder / registry.MANIFEST).write_text(json.dumps(stamped(manifest)))
     return folder
 
 
@@ -63,9 +67,9 @@ CORRUPTIONS = {
     "files as a list": (setter("files", ["draws.npz"]), r"files must be an object"),
     "files without draws": (setter("files", {}), r"files must list 'draws\.npz'"),
     "customers as text": (setter("state", "S2", "customers", "lots"),
-                          r"state\['S2'\]\.customers must be a finite number ≥ 0 \(found 'lots'\)"),
+                          r"state\['S2'\]\.customers must be a finite number between 0 and 1e\+12 \(found 'lots'\)"),
     "customers NaN": (setter("state", "S2", "customers", float("nan")),
-                      r"state\['S2'\]\.customers must be a finite number ≥ 0 \(found nan\)"),
+                      r"state\['S2'\]\.customers must be a finite number between 0 and 1e\+12 \(found nan\)"),
     "negative customers": (setter("state", "S1", "customers", -5), r"state\['S1'\]\.customers must be"),
     "CSAT above 100": (setter("state", "S3", "csat", 150.0),
                        r"state\['S3'\]\.csat must be a finite number between 0 and 100 \(found 150\.0\)"),
@@ -120,14 +124,15 @@ def _rewrite_draws(folder: Path, name: str, change) -> None:
     np.savez_compressed(folder / registry.DRAWS, **arrays)
     manifest = json.loads((folder / registry.MANIFEST).read_text())
     manifest["files"][registry.DRAWS] = registry._sha256(folder / registry.DRAWS)
-    (folder / registry.MANIFEST).write_text(json.dumps(manifest))
+    (folder / registry.MANIFEST).write_text(json.dumps(stamped(manifest)))
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("acq_nps", np.nan, r"'acq_nps' holds non-finite values"),  # guards the finiteness check already there
     ("churn_csat", np.inf, r"'churn_csat' holds non-finite values"),
     ("lift_carryover", 1.5, r"'lift_carryover' must lie in \[0, 1\) in every draw"),
-    ("churn_concentration", -2.0, r"'churn_concentration' must be > 0 in every draw \(found -2\)"),
+    ("churn_concentration", -2.0, r"'churn_concentration' must lie in \(0, 1e\+09\] in every draw \(found -2 to"),
+    ("arpu_trend", 1e300, r"'arpu_trend' must lie in \[-0\.1, 0\.1\] in every draw \(found .* to 1e\+300\)"),
 ])
 def test_out_of_range_draws_name_the_parameter(models, name, value, message) -> None:
     bad = add_bad_copy(models, lambda m: None)
