@@ -257,17 +257,43 @@ class Backtest(Open):
     refit_convergence: dict[str, Any] = Field(default_factory=dict)
 
 
+Outcome = Literal["pass", "review", "fail"]
+
+
 class HealthCheck(Frozen):
+    """One check of the health gate (cxroi.fit.health): pass, review (usable, flagged
+    wherever the model's numbers are shown) or fail."""
+
     name: Text
     value: number()
     threshold: number()
-    passed: Flag
+    passed: Flag  #: not failed
     rule: Literal["≤", "≥"]
+    outcome: Outcome | None = None  #: absent in artifacts written before checks had three outcomes
+
+    @property
+    def verdict(self) -> str:
+        return self.outcome or ("pass" if self.passed else "fail")
 
 
 class Health(Frozen):
-    passed: Flag
+    passed: Flag  #: no check failed
+    outcome: Outcome | None = None  #: the worst outcome of the checks (absent in older artifacts)
     checks: tuple[HealthCheck, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """The worst outcome of the checks: pass, review or fail."""
+        if self.outcome is not None:
+            return self.outcome
+        order = ("pass", "review", "fail")
+        worst = max((order.index(c.verdict) for c in self.checks), default=0)
+        return order[max(worst, 0 if self.passed else 2)]
+
+    @property
+    def label(self) -> str:
+        """How screens and listings name the verdict."""
+        return {"pass": "passed", "review": "needs review", "fail": "not passed"}[self.verdict]
 
 
 class PilotRecord(Frozen):
@@ -337,6 +363,8 @@ class Manifest(Frozen):
     effect_sources: dict[str, dict[str, Source]] = Field(default_factory=dict)
     pilots: tuple[PilotRecord, ...] = ()
     caveats: tuple[Caveat, ...] = ()
+    #: prior → posterior contraction (0–1) per effect and segment or initiative (cxroi.fit.identification)
+    identification: dict[str, dict[str, number(0.0, 1.0)]] = Field(default_factory=dict)
     files: dict[str, str] = Field(default_factory=dict)  #: file name → SHA-256 hex digest
     #: SHA-256 of the canonical manifest (cxroi.integrity); None in artifacts written before it
     #: existed, which cannot be verified

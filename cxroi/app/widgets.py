@@ -66,22 +66,26 @@ def findings_table(findings: list[Finding]) -> None:
     )
 
 
+#: how a health verdict (pass, review, fail) is shown
+VERDICT_BADGES = {"pass": ":green[passed]", "review": ":orange[needs review]", "fail": ":red[not passed]"}
+
+
 def health_table(health: Health) -> None:
-    """The health-gate checks of a model (name, value, threshold, passed)."""
-    checks = [check.model_dump() for check in health.checks]
+    """The health-gate checks of a model (name, value, threshold, outcome: pass, review, fail)."""
+    checks = [{**check.model_dump(), "outcome": check.verdict} for check in health.checks]
     if not checks:
         st.caption("No health checks recorded for this model.")
         return
     st.dataframe(
         checks,
         hide_index=True,
-        column_order=["name", "value", "rule", "threshold", "passed"],
+        column_order=["name", "value", "rule", "threshold", "outcome"],
         column_config={
             "name": st.column_config.TextColumn("Check"),
             "value": st.column_config.NumberColumn("Value", format="%.4g"),
             "rule": st.column_config.TextColumn("Rule"),
             "threshold": st.column_config.NumberColumn("Threshold", format="%.4g"),
-            "passed": st.column_config.CheckboxColumn("Passed"),
+            "outcome": st.column_config.TextColumn("Outcome", help="pass, review (usable, flagged) or fail"),
         },
     )
 

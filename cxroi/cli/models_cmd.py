@@ -39,8 +39,8 @@ def print_backtest(backtest: Backtest) -> None:
 
 def print_health(health: Health) -> None:
     rows = [{"check": c.name, "value": _fmt(c.value, 4), "rule": f"{c.rule} {_fmt(c.threshold)}",
-             "passed": "yes" if c.passed else "NO"} for c in health.checks]
-    print_table(rows, title="Health gate: " + ("passed" if health.passed else "FAILED"))
+             "outcome": c.verdict if c.verdict != "fail" else "FAIL"} for c in health.checks]
+    print_table(rows, title=f"Health gate: {health.label if health.verdict != 'fail' else 'FAILED'}")
 
 
 def _window(window: TrainingWindow | dict | None) -> str:

@@ -17,6 +17,7 @@ from cxroi.fit.backtest import run_backtest
 from cxroi.fit.design import ARPU_NU, Design, build_design
 from cxroi.fit.diagnostics import predictive_summary, sign_warnings
 from cxroi.fit.health import run_gate
+from cxroi.fit.identification import contraction, identification_caveats, least_identified
 from cxroi.fit.pilots import load_pilots
 from cxroi.fit.result import FitResult
 from cxroi.manifest import (
@@ -28,6 +29,7 @@ from cxroi.manifest import (
     Manifest,
     PilotRecord,
     SamplerConfig,
+    SegmentState,
 )
 from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
@@ -112,7 +114,11 @@ def train(
     report("backtest: refitting without the last months")
     backtest = Backtest.model_validate(run_backtest(design, lambda short: model.fit(short, catalogue, pilots),
                                                     streams.generator("backtest")))
-    health = Health.model_validate(run_gate(settings.family, diagnostics.model_dump(), backtest.model_dump()))
+    identified = contraction(fit.draws, design.segments, catalogue)
+    health = Health.model_validate(run_gate(settings.family, diagnostics.model_dump(), backtest.model_dump(),
+                                            {"least_identified": least_identified(identified)}))
+    reach = {i.id: i.reach(design.segments) for i in catalogue.values()}
+    state = {segment: SegmentState(**values) for segment, values in design.state().items()}
     manifest = Manifest(
         model_id=model_id,
         family=settings.family,
@@ -124,17 +130,19 @@ def train(
         segments=design.segments,
         initiatives=list(catalogue),
         initiative_settings={i.id: i.settings(design.segments) for i in catalogue.values()},
+        identification=identified,
         lag_months=settings.lag,
         arpu_nu=ARPU_NU,
         sampler=fit.sampler,
         n_draws=fit.n_draws,
-        state=design.state(),
+        state=state,
         diagnostics=diagnostics,
         backtest=backtest,
         health=health,
         effect_sources=fit.effect_sources,
         pilots=[PilotRecord(**p.__dict__) for p in pilots],
-        caveats=_caveats(fit, design, panel, settings.lag),
+        caveats=_caveats(fit, design, panel, settings.lag) + identification_caveats(identified, catalogue, reach,
+                                                                                  state),
     )
     report("writing the artifact")
     path = registry.save_artifact(manifest, fit.draws, models_dir, write_posterior=fit.write_posterior)

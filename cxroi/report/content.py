@@ -73,7 +73,7 @@ def summary_section(artifact: ModelArtifact, data_note: str) -> Section:
     sampler = m.sampler.model_dump(exclude_none=True) if m.sampler else {}
     items = [
         f"Model: {artifact.model_id} ({FAMILY_LABELS.get(m.family, m.family)})",
-        f"Status: {m.status}; health gate {'passed' if m.health.passed else 'not passed'}",
+        f"Status: {m.status}; health gate {m.health.label}",
         f"Training window: {m.training_window or '?'}",
         f"Segments ({len(artifact.segments)}): {', '.join(artifact.segments)}",
         f"Initiatives ({len(artifact.initiatives)}): {', '.join(artifact.initiatives) or 'none'}",

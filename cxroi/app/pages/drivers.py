@@ -9,7 +9,7 @@ import streamlit as st
 from cxroi import registry
 from cxroi.app import charts, effects, jobs, reports, state
 from cxroi.app.errors import guard
-from cxroi.app.widgets import health_table, job_progress, refreshing
+from cxroi.app.widgets import VERDICT_BADGES, health_table, job_progress, refreshing
 
 MODEL_CHOICE = "drivers_model"
 SOURCE_NOTE = ("**Where effects come from.** *history*: learned from your own data (an association, "
@@ -114,7 +114,7 @@ def drivers() -> None:
                                 width="stretch")
     with tabs[2], guard("reading the diagnostics"):
         manifest = model.manifest
-        st.markdown("**Health gate** — " + (":green[passed]" if manifest.health.passed else ":red[not passed]"))
+        st.markdown("**Health gate** — " + VERDICT_BADGES[manifest.health.verdict])
         health_table(manifest.health)
         scalars, predictive = diagnostic_frames(manifest.diagnostics.model_dump(exclude_none=True))
         if not scalars.empty:

@@ -7,7 +7,7 @@ import streamlit as st
 from cxroi.app import charts, kpis, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
-from cxroi.app.widgets import Tile, findings_table, metric_tiles
+from cxroi.app.widgets import VERDICT_BADGES, Tile, findings_table, metric_tiles
 
 TREND_PANEL_WIDTH = 220  # px per segment chart: two a row on a 1024 px laptop, four on a wide screen
 FAMILIES = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
@@ -86,12 +86,11 @@ def overview() -> None:
         else:
             m = model.manifest
             window = f"{m.training_window.start} to {m.training_window.end}" if m.training_window else "—"
-            passed = m.health.passed
             with st.container(border=True):
                 cols = st.columns(4)
                 cols[0].markdown(f"**Family**  \n{FAMILIES.get(m.family, m.family)}")
                 cols[1].markdown(f"**Trained**  \n{(m.created_at or '—')[:16].replace('T', ' ')} UTC")
                 cols[2].markdown(f"**Training window**  \n{window}")
-                cols[3].markdown("**Health gate**  \n" + (":green[passed]" if passed else ":red[not passed]"))
+                cols[3].markdown("**Health gate**  \n" + VERDICT_BADGES[m.health.verdict])
                 st.caption(f"Model id {model.model_id} · {model.n_draws:,} parameter draws · "
                            f"{len(model.segments)} segments · {len(model.initiatives)} initiatives")
