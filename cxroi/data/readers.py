@@ -15,6 +15,7 @@ from typing import BinaryIO
 import pandas as pd
 import pyarrow.parquet as pq
 
+from cxroi.data.limits import PANEL_ROWS, SHEET_COLUMNS, XLSX_UNZIPPED_MB
 from cxroi.data.schema import Finding, validate_panel
 from cxroi.errors import DataError
 
@@ -25,6 +26,10 @@ SIZE_SETTING = "CXROI_MAX_PANEL_MB"
 DEFAULT_MAX_PANEL_MB = 200
 #: a column name pandas gave a repeated header cell ('revenue' → 'revenue.1')
 _RENAMED = re.compile(r"(.+)\.\d+")
+#: the <dimension ref="A1:L100"/> element near the start of a worksheet's XML
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+_SHEET_XML = re.compile(r"xl/worksheets/[^/]+\.xml")
+_DIMENSION_BYTES = 1 << 16  # the element comes before the cells; read no further
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xls": "excel"}
 
@@ -95,6 +100,48 @@ def _restore_repeated_names(table: pd.DataFrame, header: Callable[[], list]) -> 
     return table
 
 
+def _column_number(letters: str) -> int:
+    """'A' → 1, 'Z' → 26, 'AA' → 27."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def check_workbook_size(data: BinaryIO | Path, label: str) -> None:
+    """Refuse an .xlsx whose members decompress to more than CXROI_MAX_XLSX_UNZIPPED_MB, or whose
+    worksheets declare (``<dimension ref=…>``) more rows than CXROI_MAX_PANEL_ROWS (plus the
+    header) or more columns than CXROI_MAX_SHEET_COLUMNS — read from the zip's directory and the
+    first 64 KB of each sheet, before any spreadsheet parser runs."""
+    try:
+        with zipfile.ZipFile(_rewound(data)) as archive:
+            members = archive.infolist()
+            unzipped = sum(member.file_size for member in members)
+            if problem := XLSX_UNZIPPED_MB.problem(math.ceil(unzipped / 2**20), label):
+                raise DataError(f"{problem}; a panel workbook is small, so this is not one "
+                                "(or it was built to exhaust memory)")
+            for member in members:
+                if _SHEET_XML.fullmatch(member.filename):
+                    with archive.open(member) as sheet:
+                        _check_dimension(sheet.read(_DIMENSION_BYTES), f"{label}, sheet {member.filename}")
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"{label}: not a readable Excel (.xlsx) file ({exc})") from exc
+    finally:
+        _rewound(data)
+
+
+def _check_dimension(head: bytes, label: str) -> None:
+    found = _DIMENSION.search(head)
+    if found is None:
+        return  # a sheet without the element is bounded by the decompressed size alone
+    first_col, first_row, last_col, last_row = (g.decode("ascii") if g else None for g in found.groups())
+    rows = int(last_row or first_row or 1)
+    columns = _column_number(last_col or first_col or "A")
+    problems = [p for p in (PANEL_ROWS.problem(rows - 1, label), SHEET_COLUMNS.problem(columns, label)) if p]
+    if problems:
+        raise DataError("; ".join(problems) + " (declared by the sheet's dimension)")
+
+
 def _rewound(data: BinaryIO | Path) -> BinaryIO | Path:
     if not isinstance(data, Path):
         data.seek(0)
@@ -124,6 +171,8 @@ def read_table(source: str | Path | BinaryIO, name: str | None = None) -> pd.Dat
     limit = max_panel_bytes()
     if size > limit:
         raise _size_error(label, size, limit)
+    if Path(label).suffix.lower() == ".xlsx":
+        check_workbook_size(data, label)
     try:
         if fmt == "csv":
             table = pd.read_csv(data, dtype={"segment": str}, skipinitialspace=True)

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cxroi.data.limits import PANEL_ROWS, panel_size_problems
 from cxroi.errors import DataError
 
 # pandera imports pandas-on-Spark (on import and on first validation) whenever pyspark is
@@ -295,6 +296,22 @@ def _gap_warnings(df: pd.DataFrame) -> list[Finding]:
     return findings
 
 
+def month_span(periods: pd.Series) -> int:
+    """Months from the first to the last of ``periods`` (inclusive; 0 when none is known)."""
+    known = periods.dropna()
+    if known.empty:
+        return 0
+    first, last = known.min(), known.max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _size_findings(df: pd.DataFrame) -> list[Finding]:
+    """The panel's size limits (cxroi.data.limits), checked before the cell-by-cell validation."""
+    segments = df["segment"].nunique() if "segment" in df else 0
+    months = month_span(df["period"]) if "period" in df else 0
+    return [Finding("error", None, None, problem) for problem in panel_size_problems(len(df), segments, months)]
+
+
 def validate_panel(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding]]:
     """Validate a raw panel table.
 
@@ -307,7 +324,11 @@ def validate_panel(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding
         return None, header
     if raw.shape[1] == 0 or raw.empty:
         return None, [Finding("error", None, None, "the file holds no data rows")]
+    if too_long := PANEL_ROWS.problem(len(raw), "the panel"):
+        return None, [Finding("error", None, None, too_long)]
     df, findings = _coerce(raw)
+    if oversized := _size_findings(df):
+        return None, oversized
     already = {(f.row, f.column) for f in findings}
     try:
         PANEL_SCHEMA.validate(df, lazy=True)

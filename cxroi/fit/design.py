@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from cxroi.catalogue import Initiative
-from cxroi.data.schema import SPEND_PREFIX, SURVEY_SCORES
+from cxroi.data.limits import panel_size_problems
+from cxroi.data.schema import SPEND_PREFIX, SURVEY_SCORES, month_span
 from cxroi.errors import DataError
 from cxroi.science import per_ten_points
 
@@ -196,10 +197,13 @@ def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int
     """Arrays of a validated panel over the months from its first to its last; a segment may
     start late or miss months (those cells are NaN and left out of the likelihood) but needs
     MIN_SEGMENT_MONTHS observed months. Spend columns of initiatives missing from the catalogue
-    are ignored with a warning."""
+    are ignored with a warning. A panel over the size limits of cxroi.data.limits is refused."""
     if lag < 0:
         raise DataError(f"lag must be ≥ 0 months, got {lag}")
     segments = sorted(panel["segment"].unique())
+    oversized = panel_size_problems(len(panel), len(segments), month_span(panel["period"]))
+    if oversized:
+        raise DataError("; ".join(oversized))
     periods = pd.date_range(panel["period"].min(), panel["period"].max(), freq="MS")
     counts = panel.groupby("segment")["period"].nunique()
     short = [f"{s} ({counts[s]})" for s in segments if counts[s] < MIN_SEGMENT_MONTHS]
