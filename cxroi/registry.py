@@ -231,23 +231,24 @@ def _refuse_link(path: Path) -> None:
 
 def read_manifest(path: Path) -> Manifest:
     """Read a manifest and check its schema version (migrating schema 1), fields, types and value
-    ranges, and that its model_id is the name of its folder."""
+    ranges, that its model_id is the name of its folder and that it matches its content hash (when
+    recorded). Neither the folder nor the manifest may be a symbolic link."""
     path = Path(path)
     manifest_path = path / MANIFEST
     _refuse_link(path)
     try:
         require_regular_file(manifest_path)
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        raw = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ArtifactError(f"{path}: manifest.json is missing — not a model artifact") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{manifest_path}: corrupt manifest (not valid JSON: {exc})") from exc
     except OSError as exc:
         raise ArtifactError(f"{manifest_path}: cannot be read ({exc.strerror or exc})") from exc
-    typed = parse_manifest(manifest, manifest_path)
+    typed = parse_manifest(raw, manifest_path)
     check_folder(typed, manifest_path, path.resolve())
-    recorded = manifest.get(HASH_FIELD)
-    if recorded is not None and recorded != content_hash(manifest):
+    recorded = raw.get(HASH_FIELD)
+    if recorded is not None and recorded != content_hash(raw):
         raise ArtifactError(f"{manifest_path}: model '{typed.model_id}' no longer matches the content hash recorded "
                             "when it was saved — the manifest was edited or damaged; retrain the model or restore "
                             "its folder")

@@ -77,6 +77,7 @@ def schema_one(tmp_path) -> Path:
     path = artifact.path / registry.MANIFEST
     raw = json.loads(path.read_text())
     raw["schema_version"] = 1
+    del raw["content_hash"]  # schema 1 predates content hashes
     for settings in raw["initiative_settings"].values():
         del settings["segments"]
     path.write_text(json.dumps(raw))
