@@ -55,17 +55,18 @@ CHAMPION_FILE = "CHAMPION"
 PROMOTION_LOG = "promotions.jsonl"
 #: the physically meaningful range of each parameter's draws (units in cxroi.params):
 #: (low, high, low excluded, high excluded). Far wider than any fitted model, and narrow enough
-#: that a forecast over 240 months from any starting state the manifest allows stays finite.
+#: that a forecast over 240 months from any starting state the manifest allows stays finite
+#: (low intercepts only drive a rate to zero, so they are bounded loosely).
 DRAW_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
-    "churn_intercept": (-20.0, 20.0, False, False),  # logit: monthly churn 2e-9 to 1 - 2e-9
+    "churn_intercept": (-100.0, 100.0, False, False),  # logit of monthly churn (±100: churn 0 or 1)
     "churn_csat": (-10.0, 10.0, False, False),  # logit per 10 points
     "churn_nps": (-10.0, 10.0, False, False),
     "churn_concentration": (0.0, 1e9, True, False),  # beta-binomial concentration, > 0
-    "arpu_intercept": (-20.0, 20.0, False, False),  # log currency/customer/month: up to 4.9e8
+    "arpu_intercept": (-100.0, 20.0, False, False),  # log currency/customer/month: up to 4.9e8
     "arpu_trend": (-0.1, 0.1, False, False),  # log per month: ±10.5 % a month
     "arpu_csat": (-5.0, 5.0, False, False),  # log per 10 points
     "arpu_sigma": (0.0, 10.0, False, False),  # residual scale of log ARPU
-    "acq_intercept": (-20.0, 20.0, False, False),  # log new customers/month: up to 4.9e8
+    "acq_intercept": (-100.0, 20.0, False, False),  # log new customers/month: up to 4.9e8 (-100: none)
     "acq_trend": (-0.1, 0.1, False, False),
     "acq_nps": (-5.0, 5.0, False, False),
     "acq_alpha": (0.0, 1e9, True, False),  # negative-binomial dispersion, > 0

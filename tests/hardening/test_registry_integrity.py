@@ -186,4 +186,4 @@ def test_draws_that_would_overflow_a_forecast_are_refused_naming_the_parameter(m
     np.savez_compressed(folder / registry.DRAWS, **arrays)
     restamp(folder)
     code, err, out = simulate(models, tmp_path, capsys)
-    assert code == 2 and "'acq_intercept' must lie in [-20, 20] in every draw" in err and not out.exists()
+    assert code == 2 and "'acq_intercept' must lie in [-100, 20] in every draw" in err and not out.exists()
