@@ -70,7 +70,7 @@ from cxroi.sim.plan import PlanSpec
 from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
-_SEGMENT_SETS_KEPT = 4  # float32 baselines and coefficients of reached-segment sets, per simulator
+_SEGMENT_SETS_KEPT = 4  # float32 baselines, coefficients and summed lift curves of the last few, per simulator
 #: CSAT and NPS lift curves of investments kept per simulator (2 × months × draws float32 each:
 #: 1.9 MB at 4 000 draws × 60 months)
 _LIFT_CURVES_KEPT = 16
@@ -221,6 +221,7 @@ class Simulator:
         self._coefficients: OrderedDict[bytes, Coefficients] = OrderedDict()
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._lift_curves: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lifts: OrderedDict[tuple, Lifts] = OrderedDict()
         self._months: dict[int, pd.DatetimeIndex] = {}
         self._stacks: OrderedDict[tuple[bytes, int], Simulator] = OrderedDict()
 
@@ -326,15 +327,20 @@ class Simulator:
         draws = rng.standard_normal(self.artifact.n_draws)
         return override.mean + override.sd * (draws if self.draw_index is None else draws[self.draw_index])
 
+    @staticmethod
+    def _curve_key(investment: Investment, position: int, horizon: int) -> tuple:
+        """What an investment's lift curves depend on; the position only for an override,
+        whose draws are seeded by it."""
+        inv = investment
+        return (inv.initiative, float(inv.monthly_spend), inv.start_month, inv.duration_months, horizon, inv.lift,
+                position if inv.lift else None)
+
     def lift_curves(self, investment: Investment, position: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """CSAT and NPS lifts (survey points) felt from ``investment``, the ``position``-th of its
         scenario, in the segments it reaches: lift · sat(x · A), months × draws each, float32,
         read-only. Cached for the most recently used investments (a slider that moves one
-        investment recomputes only its curves); the position matters only for an override,
-        whose draws are seeded by it."""
+        investment recomputes only its curves)."""
         inv = investment
-        key = (inv.initiative, float(inv.monthly_spend), inv.start_month, inv.duration_months, horizon, inv.lift,
-               position if inv.lift else None)
 
         def make() -> tuple[np.ndarray, np.ndarray]:
             shape = self.response(inv.initiative, inv.monthly_spend, inv.start_month, inv.duration_months, horizon)
@@ -343,27 +349,36 @@ class Simulator:
             _read_only(*curves)
             return curves
 
-        return _recent(self._lift_curves, key, make, keep=_LIFT_CURVES_KEPT)
+        return _recent(self._lift_curves, self._curve_key(inv, position, horizon), make, keep=_LIFT_CURVES_KEPT)
 
     def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> Lifts:
         """CSAT and NPS lifts (points) felt in the segments at ``index``: Σ_j lift_j · sat(x_j · A_j)
         over the investments j reaching a segment, one curve per set of segments reached by the
-        same investments."""
-        horizon = scenario.horizon_months
-        curves = [self.lift_curves(inv, j, horizon) for j, inv in enumerate(scenario.investments)]
+        same investments (read-only; cached for the last few scenarios, so a run repeated or
+        changed in its money terms only does not sum them again)."""
+        horizon, investments = scenario.horizon_months, scenario.investments
         groups: dict[tuple[int, ...], int] = {}
         group_of = np.empty(len(index), dtype=np.intp)
         for position, s in enumerate(index):
-            members = tuple(j for j, inv in enumerate(scenario.investments) if self.segments[s] in inv.segments)
+            members = tuple(j for j, inv in enumerate(investments) if self.segments[s] in inv.segments)
             group_of[position] = groups.setdefault(members, len(groups))
-        csat = np.empty((horizon, len(groups), self.n_draws), dtype=FLOAT)
-        nps = np.empty_like(csat)
-        for members, g in groups.items():
-            for kind, total in enumerate((csat[:, g], nps[:, g])):
-                total[...] = curves[members[0]][kind]
-                for j in members[1:]:
-                    total += curves[j][kind]
-        return Lifts(csat, nps, group_of)
+        _read_only(group_of)
+        key = (tuple(self._curve_key(inv, j, horizon) for j, inv in enumerate(investments)), tuple(groups),
+               group_of.tobytes())
+
+        def make() -> Lifts:
+            curves = [self.lift_curves(inv, j, horizon) for j, inv in enumerate(investments)]
+            csat = np.empty((horizon, len(groups), self.n_draws), dtype=FLOAT)
+            nps = np.empty_like(csat)
+            for members, g in groups.items():
+                for kind, total in enumerate((csat[:, g], nps[:, g])):
+                    total[...] = curves[members[0]][kind]
+                    for j in members[1:]:
+                        total += curves[j][kind]
+            _read_only(csat, nps)
+            return Lifts(csat, nps, group_of)
+
+        return _recent(self._lifts, key, make)
 
     # ------------------------------------------------------------------ money
     def spend(self, scenario: Scenario) -> np.ndarray:

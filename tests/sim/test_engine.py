@@ -254,6 +254,8 @@ def test_cached_lift_curves_equal_fresh_ones_and_follow_each_investment(plausibl
         np.testing.assert_array_equal(cached.csat, fresh.csat)
         np.testing.assert_array_equal(cached.nps, fresh.nps)
         np.testing.assert_array_equal(cached.group_of, fresh.group_of)
+    again = warm.scenario_lifts(first, index)
+    assert again is warm.scenario_lifts(first, index) and not again.csat.flags.writeable
     # an override's draws are seeded by its position, a model lift's are not
     assert not np.array_equal(warm.lift_curves(first.investments[0], 0, 24)[0],
                               warm.lift_curves(first.investments[0], 1, 24)[0])
