@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.errors import FragmentHandledException
 
 from cxroi.errors import CxroiError
+from cxroi.text import literal
 
 
 @contextlib.contextmanager
@@ -27,7 +28,7 @@ def guard(action: str) -> Iterator[None]:
     except FragmentHandledException:
         raise
     except CxroiError as exc:
-        st.error(f"Problem while {action}: {exc}", icon=":material/error:")
+        st.error(f"Problem while {action}: {literal(exc)}", icon=":material/error:")
     except Exception as exc:
         st.error(
             f"Something went wrong while {action}. The rest of the app still works; "

@@ -19,6 +19,7 @@ from cxroi.app import formatting as fmt
 from cxroi.catalogue import Initiative
 from cxroi.registry import ModelArtifact
 from cxroi.sim.scenario import MAX_HORIZON_MONTHS, plan_problems
+from cxroi.text import literal
 
 BODY, GENERATION, UIDS = "planner_body", "planner_generation", "planner_uids"
 LEVERS_WIDTH = 300  # px: the three lever pills side by side
@@ -108,9 +109,9 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
     nominal = model.manifest.initiative_settings[inv["initiative"]].monthly_cost
     with st.container(border=True):
         head, remove = st.columns([6, 1])
-        head.markdown(f"**{number}. {initiative_name(model, inv['initiative'])}**")
+        head.markdown(f"**{number}. {literal(initiative_name(model, inv['initiative']))}**")
         if entry := catalogue.get(inv["initiative"]):
-            head.caption(entry.description)
+            head.caption(literal(entry.description))
         if remove.button("Remove", key=f"{key}_remove", icon=":material/delete:"):
             return None
         segments = st.multiselect("Segments reached", model.segments, default=inv["segments"], key=f"{key}_segments")

@@ -22,6 +22,7 @@ from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, Initiative, load_catalogue
 from cxroi.data.readers import load_panel
 from cxroi.data.schema import Finding
+from cxroi.text import file_stem
 
 if TYPE_CHECKING:  # imported where used, so the first page does not wait for them
     from cxroi.sim.result import SimulationResult
@@ -163,7 +164,7 @@ def export_files(model_id: str, scenario_json: str, fmt: str, version: int | Non
     from cxroi.export import export_forecast
 
     result = _simulate(model_id, str(settings().models_dir), scenario_json)
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in result.scenario.name).strip("_") or "forecast"
+    stem = file_stem(result.scenario.name)
     if version is not None:
         stem += f"-v{version}"
     with tempfile.TemporaryDirectory(prefix="cxroi-export-") as folder:

@@ -9,6 +9,7 @@ from cxroi.app import charts, results, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
 from cxroi.sim.scenario import parse_scenario
+from cxroi.text import literal
 
 MAX_SCENARIOS = 4
 #: valuation settings that must match for a like-for-like comparison: table column → words
@@ -49,6 +50,7 @@ def compare() -> None:
         shown = table.copy()  # st.table wraps long scenario names instead of cutting them off
         for column in (c for c in shown.columns if f"({cfg.currency})" in c):
             shown[column] = shown[column].map(lambda v: fmt.money(v, cfg.currency))
+        shown["Scenario"] = shown["Scenario"].map(literal)  # st.table renders Markdown in its cells
         shown = shown.set_index("Scenario")
         st.table(shown.drop(columns=list(ASSUMPTIONS)))
         st.markdown("**Valuation terms**")

@@ -14,6 +14,7 @@ from cxroi.app.errors import guard
 from cxroi.app.widgets import findings_table, health_table, job_progress, refreshing
 from cxroi.data.readers import load_panel, max_panel_bytes
 from cxroi.seeds import DEFAULT_SEED
+from cxroi.text import literal
 
 UPLOAD_TYPES = ["csv", "parquet", "pq", "xlsx", "xls"]
 
@@ -54,7 +55,7 @@ def _retrain_form(panel: pd.DataFrame, source_name: str) -> None:
     st.subheader("Retrain on this file")
     problem = retrain.training_problem(panel, state.catalogue())
     if problem:
-        st.warning(f"{source_name} is valid but a model cannot be trained on it: {problem}.",
+        st.warning(f"{literal(source_name)} is valid but a model cannot be trained on it: {literal(problem)}.",
                    icon=":material/block:")
     running = jobs.running(cfg.work_dir, retrain.KIND)
     with st.form("retrain"):
@@ -91,11 +92,11 @@ def data_retrain() -> None:
                 st.session_state["upload_result"] = load_panel(upload, upload.name)
             panel, findings = st.session_state["upload_result"]
             if panel is None:
-                st.error(f"{upload.name} cannot be used: fix the problems below and upload it again.",
+                st.error(f"{literal(upload.name)} cannot be used: fix the problems below and upload it again.",
                          icon=":material/error:")
             else:
                 segments, months = panel["segment"].nunique(), panel["period"].nunique()
-                st.success(f"{upload.name} is valid: {segments} segment{'s' * (segments != 1)} × {months} "
+                st.success(f"{literal(upload.name)} is valid: {segments} segment{'s' * (segments != 1)} × {months} "
                            f"month{'s' * (months != 1)}, {len(panel):,} rows.", icon=":material/check:")
             if findings:
                 findings_table(findings)

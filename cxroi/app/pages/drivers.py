@@ -10,6 +10,7 @@ from cxroi import registry
 from cxroi.app import charts, effects, jobs, reports, state
 from cxroi.app.errors import guard
 from cxroi.app.widgets import VERDICT_BADGES, health_table, job_progress, refreshing
+from cxroi.text import literal
 
 MODEL_CHOICE = "drivers_model"
 SOURCE_NOTE = ("**Where effects come from.** *history*: learned from your own data (an association, "
@@ -142,7 +143,7 @@ def drivers() -> None:
                 "seasonal_naive_mape_pct": pct("Seasonal-naive MAPE", format="%.1f%%"),
                 "coverage_80": pct("80% interval coverage", format="percent")})
         for warning in manifest.warnings:
-            st.warning(warning)
+            st.warning(literal(warning))
         st.markdown("**Model report** — data summary, diagnostics, predictive checks, backtest against the "
                     "other model family and naive forecasts, effects with their sources (HTML).")
         refreshing(_report, jobs.running(cfg.work_dir, reports.KIND) is not None)

@@ -7,6 +7,7 @@ import streamlit as st
 from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
 from cxroi.sim.scenario import parse_scenario
+from cxroi.text import literal
 
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,7 +35,7 @@ def export() -> None:
                                                      else f"Saved: {o[0]} — version {o[1]}"))
         if choice == "current" and (problems := scenario_form.problems(current, model)):
             st.warning("The scenario in the Scenario planner cannot be valued as it stands, so there is nothing "
-                       "to export: " + " ".join(problems) + " Fix it in the planner, or choose a saved scenario.",
+                       "to export: " + literal(" ".join(problems)) + " Fix it in the planner, or choose a saved scenario.",
                        icon=":material/warning:")
             return
         body = current if choice == "current" else state.store().get_scenario(*choice).body

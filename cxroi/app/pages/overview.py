@@ -8,6 +8,7 @@ from cxroi.app import charts, kpis, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
 from cxroi.app.widgets import VERDICT_BADGES, Tile, findings_table, metric_tiles
+from cxroi.text import literal
 
 TREND_PANEL_WIDTH = 220  # px per segment chart: two a row on a 1024 px laptop, four on a wide screen
 FAMILIES = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
@@ -21,12 +22,12 @@ def overview() -> None:
     with guard("reading the panel"):
         panel, findings = state.panel()
         if panel is None:
-            st.error(f"The panel {cfg.panel_path.name} has problems, so no figures are shown. "
+            st.error(f"The panel {literal(cfg.panel_path.name)} has problems, so no figures are shown. "
                      "Fix them or upload a corrected file on the Data & retrain page.")
             findings_table(findings)
         else:
             totals = kpis.portfolio_totals(panel)
-            st.caption(f"Latest month: {totals['period']:%B %Y} · source: {cfg.panel_path.name}")
+            st.caption(f"Latest month: {totals['period']:%B %Y} · source: {literal(cfg.panel_path.name)}")
             metric_tiles([Tile("Customers", fmt.count(totals["customers"])),
                           Tile("Monthly revenue", fmt.money_short(totals["revenue"], cur)),
                           Tile("Monthly churn", fmt.percent(totals["churn_rate"], 2)),
@@ -75,7 +76,7 @@ def overview() -> None:
             for segment, chart in charts.trend_panels(kpis.monthly_metrics(panel), metric, axis_title,
                                                       axis_format).items():
                 cell = panels.container(width=TREND_PANEL_WIDTH, gap=None)
-                cell.markdown(f"**{segment}**")
+                cell.markdown(f"**{literal(segment)}**")
                 cell.altair_chart(chart, width="stretch")
     st.subheader("Forecasting model")
     with guard("loading the champion model"):

@@ -7,6 +7,7 @@ import streamlit as st
 from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
 from cxroi.sim.scenario import name_problem, parse_scenario
+from cxroi.text import literal
 
 NOTICE = "planner_saved"  # "Saved …" / "Opened …", shown once above the results
 
@@ -23,7 +24,7 @@ def _plan_and_results() -> None:
         headline.success(message, icon=":material/check:")
     if problems := scenario_form.problems(body, model):
         for problem in problems:
-            headline.info(problem, icon=":material/info:")
+            headline.info(literal(problem), icon=":material/info:")
         return
     valued = False
     with guard("simulating the scenario"):
@@ -51,7 +52,7 @@ def _save_form(body: dict) -> None:
         with guard("saving the scenario"):
             saved = state.store().save_scenario(name, parse_scenario({**body, "name": name}, name).to_dict())
             scenario_form.open_body(saved.body)
-            st.session_state[NOTICE] = f"Saved '{saved.name}' as version {saved.version}."
+            st.session_state[NOTICE] = f"Saved '{literal(saved.name)}' as version {saved.version}."
             st.rerun()
 
 
@@ -70,6 +71,6 @@ def planner() -> None:
                 if cols[1].button("Open", icon=":material/folder_open:", width="stretch"):
                     opened = state.store().get_scenario(*choice)
                     scenario_form.open_body(parse_scenario(opened.body, opened.name).to_dict())
-                    st.session_state[NOTICE] = f"Opened '{opened.name}' version {opened.version}."
+                    st.session_state[NOTICE] = f"Opened '{literal(opened.name)}' version {opened.version}."
                     st.rerun()
         st.fragment(_plan_and_results)()
