@@ -15,13 +15,7 @@ what differs is how the work is laid out:
   in which some draw's effect lies beyond ±0.69 runs again with the range-reduced expm1
   (x = k·ln 2 + r, expm1 x = 2^k·expm1 r + 2^k − 1). The two agree where both apply;
 * the baseline is read segment by segment (the layout :class:`~cxroi.sim.kernel.BaselinePack`
-  stores), so a month's draws are contiguous;
-* the draws may be split in two halves (at a multiple of 16 draws) run on two threads; every
-  number the kernel computes belongs to one draw, so the split changes no result, bit for bit.
-  How many threads a call uses is chosen from the measured speed of recent calls
-  (:mod:`cxroi.sim.threads`): two help only while the other core is idle. The loop over a part's
-  draws counts in unsigned integers: with a signed start numba guards every index against
-  negative values and LLVM no longer vectorises the loop (5× slower).
+  stores), so a month's draws are contiguous.
 
 A lever switched off is computed with zero effects: expm1(0) = 0 exactly, so its channel stays
 at the baseline, as in the reference. Results differ from the reference only by float32
@@ -35,7 +29,6 @@ in a background thread and chooses the cache folder (set here before anything is
 from __future__ import annotations
 
 import math
-import time
 
 import numba
 import numpy as np
@@ -45,7 +38,6 @@ from numba.extending import intrinsic
 
 from cxroi.sim.compiled import numba_cache_dir
 from cxroi.sim.kernel import FLOAT, BaselinePack, Coefficients, Increments, Lifts
-from cxroi.sim.threads import ThreadChooser
 
 if not numba.config.CACHE_DIR:  # read when a cached function is decorated
     numba.config.CACHE_DIR = str(numba_cache_dir())
@@ -61,9 +53,6 @@ _LOWEST, _HIGHEST = FLOAT(-87.3), FLOAT(88.0)  # 2^k stays a normal float32; exp
 _NEAR = FLOAT(0.69)  # < ln 2: the polynomial alone is exact
 _NEAR_BITS = int(_NEAR.view(np.int32))
 _MAGNITUDE = np.int32(0x7FFFFFFF)
-
-#: threads of the kernel, chosen per call (at most numba's thread count: the machine's cores)
-THREADS = ThreadChooser(numba.config.NUMBA_NUM_THREADS)
 
 
 @intrinsic
@@ -119,15 +108,15 @@ def _month_with(expm1):
     """The loop over the draws of one month, with ``expm1`` (a variant compiled per function)."""
 
     @numba.njit(**_COMPILE)
-    def month(first, end, s, m, group, before, after, revenue_row, gain_row, new_row,
+    def month(s, m, group, before, after, revenue_row, gain_row, new_row,
               customers, new, half_arpu, churn, survival, inverse_survival, csat, nps,
               retention_csat, retention_nps, arpu_csat, acq_nps, customers_out, revenue_out, gain_out, new_out):
-        """Month ``m`` of segment ``s`` for draws ``first`` to ``end`` − 1 (see the reference for the equations):
+        """Month ``m`` of segment ``s`` for every draw (see the reference for the equations):
         customers_out[after] from customers_out[before], and the month's revenue, survival gain
         and new customers into the given rows. True when an effect lies beyond ±_NEAR (then
         the month is to be run again with _expm1_any)."""
         largest = np.int32(0)
-        for d in range(np.uint64(first), np.uint64(end)):  # unsigned: no negative-index wraparound, vectorised
+        for d in range(new.shape[2]):
             change = customers_out[before, s, d]
             base = customers[s, m, d]
             retention_effect = csat[m, group, d] * retention_csat[s, d] + nps[m, group, d] * retention_nps[s, d]
@@ -155,11 +144,10 @@ _month_near, _month_any = _month_with(_expm1_near), _month_with(_expm1_any)
 
 
 @numba.njit(**_COMPILE)
-def _add_month(first, end, s, m, row, discount, margin, revenue_out, revenue_pv, revenue_total, revenue_by_month,
+def _add_month(s, m, row, discount, margin, revenue_out, revenue_pv, revenue_total, revenue_by_month,
                margin_by_month):
-    """Add month ``m`` of segment ``s`` (``revenue_out[row, s]``) to the running sums, draws
-    ``first`` to ``end`` − 1."""
-    for d in range(np.uint64(first), np.uint64(end)):  # unsigned: no negative-index wraparound, vectorised
+    """Add month ``m`` of segment ``s`` (``revenue_out[row, s]``) to the running sums."""
+    for d in range(revenue_out.shape[2]):
         revenue = revenue_out[row, s, d]
         revenue_total[s, d] += revenue
         revenue_pv[s, d] += revenue * discount
@@ -170,7 +158,6 @@ def _add_month(first, end, s, m, row, discount, margin, revenue_out, revenue_pv,
 _IN_1D, _IN_2D, _IN_3D = (types.Array(types.float32, n, "C", readonly=True) for n in (1, 2, 3))
 _OUT_2D, _OUT_3D = (types.Array(types.float32, n, "C") for n in (2, 3))
 _SIGNATURE = types.void(
-    types.intp,  # parts of the draws, run in parallel
     _IN_3D, _IN_3D, _IN_3D, _IN_2D, _IN_2D, _IN_2D,  # baseline (segment-major), per-segment constants
     _IN_3D, _IN_3D, types.Array(types.intp, 1, "C", readonly=True),  # lifts, group of each segment
     _IN_2D, _IN_2D, _IN_2D, _IN_2D, _IN_1D, _IN_1D,  # coefficients, discount, margin
@@ -178,25 +165,17 @@ _SIGNATURE = types.void(
 )
 
 
-@numba.njit(**_INLINE)
-def _part(part, parts, n_draws):
-    """First draw of ``part`` of ``parts`` (``n_draws`` for part = parts), at a multiple of 16
-    draws (64 bytes of float32: each thread writes whole cache lines)."""
-    if part >= parts:
-        return n_draws
-    return min(n_draws, (n_draws * part // parts) // 16 * 16)
-
-
-@numba.njit(**_COMPILE)
-def _run_draws(first, end, customers, new, half_arpu, churn, survival, inverse_survival, csat, nps, group_of,
-               retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
-               revenue_pv, revenue_total, revenue_by_month, margin_by_month,
-               customers_out, revenue_out, gain_out, new_out):
-    """All segments and months for draws ``first`` to ``end`` − 1."""
+@numba.njit(_SIGNATURE, cache=True, **_COMPILE)
+def _run(customers, new, half_arpu, churn, survival, inverse_survival, csat, nps, group_of,
+         retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
+         revenue_pv, revenue_total, revenue_by_month, margin_by_month,
+         customers_out, revenue_out, gain_out, new_out):
+    """All segments and months. A monthly output with one row per month (customers: months + 1)
+    is kept; with fewer rows it is scratch (customers: two alternating rows, others: one)."""
     n_segments, horizon, _ = new.shape
     for s in range(n_segments):
         group = group_of[s]
-        customers_out[0, s, first:end] = 0.0
+        customers_out[0, s, :] = 0.0
         for m in range(horizon):
             before, after = (m, m + 1) if customers_out.shape[0] == horizon + 1 else (m % 2, (m + 1) % 2)
             revenue_row = m if revenue_out.shape[0] == horizon else 0
@@ -204,36 +183,16 @@ def _run_draws(first, end, customers, new, half_arpu, churn, survival, inverse_s
             new_row = m if new_out.shape[0] == horizon else 0
             inputs = (customers, new, half_arpu, churn, survival, inverse_survival, csat, nps,
                       retention_csat, retention_nps, arpu_csat, acq_nps, customers_out, revenue_out, gain_out, new_out)
-            if _month_near(first, end, s, m, group, before, after, revenue_row, gain_row, new_row, *inputs):
-                _month_any(first, end, s, m, group, before, after, revenue_row, gain_row, new_row, *inputs)
-            _add_month(first, end, s, m, revenue_row, discount[m], margin[s], revenue_out, revenue_pv, revenue_total,
+            if _month_near(s, m, group, before, after, revenue_row, gain_row, new_row, *inputs):
+                _month_any(s, m, group, before, after, revenue_row, gain_row, new_row, *inputs)
+            _add_month(s, m, revenue_row, discount[m], margin[s], revenue_out, revenue_pv, revenue_total,
                        revenue_by_month, margin_by_month)
 
 
-@numba.njit(_SIGNATURE, cache=True, parallel=True, **_COMPILE)
-def _run(parts, customers, new, half_arpu, churn, survival, inverse_survival, csat, nps, group_of,
-         retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
-         revenue_pv, revenue_total, revenue_by_month, margin_by_month,
-         customers_out, revenue_out, gain_out, new_out):
-    """All segments and months, the draws split into ``parts`` run side by side (one per thread;
-    every output number belongs to one draw, so the split changes no result). A monthly output
-    with one row per month (customers: months + 1) is kept; with fewer rows it is scratch
-    (customers: two alternating rows, others: one)."""
-    n_draws = new.shape[2]
-    for part in numba.prange(parts):
-        first, end = _part(part, parts, n_draws), _part(part + 1, parts, n_draws)
-        _run_draws(first, end, customers, new, half_arpu, churn, survival, inverse_survival, csat, nps, group_of,
-                   retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
-                   revenue_pv, revenue_total, revenue_by_month, margin_by_month,
-                   customers_out, revenue_out, gain_out, new_out)
-
-
 def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, levers: frozenset[str],
-                     discount: np.ndarray, margin: np.ndarray, keep: bool = False,
-                     threads: int | None = None) -> Increments:
+                     discount: np.ndarray, margin: np.ndarray, keep: bool = False) -> Increments:
     """What :func:`cxroi.sim.kernel.numpy_increments` returns for the same arguments, computed by
-    the compiled kernel on ``threads`` threads (None: as many as :data:`THREADS` finds fastest;
-    the same numbers whatever the count)."""
+    the compiled kernel."""
     horizon, n_segments, n_draws = pack.new.shape
     _check_shapes(pack, lifts, coefficients, discount, margin)
     zero = np.zeros((n_segments, n_draws), dtype=FLOAT)
@@ -249,18 +208,12 @@ def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
     revenue = monthly(keep, horizon)
     gain, new = monthly(keep and "retention" in levers, horizon), monthly(keep and "acquisition" in levers, horizon)
     groups = np.clip(lifts.group_of, 0, lifts.csat.shape[1] - 1).astype(np.intp)  # as np.take(mode="clip")
-    work = horizon * n_segments * n_draws
-    chosen = THREADS.choose(work) if threads is None else min(max(1, threads), THREADS.most)
-    numba.set_num_threads(chosen)
-    started = time.perf_counter()
-    _run(chosen, _segments_first(pack.customers), _segments_first(pack.new), _segments_first(pack.half_arpu),
+    _run(_segments_first(pack.customers), _segments_first(pack.new), _segments_first(pack.half_arpu),
          _contiguous(pack.churn), _contiguous(pack.survival), _contiguous(pack.inverse_survival),
          _contiguous(lifts.csat), _contiguous(lifts.nps), groups,
          effect(coefficients.retention_csat, "retention"), effect(coefficients.retention_nps, "retention"),
          effect(coefficients.arpu_csat, "arpu"), effect(coefficients.acq_nps, "acquisition"),
          _contiguous(discount), _contiguous(margin), *sums, customers, revenue, gain, new)
-    if threads is None:
-        THREADS.record(chosen, work, time.perf_counter() - started)
     end = customers[horizon if keep else horizon % 2].copy()
     return Increments(*sums, end, revenue if keep else None, customers if keep else None,
                       gain if keep and "retention" in levers else None,

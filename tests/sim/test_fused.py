@@ -11,7 +11,7 @@ import pytest
 from cxroi.sim import finance, kernel
 from cxroi.sim.compiled import BackgroundKernel
 from cxroi.sim.engine import Simulator
-from cxroi.sim.fused import THREADS, _expm1_any, _expm1_near, fused_increments
+from cxroi.sim.fused import _expm1_any, _expm1_near, fused_increments
 from cxroi.sim.kernel import FLOAT, Increments, Lifts, numpy_increments
 from cxroi.sim.scenario import parse_scenario
 
@@ -90,21 +90,6 @@ def test_keeping_the_monthly_arrays_changes_no_value(simulator):
     for name in ("revenue_pv", "revenue_total", "revenue_by_month", "margin_by_month", "customers_end"):
         np.testing.assert_array_equal(getattr(lean, name), getattr(kept, name), err_msg=name)
     np.testing.assert_array_equal(kept.customers[-1], kept.customers_end)
-
-
-@pytest.mark.skipif(THREADS.most < 2, reason="numba has one thread here")
-@pytest.mark.parametrize(("seed", "lift_points"), [(3, 5.0), (8, 60.0)])
-@pytest.mark.parametrize("keep", [False, True])
-def test_two_threads_give_the_same_numbers_bit_for_bit(simulator, seed, lift_points, keep):
-    # 400 draws split at draw 192 (a multiple of 16); with 60-point lifts a month may take the
-    # range-reduced expm1 in one half only
-    args = random_scenario(simulator, seed, lift_points)
-    one, two = fused_increments(*args, keep=keep, threads=1), fused_increments(*args, keep=keep, threads=2)
-    for name in FIELDS:
-        if getattr(one, name) is None:
-            assert getattr(two, name) is None, name
-        else:
-            np.testing.assert_array_equal(getattr(two, name), getattr(one, name), err_msg=name)
 
 
 def test_arrays_that_do_not_fit_together_are_refused(simulator):
