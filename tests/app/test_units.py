@@ -120,7 +120,8 @@ st.write("still running")
 """
 
 
-def test_guard_shows_plain_messages_and_hides_tracebacks():
+def test_guard_shows_a_local_admin_the_technical_details(monkeypatch):
+    monkeypatch.setenv("CXROI_SHOW_ERROR_DETAILS", "1")
     at = AppTest.from_string(GUARD_APP).run()
     assert not at.exception
     assert at.error[0].value == "Problem while reading the file: panel.csv: row 3, column churned: 'abc' is not a number"
