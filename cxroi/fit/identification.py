@@ -93,9 +93,11 @@ def identification_caveats(identified: dict[str, dict[str, float]], catalogue: d
         design = (f"; a pilot in {where} needs about {pilot_customers(lift, state[where].csat / 100.0):,} surveyed "
                   f"customers in each arm (treated and not) every month for {PILOT_MONTHS} months to detect its "
                   f"catalogue CSAT lift of {lift:+.1f} points with {PILOT_POWER:.0%} power") if where else ""
+        narrowed = max(identified[effect][initiative_id] for effect in weak)
         caveats.append(Caveat(
             code="not_identified", segments=segments, effects=tuple(weak),
-            text=f"the lift of {initiative.name} comes from the catalogue prior, not from your history{design}"))
+            text=f"the lift of {initiative.name} rests on the catalogue prior, not on your history (the history "
+                 f"narrowed it by {narrowed:.0%}){design}"))
     return caveats
 
 
