@@ -222,6 +222,7 @@ class Simulator:
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._lift_curves: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lifts: OrderedDict[tuple, Lifts] = OrderedDict()
+        self._terminal: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._months: dict[int, pd.DatetimeIndex] = {}
         self._stacks: OrderedDict[tuple[bytes, int], Simulator] = OrderedDict()
 
@@ -398,10 +399,16 @@ class Simulator:
     def terminal_per_customer(self, horizon: int, index: np.ndarray, margin: np.ndarray, rate: float) -> np.ndarray:
         """Present value now of one extra customer left at the horizon (currency), segments ×
         draws for the segments at ``index`` (``margin`` per segment at ``index``): baseline CLV
-        m·r/(1+i−r) discounted over the horizon."""
-        base = self.baseline(horizon)
-        clv = base.arpu[-1, index] * margin[:, None] * clv_multiple(1.0 - base.churn[index], rate)
-        return clv * (1.0 + rate) ** -horizon
+        m·r/(1+i−r) discounted over the horizon (read-only, cached for the last few)."""
+        def make() -> np.ndarray:
+            base = self.baseline(horizon)
+            clv = base.arpu[-1, index] * margin[:, None] * clv_multiple(1.0 - base.churn[index], rate)
+            value = clv * (1.0 + rate) ** -horizon
+            _read_only(value)
+            return value
+
+        key = (horizon, np.asarray(index, dtype=np.int64).tobytes(), np.asarray(margin, dtype=float).tobytes(), rate)
+        return _recent(self._terminal, key, make)
 
     # ------------------------------------------------------------------ run
     def run(self, scenario: Scenario) -> SimulationResult:
@@ -426,8 +433,9 @@ class Simulator:
 
         terminal = by_segment(np.zeros(change.customers_end.shape) if per_customer is None
                               else change.customers_end * per_customer)
-        cash_flow = change.margin_by_month.T.astype(float, order="C")
-        cash_flow -= spend.sum(axis=0)  # draws × months, all segments
+        # draws × months, all segments: a transposed view of months × draws (no strided copy)
+        cash_flow = change.margin_by_month.astype(float).T
+        cash_flow -= spend.sum(axis=0)
         run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer, kernel)
         return SimulationResult(
             scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(scenario, kernel_name),
@@ -435,7 +443,7 @@ class Simulator:
             spend=spend, gross_margin=margin, monthly_rate=rate,
             npv_by_segment=by_segment(value) - finance.present_value(spend, rate), total_cash_flow=cash_flow,
             incremental_revenue_by_segment=by_segment(change.revenue_total),
-            incremental_revenue_by_month=change.revenue_by_month.T.astype(float, order="C"),
+            incremental_revenue_by_month=change.revenue_by_month.astype(float).T,
             incremental_customers_end=by_segment(change.customers_end), terminal_value=terminal,
             detail_source=run.detail, levers_source=run.value_by_lever,
         )

@@ -206,6 +206,7 @@ class Scenario(_Frozen):
         mean lift at full effect (override or model draws) × the saturated share at the
         scenario's spend, sat(monthly_spend / monthly_cost)."""
         settings, state = artifact.manifest.initiative_settings, artifact.manifest.state
+        model_mean = {kind: artifact.draws[f"lift_{kind}"].mean(axis=0) for kind in SURVEY_SCALE}  # per initiative
         peak: dict[tuple[str, str], float] = {}
         for inv in self.investments:
             setting = settings[inv.initiative]
@@ -213,7 +214,7 @@ class Scenario(_Frozen):
             for kind in SURVEY_SCALE:
                 override = getattr(inv.lift, kind) if inv.lift else None
                 mean = (override.mean if override is not None else
-                        float(artifact.draws[f"lift_{kind}"][:, artifact.initiatives.index(inv.initiative)].mean()))
+                        float(model_mean[kind][artifact.initiatives.index(inv.initiative)]))
                 for segment in inv.segments:
                     peak[segment, kind] = peak.get((segment, kind), 0.0) + share * mean
         problems = []
