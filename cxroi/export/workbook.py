@@ -1,6 +1,6 @@
 """The finance workbook (XLSX): Summary, Monthly forecast, Levers, Segments, Assumptions, Provenance.
 
-Written with xlsxwriter in constant-memory mode (rows streamed in order). Every cell is written
+Built by xlsxwriter in memory (a finance workbook is a few thousand rows) and written in one go. Every cell is written
 with an explicit type: text through ``write_string`` after :func:`neutralise` (so a name such as
 ``=HYPERLINK(...)`` stays inert text), numbers through ``write_number`` with a number format;
 formula, number and URL detection in strings are switched off as well. Each sheet has a frozen
@@ -10,6 +10,7 @@ header row and column widths fitted to its content.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -27,7 +29,7 @@ from cxroi.export.tables import MONTHLY_METRICS, ForecastTables, flatten, quanti
 from cxroi.sim.result import quantile_label
 
 WORKBOOK_OPTIONS = {
-    "constant_memory": True,
+    "in_memory": True,
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
@@ -233,7 +235,16 @@ def _formats(book: xlsxwriter.Workbook) -> dict[str, Format]:
 
 
 def _write_workbook(tables: ForecastTables, path: Path) -> None:
-    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    """Write the workbook to ``path``. xlsxwriter builds it in memory (``in_memory``: no
+    temporary parts of its own on any disk) and the finished bytes go to ``path`` in one write,
+    so a failure (a full disk) leaves nothing behind and no file open."""
+    buffer = io.BytesIO()
+    _fill_workbook(tables, xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS))
+    with open(path, "wb") as handle:
+        handle.write(buffer.getbuffer())
+
+
+def _fill_workbook(tables: ForecastTables, book: xlsxwriter.Workbook) -> None:
     try:
         formats = _formats(book)
         _summary(_Sheet(book, "Summary", formats), tables)
@@ -245,9 +256,13 @@ def _write_workbook(tables: ForecastTables, path: Path) -> None:
         _provenance(_Sheet(book, "Provenance", formats), tables)
     except BaseException:
         with contextlib.suppress(Exception):
-            book.close()  # releases xlsxwriter's own temporary files; the output is discarded
+            book.close()  # the output is discarded
         raise
-    book.close()
+    try:
+        book.close()
+    except FileCreateError as exc:  # xlsxwriter's wrapper of the OSError that stopped it
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        raise OSError(*(cause.args if cause else (str(exc),))) from exc
 
 
 def write_xlsx(tables: ForecastTables, path: str | Path) -> list[Path]:
