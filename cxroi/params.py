@@ -42,5 +42,12 @@ PARAMETERS: dict[str, tuple[Dim, str]] = {
 
 #: the CX-effect parameters whose source (history, catalogue, pilot) is reported to users
 EFFECT_PARAMETERS = ("churn_csat", "churn_nps", "arpu_csat", "acq_nps", "lift_csat", "lift_nps")
+#: the links from CX scores to outcomes (per segment), a subset of EFFECT_PARAMETERS
+CX_EFFECTS = ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")
+#: how users read each effect's name
+EFFECT_LABELS = {
+    "churn_csat": "CSAT on churn", "churn_nps": "NPS on churn", "arpu_csat": "CSAT on revenue per customer",
+    "acq_nps": "NPS on acquisition", "lift_csat": "initiative CSAT lift", "lift_nps": "initiative NPS lift",
+}
 
 SOURCES = ("history", "catalogue", "pilot")

@@ -13,6 +13,7 @@ import streamlit as st
 from cxroi.app import charts
 from cxroi.app import formatting as fmt
 from cxroi.app.widgets import Tile, metric_tiles
+from cxroi.params import EFFECT_LABELS
 from cxroi.sim.result import ALL_SEGMENTS, SimulationResult
 
 LEVER_LABELS = {"retention": "Retention", "arpu": "ARPU", "acquisition": "Acquisition"}
@@ -110,8 +111,9 @@ def show_caveats(result: SimulationResult) -> None:
     with st.expander(f"Caveats of model {result.model_id} for these figures ({len(caveats)})",
                      icon=":material/warning:", expanded=len(caveats) <= 2):
         for caveat in caveats:
-            scope = f"segments: {', '.join(caveat.segments) or 'all'} · effects: {', '.join(caveat.effects) or 'all'}"
-            st.text(f"• {caveat.text}\n  ({scope})")
+            effects = ", ".join(EFFECT_LABELS[e] for e in caveat.effects) or "all"
+            st.text(f"• {caveat.text[:1].upper()}{caveat.text[1:]}\n  (segments: {', '.join(caveat.segments) or 'all'}"
+                    f" · effects: {effects})")
 
 
 def show_fans(result: SimulationResult, currency: str) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi.manifest import Caveat
+from cxroi.params import CX_EFFECTS, EFFECT_LABELS
 
 #: a segment with fewer customers than this (median over its months) has too few churners to
 #: learn its own links; its estimates lean on the other segments
@@ -30,11 +31,6 @@ MIN_CUSTOMERS = 50
 CONSTANT_RANGE_POINTS = 1e-6
 #: central interval used to call an effect "detected"
 INTERVAL = 0.90
-#: the CX effects checked after a fit, with what each measures
-EFFECT_LABELS = {
-    "churn_csat": "CSAT on churn", "churn_nps": "NPS on churn",
-    "arpu_csat": "CSAT on revenue per customer", "acq_nps": "NPS on acquisition",
-}
 #: the effects through which a survey score acts, and the churn effects
 EFFECTS_OF_SCORE = {"csat": ("churn_csat", "arpu_csat"), "nps": ("churn_nps", "acq_nps")}
 CHURN_EFFECTS = ("churn_csat", "churn_nps")
@@ -65,7 +61,7 @@ SURVEY_ERROR_IGNORED = QualityWarning(
     "survey_error_ignored", None,
     "CSAT and NPS are taken as exact: survey sampling error is not modelled, which biases the estimated "
     "effects toward zero when few customers answer each month (see csat_responses / nps_responses)",
-    tuple(EFFECT_LABELS),
+    CX_EFFECTS,
 )
 
 
@@ -172,9 +168,10 @@ def no_effect_warnings(draws: dict[str, np.ndarray], segments: list[str]) -> lis
     :func:`cxroi.fit.diagnostics.sign_warnings`.)"""
     out = []
     tail = (1.0 - INTERVAL) / 2.0
-    for name, label in EFFECT_LABELS.items():
+    for name in CX_EFFECTS:
         if name not in draws:
             continue
+        label = EFFECT_LABELS[name]
         average = np.asarray(draws[name], dtype=float).mean(axis=1)
         low, high = np.quantile(average, [tail, 1.0 - tail])
         if low <= 0 <= high:

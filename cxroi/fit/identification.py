@@ -26,15 +26,14 @@ from cxroi.catalogue import Initiative
 from cxroi.fit.bayes import POOLED_SCALES
 from cxroi.fit.lifts import METRICS, prior
 from cxroi.manifest import Caveat, SegmentState
+from cxroi.params import CX_EFFECTS, EFFECT_LABELS
 
 #: contraction below which an effect counts as not identified by the history: the posterior sd is
 #: then above √0.5 ≈ 71 % of the prior sd
 IDENTIFIED = 0.5
 #: pilot design: two-sided test at 5 % with 80 % power, over this many months
 PILOT_ALPHA, PILOT_POWER, PILOT_MONTHS = 0.05, 0.80, 3
-SEGMENT_EFFECTS = tuple(POOLED_SCALES)
-LABELS = {"churn_csat": "CSAT → churn", "churn_nps": "NPS → churn", "arpu_csat": "CSAT → revenue per customer",
-          "acq_nps": "NPS → new customers", "lift_csat": "CSAT lift", "lift_nps": "NPS lift"}
+SEGMENT_EFFECTS = CX_EFFECTS
 
 
 def segment_prior_sd(effect: str) -> float:
@@ -80,7 +79,7 @@ def identification_caveats(identified: dict[str, dict[str, float]], catalogue: d
         if weak:
             caveats.append(Caveat(
                 code="not_identified", segments=tuple(weak), effects=(effect,),
-                text=f"{LABELS[effect]} is not identified by the history in {', '.join(weak)} (the data narrowed "
+                text=f"the effect of {EFFECT_LABELS[effect]} is not identified by the history in {', '.join(weak)} (the data narrowed "
                      f"its prior by less than {IDENTIFIED:.0%}): a value through it rests on the prior, not on "
                      "your history"))
     for initiative_id, initiative in catalogue.items():
