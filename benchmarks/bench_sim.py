@@ -24,8 +24,11 @@ In one run, side by side:
    the plan on all draws;
 4. peak resident memory of the engine and optimiser part (before PyMC is imported).
 
-Goals: a run's median ≤ 5 ms with the fused kernel; that is ≥ 100× faster than PyMC for the same
-outputs; optimiser ≤ 3 s; peak memory ≤ 1 GiB. Exit status 1 when one is missed.
+Every timing is wall-clock time, and beside it the CPU time of the process over the same calls
+(all its threads; not the time other programs held the core), so a run on a busy machine shows
+how much of its time was waiting. Goals, on wall-clock time (what a user waits for): a run's
+median ≤ 5 ms with the fused kernel; that is ≥ 100× faster than PyMC's median for the same
+outputs; optimiser ≤ 1 s; peak memory ≤ 1 GiB. Exit status 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -133,11 +136,11 @@ PATH_OUTPUTS = ("customers", "churned", "new_customers", "revenue", "cash_flow")
 
 
 def pymc_forecast(simulator: Simulator, scenario: Scenario,
-                  outputs: tuple[str, ...]) -> tuple[dict[str, np.ndarray], float, float]:
+                  outputs: tuple[str, ...]) -> tuple[dict[str, np.ndarray], float, float, float]:
     """``outputs`` (of RUN_OUTPUTS and PATH_OUTPUTS) per draw from PyMC Deterministics with the
     engine's equations, evaluated by pm.sample_posterior_predictive on the artifact's draws.
-    Returns (values, seconds for sample_posterior_predictive, seconds to import PyMC and build
-    the model)."""
+    Returns (values, wall and CPU seconds for sample_posterior_predictive, seconds to import PyMC
+    and build the model)."""
     started = time.perf_counter()
     import arviz as az
     import pymc as pm
@@ -207,13 +210,13 @@ def pymc_forecast(simulator: Simulator, scenario: Scenario,
                 pm.Deterministic(name, paths[name])
     posterior = az.from_dict(posterior={name: art.draws[name][None] for name in PARAMETERS})
     build_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     predictive = pm.sample_posterior_predictive(posterior, model=model, var_names=list(outputs), progressbar=False,
                                                 random_seed=1)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     group = predictive.posterior_predictive
     values = {name: np.asarray(group[name]).reshape(art.n_draws, *group[name].shape[2:]) for name in outputs}
-    return values, seconds, build_seconds
+    return values, seconds, cpu_seconds, build_seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,11 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         optimiser_s, optimiser_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
         peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
-        _, pymc_cold_s, pymc_build_s = pymc_forecast(simulator, scenario, RUN_OUTPUTS)  # first call: compiles
+        _, pymc_cold_s, _, pymc_build_s = pymc_forecast(simulator, scenario, RUN_OUTPUTS)  # first call: compiles
         warm = [pymc_forecast(simulator, scenario, RUN_OUTPUTS) for _ in range(args.pymc_repeat)]
-        pymc_run, pymc_run_s = warm[-1][0], statistics.median(seconds for _, seconds, _ in warm)
+        pymc_run, pymc_run_s = warm[-1][0], statistics.median(seconds for _, seconds, _, _ in warm)
+        pymc_run_cpu_s = statistics.median(cpu for _, _, cpu, _ in warm)
         warm = [pymc_forecast(simulator, scenario, RUN_OUTPUTS + PATH_OUTPUTS) for _ in range(args.pymc_repeat)]
-        pymc_paths, pymc_paths_s = warm[-1][0], statistics.median(seconds for _, seconds, _ in warm)
+        pymc_paths, pymc_paths_s = warm[-1][0], statistics.median(seconds for _, seconds, _, _ in warm)
 
     rng = np.random.default_rng(0)
     comparison = []
@@ -284,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     month_gaps = [month_gap(m) for m in range(0, args.months, max(1, args.months // 12))]
     agree = all(ok for *_, ok in comparison) and max(month_gaps) <= 1.0
     speedup = {kernel: 1e3 * pymc_run_s / timings["run"][kernel][0] for kernel in KERNELS}
+    speedup_cpu = {kernel: 1e3 * pymc_run_cpu_s / timings["run"][kernel][2] for kernel in KERNELS}
     speedup_paths = {kernel: 1e3 * pymc_paths_s / timings["paths"][kernel][0] for kernel in KERNELS}
     path_gap = max(float(np.max(np.abs(getattr(result.scenario_paths, name) - pymc_paths[name])
                                 / np.maximum(np.abs(pymc_paths[name]), 1.0)))
@@ -311,13 +316,16 @@ def main(argv: list[str] | None = None) -> int:
         ("fused kernel: compile, empty numba cache, fresh process", f"{compile_s:.1f} s", "", ""),
         ("fused kernel: load from numba's cache, fresh process", f"{load_s:.2f} s", "", ""),
         ("  (numba import before either, not counted)", f"{numba_s:.2f} s", "", ""),
-        ("PyMC sample_posterior_predictive, a run's outputs", f"{1e3 * pymc_run_s:.0f} ms", "", ""),
+        ("PyMC sample_posterior_predictive, a run's outputs", f"{1e3 * pymc_run_s:.0f} ms",
+         f"CPU {1e3 * pymc_run_cpu_s:.0f} ms", ""),
         ("PyMC sample_posterior_predictive, + paths per segment", f"{1e3 * pymc_paths_s:.0f} ms", "", ""),
         ("  (PyMC's first call in the process, not counted)", f"{1e3 * pymc_cold_s:.0f} ms", "", ""),
         ("  (PyMC import + model build, not counted)", f"{1e3 * pymc_build_s:.0f} ms", "", ""),
         ("speed-up: PyMC / run, same outputs, numpy kernel", f"{speedup['numpy']:.0f}×", "", ""),
         ("speed-up: PyMC / run, same outputs, fused kernel", f"{speedup['fused']:.0f}×", "",
          f"≥ {GOALS['speedup']:.0f}×"),
+        ("  the same by CPU time, numpy | fused kernel (not the goal's figure)",
+         f"{speedup_cpu['numpy']:.0f}× | {speedup_cpu['fused']:.0f}×", "", ""),
         ("speed-up: PyMC / (run + paths), numpy | fused kernel",
          f"{speedup_paths['numpy']:.0f}× | {speedup_paths['fused']:.0f}×", "", ""),
         ("optimiser: 12 segments × 5 initiatives, expected NPV, fused", f"{optimiser_s:.2f} s",
