@@ -166,7 +166,8 @@ def save_artifact(
     if target.exists():
         raise ArtifactError(f"{target}: a model with this id already exists")
     models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{model_id}.", dir=models_dir))
+    # the writer's pid in the name lets a later run tell a killed writer's leftover (cxroi.app.leftovers)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{model_id}.{os.getpid()}.", dir=models_dir))
     try:
         np.savez_compressed(tmp / DRAWS, **{k: np.asarray(draws[k], dtype=np.float64) for k in PARAMETERS})
         if write_posterior is not None:

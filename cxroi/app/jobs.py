@@ -4,21 +4,46 @@ Each job has a folder ``<work_dir>/jobs/<kind>/<job_id>/`` holding ``job.json`` 
 time and whatever the caller records), ``output.log`` (the command's output, shown as progress)
 and ``exit_code`` once finished. The subprocess runs in its own session, so page reruns, other
 users' sessions and the app itself never wait for it; only that process imports the
-model-fitting libraries.
+model-fitting libraries. It runs under :mod:`cxroi.app.jobrunner` (lower CPU priority, a memory
+budget, each limit named in the log).
+
+A kind that allows one job at a time (retraining) starts through :func:`claim`: under an
+``fcntl`` lock on ``<kind>/.lock`` it checks and writes ``<kind>/.active`` (the job and the pid
+of its runner), so two starts from any sessions or app processes sharing ``CXROI_HOME`` give
+one job and a plain :class:`JobBusy` to the other. Finished jobs' folders (their uploaded panel
+included) are deleted ``CXROI_JOB_RETENTION_DAYS`` (default 7) days after they started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cxroi.app.leftovers import process_started_at
+from cxroi.errors import CxroiError
 from cxroi.fileio import atomic_write_text
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: starts are serialised within one process only
+    fcntl = None
+
 JOBS_FOLDER = "jobs"
+LOG_NAME = "output.log"
+ACTIVE = ".active"
+DEFAULT_RETENTION_DAYS = 7.0
+
+
+class JobBusy(CxroiError):
+    """A job of a kind that runs one at a time is already running."""
 
 #: processes started by this server, by job folder (their exit codes are collected here)
 _PROCESSES: dict[Path, subprocess.Popen] = {}
@@ -37,7 +62,7 @@ class Job:
 
     @property
     def log_path(self) -> Path:
-        return self.folder / "output.log"
+        return self.folder / LOG_NAME
 
     @property
     def started_at(self) -> datetime:
@@ -47,7 +72,8 @@ class Job:
         """The process's exit code, or None while it runs (or if it was lost with a restart)."""
         process = _PROCESSES.get(self.folder)
         if process is not None and process.poll() is not None:
-            atomic_write_text(self.folder / "exit_code", f"{process.returncode}\n")
+            if not (self.folder / "exit_code").exists():  # the runner itself was killed
+                atomic_write_text(self.folder / "exit_code", f"{process.returncode}\n")
             _PROCESSES.pop(self.folder, None)
         path = self.folder / "exit_code"
         return int(path.read_text().strip()) if path.exists() else None
@@ -57,7 +83,9 @@ class Job:
         code = self.exit_code()
         if code is not None:
             return "succeeded" if code == 0 else "failed"
-        return "running" if self.folder in _PROCESSES else "interrupted"
+        if self.folder in _PROCESSES or _active_pid(self.folder.parent, self.folder) is not None:
+            return "running"
+        return "interrupted"
 
     def log_tail(self, lines: int = 40) -> str:
         """The last ``lines`` non-empty lines of the command's output."""
@@ -75,25 +103,102 @@ def new_folder(work_dir: Path, kind: str) -> Path:
     return folder
 
 
+def _active_pid(kind_dir: Path, folder: Path | None = None) -> int | None:
+    """The pid holding ``kind_dir``'s one-at-a-time slot (for job ``folder`` when given), or
+    None when the slot is free or its holder no longer runs (killed: the slot is stale)."""
+    try:
+        active = json.loads((kind_dir / ACTIVE).read_text(encoding="utf-8"))
+        pid, name = int(active["pid"]), str(active["job"])
+        written = (kind_dir / ACTIVE).stat().st_mtime
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if folder is not None and name != folder.name:
+        return None
+    started = process_started_at(pid)
+    if started is None or started > written + 1.0 or (kind_dir / name / "exit_code").exists():
+        return None
+    return pid
+
+
+@contextlib.contextmanager
+def _kind_lock(kind_dir: Path) -> Iterator[None]:
+    """Exclusive lock on ``kind_dir/.lock`` across processes (held for milliseconds)."""
+    kind_dir.mkdir(parents=True, exist_ok=True)
+    with open(kind_dir / ".lock", "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def _mark_active(folder: Path, pid: int) -> None:
+    atomic_write_text(folder.parent / ACTIVE, json.dumps({"job": folder.name, "pid": pid}) + "\n")
+
+
+@contextlib.contextmanager
+def claim(work_dir: Path, kind: str, what: str) -> Iterator[Path]:
+    """Reserve the one-at-a-time slot of ``kind`` and yield a new job folder to :func:`start` in;
+    raises :class:`JobBusy` ("A {what} is already running …") when another job holds it. The
+    slot is freed again if the block fails."""
+    kind_dir = work_dir / JOBS_FOLDER / kind
+    with _kind_lock(kind_dir):
+        if _active_pid(kind_dir) is not None:
+            active = json.loads((kind_dir / ACTIVE).read_text(encoding="utf-8"))["job"]
+            raise JobBusy(f"A {what} is already running (job {active}); wait for it to finish, then start again.")
+        folder = new_folder(work_dir, kind)
+        _mark_active(folder, os.getpid())
+    try:
+        yield folder
+    except BaseException:
+        release(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def release(folder: Path) -> None:
+    """Free the one-at-a-time slot if job ``folder`` holds it."""
+    with _kind_lock(folder.parent):
+        active = folder.parent / ACTIVE
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            if json.loads(active.read_text(encoding="utf-8"))["job"] == folder.name:
+                active.unlink()
+
+
 def start(folder: Path, command: list[str], info: dict, env: dict[str, str] | None = None) -> Job:
-    """Start ``command`` in the background for the job in ``folder``; ``info`` is recorded."""
+    """Start ``command`` in the background for the job in ``folder`` (under
+    :mod:`cxroi.app.jobrunner`); ``info`` is recorded."""
     info = {**info, "command": command, "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     atomic_write_text(folder / "job.json", json.dumps(info, indent=2) + "\n")
     env = {**os.environ, **(env or {}), "TERM": "dumb", "COLUMNS": "110", "PYTHONUNBUFFERED": "1"}
-    with open(folder / "output.log", "wb") as log:
-        _PROCESSES[folder] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    runner = [sys.executable, "-m", "cxroi.app.jobrunner", str(folder), "--", *command]
+    with open(folder / LOG_NAME, "wb") as log:
+        process = subprocess.Popen(runner, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env, start_new_session=True)
+    _PROCESSES[folder] = process
+    with _kind_lock(folder.parent), contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if json.loads((folder.parent / ACTIVE).read_text(encoding="utf-8"))["job"] == folder.name:
+            _mark_active(folder, process.pid)
     return Job(folder, info)
+
+
+def retention() -> timedelta:
+    """How long finished jobs are kept (``CXROI_JOB_RETENTION_DAYS``, default 7 days)."""
+    return timedelta(days=float(os.environ.get("CXROI_JOB_RETENTION_DAYS", "").strip() or DEFAULT_RETENTION_DAYS))
 
 
 def list_jobs(work_dir: Path, kind: str) -> list[Job]:
     """Every job of ``kind`` recorded under ``work_dir``, newest first."""
     root = work_dir / JOBS_FOLDER / kind
     jobs = []
+    expired = datetime.now(UTC) - retention()
     for folder in sorted(root.glob("*/"), reverse=True) if root.exists() else []:
         info_path = folder / "job.json"
-        if info_path.exists():
-            jobs.append(Job(folder, json.loads(info_path.read_text(encoding="utf-8"))))
+        if not info_path.exists():
+            continue
+        job = Job(folder, json.loads(info_path.read_text(encoding="utf-8")))
+        if job.started_at < expired and job.status() != "running":
+            shutil.rmtree(folder, ignore_errors=True)  # its uploaded panel, log and result
+            continue
+        jobs.append(job)
     return jobs
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxroi.app import jobs
+from cxroi.app.leftovers import remove_half_written_models
 from cxroi.catalogue import Initiative
 from cxroi.errors import DataError
 from cxroi.fileio import atomic_write_with
@@ -53,11 +54,12 @@ def start_retrain(panel: pd.DataFrame, source_name: str, family: str, seed: int,
     """Write the validated ``panel`` to a new job folder and start training on it in the background."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}")
-    folder = jobs.new_folder(work_dir, KIND)
-    data_path = folder / "panel.parquet"
-    atomic_write_with(data_path, lambda tmp: panel.to_parquet(tmp, index=False))
-    info = {"source": source_name, "family": family, "seed": seed, "models_before": _model_folders(models_dir)}
-    return jobs.start(folder, train_command(data_path, family, seed, models_dir), info)
+    with jobs.claim(work_dir, KIND, "retraining") as folder:
+        remove_half_written_models(models_dir)  # a killed training's model folder is never kept
+        data_path = folder / "panel.parquet"
+        atomic_write_with(data_path, lambda tmp: panel.to_parquet(tmp, index=False))
+        info = {"source": source_name, "family": family, "seed": seed, "models_before": _model_folders(models_dir)}
+        return jobs.start(folder, train_command(data_path, family, seed, models_dir), info)
 
 
 def new_models(job: jobs.Job, models_dir: Path) -> list[str]:

@@ -86,7 +86,11 @@ def champion_or_notice() -> registry.ModelArtifact | None:
 
 
 def models() -> list[dict]:
-    """Summary rows of every stored model, newest first (see :func:`cxroi.registry.list_models`)."""
+    """Summary rows of every stored model, newest first (see :func:`cxroi.registry.list_models`);
+    half-written folders of killed trainings are removed first (:mod:`cxroi.app.leftovers`)."""
+    from cxroi.app.leftovers import remove_half_written_models
+
+    remove_half_written_models(settings().models_dir)
     return registry.list_models(settings().models_dir)
 
 

@@ -68,7 +68,11 @@ def _retrain_form(panel: pd.DataFrame, source_name: str) -> None:
     if running is not None:
         st.info("A retraining is already running; wait for it to finish.", icon=":material/hourglass:")
     elif submitted and problem is None:
-        retrain.start_retrain(panel, source_name, family, int(seed), cfg.work_dir, cfg.models_dir)
+        try:
+            retrain.start_retrain(panel, source_name, family, int(seed), cfg.work_dir, cfg.models_dir)
+        except jobs.JobBusy as exc:  # another session or app process started one a moment ago
+            st.info(str(exc), icon=":material/hourglass:")
+            return
         st.rerun()
 
 
