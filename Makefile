@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make app    install what is missing, then serve the app on data/sample and the champion model
+#               on 127.0.0.1 only (HOST=0.0.0.0 opens it to the network, PORT=8601 moves it)
 #   make test   install what is missing (including Debian's chromium for browser tests, postgresql
 #               for the store and ingestion tests and a Java runtime for Spark), then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -7,6 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 PORT   ?= 8501
+HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: app test install browser postgres java lint bench clean
@@ -38,7 +40,7 @@ java:
 	$(call apt_ensure,default-jre-headless,command -v java)
 
 app: $(STAMP)
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP) browser postgres java
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
