@@ -364,9 +364,11 @@ def champion_problem(models_dir: str | Path = DEFAULT_MODELS_DIR, rows: list[dic
 
 
 def promote(model_id: str, models_dir: str | Path = DEFAULT_MODELS_DIR, force: bool = False,
-            reason: str | None = None, user: str | None = None) -> dict:
-    """Make ``model_id`` the champion. A rejected model needs ``force=True`` and a ``reason``;
-    every promotion is appended to ``promotions.jsonl``. Returns the log entry."""
+            reason: str | None = None, user: str | None = None, acknowledge_shift: bool = False) -> dict:
+    """Make ``model_id`` the champion. A rejected model needs ``force=True`` and a ``reason``; a
+    model that differs from the champion beyond the bound needs ``acknowledge_shift``
+    (:mod:`cxroi.promotion`); every promotion is appended to ``promotions.jsonl`` with that
+    comparison. Returns the log entry."""
     models_dir = Path(models_dir)
     artifact = load_artifact(model_id, models_dir)
     status = artifact.manifest.status
@@ -378,8 +380,16 @@ def promote(model_id: str, models_dir: str | Path = DEFAULT_MODELS_DIR, force: b
             )
         if not reason or not reason.strip():
             raise ArtifactError("forcing the promotion of a rejected model needs a --reason")
+    from cxroi.promotion import check_promotion  # it simulates: imported only when promoting
+
+    try:
+        champion = load_artifact(None, models_dir) if champion_id(models_dir) else None
+    except ArtifactError:
+        champion = None  # a broken champion is replaced without a comparison
+    shift = check_promotion(artifact, champion, acknowledge_shift)
     entry = {
         "model_id": artifact.model_id, "previous": champion_id(models_dir), "forced": status != STATUS_ACCEPTED,
+        "shift": shift,
         "reason": reason, "user": user or os.environ.get("USER", "unknown"),
         "content_hash": artifact.manifest.content_hash,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

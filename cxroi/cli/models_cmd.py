@@ -193,7 +193,10 @@ def show(model_id: str, models_dir: Path) -> None:
 @MODELS_DIR
 @click.option("--force", is_flag=True, help="promote a model that failed the health gate")
 @click.option("--reason", default=None, help="why (required with --force; recorded in promotions.jsonl)")
-def promote(model_id: str, models_dir: Path, force: bool, reason: str | None) -> None:
+@click.option("--acknowledge-shift", is_flag=True,
+              help="promote although the model differs from the champion beyond CXROI_PROMOTION_SHIFT "
+                   "(segments, scale, CSAT/NPS, a reference NPV); recorded in promotions.jsonl")
+def promote(model_id: str, models_dir: Path, force: bool, reason: str | None, acknowledge_shift: bool) -> None:
     """Make a model the champion used by default for simulations and the app."""
-    entry = registry.promote(model_id, models_dir, force=force, reason=reason)
+    entry = registry.promote(model_id, models_dir, force=force, reason=reason, acknowledge_shift=acknowledge_shift)
     console.print(f"champion is now [bold]{entry['model_id']}[/bold] (was {entry['previous'] or 'none'})")
