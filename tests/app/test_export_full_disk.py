@@ -19,6 +19,7 @@ import pytest
 import xlsxwriter.workbook
 from streamlit.testing.v1 import AppTest
 
+from cxroi.app import state
 from cxroi.export import ExportError, export_forecast, tabular
 from tests.export.conftest import make_result
 
@@ -97,6 +98,7 @@ def test_every_writer_fails_cleanly_on_a_full_disk(tmp_path, monkeypatch, system
 def test_the_export_page_says_plainly_when_the_disk_is_full(app_env, tmp_path, monkeypatch):
     # the app builds its downloads in the system's temp folder: here that folder is the full disk
     full = tmp_path / "full-temp"
+    state.export_files.clear()  # downloads built by earlier tests in this process are cached
     with _full_disk(full, monkeypatch):
         monkeypatch.setattr(tempfile, "tempdir", str(full))
         before = {p.name for p in full.iterdir()}
