@@ -63,11 +63,11 @@ DRAW_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "churn_nps": (-10.0, 10.0, False, False),
     "churn_concentration": (0.0, 1e9, True, False),  # beta-binomial concentration, > 0
     "arpu_intercept": (-100.0, 20.0, False, False),  # log currency/customer/month: up to 4.9e8
-    "arpu_trend": (-0.1, 0.1, False, False),  # log per month: ±10.5 % a month
+    "arpu_trend": (-5.0, 0.1, False, False),  # log per month: up to +10.5 % a month (a fall only tends to 0)
     "arpu_csat": (-5.0, 5.0, False, False),  # log per 10 points
     "arpu_sigma": (0.0, 10.0, False, False),  # residual scale of log ARPU
     "acq_intercept": (-100.0, 20.0, False, False),  # log new customers/month: up to 4.9e8 (-100: none)
-    "acq_trend": (-0.1, 0.1, False, False),
+    "acq_trend": (-5.0, 0.1, False, False),  # as arpu_trend: tiny segments' new customers may fall steeply
     "acq_nps": (-5.0, 5.0, False, False),
     "acq_alpha": (0.0, 1e9, True, False),  # negative-binomial dispersion, > 0
     "lift_csat": (-100.0, 100.0, False, False),  # CSAT points
