@@ -1,8 +1,9 @@
 """Run one background job's command under the job limits: ``python -m cxroi.app.jobrunner FOLDER -- COMMAND…``.
 
 The runner lowers its CPU priority (``os.nice``, ``CXROI_JOB_NICE``, default 10) and caps the
-address space of itself and the command (``RLIMIT_AS`` from ``CXROI_JOB_MEMORY_MB``, default half
-of this machine's memory), says so in the job's log (its standard output), runs the command,
+memory the job can write to — its private data, heap and anonymous mappings (``RLIMIT_DATA`` from
+``CXROI_JOB_MEMORY_MB``, default half of this machine's memory; not the address space, which the
+chart renderer's JavaScript engine and the compilers reserve by gigabytes without using it) — says so in the job's log (its standard output), runs the command,
 records its exit code in ``FOLDER/exit_code`` and, when the command ran out of its memory budget
 or was killed, adds a plain sentence saying which limit stopped it. It then releases the job
 kind's start lock (:func:`cxroi.app.jobs.release`).
@@ -31,13 +32,13 @@ def memory_budget_mb() -> int:
 
 
 def _apply_limits() -> list[str]:
-    """Lower the priority and cap the address space; returns the log lines that say so."""
+    """Lower the priority and cap the job's writable memory; returns the log lines that say so."""
     import resource
 
     niceness = int(os.environ.get("CXROI_JOB_NICE", "").strip() or DEFAULT_NICE)
     os.nice(niceness)
     budget = memory_budget_mb()
-    resource.setrlimit(resource.RLIMIT_AS, (budget * 2**20, budget * 2**20))
+    resource.setrlimit(resource.RLIMIT_DATA, (budget * 2**20, budget * 2**20))
     return [f"Limits: lower CPU priority (nice {niceness}, CXROI_JOB_NICE) so the app stays responsive; "
             f"memory at most {budget:,} MB (CXROI_JOB_MEMORY_MB)."]
 
