@@ -309,18 +309,22 @@ class PilotRecord(Frozen):
 class Caveat(Frozen):
     """A limit of the model that a number derived from it must carry: ``code`` names the check
     (e.g. ``no_effect``, ``unexpected_sign``, ``small_segment``, ``separation``,
-    ``survey_error_ignored``), ``text`` says it in plain words, ``segments`` and ``effects``
-    (cxroi.params names) scope it — empty means the whole model or every effect."""
+    ``survey_error_ignored``), ``text`` says it in plain words, ``segments``, ``effects``
+    (cxroi.params names) and ``initiatives`` scope it — empty means the whole model, every effect,
+    every initiative."""
 
     code: Text
     text: Text
     segments: Names = ()
     effects: Names = ()
+    initiatives: Names = ()
 
-    def concerns(self, segments: tuple[str, ...] | list[str], effects: tuple[str, ...] | list[str]) -> bool:
-        """Whether a result over ``segments`` that rests on ``effects`` must carry this caveat."""
-        return ((not self.segments or bool(set(self.segments) & set(segments)))
-                and (not self.effects or bool(set(self.effects) & set(effects))))
+    def concerns(self, segments: tuple[str, ...] | list[str], effects: tuple[str, ...] | list[str],
+                 initiatives: tuple[str, ...] | list[str]) -> bool:
+        """Whether a result over ``segments`` that rests on ``effects`` and funds ``initiatives``
+        must carry this caveat."""
+        return all(not scope or bool(set(scope) & set(used)) for scope, used in (
+            (self.segments, segments), (self.effects, effects), (self.initiatives, initiatives)))
 
 
 class Provenance(Frozen):

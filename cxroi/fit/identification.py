@@ -94,7 +94,7 @@ def identification_caveats(identified: dict[str, dict[str, float]], catalogue: d
                   f"catalogue CSAT lift of {lift:+.1f} points with {PILOT_POWER:.0%} power") if where else ""
         narrowed = max(identified[effect][initiative_id] for effect in weak)
         caveats.append(Caveat(
-            code="not_identified", segments=segments, effects=tuple(weak),
+            code="not_identified", segments=segments, effects=tuple(weak), initiatives=(initiative_id,),
             text=f"the lift of {initiative.name} rests on the catalogue prior, not on your history (the history "
                  f"narrowed it by {narrowed:.0%}){design}"))
     return caveats

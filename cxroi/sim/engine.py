@@ -526,7 +526,8 @@ class Simulator:
         m = self.artifact.manifest
         return Provenance(
             kernel=kernel,
-            caveats=tuple(c for c in m.caveats if c.concerns(scenario.segments, scenario.effects)),
+            caveats=tuple(c for c in m.caveats
+                          if c.concerns(scenario.segments, scenario.effects, scenario.initiatives)),
             model_id=self.artifact.model_id, family=m.family,
             training_window=m.training_window.model_dump() if m.training_window else {},
             data_fingerprint=m.data_fingerprint, diagnostics=m.diagnostics.model_dump(exclude_none=True),

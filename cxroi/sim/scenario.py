@@ -169,6 +169,11 @@ class Scenario(_Frozen):
         return tuple(dict.fromkeys(s for inv in self.investments for s in inv.segments))
 
     @property
+    def initiatives(self) -> tuple[str, ...]:
+        """Initiatives funded, in first-mention order."""
+        return tuple(dict.fromkeys(inv.initiative for inv in self.investments))
+
+    @property
     def effects(self) -> tuple[str, ...]:
         """The model effects (cxroi.params names) the scenario's value rests on: the initiatives'
         lifts and the CX effects of the levers it counts."""

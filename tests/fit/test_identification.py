@@ -67,4 +67,5 @@ def test_unidentified_effects_become_scoped_caveats_with_a_pilot_for_lifts() -> 
     assert churn.segments == ("B",) and "rests on the prior, not on your history" in churn.text
     lifts = [c for c in caveats if c.effects == ("lift_csat", "lift_nps")]
     assert len(lifts) == len(catalogue) - 1 and all("pilot in A" in c.text for c in lifts)
+    assert sorted(c.initiatives[0] for c in lifts) == sorted(i for i in catalogue if i != "support_24_7")
     assert all(c.code == "not_identified" for c in caveats) and IDENTIFIED == 0.5

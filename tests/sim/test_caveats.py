@@ -24,12 +24,14 @@ S1_ARPU = Caveat(code="no_effect", text="no detectable effect of CSAT on revenue
                  segments=("S1",), effects=("arpu_csat",))
 S1_CHURN = Caveat(code="separation", text="segment 'S1': satisfaction separates churn months",
                   segments=("S1",), effects=("churn_csat", "churn_nps"))
+I2_LIFT = Caveat(code="not_identified", text="the lift of I2 rests on the catalogue prior", effects=("lift_csat",),
+                 initiatives=("I2",))  # the scenario funds I1 only
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     return plausible_artifact(tmp_path_factory.mktemp("caveats"), model_id="bayes-caveats", n_draws=50,
-                              caveats=(WHOLE_MODEL, S2_ONLY, S1_ARPU, S1_CHURN))
+                              caveats=(WHOLE_MODEL, S2_ONLY, S1_ARPU, S1_CHURN, I2_LIFT))
 
 
 def scenario(**levers: bool) -> Scenario:
