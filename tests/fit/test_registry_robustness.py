@@ -132,7 +132,7 @@ def _rewrite_draws(folder: Path, name: str, change) -> None:
     ("churn_csat", np.inf, r"'churn_csat' holds non-finite values"),
     ("lift_carryover", 1.5, r"'lift_carryover' must lie in \[0, 1\) in every draw"),
     ("churn_concentration", -2.0, r"'churn_concentration' must lie in \(0, 1e\+09\] in every draw \(found -2 to"),
-    ("arpu_trend", 1e300, r"'arpu_trend' must lie in \[-0\.1, 0\.1\] in every draw \(found .* to 1e\+300\)"),
+    ("arpu_trend", 1e300, r"'arpu_trend' must lie in \[-5, 0\.1\] in every draw \(found .* to 1e\+300\)"),
 ])
 def test_out_of_range_draws_name_the_parameter(models, name, value, message) -> None:
     bad = add_bad_copy(models, lambda m: None)
