@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cxroi.errors import ArtifactError
+from cxroi.fileio import megabytes_setting
 
 #: setting (environment variable) for the largest decompressed size of a model's draws, in MB
 LIMIT_SETTING = "CXROI_MAX_DRAWS_MB"
@@ -29,14 +30,7 @@ _HEADER_BYTES = 4096  # room for a member's .npy header beyond its data
 
 def max_draws_bytes() -> int:
     """The draws size limit in bytes, read from CXROI_MAX_DRAWS_MB when called."""
-    setting = os.environ.get(LIMIT_SETTING, str(DEFAULT_MAX_DRAWS_MB))
-    try:
-        megabytes = float(setting)
-    except ValueError:
-        megabytes = math.nan
-    if not (math.isfinite(megabytes) and megabytes > 0):
-        raise ArtifactError(f"{LIMIT_SETTING} must be a positive number of megabytes, not '{setting}'")
-    return int(megabytes * 2**20)
+    return megabytes_setting(LIMIT_SETTING, DEFAULT_MAX_DRAWS_MB, ArtifactError)
 
 
 def require_regular_file(path: Path) -> None:

@@ -6,6 +6,7 @@ A failure or a killed process part-way leaves the previous file (or nothing), ne
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -58,3 +59,17 @@ def atomic_write_with(target: str | Path, writer: Callable[[Path], None]) -> Non
     """Call ``writer(tmp_path)`` and rename the result onto ``target`` atomically."""
     with atomic_path(target) as tmp:
         writer(tmp)
+
+
+def megabytes_setting(name: str, default: float, error: type[Exception]) -> int:
+    """A size limit in bytes from the environment variable ``name``, given in megabytes
+    (``default`` when unset), read when called; a setting that is not a positive number raises
+    ``error`` naming the variable."""
+    setting = os.environ.get(name, str(default))
+    try:
+        megabytes = float(setting)
+    except ValueError:
+        megabytes = math.nan
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        raise error(f"{name} must be a positive number of megabytes, not '{setting}'")
+    return int(megabytes * 2**20)

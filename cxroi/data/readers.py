@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import os
 import re
 import zipfile
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import pyarrow.parquet as pq
 from cxroi.data.limits import PANEL_ROWS, SHEET_COLUMNS, XLSX_UNZIPPED_MB
 from cxroi.data.schema import Finding, validate_panel
 from cxroi.errors import DataError
+from cxroi.fileio import megabytes_setting
 
 #: setting (environment variable) for the largest panel file accepted, in megabytes (2**20 bytes);
 #: a segment × month panel is tiny, so anything bigger is a wrong file (customer-level data belongs
@@ -44,14 +44,7 @@ def detect_format(name: str) -> str:
 
 def max_panel_bytes() -> int:
     """The panel size limit in bytes, read from CXROI_MAX_PANEL_MB when called."""
-    setting = os.environ.get(SIZE_SETTING, str(DEFAULT_MAX_PANEL_MB))
-    try:
-        megabytes = float(setting)
-    except ValueError:
-        megabytes = math.nan
-    if not (math.isfinite(megabytes) and megabytes > 0):
-        raise DataError(f"{SIZE_SETTING} must be a positive number of megabytes, not '{setting}'")
-    return int(megabytes * 2**20)
+    return megabytes_setting(SIZE_SETTING, DEFAULT_MAX_PANEL_MB, DataError)
 
 
 def size_text(n_bytes: int) -> str:
