@@ -16,17 +16,15 @@ and its effect.
 
 from __future__ import annotations
 
-import math
-import numbers
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from cxroi.errors import ArtifactError
+from cxroi.fields import Flag, Month, Names, SomeNames, Text, choice, number, shown, whole
 
 SCHEMA_VERSION = 2
 DRAWS = "draws.npz"
@@ -34,102 +32,11 @@ STATUS_ACCEPTED, STATUS_REJECTED = "accepted", "rejected"
 FAMILIES = ("bayes", "regression")
 SOURCES = ("history", "catalogue", "pilot")
 STATE_FIELDS = ("customers", "csat", "nps", "arpu", "ref_csat", "ref_nps", "t_next")
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
-# ---------------------------------------------------------------------------- field rules
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _broken(rule: str, value: object) -> PydanticCustomError:
-    return PydanticCustomError("cxroi_rule", "must be {rule} (found {found})", {"rule": rule, "found": _shown(value)})
-
-
-def _number_rule(low: float, high: float, above_low: bool) -> str:
-    if high < math.inf:
-        return f"a finite number between {low:g} and {high:g}"
-    if low > -math.inf:
-        return f"a finite number {'>' if above_low else '≥'} {low:g}"
-    return "a finite number"
-
-
-def number(low: float = -math.inf, high: float = math.inf, above_low: bool = False) -> Any:
-    """A finite float in [low, high] (in (low, high] when ``above_low``); booleans and text refused."""
-    rule = _number_rule(low, high, above_low)
-
-    def check(value: object) -> float:
-        is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not (is_number and math.isfinite(value) and low <= value <= high and not (above_low and value == low)):
-            raise _broken(rule, value)
-        return float(value)
-
-    return Annotated[float, BeforeValidator(check)]
-
-
-def whole(low: int = 0) -> Any:
-    """An int ≥ low; booleans, text and fractions refused."""
-    rule = f"a whole number ≥ {low}"
-
-    def check(value: object) -> int:
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-            raise _broken(rule, value)
-        return int(value)
-
-    return Annotated[int, BeforeValidator(check)]
-
-
-def _choice(options: tuple[str, ...]) -> Any:
-    rule = " or ".join(repr(o) for o in options)
-
-    def check(value: object) -> str:
-        if value not in options:
-            raise _broken(rule, value)
-        return value
-
-    return Annotated[str, BeforeValidator(check)]
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _broken("a non-empty text", value)
-    return value
-
-
-def _month(value: object) -> str:
-    if not isinstance(value, str) or not _MONTH.fullmatch(value):
-        raise _broken("a month written YYYY-MM", value)
-    return value
-
-
-def _names(allow_empty: bool) -> Callable[[object], tuple[str, ...]]:
-    rule = "a list of distinct, non-empty names" + ("" if allow_empty else " (at least one)")
-
-    def check(value: object) -> tuple[str, ...]:
-        if not isinstance(value, list | tuple) or not (value or allow_empty):
-            raise _broken(rule, value)
-        if any(not isinstance(item, str) or not item.strip() for item in value) or len(set(value)) != len(value):
-            raise _broken(rule, value)
-        return tuple(value)
-
-    return check
-
-
-def _true_or_false(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _broken("true or false", value)
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_text)]
-Month = Annotated[str, BeforeValidator(_month)]
-Names = Annotated[tuple[str, ...], BeforeValidator(_names(allow_empty=True))]
-SomeNames = Annotated[tuple[str, ...], BeforeValidator(_names(allow_empty=False))]
-Flag = Annotated[bool, BeforeValidator(_true_or_false)]
-Family = _choice(FAMILIES)
-Status = _choice((STATUS_ACCEPTED, STATUS_REJECTED))
-Source = _choice(SOURCES)
+Family = choice(FAMILIES)
+Status = choice((STATUS_ACCEPTED, STATUS_REJECTED))
+Source = choice(SOURCES)
 Count = number(0.0)
 #: largest customers count and ARPU (currency/customer/month) of a starting state, and latest first
 #: forecast month (months from the training start): far beyond any real segment, and small
@@ -462,7 +369,7 @@ def _sentence(error: Mapping[str, Any]) -> str:
         message = error["msg"]
         return where + message if message.startswith(".") else f"{where} {message}".strip()
     rule = _TYPE_RULES.get(kind, error["msg"].lower())
-    return f"{where} must be {rule} (found {_shown(error.get('input'))})"
+    return f"{where} must be {rule} (found {shown(error.get('input'))})"
 
 
 def _migrated_settings(raw: dict) -> dict:
