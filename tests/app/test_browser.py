@@ -185,16 +185,22 @@ def test_every_page_renders_and_is_captured(page, path, name, text):
     screenshot(page, SCREENSHOTS, name)
 
 
+# Generous waits: the search and the frontier take seconds on a quiet machine but minutes when the
+# suite's other worker is sampling on the same two cores; their speed is measured in
+# benchmarks/bench_sim.py, not here.
+OPTIMISER_WAIT_MS = 600_000
+
+
 def test_optimiser_recommends_an_allocation(page):
     open_page(page, "optimiser")
     click_button(page, "Find the best allocation")
-    page.get_by_text("Recommended allocation: ").wait_for(timeout=180_000)
+    page.get_by_text("Recommended allocation: ").wait_for(timeout=OPTIMISER_WAIT_MS)
     assert page.get_by_text("of the $3,000,000 budget").count() == 1
-    wait_idle(page, 180_000)
+    wait_idle(page, OPTIMISER_WAIT_MS)
     assert metric_value(page, "NPV").startswith("$")
     click_button(page, "Compute the efficient frontier")
-    page.get_by_text("Median NPV and P10–P90 band").wait_for(timeout=300_000)
-    wait_idle(page, 300_000)
+    page.get_by_text("Median NPV and P10–P90 band").wait_for(timeout=OPTIMISER_WAIT_MS)
+    wait_idle(page, OPTIMISER_WAIT_MS)
     page.wait_for_timeout(800)
     assert page.get_by_text("Something went wrong").count() == 0
     screenshot(page, SCREENSHOTS, "optimiser")
