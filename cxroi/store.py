@@ -1,4 +1,5 @@
-"""Saved scenarios and forecast runs in a database (SQLAlchemy Core).
+"""Saved scenarios, forecast runs, decision records and the audit trail in a database
+(SQLAlchemy Core).
 
 Where the data lives:
 
@@ -13,6 +14,18 @@ Scenarios are versioned: saving a name again adds version n+1 and never overwrit
 versions as deleted (they disappear from list/get) but keeps their numbers taken, so a version
 number always means one scenario body — forecast runs that cite it stay truthful. On any backend
 a unique constraint on (name, version) guards the numbering, and a save that loses a race retries.
+A save can state the version it was based on (optimistic concurrency): when another version was
+saved since, it raises :class:`ConflictError` naming that version and who saved it.
+
+Decision records (an approved scenario version with its forecast) are immutable: the only change
+ever made to one is marking it superseded by a newer decision of the same scenario. The audit
+trail is append-only. The store offers no other update or delete for either, and database
+triggers reject any other UPDATE or DELETE (on SQLite and PostgreSQL alike), so raw SQL cannot
+rewrite them either. Every change made through the store (save, delete, approve, a recorded
+export) writes its audit row in the same transaction.
+
+Opening a store creates missing tables, adds columns missing from a database written by an older
+cxroi (all new columns are nullable) and installs the triggers.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,8 +52,10 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -66,6 +81,8 @@ scenarios_table = Table(
     Column("body", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Column("saved_by", String(MAX_NAME_LENGTH), nullable=True),  # None: saved before users were recorded
+    Column("model_id", String(MAX_NAME_LENGTH), nullable=True),  # the model it was valued on (pinned)
     UniqueConstraint("name", "version", name="uq_scenarios_name_version"),
 )
 
@@ -79,21 +96,89 @@ runs_table = Table(
     Column("summary", JSON, nullable=False),
     Column("output", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("requested_by", String(MAX_NAME_LENGTH), nullable=True),
+    Column("decision_id", Integer, nullable=True),  # the decision record the export is of, if any
 )
+
+decisions_table = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scenario_name", String(MAX_NAME_LENGTH), nullable=False),
+    Column("scenario_version", Integer, nullable=False),
+    Column("scenario_body", JSON, nullable=False),
+    Column("model_id", String(MAX_NAME_LENGTH), nullable=False),
+    Column("data_fingerprint", String(MAX_NAME_LENGTH), nullable=True),
+    Column("forecast", JSON, nullable=False),  # quantiles, summary table, per-draw NPV and ROI
+    Column("caveats", JSON, nullable=False),
+    Column("approved_by", String(MAX_NAME_LENGTH), nullable=False),
+    Column("approver_subject", String(MAX_NAME_LENGTH), nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_by", Integer, nullable=True),  # the newer decision of the same scenario name
+)
+
+audit_table = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user", String(MAX_NAME_LENGTH), nullable=False),
+    Column("subject", String(MAX_NAME_LENGTH), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(64), nullable=False),
+    Column("object_id", String(2 * MAX_NAME_LENGTH), nullable=True),
+    Column("detail", JSON, nullable=False),
+)
+
+_APPEND_ONLY = "the audit trail is append-only: its rows cannot be changed or deleted"
+_IMMUTABLE = "decision records are immutable: one can only be marked superseded by a newer decision, once"
 
 
 class StoreError(CxroiError):
     """The store could not be opened, or a scenario or version does not exist."""
 
 
+class NotFound(StoreError):
+    """A scenario, version or decision that does not exist (or was deleted)."""
+
+
+class ConflictError(StoreError):
+    """A save based on ``base_version`` found ``latest_version`` (saved by ``saved_by`` at
+    ``saved_at``) newer than its base: someone saved the scenario meanwhile."""
+
+    def __init__(self, name: str, base_version: int | None, latest_version: int, saved_by: str | None,
+                 saved_at: datetime) -> None:
+        self.name, self.base_version, self.latest_version = name, base_version, latest_version
+        self.saved_by, self.saved_at = saved_by, saved_at
+        who = saved_by or "someone"
+        if base_version is None:
+            what = f"scenario '{name}' already exists: version {latest_version} was saved by {who}"
+        else:
+            what = (f"scenario '{name}' changed since version {base_version}: version {latest_version} "
+                    f"was saved by {who}")
+        super().__init__(f"{what} at {saved_at:%Y-%m-%d %H:%M} UTC")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as the audit trail records it: a display ``name`` and the stable
+    ``subject`` of the identity."""
+
+    name: str
+    subject: str
+
+
 @dataclass(frozen=True)
 class SavedScenario:
-    """One stored version of a scenario; ``body`` is the scenario as a JSON-ready dict."""
+    """One stored version of a scenario; ``body`` is the scenario as a JSON-ready dict;
+    ``model_id`` the model it was valued on when saved (None when not recorded)."""
 
     name: str
     version: int
     body: dict[str, Any]
     created_at: datetime
+    saved_by: str | None = None
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +202,49 @@ class ForecastRun:
     summary: dict[str, Any]
     output: str | None
     created_at: datetime
+    requested_by: str | None = None
+    decision_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approved scenario version and what it was approved on: the model, its data fingerprint,
+    the forecast (``forecast``: quantiles, summary by metric, per-draw NPV and ROI lists), the
+    caveats, who approved it and when. ``superseded_by``: id of a newer decision of the same
+    scenario, if any."""
+
+    id: int
+    scenario_name: str
+    scenario_version: int
+    scenario_body: dict[str, Any]
+    model_id: str
+    data_fingerprint: str | None
+    forecast: dict[str, Any]
+    caveats: list[dict[str, Any]]
+    approved_by: str
+    approver_subject: str
+    approved_at: datetime
+    superseded_by: int | None = None
+
+    @property
+    def current(self) -> bool:
+        """Whether no newer decision superseded this one."""
+        return self.superseded_by is None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit trail: who (``user``, ``subject``) did ``action`` to which object when
+    (``at``, UTC), with details."""
+
+    id: int
+    at: datetime
+    user: str
+    subject: str
+    action: str
+    object_type: str
+    object_id: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def default_database_url() -> str:
@@ -167,8 +295,75 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
+def _sqlite_triggers() -> list[str]:
+    """Triggers that make the audit trail append-only and decision records immutable in SQLite."""
+    others = [c.name for c in decisions_table.columns if c.name != "superseded_by"]
+    changed = " OR ".join(f'NEW."{name}" IS NOT OLD."{name}"' for name in others)
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions "
+        f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS decisions_only_superseded BEFORE UPDATE ON decisions "
+        f"WHEN OLD.superseded_by IS NOT NULL OR NEW.superseded_by IS NULL OR NEW.superseded_by <= OLD.id "
+        f"OR {changed} BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE}'); END",
+    ]
+
+
+def _postgresql_triggers() -> list[str]:
+    """The same rules as :func:`_sqlite_triggers` for PostgreSQL (TRUNCATE refused too)."""
+    return [
+        f"""CREATE OR REPLACE FUNCTION cxroi_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$""",
+        "CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION cxroi_audit_append_only()",
+        "CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
+        "FOR EACH STATEMENT EXECUTE FUNCTION cxroi_audit_append_only()",
+        f"""CREATE OR REPLACE FUNCTION cxroi_decisions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'UPDATE' AND OLD.superseded_by IS NULL AND NEW.superseded_by > OLD.id
+             AND (to_jsonb(NEW) - 'superseded_by') = (to_jsonb(OLD) - 'superseded_by') THEN
+            RETURN NEW;
+          END IF;
+          RAISE EXCEPTION '{_IMMUTABLE}';
+        END $$""",
+        "CREATE OR REPLACE TRIGGER decisions_immutable BEFORE UPDATE OR DELETE ON decisions "
+        "FOR EACH ROW EXECUTE FUNCTION cxroi_decisions_immutable()",
+        "CREATE OR REPLACE TRIGGER decisions_no_truncate BEFORE TRUNCATE ON decisions "
+        "FOR EACH STATEMENT EXECUTE FUNCTION cxroi_decisions_immutable()",
+    ]
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Add the columns a database made by an older cxroi lacks (every added column is nullable)."""
+    inspector = inspect(connection)
+    preparer = connection.dialect.identifier_preparer
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f"ALTER TABLE {preparer.quote(table.name)} "
+                                        f"ADD COLUMN {preparer.quote(column.name)} {kind}"))
+
+
+def _audit_values(actor: Actor, action: str, object_type: str, object_id: str | None,
+                  detail: dict[str, Any] | None) -> dict[str, Any]:
+    return dict(at=datetime.now(UTC), user=actor.name, subject=actor.subject, action=action,
+                object_type=object_type, object_id=object_id, detail=detail or {})
+
+
+def _decision(row: Any) -> Decision:
+    return Decision(**{**row, "approved_at": _utc(row["approved_at"])})
+
+
 class Store:
-    """Saved scenarios and forecast runs. ``url`` defaults to :func:`default_database_url`."""
+    """Saved scenarios, forecast runs, decisions and the audit trail. ``url`` defaults to
+    :func:`default_database_url`."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_database_url()
@@ -202,14 +397,19 @@ class Store:
         return engine
 
     def _create_tables(self) -> None:
-        """Create the tables that are missing, one process at a time: two PostgreSQL sessions
-        creating the same table at once make the slower one fail on the system catalogue's unique
-        index, so there a transaction-scoped advisory lock serialises them (SQLite's BEGIN
-        IMMEDIATE already does)."""
+        """Create the tables that are missing, add missing columns and install the triggers, one
+        process at a time: two PostgreSQL sessions creating the same table at once make the slower
+        one fail on the system catalogue's unique index, so there a transaction-scoped advisory
+        lock serialises them (SQLite's BEGIN IMMEDIATE already does)."""
+        dialect = self.engine.dialect.name
         with self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
+            if dialect == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
             metadata.create_all(connection)
+            _add_missing_columns(connection)
+            triggers = {"sqlite": _sqlite_triggers, "postgresql": _postgresql_triggers}.get(dialect)
+            for statement in triggers() if triggers else ():
+                connection.exec_driver_sql(statement)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -233,23 +433,45 @@ class Store:
 
     # -- scenarios -------------------------------------------------------------------------------
 
-    def save_scenario(self, name: str, body: dict[str, Any]) -> SavedScenario:
-        """Store ``body`` as the next version of ``name`` (1 for a new name) and return it."""
+    def save_scenario(self, name: str, body: dict[str, Any], *, actor: Actor | None = None,
+                      model_id: str | None = None, base_version: int | None = None,
+                      check_base: bool = False) -> SavedScenario:
+        """Store ``body`` as the next version of ``name`` (1 for a new name) and return it.
+
+        With ``check_base`` the save is based on ``base_version`` (None: a new name) and raises
+        :class:`ConflictError` when the name's latest live version is another one. ``actor``
+        (recorded as ``saved_by`` and in the audit trail) and ``model_id`` (the model the scenario
+        was valued on) are stored with the version."""
         name = _check_name(name)
+        t = scenarios_table
         for _ in range(_SAVE_ATTEMPTS):
             try:
                 with self._transaction() as connection:
-                    latest = connection.execute(
-                        select(func.max(scenarios_table.c.version)).where(scenarios_table.c.name == name)
-                    ).scalar()
+                    if check_base:
+                        self._check_base(connection, name, base_version)
+                    latest = connection.execute(select(func.max(t.c.version)).where(t.c.name == name)).scalar()
                     version = (latest or 0) + 1
                     created_at = datetime.now(UTC)
-                    connection.execute(insert(scenarios_table).values(
-                        name=name, version=version, body=body, created_at=created_at))
-                return SavedScenario(name, version, body, created_at)
+                    saved_by = actor.name if actor else None
+                    connection.execute(insert(t).values(name=name, version=version, body=body, created_at=created_at,
+                                                        saved_by=saved_by, model_id=model_id))
+                    if actor:
+                        self._audit(connection, actor, "save", "scenario", f"{name} v{version}",
+                                    {"name": name, "version": version, "base_version": base_version,
+                                     "model_id": model_id})
+                return SavedScenario(name, version, body, created_at, saved_by, model_id)
             except IntegrityError:
                 continue  # another writer took this version number first: read the new maximum
         raise StoreError(f"could not save scenario '{name}': {_SAVE_ATTEMPTS} concurrent attempts collided")
+
+    @staticmethod
+    def _check_base(connection: Connection, name: str, base_version: int | None) -> None:
+        t = scenarios_table
+        latest = connection.execute(
+            select(t.c.version, t.c.saved_by, t.c.created_at).where(t.c.name == name, t.c.deleted_at.is_(None))
+            .order_by(t.c.version.desc()).limit(1)).first()
+        if latest is not None and latest.version != base_version:
+            raise ConflictError(name, base_version, latest.version, latest.saved_by, _utc(latest.created_at))
 
     def list_scenarios(self) -> list[ScenarioListing]:
         """Every scenario name with live versions, sorted by name."""
@@ -265,24 +487,24 @@ class Store:
     def versions(self, name: str) -> list[SavedScenario]:
         """All live versions of ``name``, oldest first (empty when the name is unknown)."""
         t = scenarios_table
-        query = (select(t.c.name, t.c.version, t.c.body, t.c.created_at)
+        query = (select(t.c.name, t.c.version, t.c.body, t.c.created_at, t.c.saved_by, t.c.model_id)
                  .where(t.c.name == name.strip(), t.c.deleted_at.is_(None)).order_by(t.c.version))
         with self._transaction() as connection:
             rows = connection.execute(query).all()
-        return [SavedScenario(n, v, body, _utc(created)) for n, v, body, created in rows]
+        return [SavedScenario(n, v, body, _utc(created), by, model) for n, v, body, created, by, model in rows]
 
     def get_scenario(self, name: str, version: int | None = None) -> SavedScenario:
         """The latest live version of ``name``, or the given ``version``."""
         live = self.versions(name)
         if not live:
-            raise StoreError(f"no saved scenario named '{name.strip()}'")
+            raise NotFound(f"no saved scenario named '{name.strip()}'")
         if version is None:
             return live[-1]
         for saved in live:
             if saved.version == version:
                 return saved
-        raise StoreError(f"scenario '{name.strip()}' has no version {version} "
-                         f"(saved versions: {', '.join(str(s.version) for s in live)})")
+        raise NotFound(f"scenario '{name.strip()}' has no version {version} "
+                       f"(saved versions: {', '.join(str(s.version) for s in live)})")
 
     def find_version(self, name: str, body: dict[str, Any]) -> int | None:
         """The newest live version of ``name`` whose body equals ``body``, if any."""
@@ -291,29 +513,49 @@ class Store:
                 return saved.version
         return None
 
-    def delete_scenario(self, name: str, version: int | None = None) -> int:
+    def delete_scenario(self, name: str, version: int | None = None, *, actor: Actor | None = None) -> int:
         """Delete one version (or, with ``version`` None, every version) of ``name``; returns how
-        many versions were deleted. Their numbers are never reused."""
+        many versions were deleted. Their numbers are never reused. An approved version (one a
+        decision record cites) cannot be deleted."""
         self.get_scenario(name, version)  # raises a clear error when there is nothing to delete
-        t = scenarios_table
-        condition = (t.c.name == name.strip()) & t.c.deleted_at.is_(None)
+        name = name.strip()
+        t, d = scenarios_table, decisions_table
+        condition = (t.c.name == name) & t.c.deleted_at.is_(None)
         if version is not None:
             condition &= t.c.version == version
         with self._transaction() as connection:
+            approved = connection.execute(
+                select(d.c.scenario_version, d.c.id).where(d.c.scenario_name == name)
+                .where(d.c.scenario_version == version if version is not None else true())
+                .order_by(d.c.id)).all()
+            if approved:
+                cited = "; ".join(f"version {v} by decision {i}" for v, i in approved)
+                raise StoreError(f"scenario '{name}' has approved versions, which cannot be deleted ({cited}); "
+                                 "a decision record is superseded by approving a newer version, never removed")
             result = connection.execute(update(t).where(condition).values(deleted_at=datetime.now(UTC)))
+            if actor:
+                self._audit(connection, actor, "delete", "scenario", name if version is None else f"{name} v{version}",
+                            {"name": name, "version": version, "versions_deleted": int(result.rowcount)})
         return int(result.rowcount)
 
     # -- forecast runs ---------------------------------------------------------------------------
 
     def record_run(self, scenario_name: str, scenario_version: int | None, model_id: str,
-                   summary: dict[str, Any], output: str | None = None) -> ForecastRun:
-        """Record a forecast of a scenario (version None: not a saved version) with a model."""
+                   summary: dict[str, Any], output: str | None = None, *, actor: Actor | None = None,
+                   decision_id: int | None = None, detail: dict[str, Any] | None = None) -> ForecastRun:
+        """Record a forecast of a scenario (version None: not a saved version) with a model; with
+        ``actor`` the export is written to the audit trail too (``detail`` added to its row)."""
         created_at = datetime.now(UTC)
         values = dict(scenario_name=_check_name(scenario_name), scenario_version=scenario_version,
-                      model_id=model_id, summary=summary, output=output, created_at=created_at)
+                      model_id=model_id, summary=summary, output=output, created_at=created_at,
+                      requested_by=actor.name if actor else None, decision_id=decision_id)
         with self._transaction() as connection:
-            run_id = connection.execute(insert(runs_table).values(**values)).inserted_primary_key[0]
-        return ForecastRun(id=int(run_id), **values)
+            run_id = int(connection.execute(insert(runs_table).values(**values)).inserted_primary_key[0])
+            if actor:
+                self._audit(connection, actor, "export", "forecast_run", str(run_id),
+                            {"scenario": scenario_name, "version": scenario_version, "model_id": model_id,
+                             "decision_id": decision_id, **(detail or {})})
+        return ForecastRun(id=run_id, **values)
 
     def list_runs(self, scenario_name: str | None = None) -> list[ForecastRun]:
         """Recorded forecast runs, newest first, optionally for one scenario name."""
@@ -324,3 +566,94 @@ class Store:
         with self._transaction() as connection:
             rows = connection.execute(query).mappings().all()
         return [ForecastRun(**{**row, "created_at": _utc(row["created_at"])}) for row in rows]
+
+    # -- decisions -------------------------------------------------------------------------------
+
+    def record_decision(self, saved: SavedScenario, model_id: str, data_fingerprint: str | None,
+                        forecast: dict[str, Any], caveats: list[dict[str, Any]], actor: Actor) -> Decision:
+        """Record the approval of the saved scenario version ``saved`` as a new decision, mark the
+        scenario name's current decision (if any) superseded by it, and audit it — in one
+        transaction. The version must still be live."""
+        d, t = decisions_table, scenarios_table
+        approved_at = datetime.now(UTC)
+        values = dict(scenario_name=saved.name, scenario_version=saved.version, scenario_body=saved.body,
+                      model_id=model_id, data_fingerprint=data_fingerprint, forecast=forecast, caveats=caveats,
+                      approved_by=actor.name, approver_subject=actor.subject, approved_at=approved_at)
+        with self._transaction() as connection:
+            live = connection.execute(select(t.c.id).where(
+                t.c.name == saved.name, t.c.version == saved.version, t.c.deleted_at.is_(None))).first()
+            if live is None:
+                raise NotFound(f"scenario '{saved.name}' has no live version {saved.version} to approve")
+            decision_id = int(connection.execute(insert(d).values(**values)).inserted_primary_key[0])
+            previous = connection.execute(select(d.c.id).where(
+                d.c.scenario_name == saved.name, d.c.superseded_by.is_(None), d.c.id != decision_id)).scalars().all()
+            if previous:
+                connection.execute(update(d).where(d.c.id.in_(previous)).values(superseded_by=decision_id))
+            self._audit(connection, actor, "approve", "decision", str(decision_id),
+                        {"scenario": saved.name, "version": saved.version, "model_id": model_id,
+                         "supersedes": list(previous)})
+        return Decision(id=decision_id, **values)
+
+    def list_decisions(self, scenario_name: str | None = None) -> list[Decision]:
+        """Decision records, newest first, optionally of one scenario name."""
+        d = decisions_table
+        query = select(d).order_by(d.c.id.desc())
+        if scenario_name is not None:
+            query = query.where(d.c.scenario_name == scenario_name.strip())
+        with self._transaction() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [_decision(row) for row in rows]
+
+    def get_decision(self, decision_id: int) -> Decision:
+        """One decision record by id."""
+        with self._transaction() as connection:
+            row = connection.execute(select(decisions_table).where(decisions_table.c.id == decision_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no decision record {decision_id}")
+        return _decision(row)
+
+    def current_decision(self, scenario_name: str, version: int | None = None) -> Decision | None:
+        """The decision not superseded of ``scenario_name`` (and of that ``version`` if given), if any."""
+        for decision in self.list_decisions(scenario_name):
+            if decision.current and (version is None or decision.scenario_version == version):
+                return decision
+        return None
+
+    # -- audit trail -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _audit(connection: Connection, actor: Actor, action: str, object_type: str, object_id: str | None,
+               detail: dict[str, Any] | None) -> None:
+        connection.execute(insert(audit_table).values(**_audit_values(actor, action, object_type, object_id, detail)))
+
+    def append_audit(self, actor: Actor, action: str, object_type: str, object_id: str | None = None,
+                     detail: dict[str, Any] | None = None) -> AuditEntry:
+        """Append one row to the audit trail (for changes made outside the store: sign-in,
+        promotion, training). There is no way to change or remove a row."""
+        values = _audit_values(actor, action, object_type, object_id, detail)
+        with self._transaction() as connection:
+            entry_id = int(connection.execute(insert(audit_table).values(**values)).inserted_primary_key[0])
+        return AuditEntry(id=entry_id, **values)
+
+    def audit_entries(self, since: datetime | None = None, until: datetime | None = None, user: str | None = None,
+                      action: str | None = None, object_type: str | None = None,
+                      limit: int | None = None) -> list[AuditEntry]:
+        """Audit rows, newest first: at or after ``since``, before ``until`` (UTC), of a ``user``
+        (its name or subject), an ``action``, an ``object_type``; at most ``limit`` rows."""
+        a = audit_table
+        query = select(a).order_by(a.c.id.desc())
+        if since is not None:
+            query = query.where(a.c.at >= since)
+        if until is not None:
+            query = query.where(a.c.at < until)
+        if user is not None:
+            query = query.where((a.c.user == user) | (a.c.subject == user))
+        if action is not None:
+            query = query.where(a.c.action == action)
+        if object_type is not None:
+            query = query.where(a.c.object_type == object_type)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._transaction() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [AuditEntry(**{**row, "at": _utc(row["at"])}) for row in rows]
