@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.oidc_provider import oidc_provider  # noqa: F401 - a real OpenID Connect provider for sign-in tests
 from tests.postgres_server import postgres_server, postgres_url  # noqa: F401 - fixtures for every test package
 
 REPO = Path(__file__).resolve().parent.parent
