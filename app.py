@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from cxroi.app.layout import apply_laptop_layout
 from cxroi.app.pandera_import import import_pandera_without_spark
 
 
@@ -26,6 +27,7 @@ def lazy_page(name: str) -> Callable[[], None]:
 
 import_pandera_without_spark()  # before any page imports the panel checks
 st.set_page_config(page_title="cxroi — CX investment ROI", page_icon=":material/insights:", layout="wide")
+apply_laptop_layout()
 
 pages = {
     "Decide": [

@@ -7,6 +7,7 @@ formatted as percentages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import altair as alt
@@ -33,12 +34,39 @@ def trend_panels(monthly: pd.DataFrame, metric: str, y_title: str, y_format: str
         .mark_line(strokeWidth=2, color=BAND_COLOR)
         .encode(
             x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %y", tickCount=4)),
-            y=alt.Y(f"{metric}:Q", title=None, axis=alt.Axis(format=y_format, tickCount=4), scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{metric}:Q", title=None, scale=alt.Scale(zero=False),
+                    axis=alt.Axis(format=y_format, tickCount=4, tickMinStep=smallest_step(y_format))),
             tooltip=[alt.Tooltip("period:T", title="Month", format="%b %Y"),
                      alt.Tooltip(f"{metric}:Q", title=y_title, format=y_format)],
         )
         for segment, frame in monthly.groupby("segment", sort=True)
     }
+
+
+def smallest_step(d3_format: str) -> float | None:
+    """The smallest tick step a fixed-precision d3 number format can tell apart (".0f" → 1,
+    ".1%" → 0.001), so that an axis over a narrow range does not repeat a label ("11, 11, 10");
+    None for other formats (SI prefixes choose their own precision)."""
+    match = re.fullmatch(r",?\.(\d+)~?([f%])", d3_format)
+    if match is None:
+        return None
+    decimals = int(match.group(1)) + (2 if match.group(2) == "%" else 0)
+    return 10.0 ** -decimals
+
+
+def revenue_by_segment(snapshot: pd.DataFrame, x_title: str, money_format: str = MONEY_AXIS) -> alt.LayerChart:
+    """Horizontal bars of the latest month's revenue per segment (``snapshot`` columns segment,
+    revenue, revenue_year_change as a fraction), largest first, each labelled with its value."""
+    base = alt.Chart(snapshot, height=alt.Step(22)).encode(
+        y=alt.Y("segment:N", title=None, sort="-x", axis=alt.Axis(labelLimit=160)),
+        x=alt.X("revenue:Q", title=x_title, axis=alt.Axis(format=money_format, tickCount=5)),
+        tooltip=[alt.Tooltip("segment:N", title="Segment"),
+                 alt.Tooltip("revenue:Q", title=x_title, format=",.0f"),
+                 alt.Tooltip("revenue_year_change:Q", title="Change vs a year ago", format="+.1%")],
+    )
+    bars = base.mark_bar(color=BAND_COLOR)
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(text=alt.Text("revenue:Q", format=money_format))
+    return bars + labels
 
 
 def month_step(months: int, most_ticks: int = 8) -> int:

@@ -70,6 +70,22 @@ def points(value: float | None, decimals: int = 1, signed: bool = False) -> str:
     return f"+{text}" if signed else text
 
 
+def signed_change(value: float | None, unit: str, decimals: int = 1, minus: str = "-") -> str:
+    """A change with its sign for a metric's delta, in ``unit``: "%" (a relative change given as a
+    fraction: ``0.031 → '+3.1%'``), "pp" (a change of a rate given as a fraction, in percentage
+    points: ``-0.0012 → '-0.12 pp'``, one more decimal) or "pts" (survey points: ``1.25 → '+1.3 pts'``).
+    The minus is ASCII by default because Streamlit reads it to colour a metric's delta; pass
+    ``minus=MINUS`` for text and tables. No change → '±0'."""
+    if _missing(value):
+        return MISSING
+    scaled, decimals = {"%": (value * 100, decimals), "pp": (value * 100, decimals + 1)}.get(unit, (value, decimals))
+    text = f"{scaled:+.{decimals}f}"
+    if float(text) == 0:
+        return "±0"
+    text = text.replace("-", minus)
+    return f"{text}%" if unit == "%" else f"{text} {unit}"
+
+
 def payback(month: float | None, horizon: int) -> str:
     """A payback month for a metric: ``8.0 → '8 mo'``; not within the horizon (None/NaN) → '> 36 mo'."""
     return f"> {horizon} mo" if _missing(month) else f"{round(month)} mo"

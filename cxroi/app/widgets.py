@@ -15,12 +15,16 @@ from cxroi.manifest import Health
 
 
 class Tile(NamedTuple):
-    """One headline figure: label, formatted value, hover help and a small note below it."""
+    """One headline figure: label, formatted value, hover help, a small note below it, and an
+    optional change shown under the value (``delta_color`` "normal": a rise is good news and
+    green, "inverse": a rise is bad news and red)."""
 
     label: str
     value: str
     help: str | None = None
     note: str | None = None
+    delta: str | None = None
+    delta_color: str = "normal"
 
 
 #: width (px) of one tile in a group: fits values such as "−$15.3M" or "> 120 mo" at metric size
@@ -40,7 +44,7 @@ def metric_tiles(tiles: Sequence[Tile], group: int = 1) -> None:
             horizontal=True, wrap=False, gap="small", width=len(members) * TILE_WIDTH + (len(members) - 1) * TILE_GAP)
         for tile in members:
             box = block.container()
-            box.metric(tile.label, tile.value, help=tile.help)
+            box.metric(tile.label, tile.value, delta=tile.delta, delta_color=tile.delta_color, help=tile.help)
             if tile.note:
                 box.caption(tile.note)
 

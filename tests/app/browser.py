@@ -70,3 +70,33 @@ def choose_option(page: Page, select_label: str, option: str, attempts: int = 3)
     else:
         raise AssertionError(f"'{option}' never appeared in the list '{select_label}'")
     wait_idle(page)
+
+
+LAYOUT_PROBLEMS = """() => {
+    const problems = [];
+    for (const value of document.querySelectorAll('[data-testid="stMetricValue"]')) {
+        if ([value, ...value.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth)) {
+            problems.push(`headline figure cut off: ${value.innerText}`);
+        }
+    }
+    document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller').forEach((table, i) => {
+        if (table.scrollWidth > table.clientWidth + 1) {
+            problems.push(`table ${i + 1} wider than its frame: ${table.scrollWidth} > ${table.clientWidth} px`);
+        }
+    });
+    document.querySelectorAll('[data-testid="stVegaLiteChart"]').forEach((chart, i) => {
+        const marks = chart.querySelectorAll('svg [class*="mark-"] path, svg [class*="mark-"] line');
+        if (marks.length === 0) { problems.push(`chart ${i + 1} draws no marks`); }
+        for (const text of chart.querySelectorAll('svg text')) {
+            if (text.textContent.endsWith('…')) { problems.push(`chart ${i + 1} label cut off: ${text.textContent}`); }
+        }
+    });
+    return problems;
+}"""
+
+
+def layout_problems(page: Page) -> list[str]:
+    """What does not fit on the page as shown: headline figures cut off, tables wider than their
+    frame (columns hidden to the right), charts that draw no marks or cut a label short."""
+    page.wait_for_timeout(500)  # charts and fonts settle after the run ends
+    return page.evaluate(LAYOUT_PROBLEMS)

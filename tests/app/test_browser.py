@@ -10,6 +10,7 @@ from cxroi.testing.browser import metric_value, open_page, wait_idle
 from tests.app.browser import (
     choose_option,
     click_button,
+    layout_problems,
     nudge_slider,
     screenshot,
     wait_metric_change,
@@ -82,11 +83,6 @@ def test_retrain_in_the_background_then_promote(browser, fresh_app_url):
         context.close()
 
 
-CUT_OFF_METRICS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-    .filter(value => [value, ...value.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth))
-    .map(value => value.innerText)"""
-
-
 def test_headline_figures_are_whole_on_a_laptop_screen(browser, app_url):
     """At 1024 px (sidebar open) no headline figure is cut off with an ellipsis."""
     context = browser.new_context(viewport={"width": 1024, "height": 900})
@@ -98,7 +94,7 @@ def test_headline_figures_are_whole_on_a_laptop_screen(browser, app_url):
             open_page(page, path)
             metric_value(page, label)
             page.wait_for_timeout(500)  # layout settles after the fonts load
-            assert page.evaluate(CUT_OFF_METRICS) == [], path
+            assert [p for p in layout_problems(page) if p.startswith("headline figure")] == [], path
         screenshot(page, SCREENSHOTS, "planner_1024")
     finally:
         context.close()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxroi.app import effects, jobs, kpis, reports, retrain
+from cxroi.app import charts, effects, jobs, kpis, reports, retrain
 from cxroi.app import formatting as fmt
 from cxroi.registry import load_artifact
 from tests.app.conftest import ROOT
@@ -54,6 +54,17 @@ def test_count_points_and_payback():
     assert fmt.money_column_format("$") == "$%,.0f" and fmt.money_column_format("EUR", 2) == "EUR %,.2f"
 
 
+def test_signed_changes_and_axis_steps():
+    assert fmt.signed_change(0.031, "%") == "+3.1%"
+    assert fmt.signed_change(-0.0012, "pp") == "-0.12 pp"  # a churn rate 0.12 points lower
+    assert fmt.signed_change(1.25, "pts") == "+1.2 pts"  # round half to even
+    assert fmt.signed_change(-0.04, "pts", minus=fmt.MINUS) == "±0"  # rounds to no change
+    assert fmt.signed_change(-2.0, "pts", minus=fmt.MINUS) == "−2.0 pts"
+    assert fmt.signed_change(float("nan"), "%") == fmt.MISSING
+    assert charts.smallest_step(".0f") == 1 and charts.smallest_step(".1%") == pytest.approx(0.001)
+    assert charts.smallest_step(",.3~s") is None
+
+
 def hand_panel() -> pd.DataFrame:
     return pd.DataFrame({
         "segment": ["A", "A", "B", "B"],
@@ -74,12 +85,37 @@ def test_monthly_metrics_by_hand():
 def test_segment_snapshot_and_totals_by_hand():
     snapshot = kpis.segment_snapshot(hand_panel(), trend_months=1).set_index("segment")
     assert snapshot.at["A", "customers"] == 95  # 105 − 10 + 0
-    assert snapshot.at["A", "csat_change"] == pytest.approx(2.0)
+    assert snapshot.at["A", "csat_month_change"] == pytest.approx(2.0)  # 72 − 70 points
+    assert snapshot.at["A", "customers_month_change"] == pytest.approx(95 / 105 - 1)  # relative
+    assert np.isnan(snapshot.at["A", "csat_year_change"])  # no month a year earlier
     assert snapshot.at["B", "churn_rate_trend"] == pytest.approx([2 / 48], abs=1e-6)  # sparklines keep 6 decimals
     totals = kpis.portfolio_totals(hand_panel())
     assert totals["customers"] == 95 + 50  # B: 48 − 2 + 4
     assert totals["churn_rate"] == pytest.approx(12 / 153)
     assert totals["csat"] == pytest.approx((72 * 105 + 81 * 48) / 153)
+    # January: customers at the end 105 + 48, churn 9 / 150; February against it
+    assert totals["customers_month_change"] == pytest.approx(145 / 153 - 1)
+    assert totals["churn_rate_month_change"] == pytest.approx(12 / 153 - 9 / 150)
+
+
+def test_year_on_year_change_and_unsurveyed_segments_by_hand():
+    periods = pd.date_range("2023-01-01", periods=13, freq="MS")
+    panel = pd.DataFrame({
+        "segment": ["A"] * 13 + ["B"] * 13, "period": list(periods) * 2,
+        "customers_start": [100] * 13 + [300] * 13, "churned": [2] * 13 + [3] * 13,
+        "new_customers": [2] * 13 + [3] * 13,
+        "revenue": [1000.0] * 12 + [1100.0] + [3000.0] * 13,
+        "csat": [70.0] * 12 + [74.0] + [80.0] * 12 + [np.nan],  # B has no survey in the last month
+        "nps": [10.0] * 26,
+    })
+    totals = kpis.portfolio_totals(panel)
+    assert totals["revenue_year_change"] == pytest.approx(4100 / 4000 - 1)  # Jan 2024 against Jan 2023
+    assert totals["csat"] == pytest.approx(74.0)  # only A was surveyed in the last month
+    assert totals["csat_year_change"] == pytest.approx(74.0 - (70 * 100 + 80 * 300) / 400)
+    snapshot = kpis.segment_snapshot(panel).set_index("segment")
+    assert snapshot.at["A", "revenue_year_change"] == pytest.approx(0.10)
+    assert snapshot.at["A", "revenue_month_change"] == pytest.approx(0.10)
+    assert kpis.months_between(pd.Timestamp("2024-05-01"), pd.Timestamp("2026-12-02")) == 31
 
 
 def test_segment_effects_match_closed_forms(app_env):
