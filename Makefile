@@ -9,9 +9,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 PORT   ?= 8501
 HOST   ?= 127.0.0.1
+API_PORT ?= 8000
+WORKERS  ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: app test install browser postgres java lint bench clean
+.PHONY: app api test install browser postgres java lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; run with PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,6 +43,10 @@ java:
 
 app: $(STAMP)
 	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+# the HTTP API (cxroi serve) on 127.0.0.1 only unless sign-in is configured (HOST=0.0.0.0, API_PORT, WORKERS)
+api: $(STAMP)
+	$(BIN)/cxroi serve --host $(HOST) --port $(API_PORT) --workers $(WORKERS)
 
 test: $(STAMP) browser postgres java
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ COMMANDS = {
     "forecast": "cxroi.cli.export_cmd:forecast",
     "scenarios": "cxroi.cli.export_cmd:scenarios",
     "report": "cxroi.cli.report_cmd:report",
+    "serve": "cxroi.cli.serve_cmd:serve",
 }
 
 
