@@ -9,8 +9,10 @@ plan spends, one-off costs of the initiatives it funds included. The parts:
 * :mod:`~cxroi.sim.optimise.objectives` — expected NPV, CVaR, expected NPV with a floor on
   P(ROI > 0);
 * :mod:`~cxroi.sim.optimise.search` and :mod:`~cxroi.sim.optimise.pruning` — SLSQP over budget
-  shares from several starts, and which initiatives to fund;
-* :mod:`~cxroi.sim.optimise.frontier` — the efficient frontier over budgets;
+  shares from several starts, and which initiatives and cells to fund (each cell of an
+  initiative with a one-off at its minimum effective spend or not at all);
+* :mod:`~cxroi.sim.optimise.frontier` — the efficient frontier over budgets, monotone, its
+  concavity checked and the exceptions explained;
 * :mod:`~cxroi.sim.optimise.allocation` — the optimised plan (:class:`Allocation`).
 """
 
@@ -19,7 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from cxroi.registry import ModelArtifact
-from cxroi.sim.optimise.allocation import Allocation, Progress
+from cxroi.sim.optimise.allocation import WHOLE_INITIATIVE, Allocation, Progress
+from cxroi.sim.optimise.frontier import Frontier, Kink, efficient_frontier
 from cxroi.sim.optimise.objectives import (
     OBJECTIVES,
     CVaR,
@@ -40,6 +43,6 @@ def optimize(artifact: ModelArtifact, budget: float, objective: Objective | None
 
 
 __all__ = [
-    "OBJECTIVES", "Allocation", "AllocationProblem", "CVaR", "ExpectedNPV", "FlooredExpectedNPV", "Objective",
-    "Progress", "objective_named", "optimize",
+    "OBJECTIVES", "WHOLE_INITIATIVE", "Allocation", "AllocationProblem", "CVaR", "ExpectedNPV", "FlooredExpectedNPV",
+    "Frontier", "Kink", "Objective", "Progress", "efficient_frontier", "objective_named", "optimize",
 ]

@@ -8,6 +8,12 @@ of every initiative it funds (an initiative is funded when any of its cells has 
 cell's bounds default to 0 … ``max_multiple`` × the initiative's nominal monthly cost; an
 initiative with a cell whose lower bound is above 0 is mandatory. Plans are valued with the
 simulator's batched value function on a fixed subsample of draws (common random numbers).
+
+A cell of an initiative that pays a one-off cost is funded properly or not at all: its spend is
+0 or at least its minimum effective spend, ``min_effective_share`` × the nominal monthly cost (a
+semicontinuous decision). Paying a one-off to run a programme at a token level — 24/7 support
+for $136 a month — is not a plan a finance team can defend. Cells with bounds of their own keep
+them (their lower bound is their minimum); initiatives without a one-off may run at any level.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ from cxroi.sim.plan import Cell, PlanSpec
 from cxroi.sim.result import SimulationResult
 from cxroi.sim.scenario import GrossMargin, Levers, Scenario
 
+#: minimum effective spend of a cell of an initiative with a one-off cost, as a share of its
+#: nominal monthly cost: at half the nominal effort an initiative with k = 1 gives two thirds of
+#: its full lift (sat(0.5) = 0.5 · 2 / 1.5); below that a one-off buys a token programme
+MIN_EFFECTIVE_SHARE = 0.5
+
 
 @dataclass(frozen=True, eq=False)
 class AllocationProblem:
@@ -44,6 +55,8 @@ class AllocationProblem:
     monthly_cost: np.ndarray  #: nominal monthly cost of each cell's initiative (currency per month)
     lower: np.ndarray  #: least monthly spend (currency per month)
     upper: np.ndarray  #: most monthly spend (currency per month)
+    #: least monthly spend of a funded cell (currency per month): 0 or more spend is no spend
+    minimum: np.ndarray
     one_off_by_initiative: np.ndarray  #: per offered initiative (currency)
     search_draws: np.ndarray  #: draws the search polishes on (positions)
     screen_draws: np.ndarray  #: draws the starts are screened on (a subset of the search draws)
@@ -61,11 +74,14 @@ class AllocationProblem:
            annual_discount_rate: float = 0.10, gross_margin: GrossMargin | None = None,
            terminal_value: bool = False, levers: Levers | None = None,
            bounds: Mapping[Cell, tuple[float, float]] | None = None, max_multiple: float = 3.0,
-           max_draws: int = 192, screen_draws: int = 48, seed: int = 0) -> AllocationProblem:
+           min_effective_share: float = MIN_EFFECTIVE_SHARE, max_draws: int = 192, screen_draws: int = 48,
+           seed: int = 0) -> AllocationProblem:
         """The problem of ``objective`` (default: expected NPV) over the cells of ``initiatives``
         × ``segments`` (default: all of the model's) that the artifact's reach allows; plans run
         from ``start_month`` for ``duration_months`` (default: to the horizon). ``bounds`` maps a
-        cell to its (lowest, highest) monthly spend (currency per month). The search uses
+        cell to its (lowest, highest) monthly spend (currency per month); the other cells of an
+        initiative with a one-off cost are funded at ``min_effective_share`` × its nominal monthly
+        cost or more, or not at all. The search uses
         ``max_draws`` draws chosen at random with ``seed``, the screening of its starts the first
         ``screen_draws`` of them."""
         initiatives = tuple(initiatives or artifact.initiatives)
@@ -85,12 +101,19 @@ class AllocationProblem:
         settings = manifest.initiative_settings
         cost = np.array([settings[i].monthly_cost for i, _ in cells])
         limits = np.array([(bounds or {}).get(c, (0.0, max_multiple * cost[k])) for k, c in enumerate(cells)], dtype=float)
+        if not 0.0 <= min_effective_share <= max_multiple:
+            raise ScenarioError(f"the minimum effective spend must be 0 to {max_multiple:g} × the nominal monthly "
+                                f"cost, not {min_effective_share:g} ×")
+        pays_one_off = np.array([settings[i].one_off_cost > 0 for i, _ in cells])
+        own_bounds = np.array([c in (bounds or {}) for c in cells])
+        minimum = np.where(pays_one_off & ~own_bounds, np.minimum(min_effective_share * cost, limits[:, 1]),
+                           limits[:, 0])
         order = np.random.default_rng(seed).permutation(artifact.n_draws)
         return cls(
             artifact=artifact, objective=objective or ExpectedNPV(), terms=terms, initiatives=initiatives,
             initiative_of=np.array([initiatives.index(i) for i, _ in cells]),
             segment_of=np.array([artifact.segments.index(s) for _, s in cells]), monthly_cost=cost,
-            lower=limits[:, 0], upper=limits[:, 1],
+            lower=limits[:, 0], upper=limits[:, 1], minimum=minimum,
             one_off_by_initiative=np.array([settings[i].one_off_cost for i in initiatives]),
             search_draws=np.sort(order[: min(max_draws, artifact.n_draws)]),
             screen_draws=np.sort(order[: min(screen_draws, max_draws, artifact.n_draws)]), seed=seed,
@@ -130,12 +153,16 @@ class AllocationProblem:
         np.add.at(by_initiative.T, self.initiative_of, spend.T)
         return by_initiative > 0
 
-    def running_limit(self, budget: float, funded: np.ndarray) -> float:
-        """The most a plan funding the initiatives ``funded`` (mask) may spend per month on its
-        cells (currency per month): what ``budget`` leaves after their one-off costs, capped by
-        the cells' upper bounds."""
-        cells = funded[self.initiative_of]
-        return min((budget - self.one_off_by_initiative[funded].sum()) / self.duration, self.upper[cells].sum())
+    def initiatives_of(self, cells: np.ndarray) -> np.ndarray:
+        """Initiatives (mask) with at least one of ``cells`` (mask)."""
+        return np.isin(np.arange(len(self.initiatives)), self.initiative_of[cells])
+
+    def running_limit(self, budget: float, active: np.ndarray) -> float:
+        """The most a plan funding the ``active`` cells (mask) may spend per month on them
+        (currency per month): what ``budget`` leaves after the one-off costs of their
+        initiatives, capped by the cells' upper bounds."""
+        one_off = self.one_off_by_initiative[self.initiatives_of(active)].sum()
+        return min((budget - one_off) / self.duration, self.upper[active].sum())
 
     # ------------------------------------------------------------------ value
     def npv_draws(self, monthly_spend: np.ndarray, draws: np.ndarray | None = None) -> np.ndarray:
@@ -168,5 +195,7 @@ class AllocationProblem:
 
     def frontier(self, budgets: Sequence[float], quantiles: Sequence[float] = (0.1, 0.5, 0.9),
                  progress: Progress | None = None) -> pd.DataFrame:
-        """The efficient frontier over ``budgets``; see :func:`cxroi.sim.optimise.frontier.efficient_frontier`."""
-        return efficient_frontier(self, budgets, quantiles, progress)
+        """The efficient frontier's table over ``budgets``; see
+        :func:`cxroi.sim.optimise.frontier.efficient_frontier` (which also gives the plans and
+        where the frontier is not concave)."""
+        return efficient_frontier(self, budgets, quantiles, progress).table

@@ -1,5 +1,11 @@
-"""Which initiatives a plan funds: those the budget can pay the one-off costs of, and then
-dropping, one at a time, the one whose removal raises the objective most."""
+"""Which initiatives and cells a plan funds: those the budget can pay the one-off costs of, each
+cell of an initiative with a one-off at its minimum effective spend or not at all, and then
+removing, one at a time, the initiative or cell whose removal raises the objective most.
+
+Masks: ``active`` marks the cells a search may fund (cells), ``floor`` is the least monthly
+spend of each active cell (currency per month); initiatives are masks over the problem's
+offered initiatives.
+"""
 
 from __future__ import annotations
 
@@ -11,43 +17,100 @@ if TYPE_CHECKING:
     from cxroi.sim.optimise.problem import AllocationProblem
 
 
+def entry_cost(problem: AllocationProblem) -> np.ndarray:
+    """What funding each initiative at all costs at least (currency): its one-off cost and, over
+    the plan's months, its cells' lower bounds or — when larger — one cell at its minimum
+    effective spend."""
+    p = problem
+    lower = np.bincount(p.initiative_of, weights=p.lower, minlength=len(p.initiatives))
+    cheapest = np.full(len(p.initiatives), np.inf)
+    np.minimum.at(cheapest, p.initiative_of, p.minimum)
+    cheapest[~np.isfinite(cheapest)] = 0.0
+    return p.one_off_by_initiative + np.maximum(lower, cheapest) * p.duration
+
+
 def affordable(problem: AllocationProblem, budget: float) -> np.ndarray:
-    """Initiatives (mask) whose one-off costs ``budget`` (currency) can pay: every initiative with
-    a cell or — when it cannot pay them all — those with the most value per currency at nominal
-    spend (all their cells at the nominal monthly cost, on the screening draws); initiatives are
-    left out least valuable first, mandatory ones never."""
+    """Initiatives (mask) the budget (currency) can fund properly (:func:`entry_cost`): every
+    initiative with a cell or — when it cannot fund them all — those with the most value per
+    currency at nominal spend (all their cells at the nominal monthly cost, on the screening
+    draws); initiatives are left out least valuable first, mandatory ones never."""
     p = problem
     funded = np.isin(np.arange(len(p.initiatives)), p.initiative_of)
-    if p.one_off_by_initiative[funded].sum() + p.lower.sum() * p.duration <= budget:
+    entry = entry_cost(p)
+    if entry[funded].sum() <= budget:
         return funded
     alone = np.where(p.initiative_of[None, :] == np.arange(len(p.initiatives))[:, None], p.monthly_cost, 0.0)
     value, _ = p.objective.score(p.total_npv(alone, p.screen_draws))
     cost = p.one_off_by_initiative + alone.sum(axis=1) * p.duration
     for i in np.argsort((value + cost) / np.maximum(cost, 1e-9)):  # value per currency spent, least first
-        if p.one_off_by_initiative[funded].sum() + p.lower.sum() * p.duration <= budget:
+        if entry[funded].sum() <= budget:
             break
         funded[i] = funded[i] and p.mandatory[i]
     return funded
 
 
-def initiative_to_drop(problem: AllocationProblem, monthly_spend: np.ndarray, funded: np.ndarray) -> int | None:
-    """The funded, optional initiative whose removal (its cells to zero, its one-off cost saved)
-    raises the objective on the search draws the most — a plan meeting the floor first, then the
-    higher objective; None when no removal helps."""
+def settle_minimums(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray, active: np.ndarray,
+                    floor: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """New (active, floor) when a searched plan funds a cell between 0 and its minimum effective
+    spend: such a cell is held at its minimum from now on when it had at least half of it, and
+    closed otherwise; when the budget cannot pay the minimums held, the ones with the least
+    spend are closed until it can. None when no cell is below its minimum."""
     p = problem
-    candidates = np.flatnonzero(funded & ~p.mandatory)
-    if candidates.size == 0:
+    below = active & (monthly_spend > 0) & (monthly_spend < p.minimum * (1.0 - 1e-6)) & (p.minimum > floor)
+    if not below.any():
         return None
-    plans = np.repeat(monthly_spend[None, :], candidates.size + 1, axis=0)
-    for row, i in enumerate(candidates, start=1):
-        plans[row, p.initiative_of == i] = 0.0
-    one_off = np.full(plans.shape[0], p.one_off_by_initiative[funded].sum())
-    one_off[1:] -= p.one_off_by_initiative[candidates]
-    npv = p.npv_draws(plans, p.search_draws).sum(axis=-1) - (one_off * p.terms.one_off_discount)[:, None]
-    value, feasible = p.objective.score(npv)
+    active, floor = active.copy(), floor.copy()
+    held = below & (monthly_spend >= 0.5 * p.minimum)
+    active[below & ~held] = False
+    floor[held] = p.minimum[held]
+    for k in np.argsort(np.where(held, monthly_spend, np.inf)):  # the least funded first
+        one_off = p.one_off_by_initiative[p.initiatives_of(active)].sum()
+        if one_off + floor[active].sum() * p.duration <= budget * (1.0 + 1e-9) or not held[k]:
+            break
+        active[k] = False
+    return active, floor
+
+
+def refilled(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray) -> np.ndarray:
+    """``monthly_spend`` (per cell, currency per month) with what the budget leaves after it —
+    its one-off costs and running spend — added to its funded cells in proportion to their
+    spend, each capped at its upper bound: how a plan that closed a line would re-spend the money
+    freed, before a search confirms it."""
+    p = problem
+    spend = monthly_spend.copy()
+    for _ in range(len(p.cells)):  # each pass caps at least one more cell or spends everything
+        one_off = p.one_off_by_initiative[p.initiatives_of(spend > 0)].sum()
+        left = (budget - one_off) / p.duration - spend.sum()
+        open_cells = (spend > 0) & (spend < p.upper)
+        if left <= 1e-9 or not open_cells.any():
+            break
+        spend[open_cells] += left * spend[open_cells] / spend[open_cells].sum()
+        np.minimum(spend, p.upper, out=spend)
+    return spend
+
+
+def removal(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray, active: np.ndarray,
+            floor: np.ndarray) -> np.ndarray | None:
+    """The cells (mask) to close whose closing raises the objective on the search draws the most:
+    a whole optional initiative (its one-off cost saved) or one cell held at its minimum effective
+    spend (the one-off saved with the initiative's last funded cell), each valued with the money
+    freed left unspent or re-spent on the other funded cells (:func:`refilled`) — a plan meeting
+    the floor first, then the higher objective; None when no closing helps."""
+    p = problem
+    funded = p.initiatives_of(active & (monthly_spend > 0))
+    candidates = [p.initiative_of == i for i in np.flatnonzero(funded & ~p.mandatory)]
+    candidates += [np.arange(len(p.cells)) == k
+                   for k in np.flatnonzero(active & (monthly_spend > 0) & (floor > p.lower))]
+    if not candidates:
+        return None
+    plans = [monthly_spend]
+    for cells in candidates:
+        closed = np.where(cells, 0.0, monthly_spend)
+        plans += [closed, refilled(p, budget, closed)]
+    value, feasible = p.objective.score(p.total_npv(np.array(plans), p.search_draws))
     keys = list(zip(feasible.tolist(), value.tolist(), strict=True))
     best = max(range(1, len(keys)), key=keys.__getitem__)
     kept_feasible, kept_value = keys[0]
     if keys[best] > (kept_feasible, kept_value + 1e-9 * max(abs(kept_value), 1.0)):
-        return int(candidates[best - 1])
+        return candidates[(best - 1) // 2] & active
     return None

@@ -12,8 +12,13 @@ share of draws).
 
 Against stopping at the starting guess, several starts (equal split, cost-proportional, random)
 are searched on the screening draws and the best end point is polished on the search draws.
-Then initiatives are pruned (:mod:`cxroi.sim.optimise.pruning`) and the rest searched again with
-the money freed, until no removal helps. The plan is finally simulated on every draw; every
+Then the semicontinuous cells are settled (:mod:`cxroi.sim.optimise.pruning`): a cell of an
+initiative with a one-off cost that ended between 0 and its minimum effective spend is raised to
+that minimum (when it had at least half of it) or closed, and the rest searched again; then the
+initiative or minimum-bound cell whose removal raises the objective most is removed and the rest
+searched again with the money freed (a closing is judged with that money left unspent and
+re-spent on the other funded cells), until no removal helps. No funded cell ends below its
+minimum effective spend. The plan is finally simulated on every draw; every
 search's value before and after is kept in :attr:`Allocation.starts`.
 
 The search runs with one BLAS thread: its linear algebra (SLSQP's, on a few dozen cells) is far
@@ -31,7 +36,7 @@ from scipy.optimize import minimize
 
 from cxroi.errors import ScenarioError
 from cxroi.sim.optimise.allocation import Allocation, Progress
-from cxroi.sim.optimise.pruning import affordable, initiative_to_drop
+from cxroi.sim.optimise.pruning import affordable, removal, settle_minimums
 
 if TYPE_CHECKING:
     from cxroi.sim.optimise.problem import AllocationProblem
@@ -65,28 +70,34 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
 def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, warm_start: np.ndarray | None,
               progress: Progress | None, max_iterations: int) -> Allocation:
     """:func:`allocate` once the budget is known to be enough."""
-    funded = affordable(problem, budget)
-    searches = 1 + int(np.sum(funded & ~problem.mandatory))  # at most one more search per initiative dropped
-    spend, log, done = np.zeros(len(problem.cells)), [], 0
-    while True:
-        spend, searched = _search_funded(problem, budget, funded, n_random_starts if done == 0 else 0,
-                                         warm_start if done == 0 else spend, max_iterations)
+    p = problem
+    active = affordable(p, budget)[p.initiative_of]  # cells the search may fund
+    floor = p.lower.copy()  # least spend of each active cell
+    searches = 1 + len(p.initiatives) + int(np.sum(p.minimum > p.lower))  # an estimate, for the progress bar
+    spend, log, done = np.zeros(len(p.cells)), [], 0
+    for _ in range(2 * len(p.cells) + len(p.initiatives) + 1):  # each round closes a cell or fixes a minimum
+        spend, searched = _search_cells(p, budget, active, floor, n_random_starts if done == 0 else 0,
+                                        warm_start if done == 0 else spend, max_iterations)
         log += searched
         done += 1
         if progress:
-            progress(done, searches, f"search {done}: objective {searched[-1][1]:,.0f}")
-        drop = initiative_to_drop(problem, spend, funded)
-        if drop is None:
+            progress(min(done, searches), searches, f"search {done}: objective {searched[-1][1]:,.0f}")
+        settled = settle_minimums(p, budget, spend, active, floor)
+        if settled is not None:
+            active, floor = settled
+            continue
+        closed = removal(p, budget, spend, active, floor)
+        if closed is None:
             break
-        funded = funded.copy()
-        funded[drop] = False
-        spend[problem.initiative_of == drop] = 0.0
+        active = active & ~closed
+        spend[closed] = 0.0
+    spend = np.where(spend >= p.minimum * (1.0 - 1e-6), spend, 0.0)  # never a token line, whatever the rounding
     if progress:
         progress(searches, searches, "done")
-    result = problem.simulate(spend)
-    value, feasible = problem.objective.score(result.npv)
-    return Allocation(problem.cells, spend, budget, problem.objective.name, float(value), result, bool(feasible),
-                      tuple(log))
+    result = p.simulate(spend)
+    value, feasible = p.objective.score(result.npv)
+    return Allocation(p.cells, spend, budget, p.objective.name, float(value), result, bool(feasible), tuple(log),
+                      p.initiatives, p.one_off_by_initiative.copy())
 
 
 def project(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -114,17 +125,18 @@ def _starts(problem: AllocationProblem, low: np.ndarray, high: np.ndarray, n_ran
     return [s for k, s in enumerate(projected) if not any(np.allclose(s, t) for t in projected[:k])]
 
 
-def _search_funded(problem: AllocationProblem, budget: float, funded: np.ndarray, n_random_starts: int,
-                   warm_start: np.ndarray | None, max_iterations: int) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Monthly spend per cell searched for the initiatives ``funded`` (others at 0), and
-    (objective at start, at end) of each start, in currency."""
+def _search_cells(problem: AllocationProblem, budget: float, active: np.ndarray, floor: np.ndarray,
+                  n_random_starts: int, warm_start: np.ndarray | None,
+                  max_iterations: int) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Monthly spend per cell searched for the ``active`` cells (each at least its ``floor``,
+    currency per month; the others at 0), and (objective at start, at end) of each start, in
+    currency; the one-off costs of every initiative with an active cell are set aside."""
     p = problem
-    monthly = p.running_limit(budget, funded)
+    monthly = p.running_limit(budget, active)
     if monthly <= 1e-9:
         return np.zeros(len(p.cells)), [(0.0, 0.0)]
-    cells = funded[p.initiative_of]
-    low, high = np.where(cells, p.lower / monthly, 0.0), np.where(cells, p.upper / monthly, 0.0)
-    one_off = p.one_off_by_initiative[funded].sum()
+    low, high = np.where(active, floor / monthly, 0.0), np.where(active, p.upper / monthly, 0.0)
+    one_off = p.one_off_by_initiative[p.initiatives_of(active)].sum()
     starts = _starts(p, low, high, n_random_starts)
     if warm_start is not None and warm_start.sum() > 0:
         starts = [project(warm_start / monthly, low, high), starts[0]]
