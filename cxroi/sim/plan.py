@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cxroi.errors import ScenarioError
 from cxroi.sim import finance
-from cxroi.sim.scenario import MAX_HORIZON_MONTHS, GrossMargin, Levers, Scenario
+from cxroi.sim.scenario import MAX_HORIZON_MONTHS, GrossMargin, Investment, Levers, Scenario
+
+if TYPE_CHECKING:
+    from cxroi.registry import ModelArtifact
 
 Cell = tuple[str, str]  #: (initiative, segment)
 
@@ -95,3 +99,13 @@ class PlanSpec:
             "annual_discount_rate": self.annual_discount_rate, "gross_margin": self.gross_margin,
             "terminal_value": self.terminal_value, "levers": self.levers,
         })
+
+
+def nominal_cost(artifact: ModelArtifact, initiative: str, segment: str) -> float:
+    """Nominal monthly cost (currency per month) of ``initiative`` in ``segment``: spend level 1."""
+    return float(artifact.manifest.initiative_settings[initiative].monthly_cost)
+
+
+def planned_monthly_spend(artifact: ModelArtifact, investment: Investment, segment: str) -> float:
+    """What ``investment`` spends a month in ``segment`` (currency per month)."""
+    return float(investment.monthly_spend)
