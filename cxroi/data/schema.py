@@ -6,6 +6,8 @@ Validation never stops at the first problem: :func:`validate_panel` returns ever
 
 from __future__ import annotations
 
+import difflib
+import re
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -129,6 +131,29 @@ def header_findings(names: list[str]) -> list[Finding]:
             for name, n in counts.items() if n > 1]
 
 
+def _comparable(name: str) -> str:
+    """A column name as people misspell it alike: lower case, runs of spaces, dots and hyphens
+    as one underscore ('Customers Start' → 'customers_start')."""
+    return re.sub(r"[\s.\-_]+", "_", name.strip().lower())
+
+
+def missing_column_findings(columns: list[str]) -> tuple[list[Finding], set[str]]:
+    """One error per required column absent from ``columns``, naming the present column it was
+    probably meant to be ("did you mean …?": same name but for case and separators, or a close
+    spelling among the columns cxroi does not know); also returns the columns so named, which are
+    then not warned about as unknown."""
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    unknown = [c for c in columns if c not in known and not c.startswith(SPEND_PREFIX)]
+    findings, named = [], set()
+    for column in (c for c in REQUIRED_COLUMNS if c not in columns):
+        same = [c for c in unknown if _comparable(c) == column and c not in named]
+        close = same or difflib.get_close_matches(column, [c for c in unknown if c not in named], n=1, cutoff=0.75)
+        hint = f"; did you mean '{close[0]}'? Rename that column to '{column}'" if close else ""
+        named.update(close[:1])
+        findings.append(Finding("error", None, column, f"required column is missing{hint}"))
+    return findings, named
+
+
 def _cell_text(value: object) -> str:
     """A raw cell for messages: a whole float without its '.0'."""
     if isinstance(value, float) and value.is_integer():
@@ -215,14 +240,14 @@ def _findings_from_schema_errors(err: pa.errors.SchemaErrors, already: set[tuple
         column = None if pd.isna(case.column) else str(case.column)
         index = case.index
         if check == "column_in_dataframe":
-            findings.append(Finding("error", None, str(case.failure_case), "required column is missing"))
-            continue
+            continue  # reported once per column by missing_column_findings
         if check == "dtype('datetime64[ns]')" or check.startswith("dtype("):
             continue  # type problems were already reported cell by cell during coercion
         if check == "field_uniqueness" or "unique" in check:
             row = None if pd.isna(index) else int(index) + 1
-            if (row, "segment") in already or (row, "period") in already:
-                continue  # a blank or unreadable key is reported on its own
+            if (row, "segment") in already or (row, "period") in already or (None, "segment") in already \
+                    or (None, "period") in already:
+                continue  # a blank, unreadable or missing key is reported on its own
             findings.append(Finding("error", row, "segment, period", "duplicated segment × period"))
             continue
         row = None if index is None or pd.isna(index) else int(index) + 1
@@ -329,14 +354,15 @@ def validate_panel(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding
     df, findings = _coerce(raw)
     if oversized := _size_findings(df):
         return None, oversized
+    missing, meant = missing_column_findings(list(df.columns))
+    findings += missing
     already = {(f.row, f.column) for f in findings}
     try:
         PANEL_SCHEMA.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
         findings += _findings_from_schema_errors(err, already)
     unknown = [c for c in df.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and not c.startswith(SPEND_PREFIX)]
-    for column in unknown:
-        findings.append(Finding("warning", None, column, "unknown column, ignored"))
+    findings += [Finding("warning", None, column, "unknown column, ignored") for column in unknown if column not in meant]
     if all(c in df.columns for c in ("segment", *SURVEY_SCORES)):
         findings += _unsurveyed(df)
     errors = [f for f in findings if f.severity == "error"]

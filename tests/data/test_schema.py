@@ -97,3 +97,27 @@ def test_oversized_upload_is_refused(monkeypatch):
     upload.name = "big.csv"
     with pytest.raises(DataError, match="larger than"):
         read_table(upload)
+
+
+def test_misnamed_columns_are_one_finding_each_with_the_likely_name():
+    """A header with 'Segment' and 'customer_start' (40 rows): two root causes, each naming the
+    column it was meant to be, instead of a missing column plus one duplicate per row."""
+    months = pd.date_range("2020-01-01", periods=20, freq="MS").strftime("%Y-%m-%d")
+    one_row = frame(GOOD).iloc[[0] * 20].reset_index(drop=True)
+    rows = pd.concat([one_row.assign(segment=segment, period=months) for segment in ("A", "B")],
+                     ignore_index=True)  # two segments share each month: unique only with the segment
+    raw = rows.rename(columns={"segment": "Segment", "customers_start": "customer_start"})
+    panel, findings = validate_panel(raw)
+    assert panel is None
+    assert [(f.severity, f.column) for f in findings] == [("error", "customers_start"), ("error", "segment")]
+    by_column = {f.column: f.problem for f in findings}
+    assert "did you mean 'Segment'?" in by_column["segment"]
+    assert "did you mean 'customer_start'?" in by_column["customers_start"]
+
+
+def test_a_missing_column_without_a_near_name_says_only_that():
+    raw = frame(GOOD).drop(columns=["nps"]).assign(score=1)
+    _, findings = validate_panel(raw)
+    errors = [f for f in findings if f.severity == "error"]
+    assert [(f.column, f.problem) for f in errors] == [("nps", "required column is missing")]
+    assert [(f.column, f.problem) for f in findings if f.severity == "warning"] == [("score", "unknown column, ignored")]

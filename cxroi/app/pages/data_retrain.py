@@ -12,6 +12,7 @@ from cxroi import registry
 from cxroi.app import jobs, retrain, state
 from cxroi.app.errors import guard
 from cxroi.app.widgets import findings_table, health_table, job_progress, refreshing
+from cxroi.data.dictionary import TEMPLATE_CSV, dictionary_frame
 from cxroi.data.readers import load_panel, max_panel_bytes
 from cxroi.seeds import DEFAULT_SEED
 from cxroi.text import literal
@@ -82,6 +83,12 @@ def data_retrain() -> None:
     st.markdown("Upload a segment × month panel (CSV, Parquet or Excel). Every problem is listed "
                 "below; nothing is stored or trained on a file with errors.")
     cfg = state.settings()
+    help_row = st.container(horizontal=True, gap="small")
+    help_row.download_button("Template (CSV)", TEMPLATE_CSV, file_name="panel_template.csv", mime="text/csv",
+                             icon=":material/table:", help="The columns cxroi reads, with a few example rows.")
+    help_row.download_button("Data dictionary (CSV)", dictionary_frame().to_csv(index=False),
+                             file_name="panel_dictionary.csv", mime="text/csv", icon=":material/menu_book:",
+                             help="Every column: required or not, its type and unit, what it means.")
     with guard("checking the uploaded file"):
         limit = upload_limit_mb(max_panel_bytes(), int(st.get_option("server.maxUploadSize")))
         upload = st.file_uploader(
