@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cxroi import registry
+from cxroi.cli.acting import cli_user, context
 from cxroi.cli.output import console, print_findings, print_table
 from cxroi.errors import ArtifactError
 from cxroi.manifest import Backtest, Health, Manifest, SamplerConfig, TrainingWindow
@@ -83,15 +84,16 @@ def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains
     if panel is None:
         raise click.exceptions.Exit(1)
 
+    from cxroi import service
     from cxroi.fit.train import TrainSettings
-    from cxroi.fit.train import train as run_training
 
     given = {"draws": draws, "tune": tune, "chains": chains, "thin": thin, "name": sampler}
     settings = TrainSettings(family=family, seed=seed, lag=lag, progress=True,
                              sampler=SamplerConfig(**{k: v for k, v in given.items() if v is not None}))
-    outcome = run_training(panel, settings, models_dir=models_dir, pilots_path=pilots_path,
-                           promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"),
-                           data_path=data_path)
+    with context(models_dir) as ctx:
+        outcome = service.train_model(ctx, cli_user(), panel, settings, pilots_path=pilots_path,
+                                      promote=not no_promote, report=lambda m: console.print(f"[bold]›[/bold] {m}"),
+                                      data_path=data_path)
     manifest = outcome.manifest
     print_diagnostics(manifest)
     if manifest.backtest is not None:
@@ -191,12 +193,18 @@ def show(model_id: str, models_dir: Path) -> None:
 @models.command()
 @click.argument("model_id")
 @MODELS_DIR
+@click.option("--reason", required=True,
+              help="why this model should become the champion (recorded in promotions.jsonl and the audit trail)")
 @click.option("--force", is_flag=True, help="promote a model that failed the health gate")
-@click.option("--reason", default=None, help="why (required with --force; recorded in promotions.jsonl)")
 @click.option("--acknowledge-shift", is_flag=True,
               help="promote although the model differs from the champion beyond CXROI_PROMOTION_SHIFT "
                    "(segments, scale, CSAT/NPS, a reference NPV); recorded in promotions.jsonl")
-def promote(model_id: str, models_dir: Path, force: bool, reason: str | None, acknowledge_shift: bool) -> None:
-    """Make a model the champion used by default for simulations and the app."""
-    entry = registry.promote(model_id, models_dir, force=force, reason=reason, acknowledge_shift=acknowledge_shift)
+def promote(model_id: str, models_dir: Path, reason: str, force: bool, acknowledge_shift: bool) -> None:
+    """Make a model the champion used by default for simulations and the app. Acts as CXROI_USER
+    (default: your login); the promotion and its reason go to the audit trail."""
+    from cxroi import service
+
+    with context(models_dir) as ctx:
+        entry = service.promote_model(ctx, cli_user(), model_id, reason, force=force,
+                                      acknowledge_shift=acknowledge_shift)
     console.print(f"champion is now [bold]{entry['model_id']}[/bold] (was {entry['previous'] or 'none'})")

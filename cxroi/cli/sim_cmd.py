@@ -9,16 +9,11 @@ import click
 import numpy as np
 import pandas as pd
 
+from cxroi.cli.acting import cli_user, context
 from cxroi.cli.output import console, print_caveats
 from cxroi.errors import CxroiError, ScenarioError
 
 MODELS_DIR_HELP = "folder of model artifacts (default: models/ or $CXROI_MODELS_DIR)"
-
-
-def _load_model(model: str | None, models_dir: Path | None):
-    from cxroi.registry import DEFAULT_MODELS_DIR, load_artifact
-
-    return load_artifact(model, models_dir or DEFAULT_MODELS_DIR)
 
 
 def _quantiles(text: str) -> tuple[float, ...]:
@@ -111,13 +106,14 @@ def _wrote(out: Path, names: dict[str, str]) -> None:
 def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, out: Path, quantiles: str) -> None:
     """Simulate a scenario and write summary.csv, per_draw.csv, levers.csv, segments.csv,
     monthly.csv and provenance.json into OUT (money in the model's currency)."""
-    from cxroi.sim.engine import simulate as run_scenario
+    from cxroi import service
     from cxroi.sim.scenario import load_scenario
 
     qs = _quantiles(quantiles)
-    artifact = _load_model(model, models_dir)
-    scenario = load_scenario(scenario_file, artifact)
-    result = run_scenario(scenario, artifact)
+    with context(models_dir) as ctx:
+        artifact = ctx.load_model(model)
+        scenario = load_scenario(scenario_file, artifact)
+        result = service.simulate(ctx, cli_user(), scenario, model_id=model).result
     summary = result.summary(qs)
     files = {
         "summary.csv": _csv(summary.reset_index()), "per_draw.csv": _csv(result.per_draw()),
@@ -172,27 +168,22 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
     """Allocate BUDGET across initiatives × segments to maximise the objective."""
     from rich.progress import Progress
 
-    from cxroi.sim.optimise import AllocationProblem, objective_named
-    from cxroi.sim.scenario import GrossMargin
+    from cxroi import service
 
     if not (np.isfinite(budget) and budget > 0):
         raise ScenarioError(f"--budget must be a positive amount, got {budget:g}")
-    artifact = _load_model(model, models_dir)
-    problem = AllocationProblem.of(artifact, objective_named(objective, floor=floor), initiatives=list(initiatives) or None,
-                                   segments=list(segments) or None, horizon_months=horizon,
-                                   annual_discount_rate=discount_rate, gross_margin=GrossMargin(default=margin))
-    with Progress(console=console, transient=True) as bar:
+    request = service.OptimiseRequest(
+        budget=budget, objective=objective, floor=floor, initiatives=initiatives, segments=segments,
+        horizon_months=horizon, annual_discount_rate=discount_rate, gross_margin=margin, model_id=model,
+        frontier_budgets=tuple(float(b) for b in np.linspace(0.25, 1.5, frontier_points) * budget))
+    with Progress(console=console, transient=True) as bar, context(models_dir) as ctx:
         task = bar.add_task("optimising", total=None)
 
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=message)
 
-        plan = problem.solve(budget, progress=progress)
-        frontier = None
-        if frontier_points:
-            budgets = np.linspace(0.25, 1.5, frontier_points) * budget
-            budgets = [b for b in budgets if b >= problem.minimum_budget]
-            frontier = problem.frontier(budgets, progress=progress)
+        optimisation = service.optimise(ctx, cli_user(), request, progress=progress)
+    plan, frontier = optimisation.allocation, optimisation.frontier
 
     table = plan.table()
     funded = table[table["monthly_spend"] > 0.005 * max(table["monthly_spend"].max(), 1.0)]

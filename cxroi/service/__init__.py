@@ -25,6 +25,7 @@ from cxroi.service.scenarios import (
     get_decision,
     get_scenario,
     list_decisions,
+    list_runs,
     list_scenarios,
     save_scenario,
     scenario_versions,
@@ -54,7 +55,7 @@ __all__ = [
     "ForecastExport", "NotFound", "Optimisation", "OptimiseRequest", "Permission", "PermissionDenied",
     "PinnedValuation", "Role", "SavedScenario", "ScenarioListing", "ScenarioRef", "Simulation", "StoreError",
     "User", "ValueDifference", "approve_scenario", "audit_trail", "compare_with_champion", "delete_scenario",
-    "forecast", "get_decision", "get_scenario", "list_decisions", "list_scenarios", "local_user", "optimise",
+    "forecast", "get_decision", "get_scenario", "list_decisions", "list_runs", "list_scenarios", "local_user", "optimise",
     "parse_roles", "promote_model", "record_action", "save_scenario", "scenario_versions", "sign_in", "simulate",
     "train_model", "value_under_models",
 ]

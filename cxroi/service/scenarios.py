@@ -13,7 +13,7 @@ from cxroi.service.context import Context
 from cxroi.service.identity import Permission, User
 from cxroi.service.simulation import simulate
 from cxroi.service.types import ScenarioRef, Simulation
-from cxroi.store import Decision, SavedScenario, ScenarioListing
+from cxroi.store import Decision, ForecastRun, SavedScenario, ScenarioListing
 
 if TYPE_CHECKING:
     from cxroi.sim.scenario import Scenario
@@ -122,3 +122,9 @@ def get_decision(ctx: Context, user: User, decision_id: int) -> Decision:
     """One decision record. Needs VIEW."""
     user.require(Permission.VIEW, "read decisions")
     return ctx.store.get_decision(decision_id)
+
+
+def list_runs(ctx: Context, user: User, scenario_name: str | None = None) -> list[ForecastRun]:
+    """Recorded forecast runs, newest first (optionally of one scenario). Needs VIEW."""
+    user.require(Permission.VIEW, "read forecast runs")
+    return ctx.store.list_runs(scenario_name)

@@ -36,14 +36,15 @@ def _log(folder: Path) -> list[dict]:
 
 def test_the_cli_refuses_a_shifted_model_until_acknowledged(models, capsys):
     champion, logged = registry.champion_id(models), _log(models)
-    code = main(["models", "promote", POISONED, "--models-dir", str(models)])
+    code = main(["models", "promote", POISONED, "--models-dir", str(models), "--reason", "retrained on new data"])
     said = " ".join(capsys.readouterr())
     assert code != 0
     assert "revenue per customer" in said and "reference scenario NPV" in said and "--acknowledge-shift" in said
     assert "Traceback" not in said
     assert registry.champion_id(models) == champion and _log(models) == logged  # nothing written
 
-    assert main(["models", "promote", POISONED, "--models-dir", str(models), "--acknowledge-shift"]) == 0
+    assert main(["models", "promote", POISONED, "--models-dir", str(models), "--acknowledge-shift",
+                 "--reason", "revenue restated"]) == 0
     assert registry.champion_id(models) == POISONED
     entry = _log(models)[-1]
     assert entry["shift"]["acknowledged"] is True and entry["shift"]["champion"] == champion

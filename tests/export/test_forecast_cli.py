@@ -65,7 +65,7 @@ def test_save_list_show_forecast_by_name_and_delete(capsys, tmp_path: Path, mode
         "saved scenario 'Portal pilot' as version 1"
     changed = {**SCENARIO, "horizon_months": 12}
     scenario_file.write_text(yaml.safe_dump(changed), encoding="utf-8")
-    assert "as version 2" in _run(capsys, "scenarios", "save", str(scenario_file))[1]
+    assert "as version 2" in _run(capsys, "scenarios", "save", str(scenario_file), "--base-version", "1")[1]
     code, stdout, _ = _run(capsys, "scenarios", "list")
     assert code == 0 and "Portal pilot" in stdout
     code, stdout, _ = _run(capsys, "scenarios", "show", "Portal pilot", "--version", "1")

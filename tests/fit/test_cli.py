@@ -89,7 +89,7 @@ def test_rejected_bayes_model_is_never_promoted_unless_forced(tmp_path, capsys) 
     assert manifest.status == "rejected" and not manifest.health.passed
     assert manifest.effect_sources["lift_nps"][initiative] == "pilot"
     assert (Path(models) / model_id / registry.POSTERIOR).stat().st_size > 0
-    assert main(["models", "promote", model_id, "--models-dir", str(models)]) == 2
+    assert main(["models", "promote", model_id, "--reason", "audit", "--models-dir", str(models)]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["models", "promote", model_id, "--force", "--reason", "audit", "--models-dir", str(models)]) == 0
     assert registry.champion_id(models) == model_id

@@ -110,7 +110,7 @@ def test_corrupt_manifest_field_is_named_and_the_others_stay_listed(models, case
     assert "manifest.json" in rows[BAD]["error"]
     assert main(["models", "list", "--models-dir", str(models)]) == 0
     assert GOOD in capsys.readouterr().out
-    for command in (["models", "show", BAD], ["models", "promote", BAD]):
+    for command in (["models", "show", BAD], ["models", "promote", BAD, "--reason", "check"]):
         assert main([*command, "--models-dir", str(models)]) == 2  # a user error, not an internal one (3)
         assert "manifest.json" in capsys.readouterr().err
     assert registry.champion_id(models) == GOOD
@@ -155,7 +155,7 @@ def test_a_renamed_folder_is_refused_everywhere_and_never_promoted(models, capsy
     assert registry.champion_id(models) == GOOD  # CHAMPION still names a folder that resolves
     rows = {r["model_id"]: r for r in registry.list_models(models)}
     assert "differs from the folder name" in rows["my-copy"]["error"] and rows[GOOD]["error"] is None
-    assert main(["models", "promote", "my-copy", "--models-dir", str(models)]) == 2
+    assert main(["models", "promote", "my-copy", "--reason", "copy", "--models-dir", str(models)]) == 2
     assert "differs from the folder name" in capsys.readouterr().err
 
 

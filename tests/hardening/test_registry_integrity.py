@@ -86,7 +86,7 @@ def test_a_hand_edited_manifest_is_refused_and_flagged(models, tmp_path, capsys,
     assert f"champion '{GOOD}' cannot be used" in out
     code, err, out_dir = simulate(models, tmp_path, capsys)
     assert code == 2 and message in err.replace("\n", " ") and not out_dir.exists()
-    assert main(["models", "promote", GOOD, "--models-dir", str(models)]) == 2
+    assert main(["models", "promote", GOOD, "--reason", "again", "--models-dir", str(models)]) == 2
 
 
 def test_an_edited_file_is_refused_and_flagged(models, capsys) -> None:
