@@ -23,6 +23,8 @@ COMMANDS = {
     "scenarios": "cxroi.cli.export_cmd:scenarios",
     "report": "cxroi.cli.report_cmd:report",
     "serve": "cxroi.cli.serve_cmd:serve",
+    "decisions": "cxroi.cli.decisions_cmd:decisions",
+    "audit": "cxroi.cli.audit_cmd:audit",
 }
 
 
