@@ -31,7 +31,7 @@ from cxroi.sim.optimise.allocation import Allocation, Progress
 from cxroi.sim.optimise.frontier import efficient_frontier
 from cxroi.sim.optimise.objectives import ExpectedNPV, Objective
 from cxroi.sim.optimise.search import allocate
-from cxroi.sim.plan import Cell, PlanSpec
+from cxroi.sim.plan import Cell, PlanSpec, nominal_cost
 from cxroi.sim.result import SimulationResult
 from cxroi.sim.scenario import GrossMargin, Levers, Scenario
 
@@ -52,7 +52,7 @@ class AllocationProblem:
     initiatives: tuple[str, ...]  #: the initiatives offered
     initiative_of: np.ndarray  #: position in ``initiatives`` of each cell's initiative
     segment_of: np.ndarray  #: position among the model's segments of each cell's segment
-    monthly_cost: np.ndarray  #: nominal monthly cost of each cell's initiative (currency per month)
+    monthly_cost: np.ndarray  #: nominal monthly cost of each cell's initiative in its segment (currency per month)
     lower: np.ndarray  #: least monthly spend (currency per month)
     upper: np.ndarray  #: most monthly spend (currency per month)
     #: least monthly spend of a funded cell (currency per month): 0 or more spend is no spend
@@ -99,7 +99,7 @@ class AllocationProblem:
                          annual_discount_rate=annual_discount_rate, gross_margin=gross_margin or GrossMargin(),
                          terminal_value=terminal_value, levers=levers or Levers())
         settings = manifest.initiative_settings
-        cost = np.array([settings[i].monthly_cost for i, _ in cells])
+        cost = np.array([nominal_cost(artifact, i, s) for i, s in cells])
         limits = np.array([(bounds or {}).get(c, (0.0, max_multiple * cost[k])) for k, c in enumerate(cells)], dtype=float)
         if not 0.0 <= min_effective_share <= max_multiple:
             raise ScenarioError(f"the minimum effective spend must be 0 to {max_multiple:g} × the nominal monthly "
