@@ -1,5 +1,9 @@
 """cxroi Streamlit app: ``streamlit run app.py`` (or ``make app``). Navigation over the pages in
-:mod:`cxroi.app.pages`; each page renders under its own error guard.
+:mod:`cxroi.app.pages` that the acting user's roles allow; each page renders under its own error
+guard.
+
+Sign-in is Streamlit's own (``st.login`` over OpenID Connect) when ``[auth]`` is configured in
+``.streamlit/secrets.toml``; otherwise the app runs in local mode (:mod:`cxroi.app.signin`).
 
 A page's module is imported when the page is first shown, so start-up pays only for the page
 that opens (the Overview) and never for the optimiser's or the store's libraries; the panel checks'
@@ -11,8 +15,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from cxroi.app.layout import apply_laptop_layout
 from cxroi.app.pandera_import import import_pandera_without_spark
+from cxroi.app.signin import acting_user
+from cxroi.service.identity import Permission
 
 
 def lazy_page(name: str) -> Callable[[], None]:
@@ -25,25 +30,29 @@ def lazy_page(name: str) -> Callable[[], None]:
     return page
 
 
-import_pandera_without_spark()  # before any page imports the panel checks
-st.set_page_config(page_title="cxroi — CX investment ROI", page_icon=":material/insights:", layout="wide")
-apply_laptop_layout()
-
-pages = {
+#: group → (module, title, icon, url path, permission needed to be offered the page)
+PAGES = {
     "Decide": [
-        st.Page(lazy_page("overview"), title="Overview", icon=":material/dashboard:", url_path="overview",
-                default=True),
-        st.Page(lazy_page("planner"), title="Scenario planner", icon=":material/tune:", url_path="planner"),
-        st.Page(lazy_page("compare"), title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-        st.Page(lazy_page("optimiser"), title="Optimiser", icon=":material/auto_graph:", url_path="optimiser"),
+        ("overview", "Overview", ":material/dashboard:", "overview", Permission.VIEW),
+        ("planner", "Scenario planner", ":material/tune:", "planner", Permission.VIEW),
+        ("compare", "Compare", ":material/compare_arrows:", "compare", Permission.VIEW),
+        ("optimiser", "Optimiser", ":material/auto_graph:", "optimiser", Permission.VIEW),
     ],
     "Finance": [
-        st.Page(lazy_page("export"), title="Export", icon=":material/download:", url_path="export"),
+        ("export", "Export", ":material/download:", "export", Permission.EXPORT),
     ],
     "Analysts": [
-        st.Page(lazy_page("drivers"), title="Drivers & model health", icon=":material/monitoring:",
-                url_path="drivers"),
-        st.Page(lazy_page("data_retrain"), title="Data & retrain", icon=":material/upload_file:", url_path="data"),
+        ("drivers", "Drivers & model health", ":material/monitoring:", "drivers", Permission.REPORT),
+        ("data_retrain", "Data & retrain", ":material/upload_file:", "data", Permission.RETRAIN),
     ],
 }
-st.navigation(pages).run()
+
+import_pandera_without_spark()  # before any page imports the panel checks
+st.set_page_config(page_title="cxroi — CX investment ROI", page_icon=":material/insights:", layout="wide")
+user = acting_user()
+offered = {
+    group: [st.Page(lazy_page(name), title=title, icon=icon, url_path=path, default=path == "overview")
+            for name, title, icon, path, permission in pages if user.can(permission)]
+    for group, pages in PAGES.items()
+}
+st.navigation({group: pages for group, pages in offered.items() if pages}).run()

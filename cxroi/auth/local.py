@@ -7,8 +7,8 @@ import ipaddress
 
 from cxroi.auth.settings import AuthConfigError, AuthSettings
 
-LOCAL_MODE_NOTE = ("Local mode: sign-in is not configured, so everyone who can reach this machine's "
-                   "loopback interface acts as {user} with every role.")
+LOCAL_MODE_NOTE = ("Local mode: sign-in is not configured, so everyone who can reach this server acts as "
+                   "{user} with every role.")
 
 
 def is_loopback(host: str) -> bool:
