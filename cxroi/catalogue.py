@@ -1,12 +1,19 @@
-"""The initiative catalogue (data/initiatives.yaml): costs, reach and prior CX lifts."""
+"""The initiative catalogue (data/initiatives.yaml): costs, reach and prior CX lifts.
+
+Costs scale like real programmes: at nominal effort an initiative costs, per month, a fixed
+platform amount (shared evenly by the segments it reaches) plus an amount per customer (or
+account) reached, and once a one-off amount when it starts. All in the panel's currency.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cxroi.errors import DataError
 from cxroi.manifest import InitiativeSettings
@@ -23,29 +30,49 @@ class LiftPrior(BaseModel):
 
 
 class Initiative(BaseModel):
-    """One CX initiative. Costs in currency; ``monthly_cost`` is per segment reached per month."""
+    """One CX initiative. Costs in currency: ``fixed_monthly_cost`` per month for the whole
+    initiative (platform, licences, a team of fixed size), ``cost_per_customer`` per customer (or
+    account) reached per month, ``one_off_cost`` once at the start; at nominal effort."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     id: str
     name: str
     description: str = ""
     one_off_cost: float = Field(ge=0)
-    monthly_cost: float = Field(gt=0)
+    fixed_monthly_cost: float = Field(ge=0)
+    cost_per_customer: float = Field(ge=0)
     csat_lift: LiftPrior
     nps_lift: LiftPrior
     ramp_up_months: float = Field(gt=0, le=60)
     saturation_k: float = Field(default=1.0, gt=0)
     segments: tuple[str, ...] = ()
 
+    @model_validator(mode="after")
+    def _costs_something(self) -> Initiative:
+        if self.fixed_monthly_cost <= 0 and self.cost_per_customer <= 0:
+            raise ValueError("fixed_monthly_cost or cost_per_customer must be above 0 (nominal spend drives the lift)")
+        return self
+
     def reach(self, segments: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         """The ones of ``segments`` this initiative is offered to: those it lists, or all when it
         lists none."""
         return tuple(s for s in segments if not self.segments or s in self.segments)
 
-    def settings(self, segments: list[str] | tuple[str, ...]) -> InitiativeSettings:
-        """What a model artifact records of this initiative, for a model of ``segments``."""
-        return InitiativeSettings(name=self.name, monthly_cost=self.monthly_cost, one_off_cost=self.one_off_cost,
-                                  saturation_k=self.saturation_k, segments=self.reach(segments))
+    def nominal_cost(self, customers: np.ndarray | float, n_reached: int) -> np.ndarray | float:
+        """Nominal monthly spend (currency/month) in a segment of ``customers`` active customers,
+        when the initiative reaches ``n_reached`` segments: fixed share + cost per customer ×
+        customers (the rule of :class:`cxroi.manifest.InitiativeSettings`)."""
+        return self.fixed_monthly_cost / max(n_reached, 1) + self.cost_per_customer * np.asarray(customers)
+
+    def settings(self, segments: list[str] | tuple[str, ...], customers: Mapping[str, float]) -> InitiativeSettings:
+        """What a model artifact records of this initiative, for a model of ``segments`` whose
+        starting customers are ``customers`` (segment → count)."""
+        reached = self.reach(segments)
+        total = self.fixed_monthly_cost + self.cost_per_customer * sum(customers[s] for s in reached)
+        return InitiativeSettings(name=self.name, monthly_cost=max(total / max(len(reached), 1), 1e-9),
+                                  one_off_cost=self.one_off_cost, saturation_k=self.saturation_k,
+                                  segments=reached, fixed_monthly_cost=self.fixed_monthly_cost,
+                                  cost_per_customer=self.cost_per_customer)
 
     @property
     def carryover(self) -> float:

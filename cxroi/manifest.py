@@ -4,12 +4,14 @@ reader uses by attribute.
 
 Every problem is reported in plain words naming the file and the field, e.g.
 ``…/manifest.json: state['SMB-EU'].customers must be a finite number ≥ 0 (found 'lots')``.
-Artifacts of schema version 1 (the untyped manifest, without the reach of each initiative) are
-migrated when read: see :func:`migrate`. Standard library and pydantic only — the simulator, the
+Artifacts of schema version 1 (the untyped manifest, without the reach of each initiative) and 2
+(initiative costs a flat amount per segment, no CSAT/NPS history range) are migrated when read:
+see :func:`migrate`. Standard library and pydantic only — the simulator, the
 app and the API read artifacts without the training libraries.
 
 Units: customers are counts; CSAT is % satisfied (0–100); NPS is points (−100–100); ARPU and
-costs are currency per month (costs per segment reached); ``t_next`` is the month index (from
+monthly costs are currency per month (see :class:`InitiativeSettings` for how an initiative's
+cost splits into a platform share and a cost per customer reached); ``t_next`` is the month index (from
 the training start) of the first forecast month; ``lag_months`` is the delay between a CX change
 and its effect.
 """
@@ -26,7 +28,7 @@ from pydantic_core import PydanticCustomError
 from cxroi.errors import ArtifactError
 from cxroi.fields import Flag, Month, Names, SomeNames, Text, choice, number, shown, whole
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DRAWS = "draws.npz"
 STATUS_ACCEPTED, STATUS_REJECTED = "accepted", "rejected"
 FAMILIES = ("bayes", "regression")
@@ -69,16 +71,51 @@ class SegmentState(Frozen):
     ref_csat: Csat  #: reference CSAT of the effects (training mean, %)
     ref_nps: Nps  #: reference NPS of the effects (training mean, points)
     t_next: number(0.0, MAX_T_NEXT)  #: month index of the first forecast month, from the training start
+    #: lowest and highest monthly CSAT (%) and NPS (points) of the training window; None in
+    #: artifacts written before schema 3 (the plausibility review then cannot say whether a lift
+    #: leaves the range seen in the history)
+    csat_min: Csat | None = None
+    csat_max: Csat | None = None
+    nps_min: Nps | None = None
+    nps_max: Nps | None = None
+
+    def history_range(self, kind: str) -> tuple[float, float] | None:
+        """(lowest, highest) monthly ``kind`` ("csat" or "nps") seen in training, or None when
+        not recorded."""
+        low, high = getattr(self, f"{kind}_min"), getattr(self, f"{kind}_max")
+        return None if low is None or high is None else (low, high)
 
 
 class InitiativeSettings(Frozen):
-    """What the simulator needs of an initiative besides its lift draws."""
+    """What the simulator needs of an initiative besides its lift draws.
+
+    Cost at nominal effort (spend level 1), per month, in a segment the initiative reaches:
+    ``fixed_monthly_cost / len(segments) + cost_per_customer × customers`` (currency/month), where
+    customers are the segment's active customers at the start of the forecast (the model's
+    starting state) — a platform shared evenly by the segments it serves plus a cost per customer
+    (or account) reached. Without ``fixed_monthly_cost`` (artifacts before schema 3) the cost is
+    the flat ``monthly_cost`` in every segment. ``monthly_cost`` is the average of the nominal cost
+    over the segments reached: the one figure a screen shows for "nominal monthly spend per
+    segment"; the simulator charges each segment its own (:meth:`nominal_cost`)."""
 
     name: Text | None = None  #: display name
-    monthly_cost: number(0.0, above_low=True)  #: nominal spend per segment reached (currency/month)
+    #: nominal spend per segment reached, averaged over those segments (currency/month)
+    monthly_cost: number(0.0, above_low=True)
     one_off_cost: number(0.0) = 0.0  #: paid once when the initiative starts (currency)
     saturation_k: number(0.0, above_low=True) = 1.0  #: k of sat(A) = A(1+k)/(A+k)
     segments: Names  #: the segments the initiative reaches
+    #: platform cost of the whole initiative per month at nominal effort (currency/month), shared
+    #: evenly by the segments it reaches; None: a flat ``monthly_cost`` per segment (schema ≤ 2)
+    fixed_monthly_cost: number(0.0) | None = None
+    #: cost per customer (or account) reached per month at nominal effort (currency/customer/month)
+    cost_per_customer: number(0.0) = 0.0
+
+    def nominal_cost(self, customers: float) -> float:
+        """Nominal monthly spend (currency/month) in a reached segment of ``customers`` active
+        customers: the platform's even share plus the cost per customer reached."""
+        if self.fixed_monthly_cost is None:
+            return self.monthly_cost
+        return self.fixed_monthly_cost / max(len(self.segments), 1) + self.cost_per_customer * customers
 
 
 class SamplerConfig(Frozen):
@@ -250,7 +287,7 @@ class Provenance(Frozen):
 class Manifest(Frozen):
     """Everything the registry, the simulator and the reports read of a model artifact."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     model_id: Text
     family: Family
     status: Status = STATUS_ACCEPTED
@@ -313,6 +350,11 @@ class Manifest(Frozen):
         return Provenance(model_id=self.model_id, family=self.family, created_at=self.created_at,
                           cxroi_version=self.cxroi_version, data_fingerprint=self.data_fingerprint,
                           training_window=self.training_window, seed=self.seed)
+
+    def nominal_monthly_cost(self, initiative: str, segment: str) -> float:
+        """Nominal monthly spend (currency/month) of ``initiative`` in ``segment`` at spend level 1:
+        :meth:`InitiativeSettings.nominal_cost` of the segment's starting customers."""
+        return self.initiative_settings[initiative].nominal_cost(self.state[segment].customers)
 
     def reach(self, initiative: str) -> tuple[str, ...]:
         """The segments ``initiative`` reaches, in the model's segment order."""
@@ -381,15 +423,27 @@ def _migrated_settings(raw: dict) -> dict:
             for i, entry in settings.items()} if isinstance(settings, dict) else settings
 
 
+#: the caveat a schema-2 artifact carries once migrated
+SCHEMA_2_CAVEAT = {
+    "code": "schema_2", "text": "artifact of schema 2: each initiative's cost was recorded as a flat amount per "
+                                "segment reached, so costs do not grow with the customers reached, and the CSAT/NPS "
+                                "range of the history was not recorded; retrain for costs that scale with reach"}
+
+
 def migrate(raw: dict) -> dict:
-    """A schema-1 manifest in schema-2 form: reach added to each initiative's settings (all
-    segments, see :func:`_migrated_settings`), the sampler's settings merged over the defaults,
-    each warning text a caveat of the whole model and the migration itself noted as one. Other
-    versions are returned as they are."""
+    """An older manifest in the current schema's form. Schema 2 → 3: the costs stay a flat
+    ``monthly_cost`` per segment (no ``fixed_monthly_cost``), the history range stays unknown, and
+    :data:`SCHEMA_2_CAVEAT` says so. Schema 1 → 2 first: reach added to each initiative's settings
+    (all segments, see :func:`_migrated_settings`), the sampler's settings merged over the
+    defaults, each warning text a caveat of the whole model and the migration itself noted as one.
+    Other versions are returned as they are."""
+    if raw.get("schema_version") == 2:
+        caveats = raw.get("caveats") if isinstance(raw.get("caveats"), list) else []
+        return {**raw, "schema_version": SCHEMA_VERSION, "caveats": [*caveats, SCHEMA_2_CAVEAT]}
     if raw.get("schema_version") != 1:
         return raw
     migrated = {key: value for key, value in raw.items() if key != "warnings"}
-    migrated |= {"schema_version": SCHEMA_VERSION, "initiative_settings": _migrated_settings(raw)}
+    migrated |= {"schema_version": 2, "initiative_settings": _migrated_settings(raw)}
     sampler = raw.get("sampler")
     if isinstance(sampler, dict):
         known = set(SamplerConfig.model_fields)
@@ -398,7 +452,7 @@ def migrate(raw: dict) -> dict:
     migrated["caveats"] = [*({"code": "model", "text": text} for text in texts), {
         "code": "schema_1", "text": "artifact of schema 1: the segments each initiative reaches were not "
                                     "recorded, so every initiative is taken to reach every segment"}]
-    return migrated
+    return migrate(migrated)
 
 
 def parse_manifest(raw: object, where: Path) -> Manifest:
@@ -407,10 +461,10 @@ def parse_manifest(raw: object, where: Path) -> Manifest:
     if not isinstance(raw, dict):
         raise ArtifactError(f"{where}: corrupt manifest (expected a JSON object)")
     version = raw.get("schema_version")
-    if version not in (1, SCHEMA_VERSION):
+    if version not in (1, 2, SCHEMA_VERSION):
         raise ArtifactError(
             f"{where}: artifact schema version {version!r} is not supported by this cxroi "
-            f"(reads {1} and {SCHEMA_VERSION}); retrain the model"
+            f"(reads 1 to {SCHEMA_VERSION}); retrain the model"
         )
     try:
         return Manifest.model_validate(migrate(raw))

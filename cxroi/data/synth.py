@@ -58,7 +58,8 @@ class SynthResult:
 
 
 def _spend_history(rng, initiatives: list[Initiative], segments: list[str], months: int) -> dict[str, np.ndarray]:
-    """Relative spend (segments × months) for the first initiatives, in windows of 8–18 months."""
+    """Spend levels (segments × months; multiples of the nominal cost of the segment's customers
+    that month) for the first initiatives, in windows of 8–18 months."""
     relative: dict[str, np.ndarray] = {}
     for initiative in initiatives[:INITIATIVES_WITH_HISTORY]:
         x = np.zeros((len(segments), months))
@@ -180,7 +181,8 @@ def generate(
             }
             for initiative in catalogue:
                 if initiative.id in relative:
-                    row[f"spend_{initiative.id}"] = round(relative[initiative.id][s, t] * initiative.monthly_cost, 2)
+                    nominal = initiative.nominal_cost(customers[s], len(initiative.reach(names)))
+                    row[f"spend_{initiative.id}"] = round(float(relative[initiative.id][s, t] * nominal), 2)
             rows.append(row)
             counts.append({"segment": name, "period": row["period"], "csat_top2": int(top2[s]),
                            "nps_promoters": int(votes[s, 0]), "nps_detractors": int(votes[s, 2]),

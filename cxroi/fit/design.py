@@ -2,8 +2,9 @@
 
 Units: counts in customers per month, revenue in currency per month, ARPU in currency per
 average active customer per month, CSAT in % and NPS in points. ``zc``/``zn`` are the lagged
-deviations from the segment's training mean per 10 points (cxroi.params); relative spend is
-spend / catalogue monthly_cost.
+deviations from the segment's training mean per 10 points (cxroi.params); relative spend (spend
+level) is spend / the catalogue's nominal monthly cost of the segment that month (fixed share +
+cost per customer × customers at the start of the month).
 """
 
 from __future__ import annotations
@@ -222,8 +223,11 @@ def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int
             warnings.append(f"column '{column}': initiative '{initiative}' is not in the catalogue; ignored")
             continue
         spend = np.nan_to_num(_grid(panel, column, segments, periods), nan=0.0)
-        if spend.any():
-            relative[initiative] = spend / catalogue[initiative].monthly_cost
+        if spend.any():  # spend level: spend / the nominal cost of each segment's customers that month
+            entry = catalogue[initiative]
+            nominal = entry.nominal_cost(np.nan_to_num(_grid(panel, "customers_start", segments, periods)),
+                                         len(entry.reach(segments)))
+            relative[initiative] = np.divide(spend, nominal, out=np.zeros_like(spend), where=nominal > 0)
     grids = {c: _grid(panel, c, segments, periods) for c in GRID_COLUMNS}
     present = np.isfinite(grids["customers_start"])
     for column in SURVEY_SCORES:

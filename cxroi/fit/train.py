@@ -88,6 +88,14 @@ def _caveats(fit: FitResult, design: Design, panel: pd.DataFrame, lag: int) -> l
     return list({caveat.text: caveat for caveat in caveats}.values())
 
 
+def _history_range(design: Design, s: int) -> dict[str, float]:
+    """Lowest and highest monthly CSAT (%) and NPS (points) of segment ``s`` over its observed
+    training months (SegmentState.csat_min … nps_max)."""
+    observed = design.observed[s]
+    return {f"{kind}_{end}": float(reduce(getattr(design, kind)[s][observed]))
+            for kind in ("csat", "nps") for end, reduce in (("min", np.nanmin), ("max", np.nanmax))}
+
+
 def train(
     panel: pd.DataFrame,
     settings: TrainSettings,
@@ -118,7 +126,9 @@ def train(
     health = Health.model_validate(run_gate(settings.family, diagnostics.model_dump(), backtest.model_dump(),
                                             {"least_identified": least_identified(identified)}))
     reach = {i.id: i.reach(design.segments) for i in catalogue.values()}
-    state = {segment: SegmentState(**values) for segment, values in design.state().items()}
+    state = {segment: SegmentState(**values, **_history_range(design, s))
+             for s, (segment, values) in enumerate(design.state().items())}
+    customers = {segment: values.customers for segment, values in state.items()}
     manifest = Manifest(
         model_id=model_id,
         family=settings.family,
@@ -129,7 +139,7 @@ def train(
         seed=settings.seed,
         segments=design.segments,
         initiatives=list(catalogue),
-        initiative_settings={i.id: i.settings(design.segments) for i in catalogue.values()},
+        initiative_settings={i.id: i.settings(design.segments, customers) for i in catalogue.values()},
         identification=identified,
         lag_months=settings.lag,
         arpu_nu=ARPU_NU,

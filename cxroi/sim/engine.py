@@ -4,10 +4,10 @@ For every draw d, segment s and forecast month m (0-based, model month t = state
 
 * baseline CSAT/NPS stay at the segment's last observed level (zc0, zn0 per 10 points from the
   reference), so the baseline churn probability p0 is constant over months;
-* the scenario adds, for each investment j reaching s, ``lift_csat_j · sat(A_j)`` CSAT points and
-  ``lift_nps_j · sat(A_j)`` NPS points, where A_j is the adstock of its relative spend
-  (monthly_spend / catalogue monthly_cost) — it ramps up while funded and decays after — and the
-  effect acts ``lag_months`` later;
+* the scenario adds, for each investment j reaching s, ``lift_csat_j · sat(A_js)`` CSAT points and
+  ``lift_nps_j · sat(A_js)`` NPS points, where A_js is the adstock of its spend level in s (spend
+  in s / the initiative's nominal monthly cost in s) — it ramps up while funded and decays after —
+  and the effect acts ``lag_months`` later;
 * logit p = churn_intercept + churn_csat·zc + churn_nps·zn; ARPU = exp(arpu_intercept +
   arpu_trend·t + arpu_csat·zc); expected new = exp(acq_intercept + acq_trend·t + acq_nps·zn);
 * customers[m+1] = customers[m]·(1 − p[m]) + new[m]; churned = customers·p; revenue = ARPU ×
@@ -19,6 +19,12 @@ draw, so the spread over draws is parameter uncertainty; ARPU is exp(expected lo
 median of its residual distribution (with Student-t residuals on the log scale the mean of ARPU
 does not exist). The adstock starts from zero in month 1: carry-over from past spend is already
 in the last observed CSAT/NPS.
+
+Spend: an investment's spend in segment s each funded month is its spend level × the nominal
+cost of s, ``fixed_monthly_cost / segments reached + cost_per_customer × customers`` with the
+customers of s at the start of the forecast (the model's starting state, constant over the
+horizon), or its explicit monthly spend; its one-off cost is split evenly over its segments in its
+start month (currency; :meth:`Simulator.spend`).
 
 How it is computed: the baseline (float64) is cached per model and horizon; a scenario is its
 increment over that baseline, computed month by month by :mod:`cxroi.sim.kernel` for the
@@ -220,6 +226,7 @@ class Simulator:
         self._packs: OrderedDict[tuple[int, bytes], BaselinePack] = OrderedDict()
         self._coefficients: OrderedDict[bytes, Coefficients] = OrderedDict()
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
+        self._nominal: dict[str, np.ndarray] = {}
         self._lift_curves: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lifts: OrderedDict[tuple, Lifts] = OrderedDict()
         self._terminal: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -307,13 +314,29 @@ class Simulator:
     def saturation_k(self, initiative: str) -> float:
         return self.settings[initiative].saturation_k
 
-    def response(self, initiative: str, monthly_spend: float | np.ndarray, start_month: int, duration_months: int,
+    def nominal_costs(self, initiative: str) -> np.ndarray:
+        """Nominal monthly cost (currency/month) of ``initiative`` in every model segment, at spend
+        level 1: fixed share + cost per customer × starting customers (cached)."""
+        if initiative not in self._nominal:
+            setting = self.settings[initiative]
+            self._nominal[initiative] = np.array([setting.nominal_cost(c) for c in self.customers0[:, 0]])
+            _read_only(self._nominal[initiative])
+        return self._nominal[initiative]
+
+    def spend_levels(self, investment: Investment) -> np.ndarray:
+        """The investment's spend level (multiple of the nominal cost) in each segment it reaches."""
+        nominal = self.nominal_costs(investment.initiative)[self.segment_index(investment.segments)]
+        if investment.spend_level is not None:
+            return np.full(nominal.shape, investment.spend_level)
+        return np.divide(investment.monthly_spend, nominal, out=np.zeros_like(nominal), where=nominal > 0)
+
+    def response(self, initiative: str, level: float | np.ndarray, start_month: int, duration_months: int,
                  horizon: int) -> np.ndarray:
-        """Share of the initiative's full lift felt each month, sat(x / monthly_cost · A), at monthly
-        spend x (currency per segment per month) from ``start_month`` for ``duration_months``:
-        for one amount, months × draws; for amounts per segment and draw (segments × draws),
+        """Share of the initiative's full lift felt each month, sat(x · A), at spend level x (a
+        multiple of the nominal monthly cost) from ``start_month`` for ``duration_months``: for one
+        level, months × draws; for levels per segment and draw (segments × draws),
         months × segments × draws. float32."""
-        relative = np.asarray(monthly_spend / self.settings[initiative].monthly_cost).astype(FLOAT)
+        relative = np.asarray(level).astype(FLOAT)
         unit = self.unit_adstock(initiative, start_month, duration_months, horizon)
         level = relative * (unit if relative.ndim == 0 else unit[:, None, :])
         return saturation(level, FLOAT(self.saturation_k(initiative)))
@@ -329,53 +352,58 @@ class Simulator:
         return override.mean + override.sd * (draws if self.draw_index is None else draws[self.draw_index])
 
     @staticmethod
-    def _curve_key(investment: Investment, position: int, horizon: int) -> tuple:
-        """What an investment's lift curves depend on; the position only for an override,
-        whose draws are seeded by it."""
+    def _curve_key(investment: Investment, level: float, position: int, horizon: int) -> tuple:
+        """What an investment's lift curves at spend ``level`` depend on; the position only for
+        an override, whose draws are seeded by it."""
         inv = investment
-        return (inv.initiative, float(inv.monthly_spend), inv.start_month, inv.duration_months, horizon, inv.lift,
+        return (inv.initiative, float(level), inv.start_month, inv.duration_months, horizon, inv.lift,
                 position if inv.lift else None)
 
-    def lift_curves(self, investment: Investment, position: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    def lift_curves(self, investment: Investment, level: float, position: int,
+                    horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """CSAT and NPS lifts (survey points) felt from ``investment``, the ``position``-th of its
-        scenario, in the segments it reaches: lift · sat(x · A), months × draws each, float32,
-        read-only. Cached for the most recently used investments (a slider that moves one
-        investment recomputes only its curves)."""
+        scenario, in a segment where it spends ``level`` × the nominal cost: lift · sat(level · A),
+        months × draws each, float32, read-only. Cached for the most recently used investments (a
+        slider that moves one investment recomputes only its curves)."""
         inv = investment
 
         def make() -> tuple[np.ndarray, np.ndarray]:
-            shape = self.response(inv.initiative, inv.monthly_spend, inv.start_month, inv.duration_months, horizon)
+            shape = self.response(inv.initiative, level, inv.start_month, inv.duration_months, horizon)
             curves = (shape * self.lift_draws(inv, position, "csat").astype(FLOAT),
                       shape * self.lift_draws(inv, position, "nps").astype(FLOAT))
             _read_only(*curves)
             return curves
 
-        return _recent(self._lift_curves, self._curve_key(inv, position, horizon), make, keep=_LIFT_CURVES_KEPT)
+        return _recent(self._lift_curves, self._curve_key(inv, level, position, horizon), make,
+                       keep=_LIFT_CURVES_KEPT)
 
     def scenario_lifts(self, scenario: Scenario, index: np.ndarray) -> Lifts:
-        """CSAT and NPS lifts (points) felt in the segments at ``index``: Σ_j lift_j · sat(x_j · A_j)
-        over the investments j reaching a segment, one curve per set of segments reached by the
-        same investments (read-only; cached for the last few scenarios, so a run repeated or
-        changed in its money terms only does not sum them again)."""
+        """CSAT and NPS lifts (points) felt in the segments at ``index``: Σ_j lift_j · sat(x_js · A_j)
+        over the investments j reaching a segment s at spend level x_js, one curve per set of
+        segments reached by the same investments at the same levels (read-only; cached for the
+        last few scenarios, so a run repeated or changed in its money terms only does not sum them
+        again)."""
         horizon, investments = scenario.horizon_months, scenario.investments
-        groups: dict[tuple[int, ...], int] = {}
+        levels = [dict(zip(inv.segments, self.spend_levels(inv).tolist(), strict=True)) for inv in investments]
+        groups: dict[tuple[tuple[int, float], ...], int] = {}
         group_of = np.empty(len(index), dtype=np.intp)
         for position, s in enumerate(index):
-            members = tuple(j for j, inv in enumerate(investments) if self.segments[s] in inv.segments)
+            segment = self.segments[s]
+            members = tuple((j, levels[j][segment]) for j, inv in enumerate(investments) if segment in inv.segments)
             group_of[position] = groups.setdefault(members, len(groups))
         _read_only(group_of)
-        key = (tuple(self._curve_key(inv, j, horizon) for j, inv in enumerate(investments)), tuple(groups),
+        key = (tuple(self._curve_key(inv, 0.0, j, horizon) for j, inv in enumerate(investments)), tuple(groups),
                group_of.tobytes())
 
         def make() -> Lifts:
-            curves = [self.lift_curves(inv, j, horizon) for j, inv in enumerate(investments)]
             csat = np.empty((horizon, len(groups), self.n_draws), dtype=FLOAT)
             nps = np.empty_like(csat)
             for members, g in groups.items():
                 for kind, total in enumerate((csat[:, g], nps[:, g])):
-                    total[...] = curves[members[0]][kind]
-                    for j in members[1:]:
-                        total += curves[j][kind]
+                    j, level = members[0]
+                    total[...] = self.lift_curves(investments[j], level, j, horizon)[kind]
+                    for j, level in members[1:]:
+                        total += self.lift_curves(investments[j], level, j, horizon)[kind]
             _read_only(csat, nps)
             return Lifts(csat, nps, group_of)
 
@@ -383,13 +411,16 @@ class Simulator:
 
     # ------------------------------------------------------------------ money
     def spend(self, scenario: Scenario) -> np.ndarray:
-        """Spend per segment and month (currency): monthly spend in each reached segment while
-        funded (within the horizon), the one-off cost split evenly over its segments in the
-        start month."""
+        """Spend per segment and month (currency): in each reached segment while funded (within
+        the horizon), the spend level × the segment's nominal cost (fixed share + cost per
+        customer × starting customers) or the explicit monthly spend; the one-off cost split
+        evenly over its segments in the start month."""
         spend = np.zeros((len(self.segments), scenario.horizon_months))
         for inv in scenario.investments:
             cols = self.segment_index(inv.segments)
-            spend[cols, inv.start_month - 1: inv.end_month] += inv.monthly_spend
+            monthly = (np.full(len(cols), inv.monthly_spend) if inv.monthly_spend is not None  # as given
+                       else inv.spend_level * self.nominal_costs(inv.initiative)[cols])
+            spend[cols, inv.start_month - 1: inv.end_month] += monthly[:, None]
             spend[cols, inv.start_month - 1] += inv.one_off_cost / len(cols)
         return spend
 
@@ -475,7 +506,9 @@ class Simulator:
             mine = np.array([i == initiative for i, _ in plan.cells])
             by_segment = np.zeros((len(index), n_plans))
             by_segment[position[mine]] = spend[:, mine].T
-            share = stacked.response(initiative, np.repeat(by_segment, n_draws, axis=1), plan.start_month,
+            nominal = self.nominal_costs(initiative)[index]
+            level = np.divide(by_segment, nominal[:, None], out=np.zeros_like(by_segment), where=nominal[:, None] > 0)
+            share = stacked.response(initiative, np.repeat(level, n_draws, axis=1), plan.start_month,
                                      plan.duration_months, horizon)
             column = self.initiatives.index(initiative)
             csat += share * stacked.params["lift_csat"][:, column].astype(FLOAT)

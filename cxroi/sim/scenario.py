@@ -5,7 +5,10 @@ A scenario is plain data. It round-trips through YAML and JSON (:func:`load_scen
 :class:`~cxroi.errors.ScenarioError` naming the field, e.g.
 ``scenario.yaml: investments[0].monthly_spend: must be ≥ 0``.
 
-Units: costs and spend in the model's currency; ``monthly_spend`` is per segment per month;
+Units: costs and spend in the model's currency; an investment's monthly spend is either a
+``spend_level`` (a multiple of the initiative's nominal cost in each segment it reaches: a fixed
+platform share plus a cost per customer reached, see :class:`cxroi.manifest.InitiativeSettings`)
+or an explicit ``monthly_spend`` (currency per segment per month, the same in each segment);
 months are 1-based forecast months (month 1 is the first month after the training window);
 rates and margins are fractions (0.10 = 10 %).
 """
@@ -37,6 +40,8 @@ LEVER_EFFECTS = {"retention": ("churn_csat", "churn_nps"), "arpu": ("arpu_csat",
 #: largest amount (currency) a cost or a monthly spend may have: far above any CX budget, far
 #: below where sums over segments and months lose precision or overflow
 MAX_AMOUNT = 1e12
+#: largest spend level (multiple of the nominal cost): far into saturation for any catalogue k
+MAX_SPEND_LEVEL = 100.0
 #: longest scenario, segment and initiative name, and longest description (characters)
 MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 200, 5000
 #: where a scenario file may hold true or false; a boolean anywhere else (``monthly_spend: true``)
@@ -81,7 +86,10 @@ class Investment(_Frozen):
     start_month: int = Field(default=1, ge=1, description="first funded forecast month (1-based)")
     duration_months: int = Field(ge=1, description="number of funded months")
     one_off_cost: float = Field(default=0.0, ge=0, le=MAX_AMOUNT, description="currency, paid in start_month")
-    monthly_spend: float = Field(ge=0, le=MAX_AMOUNT, description="currency per segment per month")
+    monthly_spend: float | None = Field(default=None, ge=0, le=MAX_AMOUNT,
+                                        description="currency per segment per month (or give spend_level)")
+    spend_level: float | None = Field(default=None, ge=0, le=MAX_SPEND_LEVEL,
+                                      description="multiple of the nominal monthly cost in each segment (1 = nominal)")
     lift: LiftOverride | None = None
 
     @model_validator(mode="after")
@@ -89,7 +97,20 @@ class Investment(_Frozen):
         duplicated = sorted({s for s in self.segments if self.segments.count(s) > 1})
         if duplicated:
             raise ValueError(f"segments listed twice: {', '.join(duplicated)}")
+        if (self.monthly_spend is None) == (self.spend_level is None):
+            raise ValueError("give either monthly_spend (currency per segment per month) or spend_level "
+                             "(1 = the initiative's nominal cost in each segment), not both and not neither")
         return self
+
+    def monthly_spend_in(self, nominal: float) -> float:
+        """Monthly spend (currency) in a segment whose nominal monthly cost is ``nominal``."""
+        return self.monthly_spend if self.monthly_spend is not None else self.spend_level * nominal
+
+    def level_in(self, nominal: float) -> float:
+        """Spend as a multiple of a segment's ``nominal`` monthly cost (0 where nothing is nominal)."""
+        if self.spend_level is not None:
+            return self.spend_level
+        return self.monthly_spend / nominal if nominal > 0 else 0.0
 
     @property
     def end_month(self) -> int:
@@ -205,25 +226,34 @@ class Scenario(_Frozen):
             raise ScenarioError(f"scenario '{self.name}' does not fit model {artifact.model_id}: "
                                 + "; ".join(problems))
 
-    def _off_the_scale(self, artifact: ModelArtifact) -> list[str]:
-        """Segments whose CSAT or NPS would leave its scale at the investments' peak mean lift:
-        the current level (model state) plus, over the investments reaching the segment, the
-        mean lift at full effect (override or model draws) × the saturated share at the
-        scenario's spend, sat(monthly_spend / monthly_cost)."""
-        settings, state = artifact.manifest.initiative_settings, artifact.manifest.state
+    def peak_lifts(self, artifact: ModelArtifact) -> dict[tuple[str, str], float]:
+        """(segment, "csat" or "nps") → the investments' peak mean lift there (survey points): over
+        the investments reaching the segment, the mean lift at full effect (override or model
+        draws) × the saturated share at the investment's spend level in the segment, sat(level)."""
+        manifest = artifact.manifest
+        settings = manifest.initiative_settings
         model_mean = {kind: artifact.draws[f"lift_{kind}"].mean(axis=0) for kind in SURVEY_SCALE}  # per initiative
         peak: dict[tuple[str, str], float] = {}
         for inv in self.investments:
             setting = settings[inv.initiative]
-            share = float(saturation(inv.monthly_spend / setting.monthly_cost, setting.saturation_k))
-            for kind in SURVEY_SCALE:
-                override = getattr(inv.lift, kind) if inv.lift else None
-                mean = (override.mean if override is not None else
-                        float(model_mean[kind][artifact.initiatives.index(inv.initiative)]))
-                for segment in inv.segments:
+            for segment in inv.segments:
+                level = inv.level_in(manifest.nominal_monthly_cost(inv.initiative, segment))
+                share = float(saturation(level, setting.saturation_k))
+                for kind in SURVEY_SCALE:
+                    override = getattr(inv.lift, kind) if inv.lift else None
+                    mean = (override.mean if override is not None else
+                            float(model_mean[kind][artifact.initiatives.index(inv.initiative)]))
                     peak[segment, kind] = peak.get((segment, kind), 0.0) + share * mean
+        return peak
+
+    def _off_the_scale(self, artifact: ModelArtifact) -> list[str]:
+        """Segments whose CSAT or NPS would leave its scale at the investments' peak mean lift:
+        the current level (model state) plus, over the investments reaching the segment, the
+        mean lift at full effect (override or model draws) × the saturated share at the
+        scenario's spend level in the segment, sat(level)."""
+        state = artifact.manifest.state
         problems = []
-        for (segment, kind), lift in peak.items():
+        for (segment, kind), lift in self.peak_lifts(artifact).items():
             level, (low, high) = getattr(state[segment], kind), SURVEY_SCALE[kind]
             if not low <= level + lift <= high:
                 problems.append(f"{kind.upper()} of {segment} would move from {level:.1f} by {lift:+.1f} points to "

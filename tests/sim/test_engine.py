@@ -256,10 +256,11 @@ def test_cached_lift_curves_equal_fresh_ones_and_follow_each_investment(plausibl
         np.testing.assert_array_equal(cached.group_of, fresh.group_of)
     again = warm.scenario_lifts(first, index)
     assert again is warm.scenario_lifts(first, index) and not again.csat.flags.writeable
-    # an override's draws are seeded by its position, a model lift's are not
-    assert not np.array_equal(warm.lift_curves(first.investments[0], 0, 24)[0],
-                              warm.lift_curves(first.investments[0], 1, 24)[0])
-    assert warm.lift_curves(first.investments[1], 1, 24) is warm.lift_curves(first.investments[1], 0, 24)
+    # an override's draws are seeded by its position, a model lift's are not (levels: spend / nominal 10 000)
+    assert not np.array_equal(warm.lift_curves(first.investments[0], 0.9, 0, 24)[0],
+                              warm.lift_curves(first.investments[0], 0.9, 1, 24)[0])
+    assert warm.lift_curves(first.investments[1], 0.4, 1, 24) is warm.lift_curves(first.investments[1], 0.4, 0, 24)
     # more spend, a larger lift (of either sign) once funded: the moved investment's curve is not the cached one
-    more, less = (np.abs(warm.lift_curves(sc.investments[1], 1, 24)[0][3:]) for sc in (moved, first))
+    more, less = (np.abs(warm.lift_curves(sc.investments[1], level, 1, 24)[0][3:])
+                  for sc, level in ((moved, 0.5), (first, 0.4)))
     assert (more > less).all()
