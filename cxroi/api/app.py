@@ -57,7 +57,7 @@ def create_app(settings: AuthSettings | None = None, context: Context | None = N
     app.state.auth_settings = settings if settings is not None else load_auth_settings()
     app.state.authenticator = Authenticator(app.state.auth_settings, local)
     app.state.context = context or Context.from_environment()
-    for module in (meta, models, scenarios, simulate, forecast, audit):
+    for module in (meta, models, simulate, forecast, scenarios, audit):  # specific paths before /scenarios/{name}
         app.include_router(module.router)
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body_bytes())

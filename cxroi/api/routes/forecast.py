@@ -70,7 +70,7 @@ def forecast(body: ForecastRequest, ctx: Ctx, user: CurrentUser) -> StreamingRes
     return streamed(use_cases.forecast(ctx, user, source, body.format, body.model_id, body.quantiles))
 
 
-@router.get("/scenarios/{name}/forecast", response_class=StreamingResponse, responses=FILE_RESPONSE,
+@router.get("/scenarios/{name:path}/forecast", response_class=StreamingResponse, responses=FILE_RESPONSE,
             summary="Export the forecast of a saved scenario version (finance)")
 def forecast_saved(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None,
                    format: Format = "xlsx", model_id: Annotated[ModelId | None, Query()] = None,

@@ -19,7 +19,8 @@ from cxroi.service import scenarios as use_cases
 from cxroi.sim.scenario import MAX_NAME_CHARS
 
 router = APIRouter(tags=["scenarios"])
-ScenarioName = Annotated[str, Path(min_length=1, max_length=MAX_NAME_CHARS, description="the scenario's name")]
+ScenarioName = Annotated[str, Path(min_length=1, max_length=MAX_NAME_CHARS,
+                                   description="the scenario's name (it may contain '/')")]
 Version = Annotated[int | None, Query(ge=1, description="a version number; default: the latest")]
 CONFLICT = {409: {"description": "Someone saved a newer version since the base version (problem+json naming it)"}}
 
@@ -37,17 +38,12 @@ def create_scenario(body: SaveScenarioRequest, ctx: Ctx, user: CurrentUser, resp
     return SavedScenarioOut.of(saved)
 
 
-@router.get("/scenarios/{name}", summary="A saved scenario version (default: the latest)")
-def get_scenario(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None) -> SavedScenarioOut:
-    return SavedScenarioOut.of(use_cases.get_scenario(ctx, user, name, version))
-
-
-@router.get("/scenarios/{name}/versions", summary="Every live version of a scenario, oldest first")
+@router.get("/scenarios/{name:path}/versions", summary="Every live version of a scenario, oldest first")
 def scenario_versions(name: ScenarioName, ctx: Ctx, user: CurrentUser) -> list[SavedScenarioOut]:
     return [SavedScenarioOut.of(saved) for saved in use_cases.scenario_versions(ctx, user, name)]
 
 
-@router.put("/scenarios/{name}", responses=CONFLICT,
+@router.put("/scenarios/{name:path}", responses=CONFLICT,
             summary="Save a new version of the scenario, based on base_version (409 if a newer one exists)")
 def save_version(name: ScenarioName, body: SaveScenarioRequest, ctx: Ctx, user: CurrentUser) -> SavedScenarioOut:
     saved = use_cases.save_scenario(ctx, user, body.scenario, name=name, base_version=body.base_version,
@@ -55,17 +51,22 @@ def save_version(name: ScenarioName, body: SaveScenarioRequest, ctx: Ctx, user: 
     return SavedScenarioOut.of(saved)
 
 
-@router.delete("/scenarios/{name}", summary="Delete one version, or every version, of a scenario (admin)")
+@router.delete("/scenarios/{name:path}", summary="Delete one version, or every version, of a scenario (admin)")
 def delete_scenario(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None) -> dict[str, int]:
     return {"deleted_versions": use_cases.delete_scenario(ctx, user, name, version)}
 
 
-@router.post("/scenarios/{name}/approve", status_code=status.HTTP_201_CREATED,
+@router.post("/scenarios/{name:path}/approve", status_code=status.HTTP_201_CREATED,
              summary="Approve a saved version into an immutable decision record (finance)")
 def approve_scenario(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None,
                      model_id: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME_CHARS)] = None,
                      ) -> DecisionOut:
     return DecisionOut.of(use_cases.approve_scenario(ctx, user, name, version, model_id))
+
+
+@router.get("/scenarios/{name:path}", summary="A saved scenario version (default: the latest)")
+def get_scenario(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None) -> SavedScenarioOut:
+    return SavedScenarioOut.of(use_cases.get_scenario(ctx, user, name, version))
 
 
 @router.get("/decisions", tags=["decisions"], summary="Decision records, newest first")

@@ -30,7 +30,7 @@ def simulate(body: SimulateRequest, ctx: Ctx, user: CurrentUser) -> SimulationOu
     return SimulationOut.of(use_cases.simulate(ctx, user, source, body.model_id), body.quantiles)
 
 
-@router.get("/scenarios/{name}/simulation", summary="Simulate a saved scenario version (default: the latest)")
+@router.get("/scenarios/{name:path}/simulation", summary="Simulate a saved scenario version (default: the latest)")
 def simulate_saved(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None,
                    model_id: Annotated[ModelId | None, Query()] = None,
                    quantiles: Annotated[list[Quantile] | None, Query(max_length=MAX_QUANTILES)] = None,
