@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from cxroi.app.layout import apply_laptop_layout
 from cxroi.app.pandera_import import import_pandera_without_spark
 from cxroi.app.signin import acting_user
 from cxroi.service.identity import Permission
@@ -49,6 +50,7 @@ PAGES = {
 
 import_pandera_without_spark()  # before any page imports the panel checks
 st.set_page_config(page_title="cxroi — CX investment ROI", page_icon=":material/insights:", layout="wide")
+apply_laptop_layout()
 user = acting_user()
 offered = {
     group: [st.Page(lazy_page(name), title=title, icon=icon, url_path=path, default=path == "overview")
