@@ -160,7 +160,8 @@ def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
                  group: str | None = None, bins: int = 40) -> alt.Chart:
     """Histogram of ``values['value']`` (share of draws per bin). With a ``group`` column, one
     step line per group over the same bins, so several distributions stay readable where
-    overlaid bars would blend into one colour."""
+    overlaid bars would blend into one colour; groups keep their order of first appearance in
+    legend and colours (as in the tables beside the chart)."""
     groupby = [group] if group else []
     base = (
         alt.Chart(values, height=HEIGHT + 80 if group else HEIGHT)  # room for the legend below
@@ -174,7 +175,8 @@ def distribution(values: pd.DataFrame, x_title: str, x_format: str = MONEY_AXIS,
         return base.mark_bar(opacity=0.85, binSpacing=0, color=BAND_COLOR).encode(x=x, y=y, tooltip=[share])
     return base.mark_line(interpolate="step", strokeWidth=2.5).encode(
         x=x, y=y,
-        color=alt.Color(f"{group}:N", title=group.capitalize(), scale=alt.Scale(range=GROUP_COLORS),
+        color=alt.Color(f"{group}:N", title=group.capitalize(),
+                        scale=alt.Scale(domain=list(values[group].unique()), range=GROUP_COLORS),
                         legend=alt.Legend(orient="bottom", labelLimit=900, columns=1)),
         tooltip=[alt.Tooltip(f"{group}:N", title=group.capitalize()), share],
     )

@@ -1,4 +1,5 @@
-"""Compare: two to four saved scenarios side by side on the champion model."""
+"""Compare: two to four saved scenarios side by side on the champion model — what differs between
+the plans, their values, and each plan against the first draw by draw."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 from cxroi.app import charts, results, state
 from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
+from cxroi.app.plan_diff import paired_differences, plan_differences
 from cxroi.sim.scenario import parse_scenario
 from cxroi.text import literal
 
@@ -39,20 +41,29 @@ def compare() -> None:
         st.caption(f"Every scenario is valued on the champion model {model.model_id} (trained "
                    f"{(model.manifest.created_at or '—')[:16].replace('T', ' ')} UTC). When another model "
                    "is promoted, these figures are recomputed on it.")
-        rows, draws = [], []
-        for name, version in chosen:
-            label = f"{name} (v{version})"
+        rows, draws, scenarios, npv = [], [], {}, {}
+        for choice in chosen:
+            name, version = choice
+            label = _label(choice)
             saved = state.store().get_scenario(name, version)
-            result = state.simulate(model, parse_scenario(saved.body, label))
+            scenarios[label] = parse_scenario(saved.body, label)
+            result = state.simulate(model, scenarios[label])
             rows.append(results.comparison_row(label, result, cfg.currency))
             draws.append(pd.DataFrame({"value": result.npv, "scenario": label}))
+            npv[label] = result.npv
+        _differences(model, scenarios)
         table = pd.DataFrame(rows)
         shown = table.copy()  # st.table wraps long scenario names instead of cutting them off
         for column in (c for c in shown.columns if f"({cfg.currency})" in c):
             shown[column] = shown[column].map(lambda v: fmt.money(v, cfg.currency))
+        _against_first(shown, paired_differences(npv), cfg.currency)
         shown["Scenario"] = shown["Scenario"].map(literal)  # st.table renders Markdown in its cells
         shown = shown.set_index("Scenario")
+        st.subheader("Value")
         st.table(shown.drop(columns=list(ASSUMPTIONS)))
+        st.caption(f"Δ and P(beats first) compare each plan with the first one chosen, {literal(_label(chosen[0]))}, "
+                   "draw by draw: every plan is valued on the same parameter draws, so each draw is one possible "
+                   "world for all of them.")
         st.markdown("**Valuation terms**")
         st.table(shown[list(ASSUMPTIONS)])
         if differing := [words for column, words in ASSUMPTIONS.items() if table[column].nunique() > 1]:
@@ -62,3 +73,34 @@ def compare() -> None:
         st.subheader("NPV distributions")
         st.altair_chart(charts.distribution(pd.concat(draws, ignore_index=True), f"NPV ({cfg.currency})",
                                             group="scenario"), width="stretch")
+
+
+def _label(choice: tuple[str, int]) -> str:
+    """The label of a chosen (name, version)."""
+    return f"{choice[0]} (v{choice[1]})"
+
+
+def _differences(model, scenarios: dict) -> None:
+    """The plans' funded lines side by side, the lines that differ first."""
+    st.subheader("What differs between the plans")
+    table = plan_differences(model, scenarios)
+    changed = int(table["differs"].sum())
+    if changed == 0:
+        st.info("The plans fund the same initiatives in the same segments on the same terms; only how they are "
+                "valued can differ (see the valuation terms below).")
+    st.dataframe(table.drop(columns="differs"), hide_index=True, width="stretch",
+                 column_config={"initiative": st.column_config.TextColumn("Initiative", pinned=True),
+                                "segment": st.column_config.TextColumn("Segment", pinned=True)})
+    st.caption(f"{changed} of {len(table)} funded lines differ (listed first): monthly spend, months funded and "
+               "one-off cost; — where a plan does not fund the line.")
+
+
+def _against_first(shown: pd.DataFrame, paired: pd.DataFrame, currency: str) -> None:
+    """Add, in place, each plan's mean NPV difference from the first plan and P(it beats the first)."""
+    first = shown["Scenario"].iloc[0]
+    by_label = paired.set_index("scenario")
+    shown[f"Δ expected NPV vs first ({currency})"] = [
+        "—" if label == first else fmt.money(by_label.at[label, "mean_difference"], currency)
+        for label in shown["Scenario"]]
+    shown["P(beats first)"] = ["—" if label == first else fmt.percent(by_label.at[label, "prob_better"], 0)
+                               for label in shown["Scenario"]]
