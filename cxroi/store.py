@@ -636,10 +636,11 @@ class Store:
         return AuditEntry(id=entry_id, **values)
 
     def audit_entries(self, since: datetime | None = None, until: datetime | None = None, user: str | None = None,
-                      action: str | None = None, object_type: str | None = None,
+                      action: str | None = None, object_type: str | None = None, object_id: str | None = None,
                       limit: int | None = None) -> list[AuditEntry]:
         """Audit rows, newest first: at or after ``since``, before ``until`` (UTC), of a ``user``
-        (its name or subject), an ``action``, an ``object_type``; at most ``limit`` rows."""
+        (its name or subject), an ``action``, an ``object_type`` and ``object_id``; at most
+        ``limit`` rows."""
         a = audit_table
         query = select(a).order_by(a.c.id.desc())
         if since is not None:
@@ -652,6 +653,8 @@ class Store:
             query = query.where(a.c.action == action)
         if object_type is not None:
             query = query.where(a.c.object_type == object_type)
+        if object_id is not None:
+            query = query.where(a.c.object_id == object_id)
         if limit is not None:
             query = query.limit(limit)
         with self._transaction() as connection:

@@ -5,12 +5,17 @@ Heavy objects are loaded once per server process with ``st.cache_resource`` (the
 their content (model id, file path and modification time), so a promotion or an edited file is
 picked up on the next rerun without a restart. Only numpy/pandas-side modules are imported here:
 the app's default path never imports the model-fitting libraries.
+
+Every use case goes through the service layer (:mod:`cxroi.service`) with the process's
+:func:`context` and the session's :func:`current_user`: simulating, exporting (the run is recorded
+and audited), saving (with the version the form started from, so a newer save by someone else is
+a :class:`~cxroi.store.ConflictError`, not a silent overwrite). Pages call the service directly
+for the other use cases (approve, decisions, value under the pinned model, promote, audit).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,14 +27,19 @@ from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, Initiative, load_catalogue
 from cxroi.data.readers import load_panel
 from cxroi.data.schema import Finding
-from cxroi.text import file_stem
+from cxroi.service.identity import User, local_user
 
 if TYPE_CHECKING:  # imported where used, so the first page does not wait for them
+    from cxroi.service import Context
     from cxroi.sim.result import SimulationResult
     from cxroi.sim.scenario import Scenario
-    from cxroi.store import Store
+    from cxroi.store import SavedScenario, Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+#: session-state key of the signed-in :class:`~cxroi.service.User` (set by the sign-in code)
+USER_KEY = "cxroi.user"
+#: session-state key of (name, version) of the saved scenario the planner's form started from
+BASE_KEY = "cxroi.base"
 DEFAULT_PANEL = ROOT / "data" / "sample" / "panel.csv"
 
 
@@ -61,13 +71,32 @@ def _mtime(path: Path) -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _load_model(model_id: str, models_dir: str) -> registry.ModelArtifact:
-    return registry.load_artifact(model_id, models_dir)
+def _context(database_url: str, models_dir: str) -> Context:
+    from cxroi.service import Context
+    from cxroi.store import Store
+
+    return Context(Store(database_url), Path(models_dir))
+
+
+def context() -> Context:
+    """The service context of this app process: the store (``CXROI_DATABASE_URL``, else SQLite
+    under ``CXROI_HOME``) and the configured models folder, with its caches of loaded models and
+    results (shared by every session)."""
+    from cxroi.store import default_database_url
+
+    return _context(default_database_url(), str(settings().models_dir))
+
+
+def current_user() -> User:
+    """The signed-in user of this session (``st.session_state[USER_KEY]``, set at sign-in), or in
+    local mode the local user (every role; ``CXROI_USER`` or the login of the app's process)."""
+    user = st.session_state.get(USER_KEY)
+    return user if isinstance(user, User) else local_user()
 
 
 def load_model(model_id: str) -> registry.ModelArtifact:
     """A model by id from the configured models folder (cached per id; artifacts are immutable)."""
-    return _load_model(model_id, str(settings().models_dir))
+    return context().load_model(model_id)
 
 
 def champion() -> registry.ModelArtifact | None:
@@ -117,60 +146,79 @@ def catalogue() -> dict[str, Initiative]:
     return _load_catalogue(str(path), _mtime(path))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _simulate(model_id: str, models_dir: str, scenario_json: str) -> SimulationResult:
-    from cxroi.sim.engine import simulate as run_simulation
-    from cxroi.sim.scenario import Scenario
-
-    scenario = Scenario.model_validate_json(scenario_json)
-    artifact = _load_model(model_id, models_dir)
-    scenario.validate_for(artifact)
-    return run_simulation(scenario, artifact)
-
-
 def simulate(model: registry.ModelArtifact, scenario: Scenario | dict) -> SimulationResult:
-    """Simulate ``scenario`` (object or body) on ``model``; results are cached per model and
-    scenario content, so reopening, comparing and exporting reuse them."""
-    if isinstance(scenario, dict):
-        from cxroi.sim.scenario import parse_scenario
+    """Simulate ``scenario`` (object or body) on ``model`` as the current user; results are cached
+    per model and scenario content (:class:`~cxroi.service.Context`), so reopening, comparing and
+    exporting reuse them."""
+    from cxroi import service
 
-        scenario = parse_scenario(scenario)
-    return _simulate(model.model_id, str(settings().models_dir), scenario.to_json())
-
-
-@st.cache_resource(show_spinner=False)
-def _store(url: str) -> Store:
-    from cxroi.store import Store
-
-    return Store(url)
+    return service.simulate(context(), current_user(), scenario, model_id=model.model_id).result
 
 
 def store() -> Store:
-    """The scenario store (``CXROI_DATABASE_URL``, else SQLite under ``CXROI_HOME``)."""
-    from cxroi.store import default_database_url
-
-    return _store(default_database_url())
+    """The scenario store, for reading (``CXROI_DATABASE_URL``, else SQLite under ``CXROI_HOME``).
+    Changes go through the service (:func:`save_scenario`, :mod:`cxroi.service`)."""
+    return context().store
 
 
 def saved_versions() -> list[tuple[str, int]]:
     """Every live saved scenario version as (name, version), latest version of each name first."""
-    db = store()
-    return [(saved.name, saved.version) for listing in db.list_scenarios()
-            for saved in sorted(db.versions(listing.name), key=lambda v: -v.version)]
+    from cxroi import service
+
+    ctx, user = context(), current_user()
+    return [(saved.name, saved.version) for listing in service.list_scenarios(ctx, user)
+            for saved in sorted(service.scenario_versions(ctx, user, listing.name), key=lambda v: -v.version)]
+
+
+def open_saved(name: str, version: int | None = None) -> SavedScenario:
+    """A saved version (default: the latest), remembered as the base of the next save of its name."""
+    from cxroi import service
+
+    saved = service.get_scenario(context(), current_user(), name, version)
+    st.session_state[BASE_KEY] = (saved.name, saved.version)
+    return saved
+
+
+def base_version_for(name: str) -> int | None:
+    """The version a save of ``name`` is based on: the one opened or last saved in this session
+    under that name, else None (a new scenario)."""
+    base = st.session_state.get(BASE_KEY)
+    return base[1] if base and base[0] == name.strip() else None
+
+
+def save_scenario(body: dict, name: str, base_version: int | None = None) -> SavedScenario:
+    """Save ``body`` under ``name`` as the current user, based on ``base_version`` (see
+    :func:`base_version_for`; None: a new scenario), pinned to the champion. Raises
+    :class:`~cxroi.store.ConflictError` when someone saved a newer version (offer: save on top of
+    it with ``base_version=error.latest_version``, or reload it with :func:`open_saved`)."""
+    from cxroi import service
+
+    saved = service.save_scenario(context(), current_user(), body, name=name, base_version=base_version)
+    st.session_state[BASE_KEY] = (saved.name, saved.version)
+    return saved
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_files(model_id: str, scenario_json: str, fmt: str, version: int | None = None) -> dict[str, bytes]:
-    """The forecast export of a scenario on a model as {file name: content}; the workbook, or
-    the long table (CSV/Parquet) with its provenance file. File names carry the scenario's name
-    and, for a saved one, its ``version`` ("Plan-v2.xlsx"). Cached per model, scenario, format
-    and version."""
-    from cxroi.export import export_forecast
+def _export_files(subject: str, model_id: str, scenario_json: str, fmt: str, _user: User) -> dict[str, bytes]:
+    from cxroi import service
+    from cxroi.sim.scenario import Scenario
 
-    result = _simulate(model_id, str(settings().models_dir), scenario_json)
-    stem = file_stem(result.scenario.name)
-    if version is not None:
-        stem += f"-v{version}"
-    with tempfile.TemporaryDirectory(prefix="cxroi-export-") as folder:
-        written = export_forecast(result, Path(folder) / f"{stem}.{fmt}", fmt)
-        return {path.name: path.read_bytes() for path in written}
+    scenario = Scenario.model_validate_json(scenario_json)
+    return service.forecast(context(), _user, scenario, fmt, model_id=model_id).files
+
+
+def export_files(model_id: str, scenario_json: str, fmt: str, version: int | None = None) -> dict[str, bytes]:
+    """The forecast export of a scenario on a model as {file name: content}: the workbook, or the
+    long table (CSV/Parquet) with its provenance file. A scenario equal to a saved version is that
+    version: its file names carry it ("Plan-v2.xlsx") and an approved one names its decision. The
+    current user needs the export permission; the run is recorded and audited once per user,
+    model, scenario and format (the files are cached). ``version`` is kept for callers; the saved
+    version is recognised from the content."""
+    from cxroi.service import Permission
+
+    user = current_user()
+    user.require(Permission.EXPORT, "export a forecast")
+    return _export_files(user.subject, model_id, scenario_json, fmt, user)
+
+
+export_files.clear = _export_files.clear  # type: ignore[attr-defined]

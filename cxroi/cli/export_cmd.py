@@ -71,10 +71,11 @@ def forecast(reference: str, version: int | None, fmt: str | None, out: Path, mo
     CSV (with a .provenance.json beside it) or Parquet. Layout: data/README.md. The export of an
     approved scenario version names its decision record."""
     from cxroi import service
+    from cxroi.export.atomic import terminate_as_interrupt
 
     fmt = _format_for(out, fmt)
     source = scenario_source(reference, version)
-    with context(models_dir) as ctx:
+    with context(models_dir) as ctx, terminate_as_interrupt():  # SIGTERM still removes half-written files
         export = service.forecast(ctx, cli_user(), source, fmt, model_id=model, quantiles=quantiles or None,
                                   out=out, record=record)
     for path in export.paths:

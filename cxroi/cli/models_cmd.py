@@ -162,9 +162,7 @@ def _is_champion(model_id: str, models_dir: Path) -> bool:
 @MODELS_DIR
 def show(model_id: str, models_dir: Path) -> None:
     """Details of one model: provenance, diagnostics, backtest, health and CX effects."""
-    import numpy as np
-
-    from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
+    from cxroi.service.models import model_effects
 
     artifact = registry.load_artifact(model_id, models_dir)
     m = artifact.manifest
@@ -177,14 +175,8 @@ def show(model_id: str, models_dir: Path) -> None:
     if m.backtest is not None:
         print_backtest(m.backtest)
     print_health(m.health)
-    rows = []
-    for name in EFFECT_PARAMETERS:
-        labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
-        lo, med, hi = np.quantile(artifact.draws[name], [0.05, 0.5, 0.95], axis=0)
-        for j, label in enumerate(labels):
-            rows.append({"parameter": name, "for": label, "median": _fmt(float(med[j])),
-                         "90% interval": f"[{_fmt(float(lo[j]))}, {_fmt(float(hi[j]))}]",
-                         "source": m.effect_source(name, label)})
+    rows = [{"parameter": e.parameter, "for": e.label, "median": _fmt(e.median),
+             "90% interval": f"[{_fmt(e.p5)}, {_fmt(e.p95)}]", "source": e.source} for e in model_effects(artifact)]
     print_table(rows, title="CX effects (per +10 points; lifts in points)")
     for warning in m.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -186,7 +186,8 @@ def optimize(budget: float, objective: str, floor: float, initiatives: tuple[str
     plan, frontier = optimisation.allocation, optimisation.frontier
 
     table = plan.table()
-    funded = table[table["monthly_spend"] > 0.005 * max(table["monthly_spend"].max(), 1.0)]
+    funded = table[(table["monthly_spend"] > 0.005 * max(table["monthly_spend"].max(), 1.0))
+                   | (table["one_off_cost"] > 0)]  # an initiative's one-off is a line of its own
     _print_frame(funded.sort_values("total_spend", ascending=False),
                  f"Allocation ({objective}): spends {plan.spent:,.0f} of the budget of {budget:,.0f}",
                  {"monthly_spend": _money, "one_off_cost": _money, "total_spend": _money, "share": _fraction})

@@ -31,9 +31,10 @@ def record_action(ctx: Context, user: User, action: str, object_type: str, objec
 
 def audit_trail(ctx: Context, user: User, since: datetime | None = None, until: datetime | None = None,
                 by: str | None = None, action: str | None = None, object_type: str | None = None,
-                limit: int | None = None) -> list[AuditEntry]:
+                object_id: str | None = None, limit: int | None = None) -> list[AuditEntry]:
     """Audit rows, newest first, filtered by time (UTC; ``since`` inclusive, ``until`` exclusive),
-    the acting user (``by``: name or subject), ``action`` and ``object_type``. Needs AUDIT."""
+    the acting user (``by``: name or subject), ``action``, ``object_type`` and ``object_id``
+    (e.g. "scenario", "Plan v2"). Needs AUDIT."""
     user.require(Permission.AUDIT, "read the audit trail")
     return ctx.store.audit_entries(since=since, until=until, user=by, action=action, object_type=object_type,
-                                   limit=limit)
+                                   object_id=object_id, limit=limit)

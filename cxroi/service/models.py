@@ -10,12 +10,51 @@ from cxroi.errors import ArtifactError
 from cxroi.service.audit import actor
 from cxroi.service.context import Context
 from cxroi.service.identity import Permission, User
+from cxroi.service.types import Effect, ModelSummary
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from cxroi.fit.train import TrainOutcome, TrainSettings
     from cxroi.promotion import Comparison
+    from cxroi.registry import ModelArtifact
+
+
+def list_models(ctx: Context, user: User) -> list[dict]:
+    """Every stored model, newest first (:func:`cxroi.registry.list_models`: id, family, created,
+    status, champion, training window, health, or the error that makes it unusable). Needs VIEW."""
+    from cxroi import registry
+
+    user.require(Permission.VIEW, "list models")
+    return registry.list_models(ctx.models_dir)
+
+
+def model_effects(artifact: ModelArtifact) -> tuple[Effect, ...]:
+    """Each CX effect and lift of ``artifact`` per segment or initiative: median and 90 % interval
+    over the draws, and its source."""
+    import numpy as np
+
+    from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
+
+    effects = []
+    for name in EFFECT_PARAMETERS:
+        labels = artifact.segments if PARAMETERS[name][0] == "segment" else artifact.initiatives
+        low, median, high = np.quantile(artifact.draws[name], [0.05, 0.5, 0.95], axis=0)
+        effects += [Effect(name, label, float(median[j]), float(low[j]), float(high[j]),
+                           artifact.manifest.effect_source(name, label)) for j, label in enumerate(labels)]
+    return tuple(effects)
+
+
+def show_model(ctx: Context, user: User, model_id: str | None = None) -> ModelSummary:
+    """One model (default: the champion) with its manifest and effects. Needs VIEW."""
+    user.require(Permission.VIEW, "read a model")
+    artifact = ctx.load_model(model_id)
+    try:
+        champion = ctx.champion_id() == artifact.model_id
+    except ArtifactError:
+        champion = False
+    return ModelSummary(artifact.model_id, champion, artifact.manifest.model_dump(mode="json"),
+                        model_effects(artifact))
 
 
 def compare_with_champion(ctx: Context, user: User, model_id: str) -> Comparison | None:

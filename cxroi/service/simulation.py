@@ -100,15 +100,13 @@ def _check_quantiles(quantiles: Sequence[float] | None) -> tuple[float, ...]:
 
 def _write(simulation: Simulation, fmt: str, quantiles: tuple[float, ...], out: Path) -> list[Path]:
     from cxroi.export import write_tables
-    from cxroi.export.atomic import terminate_as_interrupt
     from cxroi.export.tables import build_tables
 
     tables = build_tables(simulation.result, quantiles)
     if simulation.decision is not None:
         tables = dataclasses.replace(tables, provenance={
             **tables.provenance, "decision": decision_provenance(simulation.decision, simulation.model_id)})
-    with terminate_as_interrupt():
-        return write_tables(tables, out, fmt)
+    return write_tables(tables, out, fmt)
 
 
 def export_stem(simulation: Simulation) -> str:

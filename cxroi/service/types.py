@@ -130,3 +130,29 @@ class PinnedValuation:
     def champion_changed(self) -> bool:
         """Whether the champion is another model than the one the scenario was saved on."""
         return self.saved.model_id is not None and self.saved.model_id != self.champion.model_id
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One CX effect or lift of a model: ``parameter`` (e.g. churn_csat, per +10 points; lifts in
+    points) for a segment or initiative (``label``), its posterior median and 90 % interval, and
+    where it comes from (history, catalogue prior, pilot)."""
+
+    parameter: str
+    label: str
+    median: float
+    p5: float
+    p95: float
+    source: str
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """A stored model for the promotion dialog and the API: the manifest as JSON (family, status,
+    training window, segments, initiatives, diagnostics, backtest, health checks with outcomes,
+    caveats, identification), whether it is the champion, and its effects."""
+
+    model_id: str
+    champion: bool
+    manifest: dict[str, Any]
+    effects: tuple[Effect, ...]
