@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 SCENARIO_SCHEMA: dict[str, Any] = Scenario.model_json_schema(ref_template="#/components/schemas/{model}")
 SCENARIO_DEFINITIONS: dict[str, Any] = {**SCENARIO_SCHEMA.pop("$defs", {}), "Scenario": SCENARIO_SCHEMA}
 ScenarioBody = Annotated[dict[str, Any], WithJsonSchema({"allOf": [{"$ref": "#/components/schemas/Scenario"}]})]
-ModelId = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+#: a model's id as the registry names its folder (never a path)
+MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ModelId = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=MODEL_ID_PATTERN)]
 Quantile = Annotated[float, Field(gt=0, lt=1)]
 MAX_QUANTILES = 19
 FORMATS = ("xlsx", "csv", "parquet")

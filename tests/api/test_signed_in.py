@@ -133,3 +133,15 @@ def test_a_user_without_any_cxroi_role_may_do_nothing(oidc_provider, api_url) ->
     with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as nobody:
         assert nobody.get("/me").json()["roles"] == []
         _problem(nobody.get("/scenarios"), 403)
+
+
+def test_models_are_listed_and_shown_with_health_and_effects(client_for) -> None:
+    viewer = client_for("viewer")
+    listing = viewer.get("/models").json()
+    assert {row["model_id"] for row in listing} >= {CANDIDATE_ID}
+    shown = viewer.get(f"/models/{CANDIDATE_ID}").json()
+    assert shown["manifest"]["health"]["passed"] is True
+    assert {e["parameter"] for e in shown["effects"]} >= {"churn_csat", "acq_nps"}
+    missing = viewer.get("/models/no-such-model")
+    assert "no-such-model" in _problem(missing, missing.status_code)["detail"] and missing.status_code in (404, 422)
+    _problem(viewer.get("/models/.hidden"), 422)  # a model id is a name, never a path

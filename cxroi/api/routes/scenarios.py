@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from cxroi.api.deps import Ctx
 from cxroi.api.schemas import (
     DecisionOut,
+    ModelId,
     SavedScenarioOut,
     SaveScenarioRequest,
     ScenarioListingOut,
@@ -59,7 +60,7 @@ def delete_scenario(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Ve
 @router.post("/scenarios/{name:path}/approve", status_code=status.HTTP_201_CREATED,
              summary="Approve a saved version into an immutable decision record (finance)")
 def approve_scenario(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Version = None,
-                     model_id: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME_CHARS)] = None,
+                     model_id: Annotated[ModelId | None, Query()] = None,
                      ) -> DecisionOut:
     return DecisionOut.of(use_cases.approve_scenario(ctx, user, name, version, model_id))
 
