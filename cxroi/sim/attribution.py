@@ -19,22 +19,21 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from cxroi.params import EFFECT_LABELS
 from cxroi.registry import ModelArtifact
 from cxroi.sim.engine import Simulator
 from cxroi.sim.scenario import Scenario
 
 #: group → (parameters fixed together, how users read it)
 GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
-    "churn_csat": (("churn_csat",), EFFECT_LABELS["churn_csat"]),
-    "churn_nps": (("churn_nps",), EFFECT_LABELS["churn_nps"]),
-    "arpu_csat": (("arpu_csat",), EFFECT_LABELS["arpu_csat"]),
-    "acq_nps": (("acq_nps",), EFFECT_LABELS["acq_nps"]),
-    "lift_csat": (("lift_csat",), EFFECT_LABELS["lift_csat"]),
-    "lift_nps": (("lift_nps",), EFFECT_LABELS["lift_nps"]),
+    "churn_csat": (("churn_csat",), "the CSAT → churn effect"),
+    "churn_nps": (("churn_nps",), "the NPS → churn effect"),
+    "arpu_csat": (("arpu_csat",), "the CSAT → revenue-per-customer effect"),
+    "acq_nps": (("acq_nps",), "the NPS → acquisition effect"),
+    "lift_csat": (("lift_csat",), "the initiatives' CSAT lift"),
+    "lift_nps": (("lift_nps",), "the initiatives' NPS lift"),
     "baseline": (("churn_intercept", "arpu_intercept", "arpu_trend", "acq_intercept", "acq_trend"),
-                 "baseline churn, revenue per customer and acquisition"),
-    "carryover": (("lift_carryover",), "how long lifts build up and last"),
+                 "the baseline levels and trends of churn, revenue per customer and acquisition"),
+    "carryover": (("lift_carryover",), "how long the lifts take to build up and last"),
 }
 #: draws of the decomposition (a fixed subsample): each group costs one run over them
 ATTRIBUTION_DRAWS = 400

@@ -102,10 +102,13 @@ class PlanSpec:
 
 
 def nominal_cost(artifact: ModelArtifact, initiative: str, segment: str) -> float:
-    """Nominal monthly cost (currency per month) of ``initiative`` in ``segment``: spend level 1."""
-    return float(artifact.manifest.initiative_settings[initiative].monthly_cost)
+    """Nominal monthly cost (currency per month) of ``initiative`` in ``segment``: spend level 1
+    (the platform's share plus the cost per customer reached; see
+    :meth:`cxroi.manifest.Manifest.nominal_monthly_cost`)."""
+    return float(artifact.manifest.nominal_monthly_cost(initiative, segment))
 
 
 def planned_monthly_spend(artifact: ModelArtifact, investment: Investment, segment: str) -> float:
-    """What ``investment`` spends a month in ``segment`` (currency per month)."""
-    return float(investment.monthly_spend)
+    """What ``investment`` spends a month in ``segment`` (currency per month): its monthly spend,
+    or its spend level × the segment's nominal cost."""
+    return float(investment.monthly_spend_in(nominal_cost(artifact, investment.initiative, segment)))
