@@ -250,3 +250,38 @@ def lift_curves(curves: pd.DataFrame, y_title: str) -> alt.Chart:
             ],
         )
     )
+
+
+def response_chart(curves: pd.DataFrame, x_title: str, y_title: str, segments: Sequence[str]) -> alt.LayerChart:
+    """Response curves: per segment (colour fixed by ``segments``), the median NPV and its
+    P10–P90 band against monthly spend, with a point at the planned spend. ``curves`` has columns
+    segment, monthly_spend, npv_p10, npv_p50, npv_p90, npv_mean and planned (bool)."""
+    color = alt.Color("segment:N", title="Segment", scale=segment_colors(segments), legend=alt.Legend(orient="bottom"))
+    base = alt.Chart(curves[~curves["planned"]], height=HEIGHT).encode(
+        x=alt.X("monthly_spend:Q", title=x_title, axis=alt.Axis(format=MONEY_AXIS)), color=color)
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("npv_p10:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
+                                               y2="npv_p90:Q")
+    tooltip = [alt.Tooltip("segment:N", title="Segment"), alt.Tooltip("monthly_spend:Q", title=x_title, format=",.0f"),
+               alt.Tooltip("npv_p10:Q", title="NPV P10", format=",.0f"),
+               alt.Tooltip("npv_p50:Q", title="NPV P50 (median)", format=",.0f"),
+               alt.Tooltip("npv_p90:Q", title="NPV P90", format=",.0f"),
+               alt.Tooltip("npv_mean:Q", title="Expected NPV (mean)", format=",.0f")]
+    line = base.mark_line(strokeWidth=2).encode(y="npv_p50:Q", tooltip=tooltip)
+    planned = alt.Chart(curves[curves["planned"]]).mark_point(filled=True, size=90, stroke="black", strokeWidth=1).encode(
+        x="monthly_spend:Q", y="npv_p50:Q", color=color, tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888", strokeDash=[4, 4]).encode(y="y:Q")
+    return alt.layer(band, zero, line, planned)
+
+
+def frontier_chart(frontier: pd.DataFrame, x_title: str, y_title: str) -> alt.LayerChart:
+    """The efficient frontier: median NPV with its P10–P90 band against the budget (columns
+    budget, p10, p50, p90), with the budgets where it is not concave (column dent, bool) marked
+    in red."""
+    chart = band_chart(frontier, "budget", x_title, y_title, x_format=MONEY_AXIS)
+    points = alt.Chart(frontier).mark_point(filled=True, size=70).encode(
+        x="budget:Q", y="p50:Q",
+        color=alt.Color("dent:N", scale=alt.Scale(domain=[False, True], range=[BAND_COLOR, NEGATIVE]),
+                        legend=alt.Legend(title="Not concave after this budget", orient="bottom")),
+        tooltip=[alt.Tooltip("budget:Q", title=x_title, format=",.0f"),
+                 alt.Tooltip("p50:Q", title="NPV P50 (median)", format=",.0f")])
+    return alt.layer(chart, points)

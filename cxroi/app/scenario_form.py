@@ -22,6 +22,10 @@ from cxroi.sim.scenario import MAX_HORIZON_MONTHS, plan_problems
 from cxroi.text import literal
 
 BODY, GENERATION, UIDS = "planner_body", "planner_generation", "planner_uids"
+#: (generation, body as first drawn after it was opened): what the planner's unsaved work is compared with
+OPENED = "planner_opened"
+#: (name, version) of the saved scenario the body was opened from or saved as; None for a new one
+LOADED = "planner_loaded"
 LEVERS_WIDTH = 300  # px: the three lever pills side by side
 MONTH_INPUT_WIDTH, AMOUNT_INPUT_WIDTH = 100, 150  # px: month numbers, one-off amounts up to 9 digits
 
@@ -95,11 +99,37 @@ def problems(body: dict, model: ModelArtifact) -> list[str]:
     return found
 
 
-def open_body(body: dict) -> None:
-    """Make ``body`` the scenario being edited; widgets are re-created from it on the next run."""
+def model_lift(model: ModelArtifact, initiative: str) -> dict:
+    """The model's lift of ``initiative`` at full effect as an own-estimate body: CSAT and NPS
+    mean and sd over its draws (survey points, to one decimal; sd at least 0.1)."""
+    column = model.initiatives.index(initiative)
+    lift = {}
+    for kind in ("csat", "nps"):
+        values = model.draws[f"lift_{kind}"][:, column]
+        lift[kind] = {"mean": round(float(values.mean()), 1), "sd": max(round(float(values.std()), 1), 0.1)}
+    return lift
+
+
+def open_body(body: dict, loaded: tuple[str, int] | None = None) -> None:
+    """Make ``body`` the scenario being edited; widgets are re-created from it on the next run.
+    ``loaded`` is the (name, version) of the saved scenario it is, None for a new one."""
     st.session_state[BODY] = body
+    st.session_state[LOADED] = loaded
     st.session_state[UIDS] = [os.urandom(3).hex() for _ in body["investments"]]
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+
+
+def loaded() -> tuple[str, int] | None:
+    """(name, version) of the saved scenario the planner holds, None for a new one."""
+    return st.session_state.get(LOADED)
+
+
+def has_unsaved_work() -> bool:
+    """Whether the scenario in the planner was changed since it was opened, saved or created."""
+    opened = st.session_state.get(OPENED)
+    if st.session_state.get(BODY) is None or opened is None or opened[0] != st.session_state.get(GENERATION):
+        return False  # not drawn since it was opened: nothing changed
+    return st.session_state[BODY] != opened[1]
 
 
 def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact, catalogue: dict[str, Initiative],
@@ -117,11 +147,23 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
         segments = st.multiselect("Segments reached", model.segments, default=inv["segments"], key=f"{key}_segments")
         if not segments:
             st.caption(":orange[Choose at least one segment]")
-        step = max(round(nominal / 20, -2), 100.0)
-        spend = st.slider(f"Monthly spend per segment ({currency})", 0.0, float(step * round(3 * nominal / step)),
-                          float(inv["monthly_spend"]), step=step, format=fmt.money_column_format(currency), key=f"{key}_spend",
-                          help=f"Nominal effort costs {fmt.money(nominal, currency)} per segment per month; "
-                               "more spend gives a larger lift with diminishing returns.")
+        if inv.get("spend_level") is not None:  # funded at a multiple of each segment's own nominal cost
+            level = st.slider("Spend level (× the nominal cost in each segment)", 0.0, 3.0,
+                              float(inv["spend_level"]), step=0.05, format="%.2f ×", key=f"{key}_level",
+                              help="1 × funds every segment at the initiative's nominal cost there: its share of "
+                                   "the platform plus the cost per customer reached.")
+            amounts = [f"{segment} {fmt.money(level * model.manifest.nominal_monthly_cost(inv['initiative'], segment), currency)}"
+                       for segment in segments]
+            if amounts:
+                st.caption(literal("A month: " + ", ".join(amounts)))
+            spend = {"monthly_spend": None, "spend_level": float(level)}
+        else:
+            step = max(round(nominal / 20, -2), 100.0)
+            amount = st.slider(f"Monthly spend per segment ({currency})", 0.0, float(step * round(3 * nominal / step)),
+                               float(inv["monthly_spend"]), step=step, format=fmt.money_column_format(currency),
+                               key=f"{key}_spend", help=f"Nominal effort costs {fmt.money(nominal, currency)} per "
+                               "segment per month on average; more spend gives a larger lift with diminishing returns.")
+            spend = {"monthly_spend": float(amount), "spend_level": None}
         row = st.container(horizontal=True)  # wraps on a narrow column instead of cutting the amounts off
         timing = row.container(horizontal=True, wrap=False, width=2 * MONTH_INPUT_WIDTH + 16)
         # bounded by the longest horizon, not the current one: shortening the horizon must not move it
@@ -133,9 +175,10 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
         if start > horizon:
             st.caption(f":orange[Start month {start} is after the {horizon}-month horizon]")
         lift = inv.get("lift")
-        custom = st.toggle("Own lift estimate (e.g. from a pilot)", value=lift is not None, key=f"{key}_custom")
+        custom = st.toggle("Own lift estimate (e.g. from a pilot)", value=lift is not None, key=f"{key}_custom",
+                           help="Starts from the model's lift of this initiative (mean and sd over its draws).")
         if custom:
-            lift = lift or {"csat": {"mean": 2.0, "sd": 1.0}, "nps": {"mean": 3.0, "sd": 1.5}}
+            lift = lift or model_lift(model, inv["initiative"])
             cols = st.columns(4)
             lift = {
                 "csat": {"mean": cols[0].number_input("CSAT lift (points)", -20.0, 30.0, float(lift["csat"]["mean"]),
@@ -148,7 +191,7 @@ def _investment_controls(inv: dict, number: int, key: str, model: ModelArtifact,
                                                    key=f"{key}_nps_sd")},
             }
     return {"initiative": inv["initiative"], "segments": segments, "start_month": int(start),
-            "duration_months": int(duration), "one_off_cost": float(one_off), "monthly_spend": float(spend),
+            "duration_months": int(duration), "one_off_cost": float(one_off), **spend,
             "lift": lift if custom else None}
 
 
@@ -166,6 +209,8 @@ def scenario_controls(model: ModelArtifact, catalogue: dict[str, Initiative], cu
     changed_list = uids != st.session_state[UIDS]
     body = {**body, **valuation, "investments": investments}
     st.session_state[BODY], st.session_state[UIDS] = body, uids
+    if st.session_state.get(OPENED, (None,))[0] != gen:  # first drawing since it was opened
+        st.session_state[OPENED] = (gen, body)
     if changed_list:  # draw the cards again for the new list: the fragment alone when only it is running
         in_fragment_run = bool(getattr(get_script_run_ctx(), "fragment_ids_this_run", None))
         st.rerun(scope="fragment" if in_fragment_run else "app")
