@@ -38,9 +38,9 @@ def _retrain_progress(polling: bool) -> None:
         health_table(model.manifest.health)
         if model_id == registry.champion_id(cfg.models_dir):
             st.success("This model is the champion.")
-        elif accepted and st.button("Promote to champion", key=f"promote_{model_id}", type="primary"):
-            registry.promote(model_id, cfg.models_dir)
-            st.rerun()
+        elif accepted:
+            st.info("Promote it on the Drivers & model health page (Models & promotion tab), where it is shown "
+                    "beside the champion and the promotion asks for your reason.", icon=":material/upgrade:")
 
 
 def upload_limit_mb(reader_limit_bytes: int, server_limit_mb: int) -> int:

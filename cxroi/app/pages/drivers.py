@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cxroi import promotion, registry
+from cxroi import registry
 from cxroi.app import charts, effects, jobs, reports, state
 from cxroi.app.errors import guard
+from cxroi.app.promotion_form import promotion_form
 from cxroi.app.widgets import VERDICT_BADGES, health_table, job_progress, refreshing
 from cxroi.text import literal
 
@@ -160,23 +161,4 @@ def drivers() -> None:
         if model_id == champion:
             st.success(f"{model_id} is the champion.")
             return
-        accepted = model.manifest.accepted
-        shifts = promotion.compare(model, state.load_model(champion)).shifts if champion else []
-        with st.form("promote"):
-            st.markdown(f"Promote **{model_id}** to champion")
-            force = reason = None
-            if not accepted:
-                st.warning("This model failed the health gate. Promote it only with a recorded reason.")
-                force = st.checkbox("Promote despite the failed health gate")
-                reason = st.text_input("Reason (recorded in the promotion log)")
-            acknowledged = False
-            if shifts:
-                st.warning(f"This model differs from the champion {literal(champion)} beyond the bound "
-                           + literal(f"(CXROI_PROMOTION_SHIFT): {'; '.join(shifts)}")
-                           + ". Check its training data before trusting its numbers.", icon=":material/difference:")
-                acknowledged = st.checkbox("I have checked the shift: promote it anyway (recorded in the promotion log)")
-            if st.form_submit_button("Promote", type="primary"):
-                registry.promote(model_id, cfg.models_dir, force=bool(force), reason=reason or None,
-                                 acknowledge_shift=acknowledged)
-                st.success(f"{model_id} is now the champion.")
-                st.rerun()
+        promotion_form(model, champion)
