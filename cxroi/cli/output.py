@@ -9,6 +9,7 @@ from rich.table import Table
 
 from cxroi.data.schema import Finding
 from cxroi.manifest import Caveat
+from cxroi.sim import plausibility
 
 
 def _console(stderr: bool = False) -> Console:
@@ -47,6 +48,15 @@ def print_caveats(caveats: Sequence[Caveat]) -> None:
     for caveat in caveats:
         scope = f"segments: {', '.join(caveat.segments) or 'all'}; effects: {', '.join(caveat.effects) or 'all'}"
         console.print(f"[yellow]•[/yellow] {caveat.text} ({scope})")
+
+
+def print_plausibility(findings: Sequence[plausibility.Finding]) -> None:
+    """The plausibility review of a result, next to its figures: each flag (an implausible
+    figure: check the inputs before using it) and each item to review (a figure resting on a prior)."""
+    console.print(plausibility.headline(tuple(findings)))
+    for finding in findings:
+        style, label = ("red bold", "FLAG") if finding.severity == "flag" else ("yellow", "review")
+        console.print(f"[{style}]{label}[/{style}] {finding.text}")
 
 
 def print_table(rows: Sequence[dict], title: str | None = None, columns: Sequence[str] | None = None) -> None:

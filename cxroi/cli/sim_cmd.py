@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cxroi.cli.acting import cli_user, context
-from cxroi.cli.output import console, print_caveats
+from cxroi.cli.output import console, print_caveats, print_plausibility
 from cxroi.errors import CxroiError, ScenarioError
 
 MODELS_DIR_HELP = "folder of model artifacts (default: models/ or $CXROI_MODELS_DIR)"
@@ -105,7 +105,7 @@ def _wrote(out: Path, names: dict[str, str]) -> None:
 @click.option("--quantiles", default="0.1,0.5,0.9", show_default=True, help="quantiles to report")
 def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, out: Path, quantiles: str) -> None:
     """Simulate a scenario and write summary.csv, per_draw.csv, levers.csv, segments.csv,
-    monthly.csv and provenance.json into OUT (money in the model's currency)."""
+    monthly.csv, provenance.json and plausibility.json into OUT (money in the model's currency)."""
     from cxroi import service
     from cxroi.sim.scenario import load_scenario
 
@@ -120,12 +120,14 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
         "levers.csv": _csv(result.levers_table(qs)), "segments.csv": _csv(result.segments_table(qs)),
         "monthly.csv": _csv(result.monthly_quantiles(qs)), "scenario.yaml": scenario.to_yaml(),
         "provenance.json": json.dumps(result.provenance.as_dict(), indent=2, default=str) + "\n",
+        "plausibility.json": json.dumps([f.as_dict() for f in result.plausibility], indent=2) + "\n",
     }
     _write_all(out, files)
 
     console.print(f"[bold]{scenario.name}[/bold] on model {result.model_id} ({result.provenance.family}), "
                   f"{result.n_draws} draws, {result.horizon} months from {result.months[0]:%Y-%m}")
     _print_summary(summary)
+    print_plausibility(result.plausibility)
     print_caveats(result.provenance.caveats)
     levers = result.levers_table(qs).query("segment == 'all'").drop(columns="segment")
     _print_frame(levers, "Value by lever (present value, all segments)",

@@ -1,4 +1,8 @@
-"""The finance workbook (XLSX): Summary, Monthly forecast, Levers, Segments, Assumptions, Provenance.
+"""The finance workbook (XLSX): Summary (with the plausibility review's headline and, for an
+approved scenario, its decision record), Plausibility, Caveats, Monthly forecast (baseline,
+with-investment and incremental totals), Levers and Segments (the segments the plan reaches),
+Assumptions (in plain words, with the lifts and CX effects used) and Provenance. Every money
+figure names the configured currency code.
 
 Built by xlsxwriter in memory (a finance workbook is a few thousand rows) and written in one go. Every cell is written
 with an explicit type: text through ``write_string`` after :func:`neutralise` (so a name such as
@@ -144,28 +148,60 @@ def _write_table(sheet: _Sheet, header: Sequence[str], rows: list[list[Cell]],
     sheet.write_rows(rows)
 
 
+#: plausibility check → the summary metric it qualifies
+_FLAGGED_METRIC = {"roi": "roi", "irr": "irr", "payback": "payback_month"}
+#: decision record field → its label on the Summary sheet
+_DECISION_LABELS = {"id": "Decision record", "version": "Scenario version approved", "approved_by": "Approved by",
+                    "approved_at": "Approved at", "model_id": "Valued on model",
+                    "superseded_by": "Superseded by decision"}
+
+
+def _summary_format(unit: str, currency: str) -> str:
+    return "currency" if unit == currency else _SUMMARY_FORMATS.get(unit, "decimal")
+
+
+def _decision_rows(decision: dict | None) -> list[list[Cell]]:
+    """The decision record block of an approved scenario's export (nothing otherwise)."""
+    if not decision:
+        return []
+    rows = [[(label, "bold"), (_python(decision.get(key)), None)] for key, label in _DECISION_LABELS.items()
+            if decision.get(key) is not None]
+    if decision.get("same_model") is False:
+        rows.append([("Note", "bold"), ("these figures are not on the decision's model", None)])
+    return rows
+
+
 def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
     labels = [quantile_name(q) for q in tables.quantiles]
     quantile_keys = [quantile_label(q) for q in tables.quantiles]
+    flagged = {_FLAGGED_METRIC[check] for check in tables.flagged if check in _FLAGGED_METRIC}
     rows = []
     for record in tables.summary.to_dict(orient="records"):
         metric = record["metric"]
-        fmt = _SUMMARY_FORMATS.get(record["unit"], "decimal")
+        fmt = _summary_format(record["unit"], tables.currency)
         cells: list[Cell] = [(_SUMMARY_LABELS.get(metric, metric), None), (record["unit"], None)]
         for key in quantile_keys:
             value = record.get(key)
             cells.append((_MISSING_TEXT.get(metric) if _missing(value) else value, fmt))
         mean = record.get("mean")
         cells.append(("n/a" if _missing(mean) else mean, fmt))
+        cells.append(("FLAG: implausible, see Plausibility" if metric in flagged else "", None))
         rows.append(cells)
+    n_flags = int((tables.plausibility["severity"] == "flag").sum())
+    n_review = len(tables.plausibility) - n_flags
+    review = (f"{n_flags} flag(s), {n_review} item(s) to review: see the Plausibility sheet"
+              if len(tables.plausibility) else "no flag")
     above = [
         [("Scenario", "bold"), (tables.scenario_name, None)],
         [("Description", "bold"), (tables.scenario_description, None)],
         [("Model", "bold"), (tables.model_id, None)],
+        [("Currency", "bold"), (tables.currency, None)],
         [("Parameter draws", "bold"), (tables.n_draws, "count")],
         [("P(ROI > 0)", "bold"), (tables.prob_roi_positive, "fraction")],
+        [("Plausibility review", "bold"), (review, None)],
+        *_decision_rows(tables.provenance.get("decision")),
     ]
-    _write_table(sheet, ["Measure", "Unit", *labels, "Mean"], rows, above)
+    _write_table(sheet, ["Measure", "Unit", *labels, "Mean", "Plausibility"], rows, above)
 
 
 def _monthly_format(column: str) -> str | None:
@@ -176,6 +212,13 @@ def _monthly_format(column: str) -> str | None:
         if column.startswith(label + " "):
             return unit
     return None
+
+
+def _monthly_frame(tables: ForecastTables) -> pd.DataFrame:
+    """The wide monthly table with each money column's header naming the currency per month."""
+    wide = tables.monthly_wide()
+    return wide.rename(columns={c: f"{c} ({tables.currency} per month)" for c in wide.columns
+                                if _monthly_format(c) == "currency"})
 
 
 def _table_format(column: str) -> str | None:
@@ -189,28 +232,48 @@ def _table_format(column: str) -> str | None:
 _HEADERS = {"prob_npv_positive": "P(NPV > 0)", "pv_spend": "PV of spend"}
 
 
-def _pretty(column: str) -> str:
-    """Column header: 'share_of_value' → 'Share of value', 'p10' → 'P10', 'npv_p10' → 'NPV P10'."""
+def _pretty(column: str, currency: str | None = None, fmt: str | None = None) -> str:
+    """Column header: 'share_of_value' → 'Share of value', 'p10' → 'P10', 'npv_p10' → 'NPV P10';
+    a money column (``fmt`` "currency") ends with the ``currency`` code: 'PV of spend (EUR)'."""
     if column in _HEADERS:
-        return _HEADERS[column]
-    words = [w.upper() if w == "npv" or (w[:1] == "p" and w[1:].replace(".", "").isdigit()) else w
-             for w in column.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+        text = _HEADERS[column]
+    else:
+        words = [w.upper() if w == "npv" or (w[:1] == "p" and w[1:].replace(".", "").isdigit()) else w
+                 for w in column.split("_")]
+        text = " ".join(words)
+        text = text[:1].upper() + text[1:]
+    return f"{text} ({currency})" if currency and fmt == "currency" else text
 
 
-def _frame_sheet(sheet: _Sheet, frame: pd.DataFrame, column_format: Callable[[str], str | None]) -> None:
-    _write_table(sheet, [_pretty(str(c)) for c in frame.columns], _frame_rows(frame, column_format))
+def _frame_sheet(sheet: _Sheet, frame: pd.DataFrame, column_format: Callable[[str], str | None],
+                 currency: str | None = None) -> None:
+    _write_table(sheet, [_pretty(str(c), currency, column_format(str(c))) for c in frame.columns],
+                 _frame_rows(frame, column_format))
+
+
+def _assumption_format(value: Any, unit: str, currency: str) -> str | None:
+    if unit.startswith("fraction"):
+        return "fraction"
+    if unit.startswith(currency):
+        return "currency"
+    return "decimal" if isinstance(value, float) else None
 
 
 def _assumptions(sheet: _Sheet, tables: ForecastTables) -> None:
     rows = []
-    for item, value, unit in tables.assumptions.itertuples(index=False, name=None):
-        fmt = "fraction" if unit.startswith("fraction") else None
-        if fmt is None and isinstance(_python(value), float):
-            fmt = "decimal" if unit == "survey points" else "currency"
-        rows.append([(item, None), (_python(value), fmt), (unit, None)])
-    _write_table(sheet, ["Item", "Value", "Unit"], rows)
+    for item, value, unit, basis in tables.assumptions.itertuples(index=False, name=None):
+        value = _python(value)
+        rows.append([(item, None), (value, _assumption_format(value, unit, tables.currency)), (unit, None),
+                     (basis, None)])
+    _write_table(sheet, ["Assumption", "Value", "Unit", "Basis"], rows)
+
+
+def _plausibility(sheet: _Sheet, tables: ForecastTables) -> None:
+    """The plausibility review's findings, or one line saying it raised none."""
+    frame = tables.plausibility if len(tables.plausibility) else pd.DataFrame(
+        [("none", "The plausibility review raised no flag and no item to review.", "", "")],
+        columns=tables.plausibility.columns)
+    _frame_sheet(sheet, frame, lambda _column: None)
 
 
 def _caveats(sheet: _Sheet, tables: ForecastTables) -> None:
@@ -248,10 +311,11 @@ def _fill_workbook(tables: ForecastTables, book: xlsxwriter.Workbook) -> None:
     try:
         formats = _formats(book)
         _summary(_Sheet(book, "Summary", formats), tables)
+        _plausibility(_Sheet(book, "Plausibility", formats), tables)
         _caveats(_Sheet(book, "Caveats", formats), tables)
-        _frame_sheet(_Sheet(book, "Monthly forecast", formats), tables.monthly_wide(), _monthly_format)
-        _frame_sheet(_Sheet(book, "Levers", formats), tables.levers, _table_format)
-        _frame_sheet(_Sheet(book, "Segments", formats), tables.segments, _table_format)
+        _frame_sheet(_Sheet(book, "Monthly forecast", formats), _monthly_frame(tables), _monthly_format)
+        _frame_sheet(_Sheet(book, "Levers", formats), tables.levers, _table_format, tables.currency)
+        _frame_sheet(_Sheet(book, "Segments", formats), tables.segments, _table_format, tables.currency)
         _assumptions(_Sheet(book, "Assumptions", formats), tables)
         _provenance(_Sheet(book, "Provenance", formats), tables)
     except BaseException:

@@ -62,6 +62,7 @@ from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.science import adstock, clv_multiple, logistic, per_ten_points, saturation
 from cxroi.sim import finance
+from cxroi.sim.assumptions import used
 from cxroi.sim.compiled import Kernel
 from cxroi.sim.kernel import (
     FLOAT,
@@ -73,6 +74,7 @@ from cxroi.sim.kernel import (
     increments,
 )
 from cxroi.sim.plan import PlanSpec
+from cxroi.sim.plausibility import Reviewer
 from cxroi.sim.result import Detail, Paths, Provenance, SimulationResult
 from cxroi.sim.scenario import LEVERS, Investment, Scenario
 
@@ -476,7 +478,9 @@ class Simulator:
             incremental_revenue_by_segment=by_segment(change.revenue_total),
             incremental_revenue_by_month=change.revenue_by_month.astype(float).T,
             incremental_customers_end=by_segment(change.customers_end), terminal_value=terminal,
-            detail_source=run.detail, levers_source=run.value_by_lever,
+            detail_source=run.detail, levers_source=run.value_by_lever, plausibility_source=Reviewer(self.artifact),
+            assumptions_source=lambda: used(scenario, self.artifact.manifest, self.params, self.segments,
+                                            self.lift_draws, self.nominal_costs),
         )
 
     # ------------------------------------------------------------------ many plans at once

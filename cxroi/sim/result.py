@@ -19,18 +19,28 @@ import pandas as pd
 
 from cxroi.manifest import Caveat
 from cxroi.sim import finance
+from cxroi.sim.assumptions import Assumptions
+from cxroi.sim.plausibility import Finding, Reviewer
 from cxroi.sim.scenario import LEVERS, Scenario
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 ALL_SEGMENTS = "all"
-#: metric of :meth:`SimulationResult.monthly_quantiles` → its unit, in table order
+#: metric of :meth:`SimulationResult.monthly_quantiles` → its unit, in table order. Totals of the
+#: world without the investment (baseline_*), with it (scenario_*) and their difference
+#: (incremental_*: scenario − baseline, per draw) for customers at the start of the month, customers
+#: churned and new customers in the month, revenue and gross profit (revenue × gross margin);
+#: then spend, cash flow (incremental gross profit − spend) and its running sum.
 MONTHLY_UNITS = {
-    "baseline_customers": "customers", "scenario_customers": "customers",
-    "baseline_churned": "customers", "scenario_churned": "customers",
+    "baseline_customers": "customers", "scenario_customers": "customers", "incremental_customers": "customers",
+    "baseline_churned": "customers", "scenario_churned": "customers", "incremental_churned": "customers",
     "baseline_new_customers": "customers", "scenario_new_customers": "customers",
+    "incremental_new_customers": "customers",
     "baseline_revenue": "currency", "scenario_revenue": "currency", "incremental_revenue": "currency",
+    "baseline_gross_profit": "currency", "scenario_gross_profit": "currency", "incremental_gross_profit": "currency",
     "spend": "currency", "cash_flow": "currency", "cumulative_cash_flow": "currency",
 }
+#: the quantities of which :meth:`SimulationResult.totals` gives baseline, scenario and increment
+TOTALS = ("customers", "churned", "new_customers", "revenue", "gross_profit")
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,11 @@ class SimulationResult:
     terminal_value: np.ndarray
     detail_source: Callable[[], Detail] = field(repr=False, compare=False)
     levers_source: Callable[[], dict[str, np.ndarray]] = field(repr=False, compare=False)
+    #: reviews the result for plausibility (cxroi.sim.plausibility), once, on first use
+    plausibility_source: Callable[[SimulationResult], tuple[Finding, ...]] = field(
+        default=Reviewer(), repr=False, compare=False)
+    #: the lifts and CX effects the result was valued on (cxroi.sim.assumptions); None: not known
+    assumptions_source: Callable[[], Assumptions | None] = field(default=lambda: None, repr=False, compare=False)
 
     # ----------------------------------------------------------------- derived arrays
     @property
@@ -191,6 +206,23 @@ class SimulationResult:
     def value_by_lever(self) -> dict[str, np.ndarray]:
         """Present value each lever contributes, draws × segments (currency; computed on first use)."""
         return self.levers_source()
+
+    @cached_property
+    def plausibility(self) -> tuple[Finding, ...]:
+        """The plausibility review's findings (flags first, then items to review; computed on
+        first use; see :mod:`cxroi.sim.plausibility`)."""
+        return self.plausibility_source(self)
+
+    @cached_property
+    def assumptions(self) -> Assumptions | None:
+        """The lift of each investment and the CX effects of each reached segment the result was
+        valued on (computed on first use; None when the result does not know them)."""
+        return self.assumptions_source()
+
+    @property
+    def reached(self) -> np.ndarray:
+        """Per segment, whether the scenario reaches it (bool, model segment order)."""
+        return np.isin(np.asarray(self.segments), self.scenario.segments)
 
     @cached_property
     def pv_spend_by_segment(self) -> np.ndarray:
@@ -278,17 +310,31 @@ class SimulationResult:
         ]
         return pd.DataFrame(rows).set_index("metric")
 
+    def totals(self) -> dict[str, dict[str, np.ndarray]]:
+        """Baseline, scenario (with the investment) and incremental totals per draw, segment and
+        month (draws × segments × months): quantity (:data:`TOTALS`) → {"baseline", "scenario",
+        "incremental"}. Customers are counts (at the start of the month; churned and new during
+        it), revenue and gross profit (revenue × the segment's gross margin) currency per month.
+        The increment is the scenario minus the baseline of the same draw, so baseline +
+        increment = scenario draw by draw (not quantile by quantile)."""
+        base, scen = self.baseline, self.scenario_paths
+        margin = self.gross_margin[None, :, None]
+        pairs = {"customers": (base.customers, scen.customers), "churned": (base.churned, scen.churned),
+                 "new_customers": (base.new_customers, scen.new_customers),
+                 "revenue": (base.revenue, scen.revenue),
+                 "gross_profit": (base.revenue * margin, scen.revenue * margin)}
+        totals = {name: {"baseline": b, "scenario": s, "incremental": s - b} for name, (b, s) in pairs.items()}
+        totals["revenue"]["incremental"] = self.incremental_revenue
+        totals["gross_profit"]["incremental"] = self.incremental_revenue * margin
+        return totals
+
     def _monthly_metrics(self) -> dict[str, np.ndarray]:
         spend = np.broadcast_to(self.spend, self.cash_flow.shape)
-        base, scen = self.baseline, self.scenario_paths
-        return {
-            "baseline_customers": base.customers, "scenario_customers": scen.customers,
-            "baseline_churned": base.churned, "scenario_churned": scen.churned,
-            "baseline_new_customers": base.new_customers, "scenario_new_customers": scen.new_customers,
-            "baseline_revenue": base.revenue, "scenario_revenue": scen.revenue,
-            "incremental_revenue": self.incremental_revenue, "spend": spend,
-            "cash_flow": self.cash_flow, "cumulative_cash_flow": np.cumsum(self.cash_flow, axis=-1),
-        }
+        metrics = {f"{world}_{name}": values for name, worlds in self.totals().items()
+                   for world, values in worlds.items()}
+        metrics |= {"spend": spend, "cash_flow": self.cash_flow,
+                    "cumulative_cash_flow": np.cumsum(self.cash_flow, axis=-1)}
+        return {metric: metrics[metric] for metric in MONTHLY_UNITS}
 
     def monthly_quantiles(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
         """Long table (segment, month, metric, quantile, value) over draws, per segment and for
@@ -320,13 +366,15 @@ class SimulationResult:
         return pd.DataFrame(rows)
 
     def segments_table(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
-        """Per segment: margin, PV(spend), NPV statistics, P(NPV > 0), extra customers at the
-        horizon and incremental revenue over the horizon (means)."""
+        """Per segment: whether the scenario reaches it, margin, PV(spend), NPV statistics,
+        P(NPV > 0), extra customers at the horizon and incremental revenue over the horizon
+        (means). Risk figures of a segment the scenario does not reach say nothing about the plan:
+        :meth:`reached_segments_table` leaves those segments out."""
         rows = []
         for s, segment in enumerate(self.segments):
             npv = self.npv_by_segment[:, s]
             rows.append({
-                "segment": segment, "gross_margin": float(self.gross_margin[s]),
+                "segment": segment, "reached": bool(self.reached[s]), "gross_margin": float(self.gross_margin[s]),
                 "pv_spend": float(self.pv_spend_by_segment[s]),
                 **{f"npv_{k}": v for k, v in _quantile_row(npv, quantiles).items()},
                 "prob_npv_positive": finance.probability_positive(npv),
@@ -334,3 +382,8 @@ class SimulationResult:
                 "incremental_revenue": float(self.incremental_revenue_by_segment[:, s].mean()),
             })
         return pd.DataFrame(rows)
+
+    def reached_segments_table(self, quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """:meth:`segments_table` of the segments the scenario reaches (without the reached column)."""
+        table = self.segments_table(quantiles)
+        return table[table["reached"]].drop(columns="reached").reset_index(drop=True)

@@ -184,3 +184,28 @@ def truth_champion(models_dir: Path, model_id: str = TRUTH_MODEL_ID, status: str
     if passed:
         registry.promote(model_id, models_dir, user="tests")
     return model_id
+
+
+def with_catalogue_costs(artifact: registry.ModelArtifact, models_dir: Path, panel_csv: Path,
+                         model_id: str | None = None) -> registry.ModelArtifact:
+    """A copy of ``artifact`` (same draws) written to ``models_dir`` whose initiative costs are
+    the catalogue's (data/initiatives.yaml: platform share + cost per customer reached, at the
+    model's starting customers) and whose starting state records each segment's CSAT/NPS range
+    in ``panel_csv`` — what a schema-3 training of that panel records — without its schema
+    caveat. Lets tests value scenarios on the shipped model under the current catalogue."""
+    import pandas as pd
+
+    manifest = artifact.manifest
+    catalogue = load_catalogue()
+    customers = {s: manifest.state[s].customers for s in manifest.segments}
+    ranges = pd.read_csv(panel_csv).groupby("segment")[["csat", "nps"]].agg(["min", "max"])
+    state = {s: manifest.state[s].model_copy(update={f"{kind}_{end}": float(ranges.loc[s, (kind, end)])
+                                                     for kind in ("csat", "nps") for end in ("min", "max")})
+             for s in manifest.segments}
+    fields = manifest.model_dump(exclude={"content_hash", "files", "schema_version"})
+    fields |= {
+        "model_id": model_id or f"{manifest.model_id}-costed",
+        "initiative_settings": {i: catalogue[i].settings(manifest.segments, customers) for i in manifest.initiatives},
+        "state": state, "caveats": [c for c in manifest.caveats if not c.code.startswith("schema_")],
+    }
+    return write_artifact(models_dir, artifact.draws, **fields)

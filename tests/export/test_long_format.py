@@ -29,7 +29,7 @@ def test_one_row_per_segment_month_metric_quantile(long: pd.DataFrame, result: S
     assert len(long) == (len(result.segments) + 1) * 6 * len(MONTHLY_METRICS) * len(QUANTILES)
     assert not long.duplicated(["segment", "month", "metric", "quantile"]).any()
     assert set(long["forecast_month"]) == set(range(1, 7))
-    assert set(long["unit"]) == {"customers", "currency"}
+    assert set(long["unit"]) == {"customers", "USD per month"}  # the default currency code
     assert (long["scenario"] == "Portal for SMB").all() and (long["model_id"] == MANIFEST["model_id"]).all()
 
 
