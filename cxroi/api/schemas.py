@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -164,6 +166,34 @@ class SimulationOut(BaseModel):
                    summary=simulation.summary_json(chosen), levers=records(result.levers_table(chosen)),
                    segments=records(result.segments_table(chosen)),
                    caveats=[c.model_dump(mode="json") for c in simulation.caveats])
+
+
+class _BodyCache:
+    """The last few response bodies by the result they were built from: the service keeps a
+    simulated result per model and scenario, so asking again for the same saved version reuses
+    the body instead of recomputing its tables (the result object itself is kept, so an id is
+    never mistaken for a newer object's)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get_or_make(self, simulation: Simulation, quantiles: list[float] | None) -> SimulationOut:
+        key = (id(simulation.result), simulation.version, simulation.decision.id if simulation.decision else None,
+               tuple(quantiles or ()))
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept[0] is simulation.result:
+                self._items.move_to_end(key)
+                return kept[1]
+        body = SimulationOut.of(simulation, quantiles)
+        with self._lock:
+            self._items[key] = (simulation.result, body)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+
+simulation_bodies = _BodyCache()
 
 
 class SavedScenarioOut(BaseModel):

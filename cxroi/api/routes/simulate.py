@@ -16,6 +16,7 @@ from cxroi.api.schemas import (
     Quantile,
     SimulateRequest,
     SimulationOut,
+    simulation_bodies,
 )
 from cxroi.api.security import CurrentUser
 from cxroi.service import simulation as use_cases
@@ -27,7 +28,7 @@ router = APIRouter(tags=["simulate"])
 @router.post("/simulate", summary="Simulate a scenario body or a saved scenario: summary, levers, segments, caveats")
 def simulate(body: SimulateRequest, ctx: Ctx, user: CurrentUser) -> SimulationOut:
     source = ScenarioRef(body.saved.name, body.saved.version) if body.saved else body.scenario
-    return SimulationOut.of(use_cases.simulate(ctx, user, source, body.model_id), body.quantiles)
+    return simulation_bodies.get_or_make(use_cases.simulate(ctx, user, source, body.model_id), body.quantiles)
 
 
 @router.get("/scenarios/{name:path}/simulation", summary="Simulate a saved scenario version (default: the latest)")
@@ -36,7 +37,7 @@ def simulate_saved(name: ScenarioName, ctx: Ctx, user: CurrentUser, version: Ver
                    quantiles: Annotated[list[Quantile] | None, Query(max_length=MAX_QUANTILES)] = None,
                    ) -> SimulationOut:
     simulation = use_cases.simulate(ctx, user, ScenarioRef(name, version), model_id)
-    return SimulationOut.of(simulation, quantiles)
+    return simulation_bodies.get_or_make(simulation, quantiles)
 
 
 @router.post("/optimise", tags=["optimise"],
