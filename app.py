@@ -38,6 +38,7 @@ PAGES = {
         ("planner", "Scenario planner", ":material/tune:", "planner", Permission.VIEW),
         ("compare", "Compare", ":material/compare_arrows:", "compare", Permission.VIEW),
         ("optimiser", "Optimiser", ":material/auto_graph:", "optimiser", Permission.VIEW),
+        ("decisions", "Decisions", ":material/gavel:", "decisions", Permission.VIEW),
     ],
     "Finance": [
         ("export", "Export", ":material/download:", "export", Permission.EXPORT),
