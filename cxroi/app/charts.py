@@ -275,13 +275,12 @@ def response_chart(curves: pd.DataFrame, x_title: str, y_title: str, segments: S
 
 def frontier_chart(frontier: pd.DataFrame, x_title: str, y_title: str) -> alt.LayerChart:
     """The efficient frontier: median NPV with its P10–P90 band against the budget (columns
-    budget, p10, p50, p90), with the budgets where it is not concave (column dent, bool) marked
-    in red."""
+    budget, p10, p50, p90), a point per budget, red where the frontier is not concave after it
+    (column dent, bool; the page says why)."""
     chart = band_chart(frontier, "budget", x_title, y_title, x_format=MONEY_AXIS)
     points = alt.Chart(frontier).mark_point(filled=True, size=70).encode(
         x="budget:Q", y="p50:Q",
-        color=alt.Color("dent:N", scale=alt.Scale(domain=[False, True], range=[BAND_COLOR, NEGATIVE]),
-                        legend=alt.Legend(title="Not concave after this budget", orient="bottom")),
+        color=alt.Color("dent:N", scale=alt.Scale(domain=[False, True], range=[BAND_COLOR, NEGATIVE]), legend=None),
         tooltip=[alt.Tooltip("budget:Q", title=x_title, format=",.0f"),
                  alt.Tooltip("p50:Q", title="NPV P50 (median)", format=",.0f")])
     return alt.layer(chart, points)

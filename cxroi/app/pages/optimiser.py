@@ -159,7 +159,8 @@ def _compare_with_current(model, plan: Allocation, currency: str, names: dict[st
         if cost > 0:
             after.loc[(names[initiative], "one-off"), ["monthly_spend", "one_off_cost"]] = [0.0, cost]
     after = after.groupby(level=[0, 1]).sum()
-    changes = before.join(after, how="outer", lsuffix="_current", rsuffix="_optimised").fillna(0.0)
+    changes = before.merge(after, how="outer", left_index=True, right_index=True,
+                           suffixes=("_current", "_optimised")).fillna(0.0)
     changes["change"] = (changes["monthly_spend_optimised"] + changes["one_off_cost_optimised"]
                          - changes["monthly_spend_current"] - changes["one_off_cost_current"])
     changes = changes[changes["change"].abs() >= 1.0].reset_index()

@@ -240,23 +240,24 @@ def planner() -> None:
             return
         with guard("opening saved scenarios"):
             versions = state.saved_versions()
+            body = scenario_form.current_body(state.champion(), state.catalogue())
             loaded = scenario_form.loaded()
             if versions:
                 shown = st.session_state.pop(SHOW, None)  # just opened or saved
                 if shown in versions:
                     st.session_state[CHOICE] = shown
-                elif st.session_state.get(CHOICE) not in versions:  # the box shows what is loaded, or the newest
-                    st.session_state[CHOICE] = loaded if loaded in versions else versions[0]
+                elif st.session_state.get(CHOICE) not in versions:  # what is loaded, else none chosen
+                    st.session_state[CHOICE] = loaded if loaded in versions else None
                 cols = st.columns([4, 1], vertical_alignment="bottom")
-                choice = cols[0].selectbox("Saved scenarios", versions, key=CHOICE,
+                choice = cols[0].selectbox("Saved scenarios", versions, key=CHOICE, index=None,
+                                           placeholder="Choose a saved scenario to open",
                                            format_func=lambda v: f"{v[0]} — version {v[1]}")
-                if cols[1].button("Open", icon=":material/folder_open:", width="stretch"):
+                if cols[1].button("Open", icon=":material/folder_open:", width="stretch", disabled=choice is None):
                     _saved(state.open_saved(*choice), "Opened")
                     st.rerun()
-            body = st.session_state.get(scenario_form.BODY)
             if loaded is not None:
                 edited = " — changed since, not saved" if scenario_form.has_unsaved_work() else ""
                 st.caption(f"In the planner: '{literal(loaded[0])}' version {loaded[1]}{edited}.")
-            elif body is not None:
+            else:
                 st.caption(f"In the planner: '{literal(body['name'])}', not saved yet.")
         st.fragment(_plan_and_results)()
