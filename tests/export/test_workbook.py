@@ -211,3 +211,23 @@ def test_output_is_a_real_zip_with_no_formulas(result: SimulationResult, tmp_pat
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         assert len(sheets) == len(SHEETS)
         assert not any(b"<f>" in archive.read(n) for n in sheets)
+
+
+def test_an_approved_scenario_s_workbook_names_its_decision(result: SimulationResult, tmp_path: Path) -> None:
+    import dataclasses
+
+    from cxroi.export import write_tables
+    from cxroi.export.tables import build_tables
+
+    tables = build_tables(result, QUANTILES)
+    decision = {"id": 7, "scenario": "Portal for SMB", "version": 3, "approved_by": "cfo@example.com",
+                "approved_at": "2026-02-03T10:00:00+00:00", "model_id": "bayes-other", "superseded_by": None,
+                "same_model": False}
+    tables = dataclasses.replace(tables, provenance={**tables.provenance, "decision": decision})
+    path = tmp_path / "approved.xlsx"
+    write_tables(tables, path, "xlsx")
+    top = {row[0]: row[1] for row in _rows(openpyxl.load_workbook(path)["Summary"]) if row[0]}
+    assert top["Decision record"] == 7 and top["Scenario version approved"] == 3
+    assert top["Approved by"] == "cfo@example.com" and top["Valued on model"] == "bayes-other"
+    assert "Superseded by decision" not in top  # not superseded
+    assert top["Note"] == "these figures are not on the decision's model"
