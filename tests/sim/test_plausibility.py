@@ -170,3 +170,14 @@ def test_the_workbook_carries_the_flags_of_an_implausible_scenario(costed, tmp_p
         assert (check, "flag") in {(row[3], row[0]) for row in rows}
         summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
         assert "flag(s)" in summary["Plausibility review"]
+
+
+def test_the_planner_s_default_scenario_returns_within_the_published_range(costed) -> None:
+    from cxroi.app.scenario_form import default_body
+    from cxroi.catalogue import load_catalogue
+    from cxroi.sim.scenario import parse_scenario
+
+    result = simulate(parse_scenario(default_body(costed, load_catalogue())), costed)
+    roi = result.summary((0.5,)).loc["roi", "p50"]
+    assert PUBLISHED_ROI[0] <= roi <= PUBLISHED_ROI[1], roi
+    assert flags(result.plausibility) == ()
