@@ -86,6 +86,22 @@ def signed_change(value: float | None, unit: str, decimals: int = 1, minus: str 
     return f"{text}%" if unit == "%" else f"{text} {unit}"
 
 
+def duration(seconds: float | None) -> str:
+    """Elapsed or remaining time in words: ``42 → '42 s'``, ``130 → '2 min 10 s'``, ``3720 → '1 h 2 min'``."""
+    if _missing(seconds):
+        return MISSING
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+#: the model families in words (their ids are in cxroi.manifest.FAMILIES)
+FAMILY_LABELS = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
+
+
 def payback(month: float | None, horizon: int) -> str:
     """A payback month for a metric: ``8.0 → '8 mo'``; not within the horizon (None/NaN) → '> 36 mo'."""
     return f"> {horizon} mo" if _missing(month) else f"{round(month)} mo"

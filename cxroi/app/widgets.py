@@ -11,6 +11,7 @@ import streamlit as st
 from cxroi.app import formatting as fmt
 from cxroi.app.jobs import Job
 from cxroi.data.schema import Finding, findings_frame
+from cxroi.fit.progress import ProgressLine
 from cxroi.manifest import Health
 
 
@@ -98,9 +99,21 @@ JOB_LABELS = {"running": "running…", "succeeded": "finished", "failed": "faile
               "interrupted": "interrupted (the app restarted)"}
 
 
-def job_progress(job: Job, title: str, polling: bool) -> str:
-    """A background job's state and the tail of its output; returns its status. While
-    ``polling`` (the caller refreshes as a fragment), the whole page reruns once the job ends."""
+def progress_text(line: ProgressLine) -> str:
+    """A progress update in words: share done, what is happening, speed, elapsed and left."""
+    parts = [f"{line.fraction:.0%}", line.stage]
+    if line.draws_per_s:
+        parts.append(f"{line.draws_per_s:,.0f} draws/s")
+    parts.append(f"{fmt.duration(line.elapsed_s)} elapsed")
+    if line.eta_s is not None and line.fraction < 1:
+        parts.append(f"about {fmt.duration(line.eta_s)} left")
+    return " · ".join(parts)
+
+
+def job_progress(job: Job, title: str, polling: bool, progress: ProgressLine | None = None) -> str:
+    """A background job's state, its latest ``progress`` update as a bar (when it reports one)
+    and the tail of its output; returns its status. While ``polling`` (the caller refreshes as a
+    fragment), the whole page reruns once the job ends."""
     status = job.status()
     if polling and status != "running":
         st.rerun()
@@ -108,6 +121,8 @@ def job_progress(job: Job, title: str, polling: bool) -> str:
     # not used as a `with` block: leaving one marks a running status complete
     box = st.status(f"{title} {JOB_LABELS[status]} — started {job.started_at:%Y-%m-%d %H:%M} UTC", state=state,
                     expanded=status != "succeeded")
+    if progress is not None and status == "running":
+        box.progress(min(max(progress.fraction, 0.0), 1.0), text=progress_text(progress))
     box.code(job.log_tail() or "waiting for output…", language=None)
     return status
 

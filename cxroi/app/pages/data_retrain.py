@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from cxroi import registry
+from cxroi.app import formatting as fmt
 from cxroi.app import jobs, retrain, state
 from cxroi.app.errors import guard
 from cxroi.app.widgets import findings_table, health_table, job_progress, refreshing
@@ -18,6 +19,7 @@ from cxroi.seeds import DEFAULT_SEED
 from cxroi.text import literal
 
 UPLOAD_TYPES = ["csv", "parquet", "pq", "xlsx", "xls"]
+OWN_JOB = "retrain_started_here"  #: session key: the id of the retraining this session started
 
 
 def _retrain_progress(polling: bool) -> None:
@@ -27,8 +29,9 @@ def _retrain_progress(polling: bool) -> None:
     if job is None:
         st.caption("No retraining has been run from the app yet.")
         return
-    title = f"Training a {job.info['family']} model on {job.info['source']}:"
-    if job_progress(job, title, polling) != "succeeded":
+    family = fmt.FAMILY_LABELS.get(job.info["family"], job.info["family"])
+    title = f"Training a {family} model on {job.info['source']}:"
+    if job_progress(job, title, polling, retrain.progress(job)) != "succeeded":
         return
     for model_id in retrain.new_models(job, cfg.models_dir):
         model = state.load_model(model_id)
@@ -60,20 +63,27 @@ def _retrain_form(panel: pd.DataFrame, source_name: str) -> None:
                    icon=":material/block:")
     running = jobs.running(cfg.work_dir, retrain.KIND)
     with st.form("retrain"):
-        cols = st.columns(2)
-        family = cols[0].selectbox("Model family", retrain.FAMILIES,
-                                   format_func={"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}.get)
-        seed = cols[1].number_input("Seed", min_value=0, value=DEFAULT_SEED, step=1)
+        cols = st.columns(3)
+        family = cols[0].selectbox("Model family", retrain.FAMILIES, format_func=fmt.FAMILY_LABELS.get)
+        kept = cols[1].selectbox("Draws kept", list(retrain.KEPT_DRAWS_THIN), format_func="{:,}".format,
+                                 help="2,000 as the shipped model; 4,000 gives finer tails but makes every scenario "
+                                      "take twice as long to value. Sampling takes the same time either way.")
+        seed = cols[2].number_input("Seed", min_value=0, value=DEFAULT_SEED, step=1)
         submitted = st.form_submit_button("Start retraining", type="primary",
                                           disabled=running is not None or problem is not None)
     if running is not None:
-        st.info("A retraining is already running; wait for it to finish.", icon=":material/hourglass:")
+        mine = running.job_id == st.session_state.get(OWN_JOB)
+        st.info("Your retraining is running: its progress is shown below." if mine else
+                "Another retraining is running (one at a time: training uses every core); its progress is shown "
+                "below. Start yours when it has finished.", icon=":material/hourglass:")
     elif submitted and problem is None:
         try:
-            retrain.start_retrain(panel, source_name, family, int(seed), cfg.work_dir, cfg.models_dir)
+            job = retrain.start_retrain(panel, source_name, family, int(seed), cfg.work_dir, cfg.models_dir,
+                                        thin=retrain.KEPT_DRAWS_THIN[kept])
         except jobs.JobBusy as exc:  # another session or app process started one a moment ago
             st.info(str(exc), icon=":material/hourglass:")
             return
+        st.session_state[OWN_JOB] = job.job_id
         st.rerun()
 
 

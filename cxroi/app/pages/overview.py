@@ -16,7 +16,6 @@ from cxroi.data.fingerprint import panel_fingerprint
 from cxroi.text import literal
 
 TREND_PANEL_WIDTH = 220  # px per segment chart: two a row on a 1024 px laptop, four on a wide screen
-FAMILIES = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
 STALE_AFTER_MONTHS = 2  # a latest month older than this (by calendar month) is called out
 #: unit of each indicator's change (see cxroi.app.formatting.signed_change)
 CHANGE_UNITS = {"customers": "%", "revenue": "%", "arpu": "%", "churn_rate": "pp", "csat": "pts", "nps": "pts"}
@@ -182,7 +181,7 @@ def overview() -> None:
             window = f"{m.training_window.start} to {m.training_window.end}" if m.training_window else "—"
             with st.container(border=True):
                 cols = st.columns(4)
-                cols[0].markdown(f"**Family**  \n{FAMILIES.get(m.family, m.family)}")
+                cols[0].markdown(f"**Family**  \n{fmt.FAMILY_LABELS.get(m.family, m.family)}")
                 cols[1].markdown(f"**Trained**  \n{(m.created_at or '—')[:16].replace('T', ' ')} UTC")
                 cols[2].markdown(f"**Training window**  \n{window}")
                 cols[3].markdown("**Health gate**  \n" + VERDICT_BADGES[m.health.verdict])
