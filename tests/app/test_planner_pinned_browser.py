@@ -111,6 +111,12 @@ def test_a_reopened_scenario_shows_its_value_under_the_pinned_model_and_the_new_
         open_page(tab, "decisions")
         tab.get_by_text(f"Decision 1: '{NAME}' version 1").wait_for()
         assert tab.get_by_text("Forecast as approved").count() == 1
-        tab.wait_for_timeout(800)
+        wait_idle(tab, WAIT_MS)
+        tab.locator('[data-testid="stTable"]').filter(has_text="NPV").first.wait_for()
+        tab.locator(".vega-embed canvas, .vega-embed svg").first.wait_for()
+        table = tab.locator('[data-testid="stTable"]').filter(has_text="P50").first.inner_text()
+        assert "P10" in table and "P90" in table and "ROI" in table
+        assert tab.get_by_text(f"valued on model {first_id}").count() >= 1  # the model it was saved with
+        tab.wait_for_timeout(1500)
         screenshot(tab, SCREENSHOTS, f"decisions_{width}")
         tab.context.close()

@@ -76,7 +76,7 @@ def _pinned(model: ModelArtifact, currency: str) -> None:
          f"{100 * diff.prob_roi_positive:+.0f} pp" if diff else "—"),
         ("Payback (P50)", fmt.payback(h_pinned["payback_p50"], pinned.horizon),
          fmt.payback(h_champion["payback_p50"], champion.horizon),
-         f"{diff.payback_p50:+.0f} mo" if diff and diff.payback_p50 is not None else "—"),
+         f"{diff.payback_p50:+.0f} mo".replace("-", "−") if diff and diff.payback_p50 is not None else "—"),
     ]
     st.table(pd.DataFrame(rows, columns=["Figure", f"Saved with {valuation.saved.model_id}",
                                          f"Champion {champion.model_id}", "Difference"]).set_index("Figure"))
@@ -221,8 +221,10 @@ def _approve(body: dict) -> None:
             st.caption("Save the scenario first: a decision records a saved version, unchanged.")
             return
         name, version = loaded
-        st.caption(f"Approving '{literal(name)}' version {version} records an immutable decision: the scenario, the "
-                   "model it is valued on, the data fingerprint, the forecast's quantiles and per-draw summary, the "
+        pinned = service.get_scenario(state.context(), user, name, version).model_id
+        on = (f"on model {pinned}, the one it was saved with" if pinned else "on the champion")
+        st.caption(f"Approving '{literal(name)}' version {version} records an immutable decision valued {on}: the "
+                   "scenario, the model, its data fingerprint, the forecast's quantiles and per-draw summary, the "
                    f"caveats, and you ({literal(user.label)}) as approver. It can be superseded, not edited.")
         if st.button("Approve", type="primary", icon=":material/verified:"):
             with guard("approving the scenario"):
