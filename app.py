@@ -47,6 +47,9 @@ PAGES = {
         ("drivers", "Drivers & model health", ":material/monitoring:", "drivers", Permission.REPORT),
         ("data_retrain", "Data & retrain", ":material/upload_file:", "data", Permission.RETRAIN),
     ],
+    "Admin": [
+        ("audit", "Audit trail", ":material/policy:", "audit", Permission.AUDIT),
+    ],
 }
 
 import_pandera_without_spark()  # before any page imports the panel checks

@@ -21,7 +21,7 @@ from cxroi.service.identity import LOCAL_USER, User
 from cxroi.text import literal
 
 USER_KEY = "cxroi.user"
-RECORDED_KEY = "cxroi.sign_in_recorded"  #: subject whose sign-in this session has written to the audit trail
+RECORDED_KEY = "cxroi.sign_in_recorded"  #: (subject, token issue time) this session has written to the audit trail
 #: keys Streamlit's st.login needs in [auth]
 STREAMLIT_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
 
@@ -56,15 +56,25 @@ def _sign_in_screen() -> None:
     st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
 
 
-def _record_sign_in(user: User) -> None:
-    """Write the sign-in to the audit trail once per session and user."""
-    if st.session_state.get(RECORDED_KEY) == user.subject:
+@st.cache_resource(show_spinner=False)
+def _recorded_sign_ins() -> set[tuple[str, object]]:
+    """Sign-ins this app process has written to the audit trail: (subject, token issue time)."""
+    return set()
+
+
+def _record_sign_in(user: User, issued_at: object = None) -> None:
+    """Write a sign-in to the audit trail once: once per identity token (its ``iat``) however often
+    the page is reloaded or opened in new tabs, and once per app process in local mode."""
+    key = (user.subject, issued_at)
+    recorded = _recorded_sign_ins()
+    if st.session_state.get(RECORDED_KEY) == key or key in recorded:
         return
     from cxroi.app import state
     from cxroi.service.audit import sign_in
 
     sign_in(state.context(), user, {"via": "app"})
-    st.session_state[RECORDED_KEY] = user.subject
+    recorded.add(key)
+    st.session_state[RECORDED_KEY] = key
 
 
 def _who(user: User) -> None:
@@ -85,16 +95,18 @@ def acting_user() -> User:
     except AuthConfigError as exc:
         st.error(literal(str(exc)), icon=":material/error:")
         st.stop()
+    issued_at = None
     if settings is None:
         user = LOCAL_USER
     elif not st.user.is_logged_in:
         _sign_in_screen()
         st.stop()
     else:
-        user = user_from_claims(st.user.to_dict(), settings)
+        claims = st.user.to_dict()
+        user, issued_at = user_from_claims(claims, settings), claims.get("iat")
     st.session_state[USER_KEY] = user
     _who(user)
-    _record_sign_in(user)
+    _record_sign_in(user, issued_at)
     if not user.roles:
         st.warning(f"{literal(user.name)} is signed in but holds no cxroi role. Ask an administrator to add the "
                    f"account to a group that the '{literal(settings.roles_claim)}' claim maps to a role.",

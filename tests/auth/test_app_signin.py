@@ -118,6 +118,26 @@ def test_analyst_sees_retrain_promotion_and_export(browser, signed_in_app) -> No
         context.close()
 
 
+def test_admin_reads_the_audit_trail_in_the_app(browser, signed_in_app) -> None:
+    url, _ = signed_in_app
+    sign_in(browser, url, "ana.analyst")[0].close()  # so the trail holds another user's sign-in
+    context, page = sign_in(browser, url, "adam.admin")
+    try:
+        assert offered_pages(page) == VIEWER_PAGES | ANALYST_ONLY | {"Audit trail"}
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Audit trail").click()
+        page.get_by_role("heading", name="Audit trail").wait_for()
+        wait_idle(page, 60_000)
+        table = page.locator('[data-testid="stDataFrame"]').first
+        table.wait_for()
+        page.screenshot(path=SCREENSHOTS / "audit-1440.png")
+        page.set_viewport_size({"width": 1024, "height": 900})
+        wait_idle(page, 60_000)
+        page.screenshot(path=SCREENSHOTS / "audit-1024.png")
+        assert "rows, newest first" in page.locator('[data-testid="stMain"]').inner_text()
+    finally:
+        context.close()
+
+
 def test_each_sign_in_is_in_the_audit_trail(browser, signed_in_app) -> None:
     url, home = signed_in_app
     context, _page = sign_in(browser, url, "fin.finance")
@@ -125,5 +145,7 @@ def test_each_sign_in_is_in_the_audit_trail(browser, signed_in_app) -> None:
     with Store(home_environment(home)["CXROI_DATABASE_URL"]) as store:
         rows = store.audit_entries(action="sign_in")
     assert {"fin.finance"} <= {row.subject for row in rows}
+    # the viewer signed in once and then opened three pages by address (three new sessions): one row
+    assert [row.subject for row in rows].count("vera.viewer") == 1
     finance = next(row for row in rows if row.subject == "fin.finance")
     assert finance.detail["roles"] == ["finance"] and finance.detail["local"] is False
