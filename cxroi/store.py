@@ -68,6 +68,7 @@ HOME_ENV = "CXROI_HOME"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_NAME_LENGTH = 200
 _SAVE_ATTEMPTS = 20
+_UNCHECKED = object()  # a save that states no base version to check
 _SCHEMA_LOCK_KEY = 0x637872_6F69  # any constant shared by every cxroi process ("cxroi")
 
 metadata = MetaData()
@@ -447,10 +448,7 @@ class Store:
         for _ in range(_SAVE_ATTEMPTS):
             try:
                 with self._transaction() as connection:
-                    if check_base:
-                        self._check_base(connection, name, base_version)
-                    latest = connection.execute(select(func.max(t.c.version)).where(t.c.name == name)).scalar()
-                    version = (latest or 0) + 1
+                    version = self._next_version(connection, name, base_version if check_base else _UNCHECKED)
                     created_at = datetime.now(UTC)
                     saved_by = actor.name if actor else None
                     connection.execute(insert(t).values(name=name, version=version, body=body, created_at=created_at,
@@ -465,13 +463,21 @@ class Store:
         raise StoreError(f"could not save scenario '{name}': {_SAVE_ATTEMPTS} concurrent attempts collided")
 
     @staticmethod
-    def _check_base(connection: Connection, name: str, base_version: int | None) -> None:
+    def _next_version(connection: Connection, name: str, base_version: int | object | None) -> int:
+        """The next version number of ``name``; with a ``base_version`` (None: a new name) raise
+        :class:`ConflictError` when the latest live version is another. The highest version and
+        the latest live one are read in one statement, so on PostgreSQL (read committed: each
+        statement sees what was committed when it started) they describe the same moment; a
+        version saved after it makes the insert collide and the save retries."""
         t = scenarios_table
-        latest = connection.execute(
-            select(t.c.version, t.c.saved_by, t.c.created_at).where(t.c.name == name, t.c.deleted_at.is_(None))
-            .order_by(t.c.version.desc()).limit(1)).first()
-        if latest is not None and latest.version != base_version:
-            raise ConflictError(name, base_version, latest.version, latest.saved_by, _utc(latest.created_at))
+        latest_live = (select(t.c.version).where(t.c.name == name, t.c.deleted_at.is_(None))
+                       .order_by(t.c.version.desc()).limit(1).scalar_subquery())
+        top, live = connection.execute(select(func.max(t.c.version), latest_live).where(t.c.name == name)).one()
+        if base_version is not _UNCHECKED and live is not None and live != base_version:
+            saved_by, saved_at = connection.execute(
+                select(t.c.saved_by, t.c.created_at).where(t.c.name == name, t.c.version == live)).one()
+            raise ConflictError(name, base_version, live, saved_by, _utc(saved_at))
+        return (top or 0) + 1
 
     def list_scenarios(self) -> list[ScenarioListing]:
         """Every scenario name with live versions, sorted by name."""
@@ -611,6 +617,15 @@ class Store:
         if row is None:
             raise NotFound(f"no decision record {decision_id}")
         return _decision(row)
+
+    def decision_of(self, scenario_name: str, version: int) -> Decision | None:
+        """The newest decision record of that scenario version (current or superseded), if any."""
+        d = decisions_table
+        query = (select(d).where(d.c.scenario_name == scenario_name.strip(), d.c.scenario_version == version)
+                 .order_by(d.c.id.desc()).limit(1))
+        with self._transaction() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _decision(row)
 
     def current_decision(self, scenario_name: str, version: int | None = None) -> Decision | None:
         """The decision not superseded of ``scenario_name`` (and of that ``version`` if given), if any."""

@@ -51,9 +51,7 @@ def _scenario(source: Scenario | dict[str, Any], artifact: ModelArtifact | None)
 
 def decision_of(ctx: Context, saved: SavedScenario | None) -> Decision | None:
     """The newest decision record of the saved version ``saved`` (current or superseded), if any."""
-    if saved is None:
-        return None
-    return next((d for d in ctx.store.list_decisions(saved.name) if d.scenario_version == saved.version), None)
+    return None if saved is None else ctx.store.decision_of(saved.name, saved.version)
 
 
 def simulate(ctx: Context, user: User, source: Scenario | dict[str, Any] | ScenarioRef,

@@ -48,7 +48,7 @@ def test_the_store_offers_append_and_query_only_for_audit_and_decisions() -> Non
     public = {name for name in dir(Store) if not name.startswith("_")}
     touching = {name for name in public if "audit" in name or "decision" in name}
     assert touching == {"append_audit", "audit_entries", "record_decision", "list_decisions", "get_decision",
-                        "current_decision"}
+                        "current_decision", "decision_of"}
 
 
 def test_every_change_writes_its_audit_row_in_the_same_transaction(store: Store) -> None:
@@ -90,6 +90,7 @@ def test_a_newer_approval_supersedes_the_current_decision_and_nothing_else(store
     assert by_id[first.id].superseded_by == second.id and by_id[second.id].current
     assert by_id[other.id].current  # another scenario's decision is untouched
     assert store.current_decision("Plan").id == second.id
+    assert store.decision_of("Plan", 1).id == first.id and store.decision_of("Plan", 9) is None
     assert by_id[first.id].forecast == FORECAST and by_id[first.id].scenario_version == 1
     with pytest.raises(NotFound, match="no decision record 999"):
         store.get_decision(999)
