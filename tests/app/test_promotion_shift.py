@@ -55,18 +55,30 @@ def test_the_cli_refuses_a_shifted_model_until_acknowledged(models, capsys):
 PROMOTE_TAB = "from cxroi.app.pages.drivers import drivers\ndrivers()"
 
 
-def test_the_apps_promote_form_needs_the_acknowledgement(models, app_env, monkeypatch):
+def test_the_apps_promote_form_needs_confirmation_a_reason_and_the_acknowledgement(models, app_env, monkeypatch):
     monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
     champion = registry.champion_id(models)
     at = AppTest.from_string(PROMOTE_TAB, default_timeout=60).run()
     choice = next(s for s in at.selectbox if s.label == "Model")
     choice.set_value(POISONED).run()
     assert any("differs from the champion" in w.value and "revenue per customer" in w.value for w in at.warning)
-    next(b for b in at.button if b.label == "Promote").click().run()
+
+    def submit(reason: str = "", confirm: bool = False, acknowledge: bool = False) -> None:
+        next(a for a in at.text_area if a.label.startswith("Reason for the promotion")).input(reason)
+        next(c for c in at.checkbox if c.label.startswith("I confirm")).set_value(confirm)
+        next(c for c in at.checkbox if c.label.startswith("I have checked the shift")).set_value(acknowledge)
+        next(b for b in at.button if b.label == "Promote").click().run()  # ticked and submitted together
+
+    submit(reason="revenue restated")
+    assert any("Tick the confirmation" in e.value for e in at.error), [e.value for e in at.error]
+    submit(confirm=True)
+    assert any("Give the reason" in e.value for e in at.error), [e.value for e in at.error]
+    submit(reason="revenue restated", confirm=True)
     assert any("--acknowledge-shift" in e.value for e in at.error), [e.value for e in at.error]
     assert registry.champion_id(models) == champion
-    next(c for c in at.checkbox if c.label.startswith("I have checked the shift")).check()
-    next(b for b in at.button if b.label == "Promote").click().run()  # ticked and submitted together
+    submit(reason="revenue restated", confirm=True, acknowledge=True)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert registry.champion_id(models) == POISONED and _log(models)[-1]["shift"]["acknowledged"] is True
+    assert registry.champion_id(models) == POISONED
+    entry = _log(models)[-1]
+    assert entry["shift"]["acknowledged"] is True and entry["reason"] == "revenue restated"
