@@ -530,6 +530,9 @@ class Store:
         if version is not None:
             condition &= t.c.version == version
         with self._transaction() as connection:
+            # mark first (locking the rows an approval must lock too), then look for decisions: one
+            # committed meanwhile is seen, and the refusal rolls the marking back
+            result = connection.execute(update(t).where(condition).values(deleted_at=datetime.now(UTC)))
             approved = connection.execute(
                 select(d.c.scenario_version, d.c.id).where(d.c.scenario_name == name)
                 .where(d.c.scenario_version == version if version is not None else true())
@@ -538,7 +541,6 @@ class Store:
                 cited = "; ".join(f"version {v} by decision {i}" for v, i in approved)
                 raise StoreError(f"scenario '{name}' has approved versions, which cannot be deleted ({cited}); "
                                  "a decision record is superseded by approving a newer version, never removed")
-            result = connection.execute(update(t).where(condition).values(deleted_at=datetime.now(UTC)))
             if actor:
                 self._audit(connection, actor, "delete", "scenario", name if version is None else f"{name} v{version}",
                             {"name": name, "version": version, "versions_deleted": int(result.rowcount)})
@@ -586,8 +588,8 @@ class Store:
                       model_id=model_id, data_fingerprint=data_fingerprint, forecast=forecast, caveats=caveats,
                       approved_by=actor.name, approver_subject=actor.subject, approved_at=approved_at)
         with self._transaction() as connection:
-            live = connection.execute(select(t.c.id).where(
-                t.c.name == saved.name, t.c.version == saved.version, t.c.deleted_at.is_(None))).first()
+            live = connection.execute(select(t.c.id).where(  # locked until the decision is committed
+                t.c.name == saved.name, t.c.version == saved.version, t.c.deleted_at.is_(None)).with_for_update()).first()
             if live is None:
                 raise NotFound(f"scenario '{saved.name}' has no live version {saved.version} to approve")
             decision_id = int(connection.execute(insert(d).values(**values)).inserted_primary_key[0])

@@ -192,3 +192,37 @@ def test_of_clients_saving_from_the_same_base_at_once_exactly_one_wins(store: St
         outcomes = list(pool.map(save, range(clients)))
     assert sorted(outcomes) == ["conflict"] * (clients - 1) + ["saved"]
     assert [s.version for s in store.versions("Plan")] == [1, 2]
+
+
+def test_an_approval_and_a_deletion_at_once_never_leave_a_deleted_approved_version(store: Store) -> None:
+    """Whichever commits first wins: the version is approved and stays, or it is deleted and the
+    approval is refused — never a decision citing a deleted version (20 races)."""
+    outcomes = set()
+    for round_ in range(20):
+        name = f"Race {round_}"
+        saved = store.save_scenario(name, {"round": round_})
+        start = Barrier(2)
+
+        def approve(saved=saved, start=start) -> str:
+            start.wait()
+            try:
+                store.record_decision(saved, "bayes-1", None, FORECAST, [], ANN)
+                return "approved"
+            except NotFound:
+                return "approval refused"
+
+        def delete(name=name, start=start) -> str:
+            start.wait()
+            try:
+                store.delete_scenario(name, 1, actor=BOB)
+                return "deleted"
+            except StoreError:
+                return "deletion refused"
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            result = {future.result() for future in [pool.submit(approve), pool.submit(delete)]}
+        assert result in ({"approved", "deletion refused"}, {"deleted", "approval refused"})
+        live = bool(store.versions(name))
+        assert live == (store.decision_of(name, 1) is not None)
+        outcomes |= result
+    assert outcomes  # at least one kind of ending was seen; which one depends on timing
