@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -178,6 +179,22 @@ def start(folder: Path, command: list[str], info: dict, env: dict[str, str] | No
         if json.loads((folder.parent / ACTIVE).read_text(encoding="utf-8"))["job"] == folder.name:
             _mark_active(folder, process.pid)
     return Job(folder, info)
+
+
+def stop(job: Job, grace_s: float = 10.0) -> None:
+    """Stop a job this process started, with everything it started (its process group): asked
+    to end, then killed after ``grace_s`` seconds. A finished job is left as it is."""
+    process = _PROCESSES.get(job.folder)
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def retention() -> timedelta:

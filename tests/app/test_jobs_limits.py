@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxroi.app import jobs, reports
@@ -108,3 +109,22 @@ def test_a_job_runs_at_lower_priority_and_its_memory_limit_is_named_in_its_log(t
     assert "niceness 10" in log and "done" not in log
     assert log.endswith("Stopped: the job needed more than its memory budget of 300 MB. Raise "
                         "CXROI_JOB_MEMORY_MB, or train on fewer segments or months."), log
+
+
+def test_a_stopped_job_ends_with_everything_it_started(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    child = ("import subprocess, sys, time; "
+             "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+             f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    job = jobs.start(jobs.new_folder(tmp_path, "retrain"), [sys.executable, "-c", child], {})
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    grandchild = int(pid_file.read_text())
+    started = time.monotonic()
+    jobs.stop(job)
+    assert job.status() != "running" and time.monotonic() - started < 15  # asked to end, killed after 10 s at most
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # the job's own child went with it
+        os.kill(grandchild, 0)
+    jobs.stop(job)  # stopping a finished job does nothing
