@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from cxroi import registry
 from cxroi.testing.browser import metric_value, open_page, wait_idle
 from tests.app.browser import (
     choose_option,
@@ -53,7 +54,7 @@ def test_bad_upload_lists_every_problem(page, tmp_path):
 
 
 @pytest.mark.slow
-def test_retrain_in_the_background_then_promote(browser, fresh_app_url):
+def test_retrain_in_the_background_then_promote(browser, fresh_app_url, tmp_path):
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     page.app_url = fresh_app_url
@@ -75,8 +76,19 @@ def test_retrain_in_the_background_then_promote(browser, fresh_app_url):
             timeout=240_000)
         page.get_by_text("health gate passed").first.wait_for()
         screenshot(page, SCREENSHOTS, "data_retrained")
-        click_button(page, "Promote to champion")
-        page.get_by_text("This model is the champion.").wait_for()
+        page.get_by_text("Promote it on the Drivers & model health page").first.wait_for()
+        # promotion shows the candidate beside the champion, then asks for a reason and a confirmation
+        new_model = next(row["model_id"] for row in registry.list_models(tmp_path / "models") if not row["champion"])
+        open_page(page, "drivers")
+        choose_option(page, "Model", new_model)
+        wait_idle(page)
+        page.get_by_role("tab", name="Models & promotion").click()
+        page.get_by_text(f"Promote {new_model} to champion?").wait_for()
+        page.get_by_label("Reason for the promotion (recorded with your name)").fill("regression cross-check")
+        page.get_by_text("I confirm: every forecast will use").click()
+        click_button(page, "Promote")
+        page.get_by_text(f"{new_model} is the champion.").wait_for(timeout=60_000)
+        assert registry.champion_id(tmp_path / "models") == new_model
         open_page(page, "")
         assert page.get_by_text("Regression (statsmodels)").is_visible()
     finally:
