@@ -204,6 +204,17 @@ class Backtest(Open):
 Outcome = Literal["pass", "review", "fail"]
 
 
+#: the health checks (cxroi.fit.health.CHECKS) in plain words, for screens and reports
+CHECK_LABELS = {
+    "max_rhat": "Chains agree (largest R-hat)",
+    "min_ess_bulk": "Independent draws (smallest bulk ESS)",
+    "divergences": "Divergent transitions",
+    "backtest_vs_naive": "Forecast error vs a naive forecast (ratio)",
+    "holdout_coverage": "Held-out months inside the 80% intervals",
+    "effects_identified": "CX effects learned from the history (contraction)",
+}
+
+
 class HealthCheck(Frozen):
     """One check of the health gate (cxroi.fit.health): pass, review (usable, flagged
     wherever the model's numbers are shown) or fail."""
@@ -218,6 +229,11 @@ class HealthCheck(Frozen):
     @property
     def verdict(self) -> str:
         return self.outcome or ("pass" if self.passed else "fail")
+
+    @property
+    def label(self) -> str:
+        """The check in plain words (its name when it has none)."""
+        return CHECK_LABELS.get(self.name, self.name)
 
 
 class Health(Frozen):

@@ -98,6 +98,13 @@ def duration(seconds: float | None) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
+#: how each health check's value reads: (printf format for a table column, multiplier)
+CHECK_VALUE_FORMATS = {
+    "max_rhat": ("%.3f", 1.0), "min_ess_bulk": ("%.0f", 1.0), "divergences": ("%.0f", 1.0),
+    "backtest_vs_naive": ("%.2f", 1.0), "holdout_coverage": ("%.0f%%", 100.0), "effects_identified": ("%.0f%%", 100.0),
+}
+
+
 #: the model families in words (their ids are in cxroi.manifest.FAMILIES)
 FAMILY_LABELS = {"bayes": "Bayesian (PyMC)", "regression": "Regression (statsmodels)"}
 

@@ -76,23 +76,22 @@ VERDICT_BADGES = {"pass": ":green[passed]", "review": ":orange[needs review]", "
 
 
 def health_table(health: Health) -> None:
-    """The health-gate checks of a model (name, value, threshold, outcome: pass, review, fail)."""
-    checks = [{**check.model_dump(), "outcome": check.verdict} for check in health.checks]
-    if not checks:
+    """The health-gate checks of a model in plain words: check, value and threshold in the
+    check's own format, outcome (pass, review, fail)."""
+    if not health.checks:
         st.caption("No health checks recorded for this model.")
         return
-    st.dataframe(
-        checks,
-        hide_index=True,
-        column_order=["name", "value", "rule", "threshold", "outcome"],
-        column_config={
-            "name": st.column_config.TextColumn("Check"),
-            "value": st.column_config.NumberColumn("Value", format="%.4g"),
-            "rule": st.column_config.TextColumn("Rule"),
-            "threshold": st.column_config.NumberColumn("Threshold", format="%.4g"),
-            "outcome": st.column_config.TextColumn("Outcome", help="pass, review (usable, flagged) or fail"),
-        },
-    )
+
+    def shown(name: str, value: float) -> str:
+        form, scale = fmt.CHECK_VALUE_FORMATS.get(name, ("%.3g", 1.0))
+        return form % (value * scale)
+
+    rows = [{"Check": check.label, "Value": shown(check.name, check.value),
+             "Rule": f"{check.rule} {shown(check.name, check.threshold)}", "Outcome": check.verdict.capitalize()}
+            for check in health.checks]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "Outcome": st.column_config.TextColumn("Outcome", help="Pass; Review (usable, flagged wherever the "
+                                                                "model's numbers are shown); Fail")})
 
 
 JOB_LABELS = {"running": "running…", "succeeded": "finished", "failed": "failed",

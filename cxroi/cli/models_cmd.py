@@ -39,7 +39,7 @@ def print_backtest(backtest: Backtest) -> None:
 
 
 def print_health(health: Health) -> None:
-    rows = [{"check": c.name, "value": _fmt(c.value, 4), "rule": f"{c.rule} {_fmt(c.threshold)}",
+    rows = [{"check": c.label, "value": _fmt(c.value, 4), "rule": f"{c.rule} {_fmt(c.threshold)}",
              "outcome": c.verdict if c.verdict != "fail" else "FAIL"} for c in health.checks]
     print_table(rows, title=f"Health gate: {health.label if health.verdict != 'fail' else 'FAILED'}")
 

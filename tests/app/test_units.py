@@ -400,3 +400,12 @@ def test_each_segment_trend_has_its_own_chart_and_scale():
         # only its own months in each chart, so B's 48-50 is not drawn against A's 95-105
         assert {r["segment"] for r in rows} == {segment} and len(rows) == 2
         assert spec["encoding"]["y"]["scale"] == {"zero": False}
+
+
+def test_every_health_check_has_plain_words_and_a_format():
+    from cxroi.fit.health import CHECKS
+    from cxroi.manifest import CHECK_LABELS
+
+    names = {check.name for check in CHECKS}
+    assert names == set(CHECK_LABELS) == set(fmt.CHECK_VALUE_FORMATS)
+    assert all("_" not in label for label in CHECK_LABELS.values())  # no developer key on screen
