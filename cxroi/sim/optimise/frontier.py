@@ -1,7 +1,8 @@
 """The efficient frontier: the best plan's value (with its bands) as the budget grows.
 
 Monotone by construction: a plan that fits a budget fits every larger one, so each budget keeps
-the better of its own search and the plan of the budget below it (the frontier never falls).
+the best plan found at any budget that it can pay — its own search's, a smaller budget's, or a
+larger budget's that spends less than it allows (the frontier never falls).
 
 Concavity is checked, not assumed. With diminishing returns in every cell the best value grows
 ever more slowly with the budget; one-off costs break that: an initiative whose one-off the
@@ -84,6 +85,15 @@ def _better(plan: Allocation, other: Allocation, budget: float) -> Allocation:
     return plan
 
 
+def _best_that_fits(plans: list[Allocation], budgets: np.ndarray) -> None:
+    """Give each budget the best plan found at any budget that it can pay (a plan found for a
+    larger budget may spend less than a smaller one allows), in place."""
+    for k, budget in enumerate(budgets):
+        for other in plans:
+            if other.spent <= budget * (1 + 1e-9):
+                plans[k] = _better(plans[k], other, float(budget))
+
+
 def _slopes(budgets: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Objective gained per currency of budget between consecutive budgets."""
     return np.diff(values) / np.diff(budgets)
@@ -112,19 +122,21 @@ def efficient_frontier(problem: AllocationProblem, budgets: Sequence[float],
     for k, budget in enumerate(ordered):
         plan = allocate(problem, budget, n_random_starts=0, warm_start=previous)
         if plans:
-            plan = _better(plan, plans[-1], budget)
+            plan = _better(plan, plans[-1], float(budget))
         plans.append(plan)
         previous = plan.monthly_spend if plan.monthly_spend.sum() > 0 else None
         if progress:
             progress(k + 1, len(ordered), f"budget {budget:,.0f}: objective {plan.objective_value:,.0f}")
+    _best_that_fits(plans, ordered)
     for k in _violations(ordered, np.array([p.objective_value for p in plans])):
         # search the dented budget again from the next budget's plan scaled to fit, with random starts
-        scale = (ordered[k] - problem.one_off) / max(plans[k + 1].spent, 1.0)
-        retry = allocate(problem, ordered[k], n_random_starts=2,
-                         warm_start=plans[k + 1].monthly_spend * float(np.clip(scale, 0.0, 1.0)))
+        upper = plans[k + 1]
+        one_off = sum(upper.funded_one_offs().values())
+        running = max(upper.spent - one_off, 1.0)
+        scale = float(np.clip((ordered[k] - one_off) / running, 0.0, 1.0))
+        retry = allocate(problem, ordered[k], n_random_starts=2, warm_start=upper.monthly_spend * scale)
         plans[k] = _better(retry, plans[k], ordered[k])
-    for k in range(1, len(plans)):  # the retries may have lifted a budget above the next one
-        plans[k] = _better(plans[k], plans[k - 1], ordered[k])
+    _best_that_fits(plans, ordered)
     values = np.array([p.objective_value for p in plans])
     kinks = tuple(
         Kink(float(ordered[k]), float(_slopes(ordered, values)[k - 1]), float(_slopes(ordered, values)[k]),

@@ -114,3 +114,58 @@ def removal(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray
     if keys[best] > (kept_feasible, kept_value + 1e-9 * max(abs(kept_value), 1.0)):
         return candidates[(best - 1) // 2] & active
     return None
+
+
+def idle_initiatives(problem: AllocationProblem, monthly_spend: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Cells (mask) of optional initiatives that have active cells but no spend: a search set
+    their one-off costs aside for nothing, so they are closed and the money searched again."""
+    p = problem
+    idle = p.initiatives_of(active) & ~p.initiatives_of(active & (monthly_spend > 0)) & ~p.mandatory
+    return idle[p.initiative_of] & active
+
+
+def _make_room(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray, floor: np.ndarray,
+               cell: int) -> np.ndarray | None:
+    """``monthly_spend`` with ``cell`` funded at its opening spend (its minimum effective spend, or
+    a tenth of its nominal cost where it has none) and, when the budget cannot pay that and the
+    initiative's one-off, the other cells cut in proportion to their spend above their floors;
+    None when they cannot give enough."""
+    p = problem
+    spend = monthly_spend.copy()
+    spend[cell] = max(p.minimum[cell], p.lower[cell], 0.1 * p.monthly_cost[cell])
+    if spend[cell] > p.upper[cell]:
+        return None
+    one_off = p.one_off_by_initiative[p.initiatives_of(spend > 0)].sum()
+    short = one_off / p.duration + spend.sum() - budget / p.duration
+    if short <= 0:
+        return spend
+    others = np.arange(len(p.cells)) != cell
+    slack = np.where(others & (spend > 0), np.maximum(spend - floor, 0.0), 0.0)
+    if slack.sum() < short * (1 + 1e-9):
+        return None
+    spend -= slack * (short / slack.sum())
+    return spend
+
+
+def addition(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray,
+             floor: np.ndarray) -> int | None:
+    """The unfunded cell whose opening (:func:`_make_room`) raises the objective on the search draws
+    the most — a plan meeting the floor first, then the higher objective; None when none helps.
+    Closing a line is judged by :func:`removal`; this is its counterpart, so a cell closed early
+    in the search (or an initiative left out) can come back once the money allows."""
+    p = problem
+    candidates, plans = [], [monthly_spend]
+    for k in np.flatnonzero(monthly_spend <= 0):
+        opened = _make_room(p, budget, monthly_spend, floor, int(k))
+        if opened is not None:
+            candidates.append(int(k))
+            plans.append(opened)
+    if not candidates:
+        return None
+    value, feasible = p.objective.score(p.total_npv(np.array(plans), p.search_draws))
+    keys = list(zip(feasible.tolist(), value.tolist(), strict=True))
+    best = max(range(1, len(keys)), key=keys.__getitem__)
+    kept_feasible, kept_value = keys[0]
+    if keys[best] > (kept_feasible, kept_value + 1e-6 * max(abs(kept_value), 1.0)):
+        return candidates[best - 1]
+    return None

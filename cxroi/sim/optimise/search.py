@@ -17,7 +17,9 @@ initiative with a one-off cost that ended between 0 and its minimum effective sp
 that minimum (when it had at least half of it) or closed, and the rest searched again; then the
 initiative or minimum-bound cell whose removal raises the objective most is removed and the rest
 searched again with the money freed (a closing is judged with that money left unspent and
-re-spent on the other funded cells), until no removal helps. No funded cell ends below its
+re-spent on the other funded cells); initiatives a search left without spend give back the
+one-off set aside for them; and an unfunded cell whose opening at its minimum (the money taken
+from the others) raises the objective most is opened, until no move helps. No funded cell ends below its
 minimum effective spend. The plan is finally simulated on every draw; every
 search's value before and after is kept in :attr:`Allocation.starts`.
 
@@ -36,7 +38,13 @@ from scipy.optimize import minimize
 
 from cxroi.errors import ScenarioError
 from cxroi.sim.optimise.allocation import Allocation, Progress
-from cxroi.sim.optimise.pruning import affordable, removal, settle_minimums
+from cxroi.sim.optimise.pruning import (
+    addition,
+    affordable,
+    idle_initiatives,
+    removal,
+    settle_minimums,
+)
 
 if TYPE_CHECKING:
     from cxroi.sim.optimise.problem import AllocationProblem
@@ -75,7 +83,7 @@ def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, w
     floor = p.lower.copy()  # least spend of each active cell
     searches = 1 + len(p.initiatives) + int(np.sum(p.minimum > p.lower))  # an estimate, for the progress bar
     spend, log, done = np.zeros(len(p.cells)), [], 0
-    for _ in range(2 * len(p.cells) + len(p.initiatives) + 1):  # each round closes a cell or fixes a minimum
+    for _ in range(4 * len(p.cells) + len(p.initiatives) + 1):  # each round closes, fixes or opens a line
         spend, searched = _search_cells(p, budget, active, floor, n_random_starts if done == 0 else 0,
                                         warm_start if done == 0 else spend, max_iterations)
         log += searched
@@ -86,11 +94,20 @@ def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, w
         if settled is not None:
             active, floor = settled
             continue
+        idle = idle_initiatives(p, spend, active)
+        if idle.any() and p.one_off_by_initiative[p.initiatives_of(idle)].sum() > 0:
+            active = active & ~idle  # their one-offs were set aside for nothing: search the money again
+            continue
         closed = removal(p, budget, spend, active, floor)
-        if closed is None:
+        if closed is not None:
+            active = active & ~closed
+            spend[closed] = 0.0
+            continue
+        opened = addition(p, budget, spend, floor)
+        if opened is None:
             break
-        active = active & ~closed
-        spend[closed] = 0.0
+        active[opened] = True
+        floor[opened] = max(p.minimum[opened], p.lower[opened])
     spend = np.where(spend >= p.minimum * (1.0 - 1e-6), spend, 0.0)  # never a token line, whatever the rounding
     if progress:
         progress(searches, searches, "done")
