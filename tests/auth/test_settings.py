@@ -81,7 +81,7 @@ def test_local_mode_refuses_a_public_bind_but_signed_in_mode_allows_it() -> None
     check_bind("0.0.0.0", load_auth_settings({"server_metadata_url": METADATA}, {}))
 
 
-def test_the_shipped_example_secrets_file_is_valid_and_not_active(repo_root) -> None:
+def test_the_shipped_example_secrets_file_is_valid(repo_root) -> None:
     example = repo_root / ".streamlit" / "secrets.example.toml"
     settings = load_auth_settings(read_auth_section(example), {})
     assert settings.audience == "cxroi-api" and settings.role_map["cx-finance"] == Role.FINANCE
