@@ -588,9 +588,11 @@ class Store:
                       model_id=model_id, data_fingerprint=data_fingerprint, forecast=forecast, caveats=caveats,
                       approved_by=actor.name, approver_subject=actor.subject, approved_at=approved_at)
         with self._transaction() as connection:
-            live = connection.execute(select(t.c.id).where(  # locked until the decision is committed
-                t.c.name == saved.name, t.c.version == saved.version, t.c.deleted_at.is_(None)).with_for_update()).first()
-            if live is None:
+            # every version of the name stays locked until the decision is committed: approvals of one
+            # scenario follow each other (each supersedes the one before) and a deletion waits
+            versions = connection.execute(select(t.c.version, t.c.deleted_at).where(t.c.name == saved.name)
+                                          .with_for_update()).all()
+            if not any(v == saved.version and deleted is None for v, deleted in versions):
                 raise NotFound(f"scenario '{saved.name}' has no live version {saved.version} to approve")
             decision_id = int(connection.execute(insert(d).values(**values)).inserted_primary_key[0])
             previous = connection.execute(select(d.c.id).where(

@@ -226,3 +226,19 @@ def test_an_approval_and_a_deletion_at_once_never_leave_a_deleted_approved_versi
         assert live == (store.decision_of(name, 1) is not None)
         outcomes |= result
     assert outcomes  # at least one kind of ending was seen; which one depends on timing
+
+
+def test_approvals_of_one_scenario_at_once_leave_exactly_one_current_decision(store: Store) -> None:
+    versions = [store.save_scenario("Plan", {"k": k}) for k in range(4)]
+    start = Barrier(len(versions))
+
+    def approve(saved) -> int:
+        start.wait()
+        return store.record_decision(saved, "bayes-1", None, FORECAST, [], ANN).id
+
+    with ThreadPoolExecutor(max_workers=len(versions)) as pool:
+        ids = sorted(pool.map(approve, versions))
+    decisions = {d.id: d for d in store.list_decisions("Plan")}
+    assert sorted(decisions) == ids
+    assert [d.id for d in decisions.values() if d.current] == [ids[-1]]  # the last committed
+    assert [decisions[i].superseded_by for i in ids[:-1]] == ids[1:]  # each superseded by the next
