@@ -118,7 +118,7 @@ def test_a_long_cjk_scenario_name_downloads_under_a_short_safe_name(app_env, tmp
     at = AppTest.from_string("from cxroi.app.pages.export import export\nexport()", default_timeout=60).run()
     at.selectbox[0].set_value((name, 1)).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    names = [b.proto.label for b in at.get("download_button")]
+    names = [b.proto.help.removeprefix("Saves ") for b in at.get("download_button")]
     assert {n.rsplit(".", 1)[1] for n in names} >= {"xlsx", "csv", "parquet"}, names
     for file_name in names:
         assert len(file_name.encode()) <= 120 and file_name.startswith("顧客体験投資計画"), file_name

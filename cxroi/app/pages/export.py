@@ -16,6 +16,8 @@ MIME = {
     "json": "application/json",
 }
 LABELS = {"xlsx": "Excel workbook (.xlsx)", "csv": "CSV, long format", "parquet": "Parquet, long format"}
+#: what each downloaded file holds, for its button (the file name, often long, is shown below it)
+CONTENTS = {"xlsx": "Workbook", "csv": "Forecast", "parquet": "Forecast", "json": "Provenance"}
 
 
 def export() -> None:
@@ -51,8 +53,10 @@ def export() -> None:
                                            None if choice == "current" else choice[1])
                 for name, content in files.items():
                     suffix = name.rsplit(".", 1)[-1]
-                    st.download_button(name, content, file_name=name, mime=MIME.get(suffix),
-                                       icon=":material/download:", key=f"download_{name}", width="stretch")
+                    st.download_button(f"{CONTENTS.get(suffix, 'File')} (.{suffix})", content, file_name=name,
+                                       mime=MIME.get(suffix), icon=":material/download:", key=f"download_{name}",
+                                       width="stretch", help=f"Saves {name}")
+                st.caption(" · ".join(literal(name) for name in files))
         st.subheader("Preview: all segments together")
         results.show_forecast_preview(result, cfg.currency)
         st.caption(f"Model {model.model_id} · {result.n_draws:,} draws · horizon {scenario.horizon_months} months · "
