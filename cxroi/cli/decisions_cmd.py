@@ -79,5 +79,7 @@ def show(decision_id: int, as_json: bool) -> None:
     print_table(rows, title=f"Forecast at approval: {forecast['horizon_months']} months from "
                             f"{forecast['first_month']}, {forecast['n_draws']} draws, "
                             f"P(ROI > 0) {forecast['prob_roi_positive']:.1%}")
+    for finding in forecast.get("plausibility", []):
+        console.print(f"[yellow]{finding['severity']}:[/yellow] {finding['text']}")
     print_caveats([Caveat.model_validate(c) for c in d.caveats])
     console.print("This record cannot be changed or deleted; approving a newer version supersedes it.")

@@ -79,12 +79,13 @@ def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
 
 def decision_forecast(simulation: Simulation) -> dict[str, Any]:
     """What a decision record keeps of a result: the horizon, number of draws, the summary at
-    :data:`DECISION_QUANTILES` and per draw the NPV (currency, to the cent) and ROI (fraction,
-    6 decimals); None for a value not defined in a draw."""
+    :data:`DECISION_QUANTILES`, the plausibility review's findings, and per draw the NPV
+    (currency, to the cent) and ROI (fraction, 6 decimals); None for a value not defined in a draw."""
     result = simulation.result
     return {"quantiles": list(DECISION_QUANTILES), "horizon_months": result.horizon, "n_draws": result.n_draws,
             "first_month": f"{result.months[0]:%Y-%m}", "summary": simulation.summary_json(DECISION_QUANTILES),
             "prob_roi_positive": float(result.prob_roi_positive),
+            "plausibility": [finding.as_dict() for finding in result.plausibility],
             "per_draw": {"npv": _rounded(result.npv, 2), "roi": _rounded(result.roi, 6)}}
 
 

@@ -30,9 +30,9 @@ def test_a_decision_records_the_version_model_data_forecast_caveats_and_approver
     registry.promote("regression-zero", models, user="setup")
     plan = {"name": "Zero", "horizon_months": 12, "investments": [
         {"initiative": "I", "segments": ["S"], "duration_months": 6, "monthly_spend": 1_000.0}]}
-    with Context(Store(f"sqlite:///{tmp_path / 'cxroi.db'}"), models) as ctx:
-        saved = service.save_scenario(ctx, VERA, plan)
-        decision = service.approve_scenario(ctx, FAY, "Zero")
+    ctx_zero = Context(Store(f"sqlite:///{tmp_path / 'cxroi.db'}"), models)
+    saved = service.save_scenario(ctx_zero, VERA, plan)
+    decision = service.approve_scenario(ctx_zero, FAY, "Zero")
     assert (decision.scenario_name, decision.scenario_version, decision.scenario_body) == ("Zero", 1, saved.body)
     assert (decision.model_id, decision.data_fingerprint) == ("regression-zero", "sha256:test")
     assert (decision.approved_by, decision.approver_subject, decision.current) == ("Fay", "oidc|fay", True)
@@ -44,6 +44,8 @@ def test_a_decision_records_the_version_model_data_forecast_caveats_and_approver
     assert forecast["n_draws"] == 5 and forecast["horizon_months"] == 12 and forecast["prob_roi_positive"] == 0.0
     assert forecast["quantiles"] == [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
     assert forecast["summary"]["npv"]["p50"] == pytest.approx(-pv_spend)
+    assert forecast["plausibility"] == [f.as_dict() for f in service.simulate(ctx_zero, VERA, plan).result.plausibility]
+    ctx_zero.close()
 
 
 def test_approving_again_supersedes_and_an_approved_version_cannot_be_deleted(ctx: Context) -> None:
