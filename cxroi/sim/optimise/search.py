@@ -84,7 +84,8 @@ def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, w
     searches = 1 + len(p.initiatives) + int(np.sum(p.minimum > p.lower))  # an estimate, for the progress bar
     spend, log, done = np.zeros(len(p.cells)), [], 0
     for _ in range(4 * len(p.cells) + len(p.initiatives) + 1):  # each round closes, fixes or opens a line
-        spend, searched = _search_cells(p, budget, active, floor, n_random_starts if done == 0 else 0,
+        # later rounds refine the plan of the round before (one start; -1: no equal split beside it)
+        spend, searched = _search_cells(p, budget, active, floor, n_random_starts if done == 0 else -1,
                                         warm_start if done == 0 else spend, max_iterations)
         log += searched
         done += 1
@@ -147,7 +148,8 @@ def _search_cells(problem: AllocationProblem, budget: float, active: np.ndarray,
                   max_iterations: int) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Monthly spend per cell searched for the ``active`` cells (each at least its ``floor``,
     currency per month; the others at 0), and (objective at start, at end) of each start, in
-    currency; the one-off costs of every initiative with an active cell are set aside."""
+    currency; the one-off costs of every initiative with an active cell are set aside. From
+    ``warm_start`` and the equal split, or from ``warm_start`` alone when ``n_random_starts`` < 0."""
     p = problem
     monthly = p.running_limit(budget, active)
     if monthly <= 1e-9:
@@ -155,8 +157,8 @@ def _search_cells(problem: AllocationProblem, budget: float, active: np.ndarray,
     low, high = np.where(active, floor / monthly, 0.0), np.where(active, p.upper / monthly, 0.0)
     one_off = p.one_off_by_initiative[p.initiatives_of(active)].sum()
     starts = _starts(p, low, high, n_random_starts)
-    if warm_start is not None and warm_start.sum() > 0:
-        starts = [project(warm_start / monthly, low, high), starts[0]]
+    if warm_start is not None and warm_start.sum() > 0:  # the equal split too, unless only refining a plan
+        starts = [project(warm_start / monthly, low, high)] + ([starts[0]] if n_random_starts >= 0 else [])
     best, best_value, log = None, -np.inf, []
     for w0 in starts:
         w, value, start_value, feasible = _slsqp(p, w0, monthly, one_off, low, high, budget, p.screen_draws,
