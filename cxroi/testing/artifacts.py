@@ -176,7 +176,8 @@ def truth_champion(models_dir: Path, model_id: str = TRUTH_MODEL_ID, status: str
     write_artifact(
         models_dir, draws, model_id=model_id, family="bayes", data_fingerprint="test", seed=7,
         training_window=TrainingWindow(start=first_month, end="2025-12"), segments=segments, initiatives=initiatives,
-        initiative_settings={i: c.settings(segments) for i, c in catalogue.items()},
+        initiative_settings={i: c.settings(segments, {s: state[s].customers for s in segments})
+                             for i, c in catalogue.items()},
         lag_months=truth["lag_months"], sampler=SamplerConfig(name="test", draws=TRUTH_DRAWS, chains=1),
         state=state, diagnostics=Diagnostics(max_rhat=1.003, min_ess_bulk=820.0, min_ess_tail=760.0, divergences=0),
         backtest=_truth_backtest(), health=health, status=status, effect_sources=sources,
