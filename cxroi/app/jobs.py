@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -182,19 +183,33 @@ def start(folder: Path, command: list[str], info: dict, env: dict[str, str] | No
 
 
 def stop(job: Job, grace_s: float = 10.0) -> None:
-    """Stop a job this process started, with everything it started (its process group): asked
-    to end, then killed after ``grace_s`` seconds. A finished job is left as it is."""
+    """Stop a running job with everything it started (its process group): asked to end, then
+    killed after ``grace_s`` seconds. The job is one this process started, or one holding its
+    kind's one-at-a-time slot (started by another app process on the same folder). A finished
+    job is left as it is."""
     process = _PROCESSES.get(job.folder)
-    if process is None or process.poll() is not None:
+    if process is not None:
+        if process.poll() is None:
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    pid = _active_pid(job.folder.parent, job.folder)
+    if pid is None:
+        return
+    _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while process_started_at(pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
 
 
 def retention() -> timedelta:

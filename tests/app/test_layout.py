@@ -25,6 +25,20 @@ def sized_page(request, browser, app_url):
     context.close()
 
 
+#: url path → what the page shows when its first run has finished
+PAGES = {"planner": "NPV", "compare": "What differs between the plans", "optimiser": "Find the best allocation",
+         "export": "Downloads", "drivers": "Effects of CSAT and NPS", "data": "Panel file"}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_fits(sized_page, path):
+    page = sized_page
+    open_page(page, path)
+    page.get_by_text(PAGES[path]).first.wait_for()
+    assert layout_problems(page) == []
+    screenshot(page, SCREENSHOTS, f"{path}_{page.width}")
+
+
 def test_overview_fits_with_every_view_of_the_segment_table(sized_page):
     page = sized_page
     open_page(page, "")

@@ -1,0 +1,55 @@
+"""A Bayesian retraining started in the app shows a progress percentage that grows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cxroi.app import jobs, retrain
+from cxroi.testing.browser import open_page, wait_idle
+from tests.app.browser import click_button, screenshot
+from tests.app.conftest import ROOT, SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+PERCENT = re.compile(r"^(\d+)% · ")
+#: the sampler counts draws every few seconds (cxroi.fit.progress.POLL_SECONDS) and the page
+#: refreshes every 2 s; compiling the model first takes 15–60 s, more on a loaded machine
+PROGRESS_WAIT_MS = 600_000
+
+
+def _percent(page) -> int:
+    """The share done, as the progress bar's text shows it ("12% · fitting the model: …")."""
+    text = page.locator('[data-testid="stProgress"]').first.inner_text(timeout=PROGRESS_WAIT_MS)
+    match = PERCENT.search(text.strip())
+    assert match, text
+    return int(match.group(1))
+
+
+def test_the_percentage_of_a_bayesian_retraining_grows(browser, fresh_app_url, tmp_path):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.app_url = fresh_app_url
+    try:
+        open_page(page, "data")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ROOT / "data/sample/panel.csv"))
+        page.get_by_text(re.compile("panel.csv is valid")).wait_for()
+        wait_idle(page)
+        click_button(page, "Start retraining")  # Bayesian (PyMC) is the default family
+        page.get_by_text("Your retraining is running").wait_for()
+        page.get_by_text(re.compile(r"sampling, [\d,]+ of [\d,]+ draws")).first.wait_for(timeout=PROGRESS_WAIT_MS)
+        first = _percent(page)
+        page.wait_for_function(
+            """(first) => { const bar = document.querySelector('[data-testid="stProgress"]');
+                            const m = bar && bar.innerText.trim().match(/^(\\d+)% · /);
+                            return m && Number(m[1]) > first; }""", arg=first, timeout=PROGRESS_WAIT_MS)
+        later = _percent(page)
+        assert later > first
+        assert page.get_by_text(re.compile(r"draws/s · .* elapsed · about .* left")).count() >= 1
+        screenshot(page, SCREENSHOTS, "data_retrain_progress")
+    finally:
+        running = jobs.running(tmp_path, retrain.KIND)
+        if running is not None:
+            jobs.stop(running)  # the job runs in its own session: it would outlive the server
+        context.close()
