@@ -1,251 +1,44 @@
-"""Saved scenarios, forecast runs, decision records and the audit trail in a database
-(SQLAlchemy Core).
-
-Where the data lives:
-
-* ``CXROI_DATABASE_URL`` — any SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host/cxroi`` for
-  a shared deployment (install the driver yourself; cxroi does not depend on one);
-* otherwise a SQLite file ``cxroi.db`` in ``CXROI_HOME`` when set, else in ``.cxroi/`` under the
-  working directory. SQLite runs in WAL mode with a busy timeout, and every transaction starts
-  with ``BEGIN IMMEDIATE`` so a read-then-write (next version number) cannot interleave with
-  another process.
-
-Scenarios are versioned: saving a name again adds version n+1 and never overwrites. Deleting marks
-versions as deleted (they disappear from list/get) but keeps their numbers taken, so a version
-number always means one scenario body — forecast runs that cite it stay truthful. On any backend
-a unique constraint on (name, version) guards the numbering, and a save that loses a race retries.
-A save can state the version it was based on (optimistic concurrency): when another version was
-saved since, it raises :class:`ConflictError` naming that version and who saved it.
-
-Decision records (an approved scenario version with its forecast) are immutable: the only change
-ever made to one is marking it superseded by a newer decision of the same scenario. The audit
-trail is append-only. The store offers no other update or delete for either, and database
-triggers reject any other UPDATE or DELETE (on SQLite and PostgreSQL alike), so raw SQL cannot
-rewrite them either. Every change made through the store (save, delete, approve, a recorded
-export) writes its audit row in the same transaction.
-
-Opening a store creates missing tables, adds columns missing from a database written by an older
-cxroi (all new columns are nullable) and installs the triggers.
-"""
+"""The :class:`Store`: scenarios (versioned, optimistic concurrency), forecast runs, decision
+records and the audit trail on one SQLAlchemy engine (see the package's description)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    inspect,
-    select,
-    text,
-    true,
-    update,
-)
+from sqlalchemy import create_engine, event, func, insert, select, true, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from cxroi.errors import CxroiError
+from cxroi.store.records import (
+    Actor,
+    AuditEntry,
+    ConflictError,
+    Decision,
+    ForecastRun,
+    NotFound,
+    SavedScenario,
+    ScenarioListing,
+    StoreError,
+)
+from cxroi.store.schema import (
+    MAX_NAME_LENGTH,
+    audit_table,
+    create_schema,
+    decisions_table,
+    runs_table,
+    scenarios_table,
+)
 
 DATABASE_URL_ENV = "CXROI_DATABASE_URL"
 HOME_ENV = "CXROI_HOME"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-MAX_NAME_LENGTH = 200
 _SAVE_ATTEMPTS = 20
 _UNCHECKED = object()  # a save that states no base version to check
-_SCHEMA_LOCK_KEY = 0x637872_6F69  # any constant shared by every cxroi process ("cxroi")
-
-metadata = MetaData()
-
-scenarios_table = Table(
-    "scenarios",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(MAX_NAME_LENGTH), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("body", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("deleted_at", DateTime(timezone=True), nullable=True),
-    Column("saved_by", String(MAX_NAME_LENGTH), nullable=True),  # None: saved before users were recorded
-    Column("model_id", String(MAX_NAME_LENGTH), nullable=True),  # the model it was valued on (pinned)
-    UniqueConstraint("name", "version", name="uq_scenarios_name_version"),
-)
-
-runs_table = Table(
-    "forecast_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("scenario_name", String(MAX_NAME_LENGTH), nullable=False),
-    Column("scenario_version", Integer, nullable=True),
-    Column("model_id", String(MAX_NAME_LENGTH), nullable=False),
-    Column("summary", JSON, nullable=False),
-    Column("output", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("requested_by", String(MAX_NAME_LENGTH), nullable=True),
-    Column("decision_id", Integer, nullable=True),  # the decision record the export is of, if any
-)
-
-decisions_table = Table(
-    "decisions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("scenario_name", String(MAX_NAME_LENGTH), nullable=False),
-    Column("scenario_version", Integer, nullable=False),
-    Column("scenario_body", JSON, nullable=False),
-    Column("model_id", String(MAX_NAME_LENGTH), nullable=False),
-    Column("data_fingerprint", String(MAX_NAME_LENGTH), nullable=True),
-    Column("forecast", JSON, nullable=False),  # quantiles, summary table, per-draw NPV and ROI
-    Column("caveats", JSON, nullable=False),
-    Column("approved_by", String(MAX_NAME_LENGTH), nullable=False),
-    Column("approver_subject", String(MAX_NAME_LENGTH), nullable=False),
-    Column("approved_at", DateTime(timezone=True), nullable=False),
-    Column("superseded_by", Integer, nullable=True),  # the newer decision of the same scenario name
-)
-
-audit_table = Table(
-    "audit",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("user", String(MAX_NAME_LENGTH), nullable=False),
-    Column("subject", String(MAX_NAME_LENGTH), nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("object_type", String(64), nullable=False),
-    Column("object_id", String(2 * MAX_NAME_LENGTH), nullable=True),
-    Column("detail", JSON, nullable=False),
-)
-
-_APPEND_ONLY = "the audit trail is append-only: its rows cannot be changed or deleted"
-_IMMUTABLE = "decision records are immutable: one can only be marked superseded by a newer decision, once"
-
-
-class StoreError(CxroiError):
-    """The store could not be opened, or a scenario or version does not exist."""
-
-
-class NotFound(StoreError):
-    """A scenario, version or decision that does not exist (or was deleted)."""
-
-
-class ConflictError(StoreError):
-    """A save based on ``base_version`` found ``latest_version`` (saved by ``saved_by`` at
-    ``saved_at``) newer than its base: someone saved the scenario meanwhile."""
-
-    def __init__(self, name: str, base_version: int | None, latest_version: int, saved_by: str | None,
-                 saved_at: datetime) -> None:
-        self.name, self.base_version, self.latest_version = name, base_version, latest_version
-        self.saved_by, self.saved_at = saved_by, saved_at
-        who = saved_by or "someone"
-        if base_version is None:
-            what = f"scenario '{name}' already exists: version {latest_version} was saved by {who}"
-        else:
-            what = (f"scenario '{name}' changed since version {base_version}: version {latest_version} "
-                    f"was saved by {who}")
-        super().__init__(f"{what} at {saved_at:%Y-%m-%d %H:%M} UTC")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change, as the audit trail records it: a display ``name`` and the stable
-    ``subject`` of the identity."""
-
-    name: str
-    subject: str
-
-
-@dataclass(frozen=True)
-class SavedScenario:
-    """One stored version of a scenario; ``body`` is the scenario as a JSON-ready dict;
-    ``model_id`` the model it was valued on when saved (None when not recorded)."""
-
-    name: str
-    version: int
-    body: dict[str, Any]
-    created_at: datetime
-    saved_by: str | None = None
-    model_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ScenarioListing:
-    """A scenario name with its latest live version and how many live versions it has."""
-
-    name: str
-    latest_version: int
-    versions: int
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class ForecastRun:
-    """A recorded forecast: which scenario version and model, the summary, where it was written."""
-
-    id: int
-    scenario_name: str
-    scenario_version: int | None
-    model_id: str
-    summary: dict[str, Any]
-    output: str | None
-    created_at: datetime
-    requested_by: str | None = None
-    decision_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An approved scenario version and what it was approved on: the model, its data fingerprint,
-    the forecast (``forecast``: quantiles, summary by metric, per-draw NPV and ROI lists), the
-    caveats, who approved it and when. ``superseded_by``: id of a newer decision of the same
-    scenario, if any."""
-
-    id: int
-    scenario_name: str
-    scenario_version: int
-    scenario_body: dict[str, Any]
-    model_id: str
-    data_fingerprint: str | None
-    forecast: dict[str, Any]
-    caveats: list[dict[str, Any]]
-    approved_by: str
-    approver_subject: str
-    approved_at: datetime
-    superseded_by: int | None = None
-
-    @property
-    def current(self) -> bool:
-        """Whether no newer decision superseded this one."""
-        return self.superseded_by is None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row of the audit trail: who (``user``, ``subject``) did ``action`` to which object when
-    (``at``, UTC), with details."""
-
-    id: int
-    at: datetime
-    user: str
-    subject: str
-    action: str
-    object_type: str
-    object_id: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def default_database_url() -> str:
@@ -296,62 +89,6 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
-def _sqlite_triggers() -> list[str]:
-    """Triggers that make the audit trail append-only and decision records immutable in SQLite."""
-    others = [c.name for c in decisions_table.columns if c.name != "superseded_by"]
-    changed = " OR ".join(f'NEW."{name}" IS NOT OLD."{name}"' for name in others)
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
-        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
-        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions "
-        f"BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS decisions_only_superseded BEFORE UPDATE ON decisions "
-        f"WHEN OLD.superseded_by IS NOT NULL OR NEW.superseded_by IS NULL OR NEW.superseded_by <= OLD.id "
-        f"OR {changed} BEGIN SELECT RAISE(ABORT, '{_IMMUTABLE}'); END",
-    ]
-
-
-def _postgresql_triggers() -> list[str]:
-    """The same rules as :func:`_sqlite_triggers` for PostgreSQL (TRUNCATE refused too)."""
-    return [
-        f"""CREATE OR REPLACE FUNCTION cxroi_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$""",
-        "CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
-        "FOR EACH ROW EXECUTE FUNCTION cxroi_audit_append_only()",
-        "CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
-        "FOR EACH STATEMENT EXECUTE FUNCTION cxroi_audit_append_only()",
-        f"""CREATE OR REPLACE FUNCTION cxroi_decisions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF TG_OP = 'UPDATE' AND OLD.superseded_by IS NULL AND NEW.superseded_by > OLD.id
-             AND (to_jsonb(NEW) - 'superseded_by') = (to_jsonb(OLD) - 'superseded_by') THEN
-            RETURN NEW;
-          END IF;
-          RAISE EXCEPTION '{_IMMUTABLE}';
-        END $$""",
-        "CREATE OR REPLACE TRIGGER decisions_immutable BEFORE UPDATE OR DELETE ON decisions "
-        "FOR EACH ROW EXECUTE FUNCTION cxroi_decisions_immutable()",
-        "CREATE OR REPLACE TRIGGER decisions_no_truncate BEFORE TRUNCATE ON decisions "
-        "FOR EACH STATEMENT EXECUTE FUNCTION cxroi_decisions_immutable()",
-    ]
-
-
-def _add_missing_columns(connection: Connection) -> None:
-    """Add the columns a database made by an older cxroi lacks (every added column is nullable)."""
-    inspector = inspect(connection)
-    preparer = connection.dialect.identifier_preparer
-    for table in metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.execute(text(f"ALTER TABLE {preparer.quote(table.name)} "
-                                        f"ADD COLUMN {preparer.quote(column.name)} {kind}"))
-
-
 def _audit_values(actor: Actor, action: str, object_type: str, object_id: str | None,
                   detail: dict[str, Any] | None) -> dict[str, Any]:
     return dict(at=datetime.now(UTC), user=actor.name, subject=actor.subject, action=action,
@@ -398,19 +135,8 @@ class Store:
         return engine
 
     def _create_tables(self) -> None:
-        """Create the tables that are missing, add missing columns and install the triggers, one
-        process at a time: two PostgreSQL sessions creating the same table at once make the slower
-        one fail on the system catalogue's unique index, so there a transaction-scoped advisory
-        lock serialises them (SQLite's BEGIN IMMEDIATE already does)."""
-        dialect = self.engine.dialect.name
         with self.engine.begin() as connection:
-            if dialect == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
-            metadata.create_all(connection)
-            _add_missing_columns(connection)
-            triggers = {"sqlite": _sqlite_triggers, "postgresql": _postgresql_triggers}.get(dialect)
-            for statement in triggers() if triggers else ():
-                connection.exec_driver_sql(statement)
+            create_schema(connection)
 
     def close(self) -> None:
         """Release pooled connections."""
