@@ -41,6 +41,7 @@ def test_fuzzing_finds_no_server_error_and_no_traceback(tmp_path, oidc_provider)
         stop_server(server)
     entries = json.loads(har.read_text())["log"]["entries"]
     statuses = Counter(entry["response"]["status"] for entry in entries)
+    print(f"fuzzing: {len(entries)} requests, by status {dict(sorted(statuses.items()))}")
     bodies = [entry["response"]["content"].get("text") or "" for entry in entries]
     assert len(entries) >= MIN_REQUESTS, (len(entries), run.stdout[-3000:])
     assert statuses[500] == 0, statuses
