@@ -1,0 +1,242 @@
+"""Track one approved decision against a newer panel: promised versus realised.
+
+Status (at the last observed month, on the cumulative incremental revenue of the reached
+segments since the decision's start; cash flow gives the same status, since it is that revenue
+× gross margin − the same planned spend): with [P10, P90] the promised band (quantiles over the
+decision model's draws of its forecast) and R_d the realised increment of counterfactual draw d,
+P(behind) = share of draws with R_d < P10, P(ahead) = share with R_d > P90, P(on track) = the
+rest. The status is the most probable of the three, reported with its probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cxroi.registry import ModelArtifact
+from cxroi.science import adstock, per_ten_points, saturation
+from cxroi.sim import finance
+from cxroi.sim.engine import Simulator
+from cxroi.sim.scenario import Scenario, parse_scenario
+from cxroi.store.records import Decision
+from cxroi.track import counterfactual, lift
+from cxroi.track.window import Observed, observed_window
+
+QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
+METRICS = ("incremental_revenue", "incremental_cash_flow", "incremental_customers")
+UNITS = {"incremental_revenue": "currency", "incremental_cash_flow": "currency", "incremental_customers": "customers"}
+ON_TRACK, BEHIND, AHEAD = "on track", "behind", "ahead"
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """What a decision promised and what happened (see the module docstring for the status)."""
+
+    decision_id: int
+    scenario_name: str
+    model_id: str
+    first_month: pd.Timestamp  #: the decision's first funded month
+    last_month: pd.Timestamp  #: the last observed month
+    months_tracked: int
+    reached: tuple[str, ...]
+    untreated: tuple[str, ...]
+    status: str
+    probabilities: dict[str, float]  #: P(behind), P(on track), P(ahead)
+    monthly: pd.DataFrame  #: per month: promised band and realised quantiles, cumulative to date
+    summary: pd.DataFrame  #: to date: realised mean and quantiles, promised P10/P50/P90, per metric
+    lift: pd.DataFrame  #: realised CSAT/NPS lift by method vs the assumed lift
+    pilots: pd.DataFrame  #: proposed pilot results (initiative, segment, metric, lift, se) + how
+    caveats: tuple[str, ...] = field(default=())
+
+
+def _assumed_lift(sim: Simulator, scenario: Scenario, n_months: int, kind: str) -> np.ndarray:
+    """The decision's assumed CX lift (points) as the survey would show it in each forecast
+    month: Σ_j lift_j · sat(level · adstock), segments × months × draws (not lagged)."""
+    out = np.zeros((len(sim.segments), n_months, sim.n_draws))
+    for j, inv in enumerate(scenario.investments):
+        relative = np.zeros(n_months)
+        relative[inv.start_month - 1: min(inv.end_month, n_months)] = 1.0
+        carry = sim.params["lift_carryover"][:, sim.initiatives.index(inv.initiative)]
+        level = adstock(np.broadcast_to(relative, (sim.n_draws, n_months)), carry)  # draws × months
+        draws = sim.lift_draws(inv, j, kind)
+        for s, x in zip(sim.segment_index(inv.segments), sim.spend_levels(inv), strict=True):
+            out[s] += (saturation(x * level, sim.saturation_k(inv.initiative)) * draws[:, None]).T
+    return out
+
+
+def _quantile_columns(values: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
+    """Mean and QUANTILES over the last axis."""
+    qs = np.quantile(values, QUANTILES, axis=-1)
+    return {f"{prefix}mean": values.mean(axis=-1),
+            **{f"{prefix}p{round(100 * q)}": qs[i] for i, q in enumerate(QUANTILES)}}
+
+
+def _lift_rows(kind: str, estimates: list[lift.LiftEstimate], assumed: np.ndarray) -> list[dict]:
+    """Rows of the lift table: each estimate with its 80 % and 90 % intervals beside the
+    assumed average lift (mean and P5–P95 over draws)."""
+    rows = []
+    for e in estimates:
+        lo80, hi80 = e.interval(0.8)
+        lo90, hi90 = e.interval(0.9)
+        rows.append({"metric": kind, "method": e.method, "realised": e.estimate, "se": e.se,
+                     "p5": lo90, "p10": lo80, "p90": hi80, "p95": hi90, "assumed_mean": float(assumed.mean()),
+                     "assumed_p5": float(np.quantile(assumed, 0.05)),
+                     "assumed_p95": float(np.quantile(assumed, 0.95))})
+    return rows
+
+
+def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, source: str = "panel",
+          seed: int | None = None, noise: bool = True) -> Tracking:
+    """Track ``decision`` (on its model ``artifact``) with the newer ``panel`` (validated).
+    ``noise`` False gives expected-value counterfactuals (for checks by hand)."""
+    if artifact.model_id != decision.model_id:
+        raise ValueError(f"decision {decision.id} was approved on model {decision.model_id}, not {artifact.model_id}")
+    scenario = parse_scenario(decision.scenario_body, f"decision {decision.id}", artifact)
+    sim = Simulator(artifact)
+    start = min(inv.start_month for inv in scenario.investments)
+    obs = observed_window(panel, artifact.manifest, start, scenario.horizon_months, source)
+    n_fc, n_pre, lag = obs.n_forecast, obs.n_pre, sim.lag
+    reached = np.sort(sim.segment_index(scenario.segments))
+    treated = np.zeros(len(sim.segments), dtype=bool)
+    treated[reached] = True
+    rng = np.random.default_rng([seed if seed is not None else decision.id, 2026]) if noise else None
+    caveats: list[str] = []
+    post = slice(n_pre + start - 1, None)
+    tracked = slice(start - 1, n_fc)  # forecast months from the start (0-based)
+
+    # realised CX lift and the no-investment CX path
+    state = artifact.manifest.state
+    z_cf = {}
+    lift_rows, pilots = [], []
+    estimates_used = {}
+    for kind, scores in (("csat", obs.csat), ("nps", obs.nps)):
+        assumed = _assumed_lift(sim, scenario, n_fc, kind)  # segments × months × draws
+        changes = lift.segment_changes(scores, n_pre, post)
+        n_post = n_fc - start + 1
+        found = [e for e in (lift.did(changes, treated), lift.pre_level(changes, treated, scores, n_pre, n_post)) if e]
+        assumed_avg = assumed[treated][:, tracked].mean(axis=(0, 1))  # per draw
+        lift_rows += _lift_rows(kind, found, assumed_avg)
+        chosen = found[0] if found else lift.LiftEstimate(lift.PRE_LEVEL, 0.0, float("nan"), 1.0)
+        if not found:
+            caveats.append(f"no {kind.upper()} survey in the treated segments before and after the start: "
+                           "the counterfactual keeps the observed scores")
+        estimates_used[kind] = chosen
+        shape = assumed.mean(axis=2)
+        shape[~treated] = 0.0
+        shape[:, : start - 1] = 0.0
+        mean_shape = shape[treated][:, tracked].mean()
+        weight = shape / mean_shape if mean_shape > 1e-9 else np.where(treated[:, None], 1.0, 0.0) * (
+            np.arange(n_fc) >= start - 1)
+        realised = chosen.draws(rng, sim.n_draws) if rng is not None else np.full(sim.n_draws, chosen.estimate)
+        # scores of every observed month (missing surveys carried forward, else the model's state)
+        filled = pd.DataFrame(scores.T).ffill().to_numpy().T
+        last_known = np.array([getattr(state[s], kind) for s in sim.segments])
+        filled = np.where(np.isfinite(filled), filled, last_known[:, None])
+        path = np.repeat(filled[:, :, None], sim.n_draws, axis=2)  # segments × months × draws
+        path[:, n_pre:] -= weight[:, :, None] * realised[None, None, :]
+        ref = np.array([getattr(state[s], f"ref_{kind}") for s in sim.segments])
+        z = per_ten_points(path, ref[:, None, None])
+        # CX acting on forecast month m is that of month m − L (index n_pre + m − 1 − L)
+        positions = n_pre + np.arange(start - 1, n_fc) - lag
+        if positions.min() < 0:
+            raise ValueError("the panel holds fewer training months than the model's lag")
+        z_cf[kind] = z[reached][:, positions].transpose(1, 0, 2)  # months × segments × draws
+        if found:
+            pilots += _pilot_rows(scenario, sim, kind, changes, treated, scores, n_pre, n_post, shape, tracked)
+
+    params = {k: v[reached] for k, v in sim.params.items() if v.shape[0] == len(sim.segments)}
+    t0 = np.array([state[sim.segments[s]].t_next for s in reached]) + start - 1
+    world = counterfactual.run(params, obs.customers_start[reached, n_pre + start - 1], t0,
+                               z_cf["csat"], z_cf["nps"], artifact.manifest.arpu_nu, rng)
+
+    # realised increments per draw (months × draws, reached segments summed)
+    obs_rev = obs.revenue[reached, n_pre + start - 1:].T  # months × segments
+    obs_end = obs.customers_end[reached, n_pre + start - 1:].T
+    margin = sim.gross_margin(scenario)[reached]
+    inc_rev_seg = obs_rev[:, :, None] - world.revenue  # months × segments × draws
+    spend = sim.spend(scenario)[:, tracked].sum(axis=0)  # months (all segments)
+    realised = {
+        "incremental_revenue": np.cumsum(inc_rev_seg.sum(axis=1), axis=0),
+        "incremental_cash_flow": np.cumsum((inc_rev_seg * margin[None, :, None]).sum(axis=1) - spend[:, None], axis=0),
+        "incremental_customers": (obs_end[:, :, None] - world.customers_end).sum(axis=1),
+    }
+
+    # promised: the decision's own forecast, recomputed on its model (same draws ⇒ same numbers)
+    result = sim.run(scenario)
+    detail = result.detail
+    base = result.baseline
+    ends = np.concatenate([detail.scenario_paths.customers[:, :, 1:], detail.scenario_paths.customers_end[:, :, None]], 2)
+    base_ends = np.concatenate([base.customers[:, :, 1:], base.customers_end[:, :, None]], 2)
+    promised = {
+        "incremental_revenue": np.cumsum(detail.incremental_revenue[:, reached, tracked].sum(axis=1), axis=1).T,
+        "incremental_cash_flow": np.cumsum(detail.cash_flow[:, :, tracked].sum(axis=1), axis=1).T,
+        "incremental_customers": (ends - base_ends)[:, reached, tracked].sum(axis=1).T,
+    }
+    months = pd.date_range(sim.first_month + pd.DateOffset(months=start - 1), periods=n_fc - start + 1, freq="MS")
+    monthly = []
+    for metric in METRICS:
+        band = np.quantile(promised[metric], (0.1, 0.5, 0.9), axis=1)
+        frame = pd.DataFrame({"metric": metric, "unit": UNITS[metric], "month": months.strftime("%Y-%m"),
+                              "forecast_month": np.arange(start, n_fc + 1),
+                              "promised_p10": band[0], "promised_p50": band[1], "promised_p90": band[2],
+                              **_quantile_columns(realised[metric], "realised_")})
+        monthly.append(frame)
+    monthly_frame = pd.concat(monthly, ignore_index=True)
+    summary = monthly_frame.groupby("metric", sort=False).tail(1).drop(columns=["month", "forecast_month"])
+
+    # discounted to the first forecast month, as the decision's NPV
+    rate = finance.monthly_rate(scenario.annual_discount_rate)
+    factors = finance.discount_factors(rate, n_fc)[tracked]
+    cash_real = np.diff(realised["incremental_cash_flow"], axis=0, prepend=0.0)
+    cash_promised = np.diff(promised["incremental_cash_flow"], axis=0, prepend=0.0)
+    npv_real, npv_prom = factors @ cash_real, factors @ cash_promised
+    band = np.quantile(npv_prom, (0.1, 0.5, 0.9))
+    summary = pd.concat([summary, pd.DataFrame([{"metric": "npv_to_date", "unit": "currency", "promised_p10": band[0],
+                                                 "promised_p50": band[1], "promised_p90": band[2],
+                                                 **_quantile_columns(npv_real, "realised_")}])], ignore_index=True)
+
+    last = realised["incremental_revenue"][-1]
+    low, high = np.quantile(promised["incremental_revenue"][-1], (0.1, 0.9))
+    probabilities = {BEHIND: float(np.mean(last < low)), AHEAD: float(np.mean(last > high))}
+    probabilities[ON_TRACK] = 1.0 - probabilities[BEHIND] - probabilities[AHEAD]
+    status = max((BEHIND, ON_TRACK, AHEAD), key=lambda k: probabilities[k])
+    if obs.extra_segments:
+        caveats.append(f"segments the model does not know were ignored: {', '.join(obs.extra_segments)}")
+    caveats.append("spend is the decision's planned spend; actual spend in the panel is not read")
+    caveats += [c.text for c in result.provenance.caveats]
+    untreated = tuple(s for i, s in enumerate(sim.segments) if not treated[i])
+    return Tracking(decision.id, decision.scenario_name, artifact.model_id, months[0], months[-1], len(months),
+                    tuple(sim.segments[i] for i in reached), untreated, status, probabilities, monthly_frame,
+                    summary.reset_index(drop=True), pd.DataFrame(lift_rows), pd.DataFrame(pilots), tuple(caveats))
+
+
+def _pilot_rows(scenario: Scenario, sim: Simulator, kind: str, changes: np.ndarray, treated: np.ndarray,
+                scores: np.ndarray, n_pre: int, n_post: int, shape: np.ndarray, tracked: slice) -> list[dict]:
+    """Proposed pilot results: each treated segment reached by one initiative, its realised lift
+    at full effect = its average realised lift / the average share of the full effect the
+    decision assumed over the same months (and its standard error likewise)."""
+    rows = []
+    for s, estimate in lift.per_segment(changes, treated, scores, n_pre, n_post).items():
+        segment = sim.segments[s]
+        initiatives = {inv.initiative for inv in scenario.investments if segment in inv.segments}
+        if len(initiatives) != 1 or not np.isfinite(estimate.se) or estimate.se <= 0:
+            continue
+        initiative = initiatives.pop()
+        inv_index = next(j for j, inv in enumerate(scenario.investments) if inv.initiative == initiative)
+        full = float(np.mean(sim.lift_draws(scenario.investments[inv_index], inv_index, kind)))
+        share = shape[s, tracked].mean() / full if abs(full) > 1e-9 else float("nan")
+        if not (np.isfinite(share) and share > 0.2):
+            continue  # too little of the full effect assumed so far to scale it up
+        rows.append({"initiative": initiative, "segment": segment, "metric": kind,
+                     "lift": estimate.estimate / share, "se": estimate.se / share, "method": estimate.method,
+                     "share_of_full_effect": share})
+    return rows
+
+
+def observed(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, source: str = "panel") -> Observed:
+    """The checked panel window of a decision (raises DataError on a panel that does not extend it)."""
+    scenario = parse_scenario(decision.scenario_body, f"decision {decision.id}", artifact)
+    start = min(inv.start_month for inv in scenario.investments)
+    return observed_window(panel, artifact.manifest, start, scenario.horizon_months, source)
