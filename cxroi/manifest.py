@@ -299,6 +299,33 @@ class Provenance(Frozen):
     seed: int | None
 
 
+class EffectPrior(Frozen):
+    """The prior of one segment CX effect (per +10 points on its link scale; cxroi.fit.priors):
+    mean, marginal sd, P10–P90 interval, the published direction (−1 or +1) and its sources."""
+
+    mean: number()
+    sd: number(0.0, above_low=True)
+    low: number()
+    high: number()
+    expected_sign: Literal[-1, 1]
+    sources: Text
+
+
+class Asymmetry(Frozen):
+    """Gain/loss churn effects (a fit option, off by default). ``effects`` were fitted with one
+    slope for a score above its reference and another below it; the artifact's draws of those
+    effects hold the slope of *increases* (what a CX investment buys). ``loss`` holds the posterior
+    mean slope of decreases per effect and segment, ``loss_minus_gain`` the posterior mean and
+    P10/P90 of the population difference (negative: falls hurt more than rises help), and
+    ``p_loss_stronger`` the posterior probability of that (0–1). The simulator applies the gain
+    slope to every change; a scenario that lowers a score is then optimistic."""
+
+    effects: Names = ()
+    loss: dict[str, dict[str, number()]] = Field(default_factory=dict)
+    loss_minus_gain: dict[str, dict[str, number()]] = Field(default_factory=dict)
+    p_loss_stronger: dict[str, number(0.0, 1.0)] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------- the manifest
 class Manifest(Frozen):
     """Everything the registry, the simulator and the reports read of a model artifact."""
@@ -329,6 +356,12 @@ class Manifest(Frozen):
     caveats: tuple[Caveat, ...] = ()
     #: prior → posterior contraction (0–1) per effect and segment or initiative (cxroi.fit.identification)
     identification: dict[str, dict[str, number(0.0, 1.0)]] = Field(default_factory=dict)
+    #: the prior of each segment CX effect (absent in artifacts written before priors were recorded)
+    priors: dict[str, EffectPrior] = Field(default_factory=dict)
+    #: survey scores ("csat", "nps") the fit treated as noisy measurements of a latent level
+    survey_error: Names = ()
+    #: gain/loss churn effects, when the fit used them
+    asymmetry: Asymmetry | None = None
     files: dict[str, str] = Field(default_factory=dict)  #: file name → SHA-256 hex digest
     #: SHA-256 of the canonical manifest (cxroi.integrity); None in artifacts written before it
     #: existed, which cannot be verified

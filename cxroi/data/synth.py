@@ -85,12 +85,19 @@ def generate(
     scale: float = 1.0,
     catalogue_path: str | Path = DEFAULT_CATALOGUE,
     effects: dict[str, float] | None = None,
+    responses_range: tuple[int, int] = (1500, 6000),
+    loss_factor: float = 1.0,
+    survey_gaps: float = 0.0,
 ) -> SynthResult:
     """Generate a panel with known truth.
 
     ``scale`` multiplies customer counts (e.g. 0.01 for small customer-level files).
     ``effects`` overrides the population means of the CX effects (keys churn_csat, churn_nps,
     arpu_csat, acq_nps; per 10 points) — set them to 0 for a "no effect" dataset.
+    ``responses_range`` bounds the answers per survey and segment-month (drawn uniformly; e.g.
+    (15, 25) for tiny surveys); ``loss_factor`` multiplies the churn effects of CSAT/NPS below
+    their base level (2.0: a fall hurts twice as much as a rise helps); ``survey_gaps`` is the
+    share of segment-months whose survey was not run (CSAT, NPS and their response counts empty).
     """
     rng = np.random.default_rng(seed)
     names = segment_names(segments)
@@ -156,7 +163,8 @@ def generate(
     customers = customers0.copy()
     for t in range(months):
         zc_lag, zn_lag = zc[:, t], zn[:, t]  # index t of the padded path is month t − lag
-        p = 1 / (1 + np.exp(-(churn_intercept + effect["churn_csat"] * zc_lag + effect["churn_nps"] * zn_lag)))
+        shape_c, shape_n = (np.where(z < 0, loss_factor * z, z) for z in (zc_lag, zn_lag))
+        p = 1 / (1 + np.exp(-(churn_intercept + effect["churn_csat"] * shape_c + effect["churn_nps"] * shape_n)))
         p_cell = rng.beta(p * concentration, (1 - p) * concentration)
         churned = rng.binomial(customers, p_cell)
         mean_new = np.exp(acq_intercept + acq_trend * t + effect["acq_nps"] * zn_lag)
@@ -165,12 +173,13 @@ def generate(
                     + arpu_sigma * rng.standard_t(STUDENT_T_NU, n_s))
         average_active = customers - churned / 2 + new / 2
         revenue_cents = np.round(np.exp(log_arpu) * average_active * 100).astype(np.int64)
-        n_csat = np.minimum(rng.integers(1500, 6001, n_s), customers)
-        n_nps = np.minimum(rng.integers(1500, 6001, n_s), customers)
+        n_csat = np.minimum(rng.integers(responses_range[0], responses_range[1] + 1, n_s), customers)
+        n_nps = np.minimum(rng.integers(responses_range[0], responses_range[1] + 1, n_s), customers)
         top2 = rng.binomial(n_csat, csat_true[:, t + lag] / 100)
         promoter_p = (1 - PASSIVE_SHARE + nps_true[:, t + lag] / 100) / 2
         votes = np.stack([rng.multinomial(n, [q, PASSIVE_SHARE, 1 - PASSIVE_SHARE - q])
                           for n, q in zip(n_nps, promoter_p, strict=True)])
+        skipped = rng.random(n_s) < survey_gaps if survey_gaps else np.zeros(n_s, dtype=bool)
         for s, name in enumerate(names):
             row = {
                 "segment": name, "period": periods[t].strftime("%Y-%m-%d"),
@@ -183,6 +192,8 @@ def generate(
                 if initiative.id in relative:
                     nominal = initiative.nominal_cost(customers[s], len(initiative.reach(names)))
                     row[f"spend_{initiative.id}"] = round(float(relative[initiative.id][s, t] * nominal), 2)
+            if skipped[s]:
+                row.update(csat=np.nan, nps=np.nan, csat_responses=np.nan, nps_responses=np.nan)
             rows.append(row)
             counts.append({"segment": name, "period": row["period"], "csat_top2": int(top2[s]),
                            "nps_promoters": int(votes[s, 0]), "nps_detractors": int(votes[s, 2]),
@@ -208,6 +219,9 @@ def generate(
         },
         "initiatives": lifts,
     }
+    variant = {"loss_factor": loss_factor, "survey_gaps": survey_gaps, "responses_range": list(responses_range)}
+    truth.update({k: v for k, v in variant.items() if v != {"loss_factor": 1.0, "survey_gaps": 0.0,
+                                                           "responses_range": [1500, 6000]}[k]})
     truth = json.loads(json.dumps(truth, default=float))
     return SynthResult(pd.DataFrame(rows), truth, pd.DataFrame(counts))
 

@@ -49,6 +49,15 @@ class Design:
     ref_nps: np.ndarray  # (segments,) training mean NPS, points
     relative_spend: dict[str, np.ndarray] = field(repr=False)  # initiative id -> (segments, months)
     warnings: list[str] = field(default_factory=list)
+    #: answers behind each month's CSAT / NPS (segments × months; 0 where the survey was not run
+    #: or the segment not observed), or None when the panel does not give them for every
+    #: surveyed month: the survey error of that score cannot then be modelled
+    csat_responses: np.ndarray | None = field(default=None, repr=False)
+    nps_responses: np.ndarray | None = field(default=None, repr=False)
+
+    def responses(self, score: str) -> np.ndarray | None:
+        """The response-count grid of ``score`` ("csat" or "nps"), None when not known."""
+        return getattr(self, f"{score}_responses")
 
     @property
     def n_segments(self) -> int:
@@ -132,6 +141,8 @@ class Design:
         """Only the segments at indices ``keep`` (in that order)."""
         arrays = {name: getattr(self, name)[keep]
                   for name in (*GRID_COLUMNS, "ref_csat", "ref_nps")}
+        arrays.update({f"{score}_responses": None if self.responses(score) is None else self.responses(score)[keep]
+                       for score in SURVEY_SCORES})
         return Design(segments=[self.segments[i] for i in keep], periods=self.periods, lag=self.lag, **arrays,
                       relative_spend={k: v[keep] for k, v in self.relative_spend.items() if v[keep].any()},
                       warnings=list(self.warnings))
@@ -231,6 +242,7 @@ def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int
     grids = {c: _grid(panel, c, segments, periods) for c in GRID_COLUMNS}
     present = np.isfinite(grids["customers_start"])
     for column in SURVEY_SCORES:
+        grids[f"{column}_responses"] = _response_grid(panel, column, segments, periods, grids[column])
         grids[column], notes = _interpolate_unsurveyed(grids[column], present, segments, periods, column.upper())
         warnings += notes
     design = Design(segments=segments, periods=periods, lag=lag, **grids,
@@ -239,9 +251,26 @@ def build_design(panel: pd.DataFrame, catalogue: dict[str, Initiative], lag: int
     return Design(**{**design.__dict__, "warnings": warnings + separation_warnings(design)})
 
 
+def _response_grid(panel: pd.DataFrame, score: str, segments: list[str], periods: pd.DatetimeIndex,
+                   scores: np.ndarray) -> np.ndarray | None:
+    """Answers behind each surveyed month of ``score`` (0 where the survey was not run), or None
+    when the panel has no ``<score>_responses`` column or leaves a surveyed month without a
+    positive count."""
+    column = f"{score}_responses"
+    if column not in panel.columns:
+        return None
+    counts = _grid(panel, column, segments, periods)
+    surveyed = np.isfinite(scores)
+    if not (np.isfinite(counts[surveyed]) & (counts[surveyed] > 0)).all():
+        return None
+    return np.where(surveyed, np.nan_to_num(counts, nan=0.0), 0.0)
+
+
 def build_design_from_arrays(design: Design, months: int) -> Design:
     """``design`` cut to its first ``months`` months, with references of the shorter window."""
     cut = {name: getattr(design, name)[:, :months] for name in GRID_COLUMNS}
+    cut.update({f"{score}_responses": None if design.responses(score) is None else design.responses(score)[:, :months]
+                for score in SURVEY_SCORES})
     return Design(
         segments=design.segments, periods=design.periods[:months], lag=design.lag, **cut,
         ref_csat=_row_means(cut["csat"]), ref_nps=_row_means(cut["nps"]),

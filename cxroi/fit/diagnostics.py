@@ -8,9 +8,10 @@ import numpy as np
 from cxroi.data.quality import QualityWarning
 from cxroi.fit.design import Design
 from cxroi.fit.predictive import observed, predict_cells
+from cxroi.fit.priors import EXPECTED_SIGN
 
-#: expected sign of each CX effect (more satisfaction → less churn, more revenue, more referrals)
-EXPECTED_SIGN = {"churn_csat": -1, "churn_nps": -1, "arpu_csat": 1, "acq_nps": 1}
+#: EXPECTED_SIGN (cxroi.fit.priors): more satisfaction → less churn, more revenue, more referrals
+__all__ = ["EXPECTED_SIGN", "interval", "mcmc_convergence", "predictive_summary", "sign_warnings"]
 #: central interval used for sign checks and for the "no effect" reading
 SIGN_INTERVAL = 0.90
 PREDICTIVE_INTERVAL = 0.80

@@ -4,8 +4,9 @@ Contraction of an effect (Betancourt's posterior contraction) is ``1 − var(pos
 1 when the history pins the effect down, 0 when the posterior is the prior. Prior variances:
 
 * segment CX effects (churn_csat, churn_nps, arpu_csat, acq_nps, per 10 points): the Bayesian
-  family's hierarchical prior b_s ~ Normal(μ, σ), μ ~ Normal(0, s), σ ~ Gamma(2, 4/s) with s from
-  :data:`cxroi.fit.bayes.POOLED_SCALES`, whose marginal variance is s² + E[σ²] = s² + 3s²/8 = 11s²/8;
+  family's hierarchical prior b_s ~ Normal(μ, σ), μ ~ Normal(m, s), σ ~ Gamma(2, 4/s) with m and s
+  from :data:`cxroi.fit.priors.EFFECT_PRIORS`, whose marginal variance is s² + E[σ²] = s² + 3s²/8
+  = 11s²/8 (the lean m toward the published direction moves the prior, not its width);
   the regression family has no prior, so the same reference variance measures how far its
   sampling distribution is inside what the Bayesian family would assume before seeing data;
 * initiative lifts (points at full effect): the catalogue's normal prior sd.
@@ -23,8 +24,8 @@ import numpy as np
 from scipy.stats import norm
 
 from cxroi.catalogue import Initiative
-from cxroi.fit.bayes import POOLED_SCALES
 from cxroi.fit.lifts import METRICS, prior
+from cxroi.fit.priors import segment_prior_sd
 from cxroi.manifest import Caveat, SegmentState
 from cxroi.params import CX_EFFECTS, EFFECT_LABELS
 
@@ -34,11 +35,7 @@ IDENTIFIED = 0.5
 #: pilot design: two-sided test at 5 % with 80 % power, over this many months
 PILOT_ALPHA, PILOT_POWER, PILOT_MONTHS = 0.05, 0.80, 3
 SEGMENT_EFFECTS = CX_EFFECTS
-
-
-def segment_prior_sd(effect: str) -> float:
-    """Marginal prior sd of a segment CX effect (per 10 points on its link scale)."""
-    return POOLED_SCALES[effect] * math.sqrt(11.0 / 8.0)
+__all__ = ["contraction", "identification_caveats", "least_identified", "pilot_customers", "segment_prior_sd"]
 
 
 def contraction(draws: dict[str, np.ndarray], segments: list[str],

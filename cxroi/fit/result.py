@@ -23,6 +23,10 @@ class FitResult:
     effect_sources: dict[str, dict[str, str]]
     warnings: list[str]
     write_posterior: Callable[[Path], None] | None = field(default=None, repr=False)
+    #: survey scores ("csat", "nps") fitted as noisy measurements of a latent level
+    survey_error: tuple[str, ...] = ()
+    #: the manifest's Asymmetry fields when churn effects were fitted with gain/loss slopes
+    asymmetry: dict | None = None
 
     @property
     def n_draws(self) -> int:

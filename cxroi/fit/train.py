@@ -12,33 +12,50 @@ import pandas as pd
 from cxroi import registry
 from cxroi.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from cxroi.data.fingerprint import panel_fingerprint
-from cxroi.data.quality import SURVEY_ERROR_IGNORED, no_effect_warnings, panel_warnings
+from cxroi.data.quality import (
+    EFFECTS_OF_SCORE,
+    SURVEY_ERROR_IGNORED,
+    QualityWarning,
+    no_effect_warnings,
+    panel_warnings,
+)
 from cxroi.fit.backtest import run_backtest
 from cxroi.fit.design import ARPU_NU, Design, build_design
 from cxroi.fit.diagnostics import predictive_summary, sign_warnings
 from cxroi.fit.health import run_gate
 from cxroi.fit.identification import contraction, identification_caveats, least_identified
 from cxroi.fit.pilots import load_pilots
+from cxroi.fit.priors import prior_summary
+from cxroi.fit.progress import ProgressLog
 from cxroi.fit.result import FitResult
 from cxroi.manifest import (
     FAMILIES,
+    Asymmetry,
     Backtest,
     Caveat,
     Diagnostics,
+    EffectPrior,
     Health,
     Manifest,
     PilotRecord,
     SamplerConfig,
     SegmentState,
 )
+from cxroi.params import CX_EFFECTS, EFFECT_LABELS
 from cxroi.seeds import DEFAULT_SEED, RandomStreams
+
+#: posterior probability of "falls act more strongly than rises" above which an asymmetric fit
+#: adds a caveat that scenarios are valued with the slope of rises
+ASYMMETRY_CAVEAT_P = 0.8
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """What to fit and how: the model family, the root seed of every random stream
     (:mod:`cxroi.seeds`), the sampler configuration (the regression family writes
-    ``sampler.kept_draws`` independent draws), the lag from CX to outcomes (months)."""
+    ``sampler.kept_draws`` independent draws), the lag from CX to outcomes (months), whether the
+    Bayesian family models survey error where response counts are given (``survey_error``) and
+    fits gain/loss churn effects (``asymmetric``, off by default; cxroi.fit.bayes)."""
 
     family: str = "bayes"
     seed: int = DEFAULT_SEED
@@ -46,17 +63,23 @@ class TrainSettings:
     lag: int = 1
     progress: bool = False
     catalogue_path: Path = field(default=DEFAULT_CATALOGUE)
+    survey_error: bool = True
+    asymmetric: bool = False
 
-    def model(self):
-        """A fresh, unfitted model object of the chosen family."""
+    def model(self, on_draws: Callable[[int, int], None] | None = None):
+        """A fresh, unfitted model object of the chosen family; ``on_draws(done, total)`` hears
+        the sampling's progress (the regression family has none)."""
         if self.family == "regression":
+            if self.asymmetric:
+                raise ValueError("asymmetric (gain/loss) effects are fitted by the bayes family only")
             from cxroi.fit.regression import RegressionModel
 
             return RegressionModel(n_draws=self.sampler.kept_draws, seed=self.seed)
         if self.family == "bayes":
             from cxroi.fit.bayes import BayesModel
 
-            return BayesModel(self.sampler, seed=self.seed, progress=self.progress)
+            return BayesModel(self.sampler, seed=self.seed, progress=self.progress, survey_error=self.survey_error,
+                              asymmetric=self.asymmetric, on_draws=on_draws)
         raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
 
 
@@ -80,11 +103,13 @@ def _diagnostics(fit: FitResult, design: Design, rng: np.random.Generator) -> Di
 
 def _caveats(fit: FitResult, design: Design, panel: pd.DataFrame, lag: int) -> list[Caveat]:
     """What the model's numbers must carry: the fit's own notes (whole model), effects of the
-    unexpected sign, the panel's awkward-data findings, effects with no detectable link, and the
-    survey error the models do not yet account for; each once, scoped to its segments and effects."""
+    unexpected sign, the panel's awkward-data findings, effects with no detectable link, the
+    survey error the fit did not model and what an asymmetric fit leaves out; each once, scoped to
+    its segments and effects."""
     findings = [*sign_warnings(fit.draws, design.segments), *panel_warnings(panel, lag),
-                *no_effect_warnings(fit.draws, design.segments), SURVEY_ERROR_IGNORED]
+                *no_effect_warnings(fit.draws, design.segments), *survey_error_ignored(fit.survey_error)]
     caveats = [Caveat(code="fit", text=text) for text in fit.warnings] + [f.caveat() for f in findings]
+    caveats += asymmetry_caveats(fit.asymmetry)
     return list({caveat.text: caveat for caveat in caveats}.values())
 
 
@@ -94,6 +119,34 @@ def _history_range(design: Design, s: int) -> dict[str, float]:
     observed = design.observed[s]
     return {f"{kind}_{end}": float(reduce(getattr(design, kind)[s][observed]))
             for kind in ("csat", "nps") for end, reduce in (("min", np.nanmin), ("max", np.nanmax))}
+
+
+def survey_error_ignored(modelled: tuple[str, ...]) -> list[QualityWarning]:
+    """The "survey error ignored" finding for the scores whose sampling error the fit did not
+    model (no response counts, the regression family, or the option off): none when both were
+    modelled, the general one when neither was, else one scoped to the effects of the other score."""
+    missing = [score for score in EFFECTS_OF_SCORE if score not in modelled]
+    if len(missing) != 1:
+        return [SURVEY_ERROR_IGNORED] if missing else []
+    score = missing[0]
+    return [QualityWarning(
+        SURVEY_ERROR_IGNORED.code, None,
+        f"{score.upper()} is taken as exact: its survey sampling error is not modelled (no {score}_responses), which "
+        "biases the estimated effects of " + " and ".join(EFFECT_LABELS[e] for e in EFFECTS_OF_SCORE[score])
+        + " toward zero when few customers answer each month", EFFECTS_OF_SCORE[score])]
+
+
+def asymmetry_caveats(asymmetry: dict | None) -> list[Caveat]:
+    """A caveat per churn effect whose falls the history says act more strongly than its rises
+    (posterior probability ≥ :data:`ASYMMETRY_CAVEAT_P`): forecasts value every change with the
+    slope of rises, so a plan that lets that score fall is valued too kindly."""
+    if not asymmetry:
+        return []
+    return [Caveat(code="asymmetric_effect", effects=(effect,), text=(
+        f"falls act more strongly than rises for {EFFECT_LABELS[effect]} (probability {p:.0%} from the history); "
+        "forecasts value every change with the effect of a rise, so a plan in which this score falls is "
+        "valued too kindly"))
+        for effect, p in asymmetry["p_loss_stronger"].items() if p >= ASYMMETRY_CAVEAT_P]
 
 
 def train(
@@ -114,12 +167,15 @@ def train(
     pilots = load_pilots(pilots_path, catalogue, design.segments) if pilots_path else []
     model_id = registry.new_model_id(settings.family)
 
+    progress = ProgressLog.from_environment(fits=2)
     report(f"fitting the {settings.family} model on {design.n_segments} segments × {design.n_months} months")
-    model = settings.model()
+    model = settings.model(on_draws=progress.draws)
+    progress.start_fit("fitting the model")
     fit = model.fit(design, catalogue, pilots)
     streams = RandomStreams(settings.seed)
     diagnostics = _diagnostics(fit, design, streams.generator("predictive"))
     report("backtest: refitting without the last months")
+    progress.start_fit("backtest: refitting without the last months")
     backtest = Backtest.model_validate(run_backtest(design, lambda short: model.fit(short, catalogue, pilots),
                                                     streams.generator("backtest")))
     identified = contraction(fit.draws, design.segments, catalogue)
@@ -141,6 +197,10 @@ def train(
         initiatives=list(catalogue),
         initiative_settings={i.id: i.settings(design.segments, customers) for i in catalogue.values()},
         identification=identified,
+        priors={effect: EffectPrior(**prior_summary(effect)) for effect in CX_EFFECTS} if settings.family == "bayes"
+        else {},
+        survey_error=fit.survey_error,
+        asymmetry=Asymmetry(**fit.asymmetry) if fit.asymmetry else None,
         lag_months=settings.lag,
         arpu_nu=ARPU_NU,
         sampler=fit.sampler,
@@ -155,8 +215,10 @@ def train(
                                                                                   state),
     )
     report("writing the artifact")
+    progress.stage("writing the artifact")
     path = registry.save_artifact(manifest, fit.draws, models_dir, write_posterior=fit.write_posterior)
     promoted = promote and manifest.accepted
     if promoted:
         registry.promote(model_id, models_dir, reason="accepted by the health gate at training")
+    progress.finished()
     return TrainOutcome(path, registry.read_manifest(path), promoted)

@@ -51,7 +51,9 @@ def test_state_is_the_month_after_the_window(catalogue) -> None:
 def test_relative_spend_and_unknown_initiatives(catalogue) -> None:
     design = build_design(tiny_panel(spend=True), catalogue)
     assert list(design.relative_spend) == ["self_service_portal"]
-    assert design.relative_spend["self_service_portal"][0, 5] == pytest.approx(0.5)  # 6000 / 12000
+    # nominal cost of segment A (1000 customers; the portal reaches neither A nor B, so the whole
+    # platform cost counts once): 40 000 + 0.25 × 1000 = 40 250 a month; 6000 / 40 250
+    assert design.relative_spend["self_service_portal"][0, 5] == pytest.approx(6000 / 40_250)
     assert any("unknown_thing" in w for w in design.warnings)
 
 
