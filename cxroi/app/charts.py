@@ -256,7 +256,9 @@ def response_chart(curves: pd.DataFrame, x_title: str, y_title: str, segments: S
     """Response curves: per segment (colour fixed by ``segments``), the median NPV and its
     P10–P90 band against monthly spend, with a point at the planned spend. ``curves`` has columns
     segment, monthly_spend, npv_p10, npv_p50, npv_p90, npv_mean and planned (bool)."""
-    color = alt.Color("segment:N", title="Segment", scale=segment_colors(segments), legend=alt.Legend(orient="bottom"))
+    shown = [s for s in segments if s in set(curves["segment"])]  # the legend lists these, in their fixed colours
+    scale = alt.Scale(domain=shown, range=[SEGMENT_COLORS[list(segments).index(s) % len(SEGMENT_COLORS)] for s in shown])
+    color = alt.Color("segment:N", title="Segment", scale=scale, legend=alt.Legend(orient="bottom", columns=4))
     base = alt.Chart(curves[~curves["planned"]], height=HEIGHT).encode(
         x=alt.X("monthly_spend:Q", title=x_title, axis=alt.Axis(format=MONEY_AXIS)), color=color)
     band = base.mark_area(opacity=0.15).encode(y=alt.Y("npv_p10:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
