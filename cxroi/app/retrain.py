@@ -20,6 +20,7 @@ from cxroi.errors import DataError
 from cxroi.fileio import atomic_write_with
 from cxroi.fit.progress import PROGRESS_FILE_ENV, ProgressLine, read_latest
 from cxroi.manifest import FAMILIES
+from cxroi.service.identity import Permission, User
 
 KIND = "retrain"
 PROGRESS_NAME = "progress.jsonl"  #: the training's progress file in the job folder
@@ -55,18 +56,23 @@ def _model_folders(models_dir: Path) -> list[str]:
 
 
 def start_retrain(panel: pd.DataFrame, source_name: str, family: str, seed: int, work_dir: Path,
-                  models_dir: Path, thin: int = 2) -> jobs.Job:
+                  models_dir: Path, thin: int = 2, user: User | None = None) -> jobs.Job:
     """Write the validated ``panel`` to a new job folder and start training on it in the background;
-    the training writes its progress to the job folder (:func:`progress`)."""
+    the training writes its progress to the job folder (:func:`progress`). With ``user`` (the
+    acting user, who needs the retrain permission) the training is audited as that user."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}")
+    acting: dict[str, str] = {}
+    if user is not None:
+        user.require(Permission.RETRAIN, "retrain a model")
+        acting = {"CXROI_USER": user.name, "CXROI_USER_SUBJECT": user.subject}
     with jobs.claim(work_dir, KIND, "retraining") as folder:
         remove_half_written_models(models_dir)  # a killed training's model folder is never kept
         data_path = folder / "panel.parquet"
         atomic_write_with(data_path, lambda tmp: panel.to_parquet(tmp, index=False))
         info = {"source": source_name, "family": family, "seed": seed, "models_before": _model_folders(models_dir)}
         return jobs.start(folder, train_command(data_path, family, seed, models_dir, thin), info,
-                          env={PROGRESS_FILE_ENV: str(folder / PROGRESS_NAME)})
+                          env={PROGRESS_FILE_ENV: str(folder / PROGRESS_NAME), **acting})
 
 
 def progress(job: jobs.Job) -> ProgressLine | None:

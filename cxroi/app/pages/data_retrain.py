@@ -79,7 +79,7 @@ def _retrain_form(panel: pd.DataFrame, source_name: str) -> None:
     elif submitted and problem is None:
         try:
             job = retrain.start_retrain(panel, source_name, family, int(seed), cfg.work_dir, cfg.models_dir,
-                                        thin=retrain.KEPT_DRAWS_THIN[kept])
+                                        thin=retrain.KEPT_DRAWS_THIN[kept], user=state.current_user())
         except jobs.JobBusy as exc:  # another session or app process started one a moment ago
             st.info(str(exc), icon=":material/hourglass:")
             return
