@@ -409,3 +409,13 @@ def test_every_health_check_has_plain_words_and_a_format():
     names = {check.name for check in CHECKS}
     assert names == set(CHECK_LABELS) == set(fmt.CHECK_VALUE_FORMATS)
     assert all("_" not in label for label in CHECK_LABELS.values())  # no developer key on screen
+
+
+def test_progress_text_reads_share_stage_speed_and_times():
+    from cxroi.app.widgets import progress_text
+    from cxroi.fit.progress import ProgressLine
+
+    line = ProgressLine(0.125, "fitting the model: sampling, 1,000 of 8,000 draws", 130.0, 52.4, 910.0)
+    assert progress_text(line) == ("12% · fitting the model: sampling, 1,000 of 8,000 draws · 52 draws/s · "
+                                   "2 min 10 s elapsed · about 15 min 10 s left")
+    assert progress_text(ProgressLine(1.0, "finished", 42.0)) == "100% · finished · 42 s elapsed"
