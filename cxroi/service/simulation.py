@@ -210,8 +210,7 @@ def value_under_models(ctx: Context, user: User, ref: ScenarioRef) -> PinnedValu
     with the difference when they differ. A pinned model that no longer loads is reported in
     ``pinned_problem``, not raised. Needs VIEW."""
     champion = simulate(ctx, user, ref)
-    saved = champion.saved
-    assert saved is not None
+    saved = ctx.store.get_scenario(ref.name, ref.version) if champion.saved is None else champion.saved
     if saved.model_id is None:
         return PinnedValuation(saved, champion, None, "saved before the model was recorded with a scenario")
     if saved.model_id == champion.model_id:
