@@ -14,7 +14,7 @@ from cxroi.errors import CxroiError
 
 #: command name -> "module:attribute"
 COMMANDS = {
-    "data": "cxroi.cli.data_cmd:data",
+    "data": "cxroi.cli.data_continue_cmd:data",
     "train": "cxroi.cli.models_cmd:train",
     "models": "cxroi.cli.models_cmd:models",
     "simulate": "cxroi.cli.sim_cmd:simulate",
@@ -25,6 +25,7 @@ COMMANDS = {
     "serve": "cxroi.cli.serve_cmd:serve",
     "decisions": "cxroi.cli.decisions_cmd:decisions",
     "audit": "cxroi.cli.audit_cmd:audit",
+    "track": "cxroi.cli.track_cmd:track",
 }
 
 

@@ -38,6 +38,6 @@ each treated segment's lift, scaled to full effect, is proposed as a pilot resul
 Numpy/pandas only: nothing here imports PyMC, PyTensor, ArviZ or statsmodels.
 """
 
-from cxroi.track.tracker import AHEAD, BEHIND, ON_TRACK, Tracking, track
+from cxroi.track.tracker import AHEAD, BEHIND, ON_TRACK, TOO_EARLY, Tracking, track
 
-__all__ = ["AHEAD", "BEHIND", "ON_TRACK", "Tracking", "track"]
+__all__ = ["AHEAD", "BEHIND", "ON_TRACK", "TOO_EARLY", "Tracking", "track"]

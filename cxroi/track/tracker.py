@@ -5,7 +5,9 @@ segments since the decision's start; cash flow gives the same status, since it i
 × gross margin − the same planned spend): with [P10, P90] the promised band (quantiles over the
 decision model's draws of its forecast) and R_d the realised increment of counterfactual draw d,
 P(behind) = share of draws with R_d < P10, P(ahead) = share with R_d > P90, P(on track) = the
-rest. The status is the most probable of the three, reported with its probability.
+rest. The status is the one of the three whose probability is at least 90 % (STATUS_PROBABILITY);
+when none is, it is "too early to tell" — a few months of revenue are often noisier than the
+promised increment itself — and the three probabilities are reported either way.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from cxroi.track.window import Observed, observed_window
 QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
 METRICS = ("incremental_revenue", "incremental_cash_flow", "incremental_customers")
 UNITS = {"incremental_revenue": "currency", "incremental_cash_flow": "currency", "incremental_customers": "customers"}
-ON_TRACK, BEHIND, AHEAD = "on track", "behind", "ahead"
+ON_TRACK, BEHIND, AHEAD, TOO_EARLY = "on track", "behind", "ahead", "too early to tell"
+STATUS_PROBABILITY = 0.9
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Tracking:
     untreated: tuple[str, ...]
     status: str
     probabilities: dict[str, float]  #: P(behind), P(on track), P(ahead)
+    likeliest: str  #: the most probable of behind / on track / ahead
     monthly: pd.DataFrame  #: per month: promised band and realised quantiles, cumulative to date
     summary: pd.DataFrame  #: to date: realised mean and quantiles, promised P10/P50/P90, per metric
     lift: pd.DataFrame  #: realised CSAT/NPS lift by method vs the assumed lift
@@ -201,14 +205,15 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
     low, high = np.quantile(promised["incremental_revenue"][-1], (0.1, 0.9))
     probabilities = {BEHIND: float(np.mean(last < low)), AHEAD: float(np.mean(last > high))}
     probabilities[ON_TRACK] = 1.0 - probabilities[BEHIND] - probabilities[AHEAD]
-    status = max((BEHIND, ON_TRACK, AHEAD), key=lambda k: probabilities[k])
+    likeliest = max((BEHIND, ON_TRACK, AHEAD), key=lambda k: probabilities[k])
+    status = likeliest if probabilities[likeliest] >= STATUS_PROBABILITY else TOO_EARLY
     if obs.extra_segments:
         caveats.append(f"segments the model does not know were ignored: {', '.join(obs.extra_segments)}")
     caveats.append("spend is the decision's planned spend; actual spend in the panel is not read")
     caveats += [c.text for c in result.provenance.caveats]
     untreated = tuple(s for i, s in enumerate(sim.segments) if not treated[i])
     return Tracking(decision.id, decision.scenario_name, artifact.model_id, months[0], months[-1], len(months),
-                    tuple(sim.segments[i] for i in reached), untreated, status, probabilities, monthly_frame,
+                    tuple(sim.segments[i] for i in reached), untreated, status, probabilities, likeliest, monthly_frame,
                     summary.reset_index(drop=True), pd.DataFrame(lift_rows), pd.DataFrame(pilots), tuple(caveats))
 
 
