@@ -22,6 +22,7 @@ from cxroi.auth import AuthenticationError, ProviderUnavailable
 from cxroi.errors import CxroiError
 from cxroi.promotion import ShiftNotAcknowledged
 from cxroi.service.identity import PermissionDenied
+from cxroi.service.scenarios import AlreadyApproved
 from cxroi.store import ConflictError, NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,6 +34,7 @@ ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (PermissionDenied, 403),
     (NotFound, 404),
     (ConflictError, 409),
+    (AlreadyApproved, 409),
     (ShiftNotAcknowledged, 409),
     (ProviderUnavailable, 503),
 )
@@ -43,8 +45,6 @@ def status_of(exc: CxroiError) -> int:
     for kind, status in ERROR_STATUS:
         if isinstance(exc, kind):
             return status
-    if type(exc).__name__ == "AlreadyApproved":  # the service's: a state conflict
-        return 409
     return 422
 
 

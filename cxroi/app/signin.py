@@ -17,6 +17,7 @@ from cxroi.auth import (
     load_auth_settings,
     user_from_claims,
 )
+from cxroi.errors import CxroiError
 from cxroi.service.identity import LOCAL_USER, User
 from cxroi.text import literal
 
@@ -72,7 +73,12 @@ def _record_sign_in(user: User, issued_at: object = None) -> None:
     from cxroi.app import state
     from cxroi.service.audit import sign_in
 
-    sign_in(state.context(), user, {"via": "app"})
+    try:
+        sign_in(state.context(), user, {"via": "app"})
+    except CxroiError as exc:  # an unrecorded sign-in would leave the session's changes unattributed
+        st.error(f"Your sign-in could not be recorded in the audit trail, so the app cannot be used now: "
+                 f"{literal(str(exc))}", icon=":material/error:")
+        st.stop()
     recorded.add(key)
     st.session_state[RECORDED_KEY] = key
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import CANDIDATE_ID, SAVED_NAME, SCENARIO
-from tests.oidc_provider import foreign_key
+from tests.oidc_provider import API_AUDIENCE, foreign_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("api_server")]
 PROBLEM = "application/problem+json"
@@ -145,3 +145,17 @@ def test_models_are_listed_and_shown_with_health_and_effects(client_for) -> None
     missing = viewer.get("/models/no-such-model")
     assert "no-such-model" in _problem(missing, missing.status_code)["detail"] and missing.status_code in (404, 422)
     _problem(viewer.get("/models/.hidden"), 422)  # a model id is a name, never a path
+
+
+def test_a_service_account_exports_a_forecast_and_is_audited_by_its_client_id(anonymous, oidc_provider,
+                                                                               client_for) -> None:
+    # what a client-credentials grant issues for a finance system: the client as subject, its groups
+    now = int(time.time())
+    token = oidc_provider.sign({"iss": oidc_provider.issuer, "sub": "finance-etl", "client_id": "finance-etl",
+                                "aud": API_AUDIENCE, "groups": ["cx-finance"], "iat": now, "exp": now + 300})
+    export = anonymous.get(f"/scenarios/{SAVED_NAME}/forecast", params={"format": "parquet"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert export.status_code == 200, export.text
+    assert export.content[:4] == b"PAR1" and ".parquet" in export.headers["content-disposition"]
+    rows = client_for("admin").get("/audit", params={"user": "finance-etl"}).json()
+    assert [(row["action"], row["user"]) for row in rows] == [("export", "finance-etl")]
