@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from cxroi.errors import ScenarioError
 from cxroi.registry import ModelArtifact
 from cxroi.sim.engine import simulator_for
 from cxroi.sim.plan import PlanSpec, nominal_cost, planned_monthly_spend
@@ -50,7 +51,7 @@ def _draws(artifact: ModelArtifact, max_draws: int, seed: int) -> tuple[int, ...
 def cell_curves(artifact: ModelArtifact, terms: PlanSpec, planned: Sequence[float], max_multiple: float = 3.0,
                 points: int = CURVE_POINTS, max_draws: int = CURVE_DRAWS,
                 seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Response curves and marginal ROI of the cells of ``terms`` (one initiative per cell;
+    """Response curves and marginal ROI of the cells of ``terms`` (each in a segment of its own:
     segments are independent, so all cells are valued in the same pass), ``planned`` being each
     cell's planned monthly spend (currency per month).
 
@@ -61,6 +62,9 @@ def cell_curves(artifact: ModelArtifact, terms: PlanSpec, planned: Sequence[floa
     planned_spend, nominal_cost (currency per month), npv_mean at the planned spend (currency),
     marginal_roi (fraction)."""
     cells = terms.cells
+    if len({s for _, s in cells}) != len(cells):
+        raise ScenarioError("response curves need one cell per segment: cells sharing a segment would be "
+                            "valued together")
     nominal = np.array([nominal_cost(artifact, i, s) for i, s in cells])
     planned = np.asarray(planned, dtype=float)
     step = STEP_SHARE * nominal

@@ -6,6 +6,7 @@ concavity checked."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from cxroi.sim.optimise import (
 )
 from cxroi.sim.optimise.frontier import CONCAVITY_TOLERANCE
 from cxroi.sim.optimise.problem import MIN_EFFECTIVE_SHARE
+from cxroi.sim.response import cell_curves
 from cxroi.testing.artifacts import REPO, plausible_artifact, plausible_draws
 
 N_DRAWS, HORIZON = 40, 24
@@ -142,3 +144,27 @@ def test_a_dent_from_a_lumpy_one_off_is_explained(tmp_path):
     assert [k.budget for k in frontier.kinks] == [500_000.0]
     assert frontier.kinks[0].entering == ("I1",)
     assert "lumpy one-off" in frontier.table.set_index("budget").loc[500_000.0, "not_concave_because"]
+
+
+def test_at_the_optimum_the_marginal_roi_is_the_same_in_every_cell_it_can_move(two_by_two):
+    """The optimality condition of a budget split: money moved from one cell to another cannot
+    raise the expected NPV, so every cell strictly between its minimum effective spend and its
+    upper bound earns the same on its next unit (the response module's marginal ROI, on every
+    draw); a cell held at its minimum earns no more than them."""
+    prob = problem(two_by_two)
+    plan = prob.solve(2 * ONE_OFF + 30_000.0 * HORIZON)
+    assert plan.spent == pytest.approx(2 * ONE_OFF + 30_000.0 * HORIZON, rel=1e-6)  # the budget binds
+    marginal = {}
+    for initiative in prob.initiatives:
+        mine = [k for k, (i, _) in enumerate(prob.cells) if i == initiative]
+        terms = replace(prob.terms, cells=tuple(prob.cells[k] for k in mine))
+        _, table = cell_curves(two_by_two, terms, plan.monthly_spend[mine], max_draws=N_DRAWS)
+        marginal |= {mine[j]: value for j, value in enumerate(table["marginal_roi"])}
+    inside = [k for k in marginal if prob.minimum[k] * 1.01 < plan.monthly_spend[k] < prob.upper[k] * 0.99]
+    assert len(inside) >= 2
+    values = np.array([marginal[k] for k in inside])
+    # SLSQP stops at a relative change of 1e-5 of the objective: the marginal returns it leaves
+    # unequal differ by a few per cent at most; 5 % of their mean is the tolerance
+    assert values.max() - values.min() <= 0.05 * abs(values.mean())
+    held = [k for k in marginal if abs(plan.monthly_spend[k] - prob.minimum[k]) < 1e-6 * prob.minimum[k]]
+    assert all(marginal[k] <= values.max() * 1.05 for k in held)
