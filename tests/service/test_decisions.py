@@ -129,6 +129,11 @@ def test_decisions_through_the_cli_can_be_shown_but_not_changed(capsys, monkeypa
     shown = json.loads(capsys.readouterr().out)
     assert shown["approved_by"] == "fay" and shown["forecast"] == recorded.forecast
     assert main(["decisions", "list"]) == 0 and "current" in capsys.readouterr().out
+    out = tmp_path / "approved.csv"
+    assert main(["forecast", "--scenario", "Portal plan", "--out", str(out)]) == 0
+    assert "approved as decision 1 by fay" in capsys.readouterr().out
+    sidecar = json.loads((tmp_path / "approved.provenance.json").read_text(encoding="utf-8"))
+    assert sidecar["provenance"]["decision"]["id"] == 1 and sidecar["provenance"]["decision"]["same_model"]
 
     for attempt in (["decisions", "delete", "1"], ["decisions", "edit", "1"], ["decisions", "show", "1", "--set", "x"]):
         assert main(attempt) == 2  # no such command or option
