@@ -10,6 +10,7 @@ import streamlit as st
 
 from cxroi.app import state
 from cxroi.errors import ArtifactError
+from cxroi.params import EFFECT_LABELS
 from cxroi.registry import ModelArtifact
 from cxroi.service.identity import Permission
 from cxroi.service.models import compare_with_champion, promote_model, show_model
@@ -35,11 +36,20 @@ def _facts(artifact: ModelArtifact) -> dict[str, str]:
 
 
 def _effects(model_id: str) -> pd.DataFrame:
-    """The model's effects: median [P5, P95] and source, per effect and segment or initiative."""
+    """The model's effects: effect, for (segment or initiative), median [P5, P95] and source."""
     summary = show_model(state.context(), state.current_user(), model_id)
-    return pd.DataFrame([{"effect": e.parameter, "for": e.label,
+    return pd.DataFrame([{"effect": EFFECT_LABELS.get(e.parameter, e.parameter), "for": e.label,
                           "value": f"{e.median:+.3g} [{e.p5:+.3g}, {e.p95:+.3g}]", "source": e.source}
-                         for e in summary.effects])
+                         for e in summary.effects], columns=["effect", "for", "value", "source"])
+
+
+def _source_change(champion: object, candidate: object) -> str:
+    """Where an effect comes from: one source, or "champion's → candidate's" when it changed."""
+    if not isinstance(champion, str):
+        return str(candidate)
+    if not isinstance(candidate, str):
+        return champion
+    return candidate if champion == candidate else f"{champion} → {candidate}"
 
 
 def side_by_side(candidate: ModelArtifact, champion: ModelArtifact) -> None:
@@ -47,11 +57,16 @@ def side_by_side(candidate: ModelArtifact, champion: ModelArtifact) -> None:
     facts = pd.DataFrame({f"Candidate {candidate.model_id}": _facts(candidate),
                           f"Champion {champion.model_id}": _facts(champion)})
     st.dataframe(facts, width="stretch")
-    effects = _effects(candidate.model_id).merge(_effects(champion.model_id), on=["effect", "for"], how="outer",
-                                                 suffixes=(" (candidate)", " (champion)"))
-    st.markdown("**Effects** — median and 90% interval; *source* says whether the history, the catalogue "
-                "prior or a pilot set it.")
-    st.dataframe(effects, hide_index=True, width="stretch")
+    ours, theirs = _effects(candidate.model_id), _effects(champion.model_id)
+    effects = ours.merge(theirs, on=["effect", "for"], how="outer", suffixes=("_candidate", "_champion"))
+    effects["source"] = [_source_change(a, b) for a, b in zip(effects["source_champion"],
+                                                                effects["source_candidate"], strict=True)]
+    st.markdown("**Effects** — median and 90% interval (per +10 points; lifts in points); *source*: the "
+                "history, the catalogue prior or a pilot (champion's → candidate's when it changed).")
+    st.dataframe(effects[["effect", "for", "value_candidate", "value_champion", "source"]], hide_index=True,
+                 width="stretch", column_config={"effect": "Effect", "for": "Segment or initiative",
+                                                 "value_candidate": "Candidate", "value_champion": "Champion",
+                                                 "source": "Source"})
 
 
 def promotion_form(model: ModelArtifact, champion_id: str | None) -> None:
