@@ -1,0 +1,93 @@
+"""Tracking on an exact model, checked against hand computation (tests/track/conftest.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cxroi.sim.engine import Simulator
+from cxroi.testing.artifacts import plausible_artifact
+from cxroi.track import ON_TRACK, counterfactual, track
+from tests.track.conftest import ARPU, CHURN, CUSTOMERS, NEW, csat_lift, decision, exact_panel
+
+MONTHS = 6
+
+
+def test_zero_noise_truth_realised_equals_constructed_increment(exact):
+    """Outcomes made exactly by the model with the assumed lift: the realised lift is that lift,
+    the counterfactual is the no-lift world and the realised increments are the hand-made ones
+    (and the decision's own promise), so the status is on track with certainty."""
+    result = track(decision(exact.model_id), exact, exact_panel(MONTHS), noise=False)
+    # hand-made no-lift world: constant churn 2 %, 200 new, ARPU 100
+    base_revenue, base_end = [], []
+    customers = CUSTOMERS
+    for _ in range(MONTHS):
+        churned = customers * CHURN
+        base_revenue.append(ARPU * (customers - churned / 2 + NEW / 2))
+        customers = customers - churned + NEW
+        base_end.append(customers)
+    lifted = exact_panel(MONTHS)
+    observed = lifted[lifted["period"] >= "2026-01-01"]
+    expected_revenue = np.cumsum(observed["revenue"].to_numpy() - base_revenue)
+    expected_customers = (observed["customers_start"] - observed["churned"] + observed["new_customers"]).to_numpy() - base_end
+    monthly = result.monthly.set_index("metric")
+    np.testing.assert_allclose(monthly.loc["incremental_revenue", "realised_mean"], expected_revenue, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(monthly.loc["incremental_customers", "realised_mean"], expected_customers, rtol=1e-6, atol=1e-6)
+    # cash flow: incremental revenue × 70 % − nominal spend 1 000 a month
+    np.testing.assert_allclose(monthly.loc["incremental_cash_flow", "realised_mean"],
+                               np.cumsum(np.diff(expected_revenue, prepend=0) * 0.7 - 1000.0), rtol=1e-6, atol=1e-6)
+    # the decision's promise is the same world
+    np.testing.assert_allclose(monthly.loc["incremental_revenue", "promised_p50"], expected_revenue, rtol=1e-4)
+    assert expected_revenue[-1] > 0
+    # realised lift: mean of the lift shown over the six months (single segment: pre-level only)
+    lift = result.lift.set_index("metric").loc["csat"]
+    assert lift["method"] == "against pre-decision level"
+    assert lift["realised"] == pytest.approx(np.mean([csat_lift(m) for m in range(1, MONTHS + 1)]), rel=1e-9)
+    assert lift["assumed_mean"] == pytest.approx(lift["realised"], rel=1e-6)
+    assert result.status == ON_TRACK and result.probabilities[ON_TRACK] == 1.0
+
+
+def test_no_lift_panel_is_behind_and_counterfactual_follows_observed_scores(exact):
+    """Outcomes of the no-lift world: realised increments are zero, below the promised band."""
+    result = track(decision(exact.model_id), exact, exact_panel(MONTHS, lift=False), noise=False)
+    summary = result.summary.set_index("metric")
+    assert summary.loc["incremental_revenue", "realised_mean"] == pytest.approx(0.0, abs=1e-6)
+    assert summary.loc["incremental_customers", "realised_mean"] == pytest.approx(0.0, abs=1e-9)
+    assert result.probabilities["behind"] == 1.0 and result.status == "behind"
+    assert result.lift.set_index("metric").loc["csat", "realised"] == 0.0
+
+
+def test_counterfactual_without_noise_is_the_simulator_baseline(tmp_path):
+    """CSAT/NPS held at the last observed level and no outcome noise: the counterfactual run is
+    the engine's baseline (same links, written independently) for every draw and segment."""
+    artifact = plausible_artifact(tmp_path, n_draws=50, n_segments=3, n_initiatives=1)
+    sim = Simulator(artifact)
+    horizon = 5
+    zc = np.broadcast_to(sim.zc0, (horizon, *sim.params["churn_intercept"].shape))
+    zn = np.broadcast_to(sim.zn0, zc.shape)
+    world = counterfactual.run(sim.params, sim.customers0[:, 0], sim.t_next[:, 0], zc, zn)
+    base = sim.baseline(horizon)
+    np.testing.assert_allclose(world.customers_start, base.customers[:-1], rtol=1e-12)
+    np.testing.assert_allclose(world.revenue, base.revenue, rtol=1e-12)
+    np.testing.assert_allclose(world.customers_end[-1], base.customers[-1], rtol=1e-12)
+
+
+def test_outcome_noise_is_centred_on_the_expected_values(tmp_path):
+    """With noise, the counterfactual's mean over many draws matches the expected values: churn
+    and new customers exactly in expectation; revenue within 4 standard errors of the mean
+    (the 4-se tolerance fails by chance with probability < 1e-4)."""
+    artifact = plausible_artifact(tmp_path, n_draws=4000, n_segments=1, n_initiatives=1)
+    sim = Simulator(artifact)
+    zc = np.broadcast_to(sim.zc0, (1, *sim.params["churn_intercept"].shape))
+    expected = counterfactual.run(sim.params, sim.customers0[:, 0], sim.t_next[:, 0], zc, zc * 0)
+    noisy = counterfactual.run(sim.params, sim.customers0[:, 0], sim.t_next[:, 0], zc, zc * 0,
+                               rng=np.random.default_rng(3))
+    for field in ("churned", "new_customers"):
+        gap = noisy.__dict__[field] - expected.__dict__[field]
+        assert abs(gap.mean()) < 4 * gap.std() / math.sqrt(gap.size)
+    # revenue: exp(median log ARPU) is the median, so compare medians of the ratio
+    ratio = noisy.revenue / expected.revenue
+    assert np.median(ratio) == pytest.approx(1.0, abs=4 * 1.2533 * ratio.std() / math.sqrt(ratio.size))
+
