@@ -1,0 +1,102 @@
+"""Bad input gets a plain error and writes nothing: a panel that does not extend the decision's
+(other segments, earlier months only, a gap), an unknown decision, no month after the start."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cxroi.cli import main
+from cxroi.errors import DataError
+from cxroi.service import Context, approve_scenario, local_user, save_scenario
+from cxroi.testing.artifacts import exact_artifact
+from cxroi.track import track
+from tests.track.conftest import VALUES, decision, exact_panel
+
+
+def test_panel_of_other_segments(exact):
+    panel = exact_panel(3).assign(segment="Other")
+    with pytest.raises(DataError, match="segment\\(s\\) S of the model are missing"):
+        track(decision(exact.model_id), exact, panel)
+
+
+def test_panel_with_earlier_months_only(exact):
+    panel = exact_panel(3)
+    panel = panel[panel["period"] <= "2025-12-01"]
+    with pytest.raises(DataError, match="ends in 2025-12, not after the model's training window"):
+        track(decision(exact.model_id), exact, panel)
+
+
+def test_panel_with_a_gap(exact):
+    panel = exact_panel(4)
+    panel = panel[panel["period"] != pd.Timestamp("2026-02-01")]
+    with pytest.raises(DataError, match="segment S has a gap: no row for 2026-02"):
+        track(decision(exact.model_id), exact, panel)
+
+
+def test_panel_without_the_last_training_month(exact):
+    panel = exact_panel(3)
+    panel = panel[panel["period"] != pd.Timestamp("2025-12-01")]
+    with pytest.raises(DataError, match="lacks the model's last training month 2025-12"):
+        track(decision(exact.model_id), exact, panel)
+
+
+def test_fewer_than_one_month_after_the_start(exact):
+    """The decision starts in forecast month 3 (2026-03); the panel reaches 2026-02."""
+    with pytest.raises(DataError, match="starts in forecast month 3 \\(2026-03\\): at least one month"):
+        track(decision(exact.model_id, start_month=3), exact, exact_panel(2))
+
+
+@pytest.fixture
+def approved(tmp_path, monkeypatch):
+    """A decision approved through the service on an exact model, and a newer panel on disk."""
+    models = tmp_path / "models"
+    artifact = exact_artifact(models, "exact-cli", VALUES, customers=10_000.0, lag=1)
+    monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
+    with Context.from_environment() as ctx:
+        user = local_user("Ann")
+        save_scenario(ctx, user, decision(artifact.model_id).scenario_body, model_id=artifact.model_id)
+        record = approve_scenario(ctx, user, "Portal", model_id=artifact.model_id)
+    return record.id, tmp_path
+
+
+def _run(args: list[str], capsys) -> tuple[int, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_cli_unknown_decision_writes_nothing(approved, capsys):
+    decision_id, folder = approved
+    panel = folder / "newer.csv"
+    exact_panel(3).to_csv(panel, index=False)
+    code, text = _run(["track", str(decision_id + 100), "--data", str(panel), "--out", str(folder / "out")], capsys)
+    assert code == 2 and "Error:" in text and str(decision_id + 100) in text and "Traceback" not in text
+    assert not (folder / "out").exists()
+
+
+def test_cli_panel_with_a_gap_writes_nothing(approved, capsys):
+    decision_id, folder = approved
+    panel = exact_panel(4)
+    panel[panel["period"] != pd.Timestamp("2026-02-01")].to_csv(folder / "gap.csv", index=False)
+    code, text = _run(["track", str(decision_id), "--data", str(folder / "gap.csv"), "--out", str(folder / "out"),
+                       "--propose-pilots", str(folder / "pilots.csv")], capsys)
+    assert code == 2 and "gap" in text and "Traceback" not in text
+    assert not (folder / "out").exists() and not (folder / "pilots.csv").exists()
+
+
+def test_cli_tracks_and_writes_files(approved, capsys):
+    """A good panel (expected values with the assumed lift, counts rounded as a panel needs them):
+    tables, files, and the status."""
+    decision_id, folder = approved
+    counts = ["customers_start", "churned", "new_customers"]
+    exact_panel(4).round(dict.fromkeys(counts, 0)).astype(dict.fromkeys(counts, int)).to_csv(folder / "newer.csv",
+                                                                                           index=False)
+    code, text = _run(["track", str(decision_id), "--data", str(folder / "newer.csv"), "--out", str(folder / "out")],
+                      capsys)
+    assert code == 0, text
+    assert "Status:" in text and "Realised CX lift" in text
+    assert sorted(p.name for p in (folder / "out").iterdir()) == ["lift.csv", "monthly.csv", "summary.csv",
+                                                                 "tracking.json"]
+    monthly = pd.read_csv(folder / "out" / "monthly.csv")
+    assert list(monthly["month"].unique()) == ["2026-01", "2026-02", "2026-03", "2026-04"]
