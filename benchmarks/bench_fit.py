@@ -6,6 +6,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_fit.py              # everything (≈ 10–15 min on 2 cores)
     .venv/bin/python benchmarks/bench_fit.py --no-pymc    # skip the slow PyMC NUTS rows
+    .venv/bin/python benchmarks/bench_fit.py --survey-error   # the model with and without survey error
 
 Every measurement runs in its own child process, so each pays its own imports and compiles the
 way a user's `cxroi train` does; "fit" wall time covers model build, compile and sampling (not
@@ -57,7 +58,8 @@ def child(spec: dict) -> dict:
 
         with tempfile.TemporaryDirectory() as models:
             sampler = SamplerConfig(draws=spec["draws"], tune=spec["tune"], chains=spec["chains"])
-            settings = TrainSettings(family=spec["family"], seed=1, sampler=sampler)
+            settings = TrainSettings(family=spec["family"], seed=1, sampler=sampler,
+                                     survey_error=spec.get("survey_error", True))
             outcome = train(panel, settings, models_dir=models, promote=False)
             size = sum(p.stat().st_size for p in outcome.path.iterdir())
         m = outcome.manifest
@@ -83,7 +85,8 @@ def child(spec: dict) -> dict:
 
     imported = time.perf_counter() - with_import
     model = BayesModel(draws=spec["draws"], tune=spec["tune"], chains=spec["chains"], seed=1,
-                       name=spec["sampler"], parameterization=spec["parameterization"])
+                       name=spec["sampler"], parameterization=spec["parameterization"],
+                       survey_error=spec.get("survey_error", True))
     t0 = time.perf_counter()
     fit = model.fit(design, catalogue)
     wall = time.perf_counter() - t0
@@ -144,6 +147,24 @@ def recovery(seeds: list[int], settings: dict) -> int:
     return 0 if pooled.mean() >= 0.85 else 1
 
 
+def survey_error_comparison(settings: dict, with_train: bool) -> int:
+    """The previous model form (CSAT/NPS taken as exact) against the survey error model (latent
+    CSAT/NPS measured with sampling error) on data/sample: the fit alone and, ``with_train``, the
+    whole train (which compiles twice with survey error: the backtest window has fewer latent months)."""
+    print("| model form | fit wall (s, compile incl.) | min bulk ESS | ESS/s | max R-hat | divergences "
+          "| train wall (s) | health gate |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for label, on in (("scores exact (previous)", False), ("survey error (latent CSAT/NPS)", True)):
+        f = run_child({"kind": "bayes", "sampler": "nutpie", "parameterization": "noncentered", "survey_error": on,
+                       **settings})
+        t = run_child({"kind": "train", "family": "bayes", "survey_error": on, **settings}) if with_train else None
+        train = f"{t['wall']:.1f} | {'passed' if t['passed'] else 'FAILED'}" if t else "not run | "
+        print(f"| {label} | {f['wall']:.1f} | {f['min_ess_bulk']:.0f} | {f['ess_per_s']:.1f} | {f['max_rhat']:.4f} | "
+              f"{f['divergences']} | {train} |", flush=True)
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=1000)
@@ -152,6 +173,9 @@ def main() -> int:
     parser.add_argument("--no-pymc", action="store_true", help="skip the PyMC NUTS rows")
     parser.add_argument("--recovery", metavar="SEEDS", help="instead: interval coverage on synthetic data, "
                         "e.g. --recovery 1,2,3 (8 segments × 36 months, one Bayesian fit per seed)")
+    parser.add_argument("--survey-error", action="store_true", help="instead: fit and train of data/sample with "
+                        "and without the survey error model, side by side")
+    parser.add_argument("--fit-only", action="store_true", help="with --survey-error: skip the two train runs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -160,6 +184,10 @@ def main() -> int:
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
     if args.recovery:
         return recovery([int(seed) for seed in args.recovery.split(",")], settings)
+    if args.survey_error:
+        print(f"load average at start: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; "
+              f"{args.chains} chains × ({args.tune} tune + {args.draws} draws)\n")
+        return survey_error_comparison(settings, with_train=not args.fit_only)
     print(f"load average at start: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; "
           f"{args.chains} chains × ({args.tune} tune + {args.draws} draws)\n")
 

@@ -1,16 +1,22 @@
-"""Calibration study: are the model's intervals honest?
+"""Calibration study: are the model's intervals honest, and is its P(ROI > 0) a probability?
 
-For each of N synthetic datasets (cxroi.data.synth.generate) with randomly drawn true population
+For each of N synthetic histories (cxroi.data.synth.generate) with randomly drawn true population
 means of the CX effects and its own seed, fit the model, then record for every CX effect
 (churn_csat, churn_nps, arpu_csat, acq_nps per segment; lift_csat, lift_nps of initiatives the
-fit learned from spend history) and for the NPV of a fixed scenario whether the central 50 % and 90 % intervals of
-the fitted draws contain the truth. The true NPV is the simulator run on an artifact whose single
-"draw" is the true parameters (same starting state, references at the true base levels).
+fit learned from spend history) and for the NPV of a fixed scenario whether the central 50 %, 80 %
+and 90 % intervals of the fitted draws contain the truth, and the scenario's stated P(ROI > 0)
+against whether its true ROI is above 0. The true NPV is the simulator run on an artifact whose
+single "draw" is the true parameters (same starting state, references at the true base levels).
+
+Histories cycle through :data:`VARIANTS`: the generator's default, null effects (every CX effect
+0), asymmetric churn effects (falls act twice as strongly as rises; fitted with the asymmetric
+option), tiny surveys (15–25 answers a month) and missing survey months (15 % of segment-months
+unsurveyed).
 
 A calibrated model covers the truth with its 90 % intervals in about 90 % of cases and with its
-50 % intervals in about 50 %. Run (prints progress, writes rows and the table to --out):
+50 % intervals in about 50 %. Run (prints progress, writes rows and the tables to --out):
 
-    .venv/bin/python -m validation.calibration --datasets 30 --out validation/results
+    nice -n 5 .venv/bin/python -m validation.calibration --histories 60 --out validation/results
 
 Units: effects per +10 CSAT/NPS points (lifts in survey points), NPV in the panel's currency.
 """
@@ -42,7 +48,18 @@ from cxroi.sim.scenario import Investment, Scenario
 
 SEGMENT_EFFECTS = ("churn_csat", "churn_nps", "arpu_csat", "acq_nps")
 LIFT_EFFECTS = ("lift_csat", "lift_nps")
-LEVELS = (0.5, 0.9)
+LEVELS = (0.5, 0.8, 0.9)
+#: variant name -> generator options (histories cycle through them in this order); "null" also
+#: sets every population effect to 0, "asymmetric" is fitted with gain/loss churn effects
+VARIANTS: dict[str, dict] = {
+    "default": {},
+    "null": {},
+    "asymmetric": {"loss_factor": 2.0},
+    "tiny surveys": {"responses_range": (15, 25)},
+    "missing months": {"survey_gaps": 0.15},
+}
+#: bins of the stated P(ROI > 0) for the reliability table
+RELIABILITY_BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
 #: ranges (per 10 points) the true population means are drawn from, uniformly: they straddle 0
 #: and reach beyond the generator's defaults (−0.25, −0.10, 0.02, 0.08)
 EFFECT_RANGES = {
@@ -58,6 +75,8 @@ class StudySettings:
     datasets: int = 30
     segments: int = 4
     months: int = 24
+    #: histories cycle through these VARIANTS names
+    variants: tuple[str, ...] = tuple(VARIANTS)
     family: str = "bayes"
     draws: int = 500
     tune: int = 1000
@@ -70,18 +89,28 @@ class StudySettings:
     spend_history: bool = True
 
 
+def variant_of(settings: StudySettings, index: int) -> str:
+    """The variant of history ``index`` (they take turns)."""
+    return settings.variants[index % len(settings.variants)]
+
+
 def draw_dataset(settings: StudySettings, index: int) -> tuple[SynthResult, dict[str, float]]:
-    """Dataset ``index``: its own generator seed and uniformly drawn population-mean effects."""
+    """History ``index``: its own generator seed, uniformly drawn population-mean effects (all 0
+    in the null variant) and its variant's generator options."""
     rng = np.random.default_rng([settings.seed, index])
     effects = {name: float(rng.uniform(*bounds)) for name, bounds in EFFECT_RANGES.items()}
     seed = int(rng.integers(1, 2**31 - 1))
-    result = generate(segments=settings.segments, months=settings.months, seed=seed, effects=effects)
+    variant = variant_of(settings, index)
+    if variant == "null":
+        effects = dict.fromkeys(effects, 0.0)
+    result = generate(segments=settings.segments, months=settings.months, seed=seed, effects=effects,
+                      **VARIANTS[variant])
     if not settings.spend_history:
         result = dataclasses.replace(result, panel=result.panel.loc[:, ~result.panel.columns.str.startswith("spend_")])
     return result, effects
 
 
-def make_model(settings: StudySettings):
+def make_model(settings: StudySettings, asymmetric: bool = False):
     """One model object of the configured family with the study's (small) sampler settings; the
     Bayesian one keeps its compiled model between datasets of the same structure."""
     if settings.family == "regression":
@@ -91,15 +120,16 @@ def make_model(settings: StudySettings):
     from cxroi.fit.bayes import BayesModel
 
     return BayesModel(draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
-                      cores=min(2, settings.chains))
+                      cores=min(2, settings.chains), asymmetric=asymmetric)
 
 
 def _manifest(model_id: str, family: str, design: Design, catalogue: dict[str, Initiative],
               state: dict[str, dict[str, float]]) -> Manifest:
     """The manifest fields the simulator reads."""
+    customers = {segment: values["customers"] for segment, values in state.items()}
     return Manifest(model_id=model_id, family=family, segments=design.segments, initiatives=list(catalogue),
                     state=state, lag_months=design.lag, training_window=design.window(), seed=0,
-                    initiative_settings={i: c.settings(design.segments) for i, c in catalogue.items()})
+                    initiative_settings={i: c.settings(design.segments, customers) for i, c in catalogue.items()})
 
 
 def fitted_artifact(fit: FitResult, design: Design, catalogue: dict[str, Initiative]) -> ModelArtifact:
@@ -127,15 +157,14 @@ def true_artifact(truth: dict, design: Design, catalogue: dict[str, Initiative])
 
 
 def fixed_scenario(segments: list[str], catalogue: dict[str, Initiative], settings: StudySettings) -> Scenario:
-    """Every initiative with synthetic spend history, funded at its nominal monthly cost in the
-    segments it reaches, for ``scenario_months`` months, valued over ``horizon_months``."""
+    """Every initiative with synthetic spend history, funded at its nominal monthly cost (spend
+    level 1) in the segments it reaches, for ``scenario_months`` months, valued over ``horizon_months``."""
     investments = []
     for initiative in list(catalogue.values())[:2]:
         reached = [s for s in segments if s in initiative.segments]
         if reached:
             investments.append(Investment(initiative=initiative.id, segments=tuple(reached),
-                                          duration_months=settings.scenario_months,
-                                          monthly_spend=initiative.monthly_cost,
+                                          duration_months=settings.scenario_months, spend_level=1.0,
                                           one_off_cost=initiative.one_off_cost))
     return Scenario(name="calibration", investments=tuple(investments), horizon_months=settings.horizon_months)
 
@@ -162,9 +191,10 @@ def coverage_rows(index: int, fit: FitResult, result: SynthResult, design: Desig
             if fit.effect_sources[name][initiative] == "history":
                 rows.append({"dataset": index, "quantity": name, "label": initiative,
                              **_covered(fit.draws[name][:, j], truth["initiatives"][initiative][name])})
-    fitted_npv = Simulator(fitted_artifact(fit, design, catalogue)).run(scenario).npv
-    true_npv = Simulator(true_artifact(truth, design, catalogue)).run(scenario).npv
-    rows.append({"dataset": index, "quantity": "npv", "label": scenario.name, **_covered(fitted_npv, true_npv[0])})
+    fitted = Simulator(fitted_artifact(fit, design, catalogue)).run(scenario)
+    true = Simulator(true_artifact(truth, design, catalogue)).run(scenario)
+    rows.append({"dataset": index, "quantity": "npv", "label": scenario.name, **_covered(fitted.npv, true.npv[0]),
+                 "p_roi_positive": fitted.prob_roi_positive, "roi_positive": bool(true.roi[0] > 0)})
     return rows
 
 
@@ -180,52 +210,86 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
 
 
 def coverage_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per quantity (and all effects pooled): number of cases, coverage of the 50 % and 90 %
-    intervals, a 95 % Wilson interval of the 90 % coverage, and the share of cases where the
+    """Per quantity (and all effects pooled): number of cases, coverage of the 50 %, 80 % and
+    90 % intervals, a 95 % Wilson interval of the 80 % coverage, and the share of cases where the
     posterior mean lies below the truth (about 50 % without bias; for churn effects, whose
     expected sign is negative, "below" means a stronger effect)."""
     groups = [(q, rows[rows["quantity"] == q]) for q in dict.fromkeys(rows["quantity"])]
     groups.append(("all effects", rows[rows["quantity"] != "npv"]))
     table = []
     for quantity, g in groups:
-        n, hit90 = len(g), int(g["in_90"].sum())
-        low, high = wilson(hit90, n)
+        n, hit80 = len(g), int(g["in_80"].sum())
+        low, high = wilson(hit80, n)
         table.append({"quantity": quantity, "cases": n, "coverage_50": g["in_50"].mean(),
-                      "coverage_90": g["in_90"].mean(), "coverage_90_wilson95_low": low,
-                      "coverage_90_wilson95_high": high, "mean_below_truth": (g["mean"] < g["truth"]).mean()})
+                      "coverage_80": g["in_80"].mean(), "coverage_90": g["in_90"].mean(),
+                      "coverage_80_wilson95_low": low, "coverage_80_wilson95_high": high,
+                      "mean_below_truth": (g["mean"] < g["truth"]).mean()})
     return pd.DataFrame(table)
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    lines = ["| quantity | cases | 50 % interval coverage | 90 % interval coverage (95 % CI) | estimate below truth |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| quantity | cases | 50 % interval | 80 % interval (95 % CI) | 90 % interval | estimate below truth |",
+             "|---|---:|---:|---:|---:|---:|"]
     for r in table.itertuples(index=False):
-        lines.append(f"| {r.quantity} | {r.cases} | {100 * r.coverage_50:.1f} % | {100 * r.coverage_90:.1f} % "
-                     f"({100 * r.coverage_90_wilson95_low:.0f}–{100 * r.coverage_90_wilson95_high:.0f} %) | "
-                     f"{100 * r.mean_below_truth:.0f} % |")
+        lines.append(f"| {r.quantity} | {r.cases} | {100 * r.coverage_50:.1f} % | {100 * r.coverage_80:.1f} % "
+                     f"({100 * r.coverage_80_wilson95_low:.0f}–{100 * r.coverage_80_wilson95_high:.0f} %) | "
+                     f"{100 * r.coverage_90:.1f} % | {100 * r.mean_below_truth:.0f} % |")
     return "\n".join(lines)
+
+
+def variant_table(rows: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """Coverage of the 80 % intervals of the CX effects (pooled) and of NPV, per variant, as Markdown."""
+    variant = runs.set_index("dataset")["variant"]
+    rows = rows.assign(variant=rows["dataset"].map(variant))
+    lines = ["| variant | histories | effect cases | effects 80 % | effects 50 % | effects 90 % | NPV 80 % |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, g in rows.groupby("variant", sort=False):
+        effects, npv = g[g["quantity"] != "npv"], g[g["quantity"] == "npv"]
+        lines.append(f"| {name} | {len(npv)} | {len(effects)} | {100 * effects['in_80'].mean():.0f} % | "
+                     f"{100 * effects['in_50'].mean():.0f} % | {100 * effects['in_90'].mean():.0f} % | "
+                     f"{100 * npv['in_80'].mean():.0f} % |")
+    return "\n".join(lines)
+
+
+def reliability(rows: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
+    """Reliability of the stated P(ROI > 0): per bin of the stated probability, the cases, their
+    mean stated probability and the share whose true ROI is above 0; and the Brier score of the
+    stated probabilities against that of the constant forecast (the overall share of true ROI > 0)."""
+    npv = rows[rows["quantity"] == "npv"]
+    stated, outcome = npv["p_roi_positive"].to_numpy(float), npv["roi_positive"].to_numpy(float)
+    bins = pd.cut(stated, RELIABILITY_BINS, include_lowest=True)
+    table = (pd.DataFrame({"bin": bins, "stated": stated, "outcome": outcome}).groupby("bin", observed=True)
+             .agg(cases=("stated", "size"), stated=("stated", "mean"), observed=("outcome", "mean")).reset_index())
+    brier = float(np.mean((stated - outcome) ** 2))
+    constant = float(np.mean((outcome.mean() - outcome) ** 2))
+    return table, brier, constant
 
 
 def run_study(settings: StudySettings, progress=sys.stderr) -> tuple[pd.DataFrame, list[dict]]:
     """Fit every dataset in turn; returns the coverage rows and per-dataset run information."""
     catalogue = load_catalogue()
-    model = make_model(settings)
+    models = {False: make_model(settings)}
     rows: list[dict] = []
     runs: list[dict] = []
     started = time.perf_counter()
     for index in range(settings.datasets):
         result, effects = draw_dataset(settings, index)
         design = build_design(require_valid(result.panel, f"dataset {index}"), catalogue, result.truth["lag_months"])
+        variant = variant_of(settings, index)
+        asymmetric = variant == "asymmetric" and settings.family == "bayes"
+        if asymmetric not in models:
+            models[asymmetric] = make_model(settings, asymmetric=asymmetric)
         tic = time.perf_counter()
-        fit: FitResult = model.fit(design, catalogue)
+        fit: FitResult = models[asymmetric].fit(design, catalogue)
         seconds = time.perf_counter() - tic
         scenario = fixed_scenario(design.segments, catalogue, settings)
         new = coverage_rows(index, fit, result, design, catalogue, scenario)
         rows += new
-        runs.append({"dataset": index, "seed": result.truth["seed"], **effects, "fit_seconds": seconds,
+        runs.append({"dataset": index, "variant": variant, "seed": result.truth["seed"], **effects,
+                     "fit_seconds": seconds,
                      **{k: v for k, v in fit.convergence.items() if isinstance(v, int | float)}})
         so_far = pd.DataFrame(rows)
-        print(f"[{index + 1}/{settings.datasets}] seed {result.truth['seed']}: fit {seconds:.0f} s, "
+        print(f"[{index + 1}/{settings.datasets}] {variant}, seed {result.truth['seed']}: fit {seconds:.0f} s, "
               f"dataset 90 % coverage {np.mean([r['in_90'] for r in new]):.2f}; running 50 %/90 % coverage "
               f"{so_far['in_50'].mean():.3f}/{so_far['in_90'].mean():.3f}; elapsed "
               f"{time.perf_counter() - started:.0f} s", file=progress, flush=True)
@@ -235,7 +299,9 @@ def run_study(settings: StudySettings, progress=sys.stderr) -> tuple[pd.DataFram
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     defaults = StudySettings()
-    for name in ("datasets", "segments", "months", "draws", "tune", "chains", "seed"):
+    parser.add_argument("--histories", "--datasets", dest="datasets", type=int, default=defaults.datasets,
+                        help="number of synthetic histories (they cycle through the variants)")
+    for name in ("segments", "months", "draws", "tune", "chains", "seed"):
         parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
     parser.add_argument("--family", choices=("bayes", "regression"), default=defaults.family)
     parser.add_argument("--out", type=Path, default=Path("validation/results"))
@@ -250,9 +316,14 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(args.out / f"calibration_runs_{settings.family}.csv", pd.DataFrame(runs).to_csv(index=False))
     sampling = (f"{settings.chains * settings.draws} independent draws" if settings.family == "regression"
                 else f"{settings.chains} chains × {settings.draws} draws (tune {settings.tune})")
-    text = (f"{settings.datasets} datasets ({settings.segments} segments × {settings.months} months), family "
+    bins, brier, constant = reliability(rows)
+    bin_lines = "\n".join(f"| {r.bin} | {r.cases} | {r.stated:.2f} | {r.observed:.2f} |"
+                           for r in bins.itertuples(index=False))
+    text = (f"{settings.datasets} histories ({settings.segments} segments × {settings.months} months), family "
             f"{settings.family}, {sampling}, seed {settings.seed}; {minutes:.1f} min wall\n\n"
-            f"{markdown_table(table)}\n")
+            f"{markdown_table(table)}\n\nPer variant:\n\n{variant_table(rows, pd.DataFrame(runs))}\n\n"
+            f"Reliability of P(ROI > 0):\n\n| stated P(ROI > 0) | cases | mean stated | share true ROI > 0 |\n"
+            f"|---|---:|---:|---:|\n{bin_lines}\n\nBrier score {brier:.3f} (constant forecast {constant:.3f})\n")
     atomic_write_text(args.out / f"calibration_table_{settings.family}.md", text)
     print(text)
     return 0

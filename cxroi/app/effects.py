@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxroi.params import CX_EFFECTS, EFFECT_LABELS
 from cxroi.registry import ModelArtifact
 from cxroi.science import logistic, per_ten_points, saturation
 
@@ -82,3 +83,33 @@ def lift_curves(model: ModelArtifact, kind: str = "csat", max_multiple: float = 
         frames.append(pd.DataFrame({"initiative": model.manifest.initiative_name(initiative),
                                     "spend_multiple": x, "lift": lift[j] * saturation(x, k)}))
     return pd.concat(frames, ignore_index=True)
+
+
+#: the row of a prior in :func:`prior_posterior` (drawn first, in grey; the same for every segment)
+PRIOR_ROW = "Prior"
+
+
+def prior_posterior(model: ModelArtifact) -> pd.DataFrame:
+    """Prior against posterior of every segment CX effect on the model's own scale (per +10
+    points: logit churn, log ARPU, log new customers): one row per effect for the prior (segment
+    :data:`PRIOR_ROW`, from the manifest) and one per effect × segment for the posterior; columns
+    effect (label), parameter, segment, kind ("prior" / "posterior"), mean, low, high (P10–P90),
+    contraction (0–1, how much the history narrowed the prior; NaN for prior rows) and sources.
+    Empty when the model recorded no priors (the regression family, older artifacts)."""
+    priors = model.manifest.priors
+    rows = []
+    for parameter in CX_EFFECTS:
+        if parameter not in priors:
+            continue
+        p = priors[parameter]
+        label = EFFECT_LABELS[parameter]
+        rows.append({"effect": label, "parameter": parameter, "segment": PRIOR_ROW, "kind": "prior",
+                     "mean": p.mean, "low": p.low, "high": p.high, "contraction": np.nan, "sources": p.sources})
+        stats = _summary(model.draws[parameter])
+        identified = model.manifest.identification.get(parameter, {})
+        for j, segment in enumerate(model.segments):
+            rows.append({"effect": label, "parameter": parameter, "segment": segment, "kind": "posterior",
+                         "mean": stats["mean"][j], "low": stats["low"][j], "high": stats["high"][j],
+                         "contraction": identified.get(segment, np.nan), "sources": p.sources})
+    return pd.DataFrame(rows, columns=["effect", "parameter", "segment", "kind", "mean", "low", "high",
+                                       "contraction", "sources"])

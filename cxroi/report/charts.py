@@ -55,6 +55,33 @@ def effect_intervals(frame: pd.DataFrame) -> alt.FacetChart:
     )
 
 
+#: colours of the prior and the posterior intervals in :func:`prior_posterior`
+KIND_COLOURS = {"prior": "#9aa5b1", "posterior": "#2f6fbd"}
+
+
+def prior_posterior(frame: pd.DataFrame, width: int = WIDTH // 2, columns: int = 2) -> alt.FacetChart:
+    """Prior vs posterior of each CX effect: ``frame`` columns effect, segment, kind (prior /
+    posterior), mean, low, high (P10–P90), contraction; one panel per effect, the prior on the
+    first row in grey, each segment's posterior below it in blue, a rule at 0 (no effect)."""
+    order = list(dict.fromkeys(frame["segment"]))
+    colours = alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values()))
+    base = alt.Chart().encode(y=alt.Y("segment:N", title=None, sort=order))
+    interval = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X("low:Q", title="per +10 points (link scale), P10–P90"), x2="high:Q",
+        color=alt.Color("kind:N", title=None, scale=colours))
+    point = base.mark_point(filled=True, color=OBSERVED_COLOUR).encode(
+        x="mean:Q", tooltip=["effect:N", "segment:N", "kind:N", alt.Tooltip("mean:Q", format=".3f"),
+                             alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"),
+                             alt.Tooltip("contraction:Q", title="narrowed by the history", format=".0%")])
+    zero = alt.Chart().mark_rule(color="#52606d", strokeDash=[4, 3]).encode(x=alt.datum(0))
+    return (
+        alt.layer(zero, interval, point, data=frame)
+        .properties(width=width, height=alt.Step(20))
+        .facet(facet=alt.Facet("effect:N", title=None), columns=columns)
+        .resolve_scale(x="independent", y="independent")
+    )
+
+
 def backtest_mape(frame: pd.DataFrame) -> alt.Chart:
     """Held-out MAPE by metric and forecaster: ``frame`` columns metric, forecaster, mape_pct."""
     return (

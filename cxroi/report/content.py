@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from cxroi.app.effects import prior_posterior
 from cxroi.data.quality import QualityWarning, warning_texts
 from cxroi.fit.diagnostics import EXPECTED_SIGN
 from cxroi.manifest import Manifest
@@ -256,6 +257,49 @@ def effects_section(artifact: ModelArtifact) -> Section:
     ])
 
 
+def priors_section(artifact: ModelArtifact) -> Section:
+    """Prior vs posterior of every CX effect, the sources of each prior's direction, and how the
+    model treated survey error and asymmetry."""
+    m = artifact.manifest
+    frame = prior_posterior(artifact)
+    survey = (f"Survey error modelled for {' and '.join(s.upper() for s in m.survey_error)}: each month's score is "
+              "a noisy measurement of a latent level (sampling variance from the number of answers)."
+              if m.survey_error else "Survey error not modelled: CSAT and NPS were taken as exact.")
+    blocks: list = [Paragraph(survey)]
+    if frame.empty:
+        blocks.append(Paragraph("This model recorded no priors (the regression family has none; older Bayesian "
+                                "artifacts did not store them)."))
+    else:
+        priors = frame[frame["kind"] == "prior"]
+        posterior = frame[frame["kind"] == "posterior"].groupby("parameter")
+        shown = pd.DataFrame({
+            "effect": priors["effect"].to_numpy(),
+            "prior mean": priors["mean"].map(lambda v: f"{v:+.3f}").to_numpy(),
+            "prior P10–P90": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(priors["low"], priors["high"], strict=True)],
+            "posterior mean (segments' average)": [f"{posterior.get_group(p)['mean'].mean():+.3f}"
+                                                   for p in priors["parameter"]],
+            "narrowed by the history (segments' average)": [share(posterior.get_group(p)["contraction"].mean())
+                                                             for p in priors["parameter"]],
+            "direction from": priors["sources"].to_numpy(),
+        })
+        blocks += [
+            Paragraph("Each effect's prior leans weakly toward the direction the published evidence reports "
+                      "(satisfaction lowers churn, raises revenue per customer and brings referrals): about two "
+                      "thirds of its mass on that side, so the history can overturn it. Per +10 points, on the "
+                      "link scale of each outcome."),
+            Table(shown, "Priors and posteriors of the CX effects"),
+            Chart("priors", charts.prior_posterior(frame), "Prior (grey) and posterior (blue) P10–P90 per segment"),
+        ]
+    if m.asymmetry is not None:
+        lines = [f"{effect}: falls minus rises {d['mean']:+.3f} (P10 {d['low']:+.3f}, P90 {d['high']:+.3f}); "
+                 f"P(falls act more strongly) {share(m.asymmetry.p_loss_stronger[effect])}"
+                 for effect, d in m.asymmetry.loss_minus_gain.items()]
+        blocks += [Paragraph("Gain/loss churn effects were fitted: one slope for rises of a score above its "
+                             "reference, another for falls below it. Forecasts use the slope of rises."),
+                   Bullets(lines)]
+    return Section("priors", "Priors, survey error and asymmetry", blocks)
+
+
 def report_warnings(manifest: Manifest, extra: list[QualityWarning]) -> list[str]:
     """The model's warnings (from training) followed by new ones from the report's data checks."""
     return list(dict.fromkeys([*manifest.warnings, *warning_texts(extra)]))
@@ -293,6 +337,7 @@ def build_report(
             predictive_section(predictive, predictive_note),
             backtest_section(backtests, backtest_notes or []),
             effects_section(artifact),
+            priors_section(artifact),
             warnings_section(warnings),
         ],
         warnings=warnings,

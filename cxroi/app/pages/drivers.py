@@ -11,6 +11,7 @@ from cxroi.app import charts, effects, jobs, reports, state
 from cxroi.app.errors import guard
 from cxroi.app.promotion_form import promotion_form
 from cxroi.app.widgets import VERDICT_BADGES, health_table, job_progress, refreshing
+from cxroi.report.charts import prior_posterior
 from cxroi.text import literal
 
 MODEL_CHOICE = "drivers_model"
@@ -58,6 +59,35 @@ def _report(polling: bool) -> None:
         st.rerun()
 
 
+def _priors(model) -> None:
+    """Prior vs posterior of each CX effect, and how the model treated survey error and asymmetry."""
+    manifest = model.manifest
+    st.markdown("**Prior and posterior of each effect**")
+    if manifest.survey_error:
+        st.caption(f"Survey error modelled for {' and '.join(s.upper() for s in manifest.survey_error)}: each "
+                   "month's score is treated as a noisy measurement (its number of answers sets how noisy).")
+    else:
+        st.caption("Survey error not modelled: CSAT and NPS were taken as exact (the panel gave no response "
+                   "counts, or the model family does not model it).")
+    frame = effects.prior_posterior(model)
+    if frame.empty:
+        st.caption("This model recorded no priors (the regression family has none; older Bayesian models did "
+                   "not store them).")
+        return
+    st.caption("Each effect's prior (grey, P10–P90) leans weakly toward the published direction — "
+               "satisfaction lowers churn, raises revenue per customer and brings referrals — and the "
+               "history can overturn it; blue: what each segment's history made of it. Per +10 points on "
+               "the outcome's model scale (logit churn, log revenue per customer, log new customers). "
+               "Sources of the directions: " + literal("; ".join(
+                   f"{e}: {src}" for e, src in dict(zip(frame["effect"], frame["sources"], strict=True)).items())) + ".")
+    st.altair_chart(prior_posterior(frame, width=220), width="content")
+    if manifest.asymmetry is not None:
+        for effect, d in manifest.asymmetry.loss_minus_gain.items():
+            st.caption(literal(f"{effect}: falls minus rises {d['mean']:+.3f} (P10 {d['low']:+.3f}, P90 "
+                               f"{d['high']:+.3f}); probability that falls act more strongly "
+                               f"{manifest.asymmetry.p_loss_stronger[effect]:.0%}. Forecasts use the slope of rises."))
+
+
 def drivers() -> None:
     """Render the Drivers & model health page."""
     st.title("Drivers & model health")
@@ -95,6 +125,7 @@ def drivers() -> None:
         with st.expander("All effects as a table"):
             st.dataframe(table.drop(columns="parameter"), hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("mean", "low", "high")})
+        _priors(model)
     with tabs[1], guard("computing the lifts"):
         st.markdown("CX lift of each initiative at nominal (catalogue) monthly spend, in survey points; "
                     "more spend lifts more, with diminishing returns.")
