@@ -12,6 +12,8 @@ from cxroi.service.context import Context
 from cxroi.service.identity import Permission, User
 from cxroi.service.types import Effect, ModelSummary
 
+TRAINING_REASON = "accepted by the health gate at training"
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -96,18 +98,23 @@ def train_model(ctx: Context, user: User, panel: pd.DataFrame, settings: TrainSe
     """Train a model on a validated ``panel`` (:func:`cxroi.fit.train.train`); an accepted model
     becomes the champion when ``promote`` (which then needs PROMOTE too). Needs RETRAIN; the
     training, and a promotion it makes, are audited."""
+    import dataclasses
+
+    from cxroi import registry
     from cxroi.fit.train import train
 
     user.require(Permission.RETRAIN, "train a model")
     if promote:
         user.require(Permission.PROMOTE, "promote the model a training makes")
-    outcome = train(panel, settings, models_dir=ctx.models_dir, pilots_path=pilots_path, promote=promote,
+    outcome = train(panel, settings, models_dir=ctx.models_dir, pilots_path=pilots_path, promote=False,
                     report=report, data_path=data_path)
     manifest = outcome.manifest
+    if promote and manifest.accepted:  # promoted here, so that the promotion log names the user
+        registry.promote(manifest.model_id, ctx.models_dir, reason=TRAINING_REASON, user=user.label)
+        outcome = dataclasses.replace(outcome, promoted=True)
     ctx.store.append_audit(actor(user), "retrain", "model", manifest.model_id,
                            {"family": manifest.family, "status": manifest.status, "promoted": outcome.promoted,
                             "data": str(data_path) if data_path else None, "seed": settings.seed})
     if outcome.promoted:
-        ctx.store.append_audit(actor(user), "promote", "model", manifest.model_id,
-                               {"reason": "accepted by the health gate at training"})
+        ctx.store.append_audit(actor(user), "promote", "model", manifest.model_id, {"reason": TRAINING_REASON})
     return outcome

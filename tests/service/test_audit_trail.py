@@ -58,3 +58,15 @@ def test_the_audit_trail_offers_no_way_to_change_it() -> None:
     assert [name for name in service.__all__ if "audit" in name] == ["audit_trail"]
     assert not [name for name in service.__all__ if name.startswith(("update", "edit", "remove")) or
                 ("delete" in name and name != "delete_scenario")]
+
+
+def test_a_training_that_promotes_names_the_user_in_the_promotion_log(ctx: Context, monkeypatch) -> None:
+    outcome = _fake_training(monkeypatch, ctx.models_dir)
+    outcome.manifest.model_id = CANDIDATE  # the stand-in "trains" the candidate, which passed its health gate
+    monkeypatch.setenv("CXROI_PROMOTION_SHIFT", "100")  # the two test models differ; not what is tested here
+    trained = service.train_model(ctx, AL, None, type("Settings", (), {"seed": 7})(), promote=True)
+    assert trained.promoted and registry.champion_id(ctx.models_dir) == CANDIDATE
+    log = (ctx.models_dir / registry.PROMOTION_LOG).read_text().splitlines()[-1]
+    assert '"user": "Al <oidc|al>"' in log and "accepted by the health gate at training" in log
+    assert [(e.action, e.user, e.object_id) for e in reversed(ctx.store.audit_entries())] == [
+        ("retrain", "Al", CANDIDATE), ("promote", "Al", CANDIDATE)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,10 +28,19 @@ LOWEST = {
 ORDER = [Role.VIEWER, Role.FINANCE, Role.ANALYST, Role.ADMIN]
 
 
-def _fake_training(monkeypatch: pytest.MonkeyPatch, models: Path) -> SimpleNamespace:
+@dataclass(frozen=True)
+class _Outcome:
+    """Shaped like cxroi.fit.train.TrainOutcome (which imports the sampler)."""
+
+    path: Path
+    manifest: SimpleNamespace
+    promoted: bool
+
+
+def _fake_training(monkeypatch: pytest.MonkeyPatch, models: Path) -> _Outcome:
     """Training replaced by a stand-in that writes nothing (the sampler is not what is tested)."""
-    manifest = SimpleNamespace(model_id="bayes-trained", family="bayes", status="accepted")
-    outcome = SimpleNamespace(path=models / "bayes-trained", manifest=manifest, promoted=False)
+    manifest = SimpleNamespace(model_id="bayes-trained", family="bayes", status="accepted", accepted=True)
+    outcome = _Outcome(path=models / "bayes-trained", manifest=manifest, promoted=False)
     monkeypatch.setitem(sys.modules, "cxroi.fit.train", SimpleNamespace(train=lambda *a, **k: outcome))
     return outcome
 
