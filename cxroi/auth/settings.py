@@ -64,9 +64,9 @@ class AuthSettings:
     role_map: Mapping[str, Role] = field(default_factory=dict)
 
     @property
-    def describe(self) -> str:
-        """One line naming the provider, for start-up messages."""
-        return f"sign-in through {self.issuer or self.metadata_url} (audience {self.audience or '?'})"
+    def summary(self) -> str:
+        """The provider and audience in a few words, for start-up messages."""
+        return f"tokens from {self.issuer or self.metadata_url}, audience '{self.audience or '(none)'}'"
 
 
 def secrets_file() -> Path:

@@ -32,7 +32,7 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo(f"Listening on {host} only (loopback); configure [auth] in .streamlit/secrets.toml or "
                    "CXROI_AUTH_* to serve other machines.")
     else:
-        click.echo(f"Sign-in: {settings.describe}; roles from the '{settings.roles_claim}' claim.")
+        click.echo(f"Sign-in: {settings.summary}; roles from the '{settings.roles_claim}' claim.")
     click.echo(f"API on http://{host}:{port} (documentation at /docs), {workers} worker(s).")
     uvicorn.run("cxroi.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
