@@ -36,7 +36,7 @@ def test_fuzzing_finds_no_server_error_and_no_traceback(tmp_path, oidc_provider)
              "--checks", "not_a_server_error", "--phases", "examples,coverage,fuzzing", "--no-color",
              "--generation-database", "none", "--header", f"Authorization: Bearer {token}",
              "--report", "har", "--report-har-path", str(har)],
-            capture_output=True, text=True, timeout=540)
+            capture_output=True, text=True, timeout=540, cwd=tmp_path)  # its own state folder lands there
     finally:
         stop_server(server)
     entries = json.loads(har.read_text())["log"]["entries"]
