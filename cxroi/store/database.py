@@ -55,6 +55,11 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _in_utc(value: datetime) -> datetime:
+    """A time to compare with stored ones: UTC (a naive time is taken as UTC; SQLite stores none)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL journal, busy timeout and ``BEGIN IMMEDIATE`` transactions for a SQLite engine.
 
@@ -389,9 +394,9 @@ class Store:
         a = audit_table
         query = select(a).order_by(a.c.id.desc())
         if since is not None:
-            query = query.where(a.c.at >= since)
+            query = query.where(a.c.at >= _in_utc(since))
         if until is not None:
-            query = query.where(a.c.at < until)
+            query = query.where(a.c.at < _in_utc(until))
         if user is not None:
             query = query.where((a.c.user == user) | (a.c.subject == user))
         if action is not None:

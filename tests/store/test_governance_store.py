@@ -6,7 +6,7 @@ one; and optimistic concurrency on saves."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from threading import Barrier
 
 import pytest
@@ -77,6 +77,9 @@ def test_audit_queries_filter_by_time_user_action_and_object(store: Store) -> No
     assert [e.action for e in store.audit_entries(user="oidc|ann")] == ["sign_in"]
     assert [e.user for e in store.audit_entries(object_type="model", object_id="bayes-2")] == ["Bob"]
     assert store.audit_entries(since=now + timedelta(minutes=1)) == []
+    two_hours_east = timezone(timedelta(hours=2))  # the same instants written in another time zone
+    assert store.audit_entries(since=(now + timedelta(minutes=1)).astimezone(two_hours_east)) == []
+    assert len(store.audit_entries(since=(now - timedelta(minutes=1)).astimezone(two_hours_east))) == 2
     assert len(store.audit_entries(since=now - timedelta(minutes=1), until=now + timedelta(minutes=1))) == 2
     assert [e.action for e in store.audit_entries(limit=1)] == ["promote"]  # newest first
     assert store.audit_entries(action="promote")[0].detail == {"reason": "newer data"}
