@@ -53,7 +53,7 @@ def track(decision_id: int, data_file: Path, out: Path | None, pilots_file: Path
         record = {"decision_id": result.decision_id, "scenario": result.scenario_name, "model_id": result.model_id,
                   "first_month": f"{result.first_month:%Y-%m}", "last_month": f"{result.last_month:%Y-%m}",
                   "months_tracked": result.months_tracked, "reached": list(result.reached),
-                  "untreated": list(result.untreated), "status": result.status,
+                  "untreated": list(result.untreated), "status": result.status, "likeliest": result.likeliest,
                   "probabilities": result.probabilities, "caveats": list(result.caveats)}
         files = {"summary.csv": _csv(result.summary), "monthly.csv": _csv(result.monthly),
                  "lift.csv": _csv(result.lift), "tracking.json": json.dumps(record, indent=2) + "\n"}
@@ -67,8 +67,8 @@ def track(decision_id: int, data_file: Path, out: Path | None, pilots_file: Path
                   f"segments reached: {', '.join(result.reached)}")
     p = result.probabilities
     console.print(f"Status: [bold]{result.status}[/bold] (behind {p['behind']:.0%}, "
-                  f"on track {p['on track']:.0%}, ahead {p['ahead']:.0%}) — cumulative incremental revenue to date "
-                  "against the promised P10–P90")
+                  f"on track {p['on track']:.0%}, ahead {p['ahead']:.0%}; a status needs 90 %) — cumulative "
+                  "incremental revenue to date against the promised P10–P90")
     summary = result.summary.assign(metric=result.summary["metric"].map(_LABELS))
     columns = ["metric", "promised_p10", "promised_p50", "promised_p90", "realised_mean", "realised_p5",
                "realised_p10", "realised_p90", "realised_p95"]
