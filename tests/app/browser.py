@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from cxroi.testing.browser import metric_value, slider_thumb, wait_idle
+from cxroi.testing.browser import metric_value, open_page, slider_thumb, wait_idle
 
 
 def screenshot(page: Page, folder: Path, name: str) -> Path:
@@ -100,3 +100,12 @@ def layout_problems(page: Page) -> list[str]:
     frame (columns hidden to the right), charts that draw no marks or cut a label short."""
     page.wait_for_timeout(500)  # charts and fonts settle after the run ends
     return page.evaluate(LAYOUT_PROBLEMS)
+
+
+def upload_sample_panel(page: Page) -> None:
+    """On the Data & retrain page, upload data/sample/panel.csv and wait until it is checked."""
+    open_page(page, "data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(Path(__file__).resolve().parents[2] / "data" / "sample" / "panel.csv"))
+    page.get_by_text("panel.csv is valid: 8 segments × 36 months").wait_for()
+    wait_idle(page)

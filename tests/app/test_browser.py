@@ -14,9 +14,10 @@ from tests.app.browser import (
     layout_problems,
     nudge_slider,
     screenshot,
+    upload_sample_panel,
     wait_metric_change,
 )
-from tests.app.conftest import ROOT, SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -59,10 +60,7 @@ def test_retrain_in_the_background_then_promote(browser, fresh_app_url, tmp_path
     page = context.new_page()
     page.app_url = fresh_app_url
     try:
-        open_page(page, "data")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ROOT / "data/sample/panel.csv"))
-        page.get_by_text("panel.csv is valid: 8 segments × 36 months").wait_for()
-        wait_idle(page)
+        upload_sample_panel(page)
         choose_option(page, "Model family", "Regression (statsmodels)")
         click_button(page, "Start retraining")
         page.get_by_text(re.compile("Training a regression model on panel.csv: running")).first.wait_for()

@@ -7,9 +7,8 @@ import re
 import pytest
 
 from cxroi.app import jobs, retrain
-from cxroi.testing.browser import open_page, wait_idle
-from tests.app.browser import click_button, screenshot
-from tests.app.conftest import ROOT, SCREENSHOTS
+from tests.app.browser import click_button, screenshot, upload_sample_panel
+from tests.app.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
@@ -32,10 +31,7 @@ def test_the_percentage_of_a_bayesian_retraining_grows(browser, fresh_app_url, t
     page = context.new_page()
     page.app_url = fresh_app_url
     try:
-        open_page(page, "data")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ROOT / "data/sample/panel.csv"))
-        page.get_by_text(re.compile("panel.csv is valid")).wait_for()
-        wait_idle(page)
+        upload_sample_panel(page)
         click_button(page, "Start retraining")  # Bayesian (PyMC) is the default family
         page.get_by_text("Your retraining is running").wait_for()
         page.get_by_text(re.compile(r"sampling, [\d,]+ of [\d,]+ draws")).first.wait_for(timeout=PROGRESS_WAIT_MS)
