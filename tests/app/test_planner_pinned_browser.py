@@ -89,7 +89,9 @@ def test_a_reopened_scenario_shows_its_value_under_the_pinned_model_and_the_new_
             or "+" + fmt.money(champion - pinned - 1) in text  # the difference, rounded to the unit
         tab.get_by_text("Assumptions behind these figures").click()
         tab.get_by_text("Response curves and marginal ROI").click()
+        tab.get_by_text("Show the response curves").click()
         wait_idle(tab, WAIT_MS)
+        tab.get_by_text("the dots mark the planned spend").wait_for()  # the curves and the marginal ROI are drawn
         tab.wait_for_timeout(800)
         assert tab.get_by_text("Something went wrong").count() == 0
         screenshot(tab, SCREENSHOTS, f"planner_pinned_{width}")

@@ -108,6 +108,9 @@ def _plausibility(result: SimulationResult) -> None:
 def _response(model: ModelArtifact, scenario: Scenario, currency: str) -> None:
     """Response curves of each investment per segment and the marginal ROI at its spend."""
     with st.expander("Response curves and marginal ROI", icon=":material/ssid_chart:"):
+        if not st.toggle("Show the response curves", key="planner_response_on",
+                         help="Values each investment at 13 spend levels per segment: off, the sliders stay quickest."):
+            return
         curves, marginal = _curves(model.model_id, scenario.to_json())
         labels = [f"{j + 1}. {model.manifest.initiative_name(inv.initiative)}"
                   for j, inv in enumerate(scenario.investments)]
