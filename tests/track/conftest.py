@@ -39,20 +39,23 @@ def csat_lift(month: int) -> float:
     return LIFT * 2 * a / (a + 1)
 
 
-def exact_panel(months: int, lift: bool = True) -> pd.DataFrame:
+def exact_panel(months: int, lift: bool = True, start: int = 1) -> pd.DataFrame:
     """Six training months at the reference (CSAT 70, NPS 10, the model's state) then ``months``
-    months whose outcomes are the model's expected values with CSAT raised by ``csat_lift`` (one
-    month of lag), fractional counts allowed."""
+    months whose outcomes are the model's expected values with CSAT raised by ``csat_lift`` from
+    forecast month ``start`` (one month of lag), fractional counts allowed."""
     rows = [{"segment": "S", "period": p, "customers_start": CUSTOMERS, "churned": CUSTOMERS * CHURN,
              "new_customers": NEW, "revenue": ARPU * CUSTOMERS, "csat": 70.0, "nps": 10.0} for p in TRAINING]
+    def shown(month: int) -> float:
+        return csat_lift(month - start + 1) if lift and month >= start else 0.0
+
     customers = CUSTOMERS
     for m in range(1, months + 1):
-        acting = csat_lift(m - 1) if lift and m > 1 else 0.0  # the lift of the month before
+        acting = shown(m - 1)  # the lift of the month before
         logit = VALUES["churn_intercept"] - 0.25 * acting / 10
         churned = customers / (1 + math.exp(-logit))
         revenue = ARPU * math.exp(0.02 * acting / 10) * (customers - churned / 2 + NEW / 2)
         rows.append({"segment": "S", "period": TRAINING[-1] + pd.DateOffset(months=m), "customers_start": customers,
                      "churned": churned, "new_customers": NEW, "revenue": revenue,
-                     "csat": 70.0 + (csat_lift(m) if lift else 0.0), "nps": 10.0})
+                     "csat": 70.0 + shown(m), "nps": 10.0})
         customers = customers - churned + NEW
     return pd.DataFrame(rows)

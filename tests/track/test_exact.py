@@ -49,6 +49,17 @@ def test_zero_noise_truth_realised_equals_constructed_increment(exact):
     assert result.status == ON_TRACK and result.probabilities[ON_TRACK] == 1.0
 
 
+def test_decision_starting_later_is_tracked_from_its_start(exact):
+    """Funded from forecast month 3: tracking starts in 2026-03 from the customers observed then,
+    and the zero-noise realised increments are the promise from that month on."""
+    result = track(decision(exact.model_id, start_month=3), exact, exact_panel(6, start=3), noise=False)
+    revenue = result.monthly[result.monthly["metric"] == "incremental_revenue"]
+    assert list(revenue["month"]) == ["2026-03", "2026-04", "2026-05", "2026-06"]
+    assert revenue["realised_mean"].iloc[0] == pytest.approx(0.0, abs=1e-6)  # the lift acts a month later
+    np.testing.assert_allclose(revenue["realised_mean"], revenue["promised_p50"], rtol=1e-4, atol=1e-3)
+    assert result.status == ON_TRACK
+
+
 def test_no_lift_panel_is_behind_and_counterfactual_follows_observed_scores(exact):
     """Outcomes of the no-lift world: realised increments are zero, below the promised band."""
     result = track(decision(exact.model_id), exact, exact_panel(MONTHS, lift=False), noise=False)
