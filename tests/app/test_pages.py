@@ -409,7 +409,7 @@ def test_downloads_of_a_saved_scenario_carry_its_version(app_env):
     at = run_page("export", "export")
     at.selectbox[0].set_value(("SMB onboarding", 1)).run()
     assert not at.exception and not at.error
-    names = [b.proto.label for b in at.get("download_button")]
+    names = [b.proto.help.removeprefix("Saves ") for b in at.get("download_button")]
     assert "SMB_onboarding-v1.xlsx" in names and "SMB_onboarding-v1.csv" in names, names
 
 
