@@ -15,8 +15,7 @@ from cxroi.errors import DataError
 from cxroi.fit.pilots import load_pilots
 from cxroi.track import track
 from cxroi.track.pilots import write_proposal
-from cxroi.track.study import case
-from validation.tracking import figures, study
+from validation.tracking import case, figures, study
 
 
 @pytest.fixture(scope="module")
