@@ -100,3 +100,31 @@ def test_cli_tracks_and_writes_files(approved, capsys):
                                                                  "tracking.json"]
     monthly = pd.read_csv(folder / "out" / "monthly.csv")
     assert list(monthly["month"].unique()) == ["2026-01", "2026-02", "2026-03", "2026-04"]
+
+
+def test_cli_proposes_pilots_only_where_asked(approved, capsys):
+    """Without --propose-pilots nothing but --out is written; with it, the pilot file."""
+    decision_id, folder = approved
+    counts = ["customers_start", "churned", "new_customers"]
+    exact_panel(4).round(dict.fromkeys(counts, 0)).astype(dict.fromkeys(counts, int)).to_csv(folder / "newer.csv",
+                                                                                           index=False)
+    before = sorted(p.name for p in folder.iterdir())
+    code, _ = _run(["track", str(decision_id), "--data", str(folder / "newer.csv")], capsys)
+    assert code == 0 and sorted(p.name for p in folder.iterdir()) == before
+    code, text = _run(["track", str(decision_id), "--data", str(folder / "newer.csv"), "--propose-pilots",
+                       str(folder / "proposed.csv")], capsys)
+    assert code == 0 and "not applied" in text
+    assert pd.read_csv(folder / "proposed.csv").columns[:5].tolist() == ["initiative", "segment", "metric", "lift", "se"]
+
+
+def test_cli_data_continue(tmp_path, capsys):
+    """`cxroi data continue` writes the longer panel and the truth; a wrong segment is a plain error."""
+    assert main(["data", "synth", "--segments", "4", "--months", "12", "--seed", "3", "--out", str(tmp_path / "s")]) == 0
+    code, text = _run(["data", "continue", str(tmp_path / "s"), "--months", "3", "--initiative", "onboarding_program",
+                       "--segments", "SMB-EU", "--lift-csat", "2", "--out", str(tmp_path / "c")], capsys)
+    assert code == 0, text
+    panel = pd.read_csv(tmp_path / "c" / "panel.csv")
+    assert panel["period"].nunique() == 15
+    code, text = _run(["data", "continue", str(tmp_path / "s"), "--months", "3", "--initiative", "onboarding_program",
+                       "--segments", "Mars", "--out", str(tmp_path / "d")], capsys)
+    assert code == 2 and "Mars" in text and not (tmp_path / "d").exists()
