@@ -42,3 +42,6 @@ def test_an_approved_decision_is_listed_and_shown_as_approved(approved):
     assert "Approved by **Fiona**" in words and f"valued on model **{approved.model_id}**" in words
     assert f"Caveats recorded with it** ({len(approved.caveats)})" in words
     assert not at.button and not at.text_input and not at.number_input  # read-only: nothing to change it with
+    findings = approved.forecast.get("plausibility", [])
+    shown = [w.value for w in at.warning] + [i.value for i in at.info]
+    assert len([f for f in findings if f["text"] in shown]) == len(findings)  # the review at approval, as recorded

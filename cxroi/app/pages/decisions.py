@@ -77,6 +77,15 @@ def _detail(decision: Decision, currency: str) -> None:
     npv = [v for v in forecast.get("per_draw", {}).get("npv", []) if v is not None]
     if npv:
         st.altair_chart(charts.distribution(pd.DataFrame({"value": npv}), f"NPV ({currency})"), width="stretch")
+    findings = forecast.get("plausibility") or []
+    if findings:
+        st.markdown(f"**Plausibility review at approval** ({len(findings)})")
+        for finding in findings:
+            text = literal(str(finding.get("text", "")))
+            if finding.get("severity") == "flag":
+                st.warning(text, icon=":material/flag:")
+            else:
+                st.info(text, icon=":material/rate_review:")
     st.markdown(f"**Caveats recorded with it** ({len(decision.caveats)})")
     if not decision.caveats:
         st.caption("None.")
