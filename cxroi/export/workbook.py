@@ -189,8 +189,9 @@ def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
         rows.append(cells)
     n_flags = int((tables.plausibility["severity"] == "flag").sum())
     n_review = len(tables.plausibility) - n_flags
-    review = (f"{n_flags} flag(s), {n_review} item(s) to review: see the Plausibility sheet"
-              if len(tables.plausibility) else "no flag")
+    said = ([f"{n_flags} flag{'s' * (n_flags != 1)}"] if n_flags else ["no flag"]) + (
+        [f"{n_review} item{'s' * (n_review != 1)} to review"] if n_review else [])
+    review = ", ".join(said) + (": see the Plausibility sheet" if len(tables.plausibility) else "")
     above = [
         [("Scenario", "bold"), (tables.scenario_name, None)],
         [("Description", "bold"), (tables.scenario_description, None)],

@@ -229,6 +229,8 @@ class Simulator:
         self._coefficients: OrderedDict[bytes, Coefficients] = OrderedDict()
         self._adstocks: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._nominal: dict[str, np.ndarray] = {}
+        self._indices: dict[tuple[str, ...], np.ndarray] = {}
+        self._levels: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._lift_curves: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lifts: OrderedDict[tuple, Lifts] = OrderedDict()
         self._terminal: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -240,7 +242,13 @@ class Simulator:
         return int(self.params["churn_intercept"].shape[1])
 
     def segment_index(self, names) -> np.ndarray:
-        return np.array([self.segments.index(s) for s in names], dtype=int)
+        """Positions of the segments ``names`` among the model's (read-only; cached per list of names)."""
+        names = tuple(names)
+        index = self._indices.get(names)
+        if index is None:
+            index = self._indices[names] = np.array([self.segments.index(s) for s in names], dtype=int)
+            _read_only(index)
+        return index
 
     # ------------------------------------------------------------------ baseline
     def baseline(self, horizon: int) -> Baseline:
@@ -326,11 +334,20 @@ class Simulator:
         return self._nominal[initiative]
 
     def spend_levels(self, investment: Investment) -> np.ndarray:
-        """The investment's spend level (multiple of the nominal cost) in each segment it reaches."""
-        nominal = self.nominal_costs(investment.initiative)[self.segment_index(investment.segments)]
-        if investment.spend_level is not None:
-            return np.full(nominal.shape, investment.spend_level)
-        return np.divide(investment.monthly_spend, nominal, out=np.zeros_like(nominal), where=nominal > 0)
+        """The investment's spend level (multiple of the nominal cost) in each segment it reaches
+        (read-only; cached for the most recently used investments)."""
+        def make() -> np.ndarray:
+            nominal = self.nominal_costs(investment.initiative)[self.segment_index(investment.segments)]
+            if investment.spend_level is not None:
+                levels = np.full(nominal.shape, investment.spend_level)
+            else:
+                levels = np.divide(investment.monthly_spend, nominal, out=np.zeros_like(nominal), where=nominal > 0)
+            _read_only(levels)
+            return levels
+
+        inv = investment
+        key = (inv.initiative, inv.segments, inv.spend_level, inv.monthly_spend)
+        return _recent(self._levels, key, make, keep=_LIFT_CURVES_KEPT)
 
     def response(self, initiative: str, level: float | np.ndarray, start_month: int, duration_months: int,
                  horizon: int) -> np.ndarray:

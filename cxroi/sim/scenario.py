@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -231,18 +232,23 @@ class Scenario(_Frozen):
         the investments reaching the segment, the mean lift at full effect (override or model
         draws) × the saturated share at the investment's spend level in the segment, sat(level)."""
         manifest = artifact.manifest
-        settings = manifest.initiative_settings
+        initiatives = artifact.initiatives
         model_mean = {kind: artifact.draws[f"lift_{kind}"].mean(axis=0) for kind in SURVEY_SCALE}  # per initiative
         peak: dict[tuple[str, str], float] = {}
         for inv in self.investments:
-            setting = settings[inv.initiative]
-            for segment in inv.segments:
-                level = inv.level_in(manifest.nominal_monthly_cost(inv.initiative, segment))
-                share = float(saturation(level, setting.saturation_k))
-                for kind in SURVEY_SCALE:
-                    override = getattr(inv.lift, kind) if inv.lift else None
-                    mean = (override.mean if override is not None else
-                            float(model_mean[kind][artifact.initiatives.index(inv.initiative)]))
+            setting = manifest.initiative_settings[inv.initiative]
+            if inv.spend_level is not None:  # the same level, hence the same share, in every segment
+                shares = [float(saturation(inv.spend_level, setting.saturation_k))] * len(inv.segments)
+            else:  # the amount against each segment's nominal cost (Investment.level_in, for all at once)
+                nominal = np.broadcast_to(setting.nominal_cost(np.array([manifest.state[s].customers
+                                                                         for s in inv.segments])), len(inv.segments))
+                levels = np.divide(inv.monthly_spend, nominal, out=np.zeros(len(inv.segments)), where=nominal > 0)
+                shares = saturation(levels, setting.saturation_k).tolist()
+            column = initiatives.index(inv.initiative)
+            means = {kind: (getattr(inv.lift, kind).mean if inv.lift and getattr(inv.lift, kind) is not None
+                            else float(model_mean[kind][column])) for kind in SURVEY_SCALE}
+            for segment, share in zip(inv.segments, shares, strict=True):
+                for kind, mean in means.items():
                     peak[segment, kind] = peak.get((segment, kind), 0.0) + share * mean
         return peak
 

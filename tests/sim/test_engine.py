@@ -208,7 +208,7 @@ def test_tables_have_the_documented_shape(plausible_result):
     assert summary.loc["prob_roi_positive", "mean"] == pytest.approx(np.mean(res.roi > 0))
     monthly = res.monthly_quantiles()
     assert set(monthly.columns) == {"segment", "month", "metric", "quantile", "value"}
-    assert len(monthly) == 12 * 3 * 5 * 36  # metrics × quantiles × (4 segments + all) × months
+    assert len(monthly) == 18 * 3 * 5 * 36  # metrics (5 totals × 3 worlds + 3 flows) × quantiles × (4 segments + all) × months
     cum = monthly.query("metric == 'cumulative_cash_flow' and segment == 'all' and quantile == 0.5")
     assert cum["value"].iloc[-1] == pytest.approx(np.median(res.cash_flow.sum(axis=(1, 2))))
     levers = res.levers_table().query("segment == 'all'")
