@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cxroi.errors import DataError
 from cxroi.registry import ModelArtifact
 from cxroi.science import adstock, per_ten_points, saturation
 from cxroi.sim import finance
@@ -145,7 +146,9 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
         # CX acting on forecast month m is that of month m − L (index n_pre + m − 1 − L)
         positions = n_pre + np.arange(start - 1, n_fc) - lag
         if positions.min() < 0:
-            raise ValueError("the panel holds fewer training months than the model's lag")
+            raise DataError(f"{source}: holds {n_pre} training month(s) before the decision; the model's CSAT/NPS "
+                            f"act {lag} month(s) later, so at least {-positions.min()} more "
+                            "training month(s) are needed")
         z_cf[kind] = z[reached][:, positions].transpose(1, 0, 2)  # months × segments × draws
         if found:
             pilots += _pilot_rows(scenario, sim, kind, changes, treated, scores, n_pre, n_post, shape, tracked)

@@ -128,3 +128,13 @@ def test_cli_data_continue(tmp_path, capsys):
     code, text = _run(["data", "continue", str(tmp_path / "s"), "--months", "3", "--initiative", "onboarding_program",
                        "--segments", "Mars", "--out", str(tmp_path / "d")], capsys)
     assert code == 2 and "Mars" in text and not (tmp_path / "d").exists()
+
+
+def test_too_few_training_months_for_the_lag(tmp_path):
+    """Lag 2 needs the CSAT of two months before the first tracked one: a panel holding only the
+    last training month is refused in plain words."""
+    artifact = exact_artifact(tmp_path, "exact-lag2", VALUES, customers=10_000.0, lag=2)
+    panel = exact_panel(3)
+    panel = panel[panel["period"] >= "2025-12-01"]
+    with pytest.raises(DataError, match=r"holds 1 training month\(s\).*at least 1 more training month"):
+        track(decision(artifact.model_id), artifact, panel)
