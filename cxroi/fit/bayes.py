@@ -68,6 +68,9 @@ NOISE_FLOOR = {"csat": 0.5, "nps": 1.0}
 CARRYOVER_PRIOR_STRENGTH = 10.0
 #: the effects that get a separate slope for falls of the score when the fit is asymmetric
 ASYMMETRIC_EFFECTS = ("churn_csat", "churn_nps")
+#: per segment × month grids of the survey error model, left out of the stored posterior (each is
+#: draws × segments × months: 4.7 MB per grid for 4 000 draws of 8 segments × 37 months)
+LATENT_GRIDS = ("_innovation", "_deviation", "_latent")
 #: share of a score's within-segment variance that must be true movement (not survey sampling
 #: error) for its latent path to be sampled centred (see BayesModel._scores)
 CENTRED_RELIABILITY = 0.5
@@ -397,8 +400,8 @@ class BayesModel:
 
         def write_posterior(path: Path) -> None:
             """The posterior on the model's own scale (no unconstrained duplicates, no warm-up,
-            no sample stats), float32, compressed NetCDF-4."""
-            kept = posterior[[v for v in posterior.data_vars if not v.endswith("__")]]
+            no sample stats, no latent survey grids), float32, compressed NetCDF-4."""
+            kept = posterior[[v for v in posterior.data_vars if not v.endswith(("__", *LATENT_GRIDS))]]
             encoding = {name: {"zlib": True, "complevel": 4, "dtype": "float32"} for name in kept.data_vars}
             kept.to_netcdf(path, engine="h5netcdf", encoding=encoding)
 
