@@ -163,7 +163,8 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
     obs_end = obs.customers_end[reached, n_pre + start - 1:].T
     margin = sim.gross_margin(scenario)[reached]
     inc_rev_seg = obs_rev[:, :, None] - world.revenue  # months × segments × draws
-    spend = sim.spend(scenario)[:, tracked].sum(axis=0)  # months (all segments)
+    spend, spend_note = _spend(sim, scenario, obs, start)
+    spend = spend.sum(axis=0)  # months (all segments)
     realised = {
         "incremental_revenue": np.cumsum(inc_rev_seg.sum(axis=1), axis=0),
         "incremental_cash_flow": np.cumsum((inc_rev_seg * margin[None, :, None]).sum(axis=1) - spend[:, None], axis=0),
@@ -215,12 +216,34 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
     status = likeliest if probabilities[likeliest] >= STATUS_PROBABILITY else TOO_EARLY
     if obs.extra_segments:
         caveats.append(f"segments the model does not know were ignored: {', '.join(obs.extra_segments)}")
-    caveats.append("spend is the decision's planned spend; actual spend in the panel is not read")
+    caveats.append(spend_note)
     caveats += [c.text for c in result.provenance.caveats]
     untreated = tuple(s for i, s in enumerate(sim.segments) if not treated[i])
     return Tracking(decision.id, decision.scenario_name, artifact.model_id, months[0], months[-1], len(months),
                     tuple(sim.segments[i] for i in reached), untreated, status, probabilities, likeliest, monthly_frame,
                     summary.reset_index(drop=True), pd.DataFrame(lift_rows), pd.DataFrame(pilots), tuple(caveats))
+
+
+def _spend(sim: Simulator, scenario: Scenario, obs: Observed, start: int) -> tuple[np.ndarray, str]:
+    """Spend per segment and tracked month (currency): the panel's actual spend_<initiative> in
+    the segments each funded initiative reaches (a missing value counts as 0) plus the planned
+    one-off costs, when the panel has a spend column for every funded initiative; else the
+    decision's planned spend. With a note saying which."""
+    planned = sim.spend(scenario)[:, start - 1: obs.n_forecast]
+    if not all(i in obs.spend for i in scenario.initiatives):
+        return planned, ("spend is the decision's planned spend: the panel has no spend_<initiative> column for "
+                         + ", ".join(i for i in scenario.initiatives if i not in obs.spend))
+    actual = np.zeros_like(planned)
+    for inv in scenario.investments:
+        cols = sim.segment_index(inv.segments)
+        if inv.start_month >= start and inv.start_month - start < actual.shape[1]:
+            actual[cols, inv.start_month - start] += inv.one_off_cost / len(cols)
+    for initiative in scenario.initiatives:
+        reached = np.unique(np.concatenate([sim.segment_index(inv.segments) for inv in scenario.investments
+                                            if inv.initiative == initiative]))
+        actual[reached] += np.nan_to_num(obs.spend[initiative][reached, obs.n_pre + start - 1:])
+    return actual, ("spend is the panel's actual spend (spend_<initiative> columns, segments reached) plus the "
+                    "decision's one-off costs; the promised band uses the planned spend")
 
 
 def _pilot_rows(scenario: Scenario, sim: Simulator, kind: str, changes: np.ndarray, treated: np.ndarray,

@@ -35,6 +35,7 @@ class Observed:
     csat: np.ndarray  #: % (NaN = no survey)
     nps: np.ndarray  #: points (NaN = no survey)
     extra_segments: tuple[str, ...]  #: segments of the panel the model does not know (ignored)
+    spend: dict[str, np.ndarray]  #: initiative → its spend_<initiative> column (currency per month)
 
     @property
     def n_forecast(self) -> int:
@@ -105,4 +106,5 @@ def observed_window(panel: pd.DataFrame, manifest: Manifest, start_month: int, h
     return Observed(segments=tuple(manifest.segments), months=months, n_pre=n_pre,
                     customers_start=grid("customers_start"), churned=grid("churned"),
                     new_customers=grid("new_customers"), revenue=grid("revenue"), csat=grid("csat"), nps=grid("nps"),
-                    extra_segments=tuple(sorted(known - set(manifest.segments))))
+                    extra_segments=tuple(sorted(known - set(manifest.segments))),
+                    spend={c.removeprefix("spend_"): grid(c) for c in rows.columns if c.startswith("spend_")})

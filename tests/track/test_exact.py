@@ -60,6 +60,19 @@ def test_decision_starting_later_is_tracked_from_its_start(exact):
     assert result.status == ON_TRACK
 
 
+def test_actual_spend_in_the_panel_replaces_the_planned_spend(exact):
+    """A spend_I column of 1 500 a month (planned: 1 000): the realised cash flow subtracts 1 500
+    a month, the promise still 1 000."""
+    result = track(decision(exact.model_id), exact, exact_panel(MONTHS).assign(spend_I=1500.0), noise=False)
+    monthly = result.monthly.set_index("metric")
+    revenue = monthly.loc["incremental_revenue", "realised_mean"].to_numpy()
+    np.testing.assert_allclose(monthly.loc["incremental_cash_flow", "realised_mean"],
+                               np.cumsum(np.diff(revenue, prepend=0) * 0.7 - 1500.0), rtol=1e-9)
+    np.testing.assert_allclose(monthly.loc["incremental_cash_flow", "promised_p50"],
+                               np.cumsum(np.diff(revenue, prepend=0) * 0.7 - 1000.0), rtol=1e-4)
+    assert any("actual spend" in c for c in result.caveats)
+
+
 def test_no_lift_panel_is_behind_and_counterfactual_follows_observed_scores(exact):
     """Outcomes of the no-lift world: realised increments are zero, below the promised band."""
     result = track(decision(exact.model_id), exact, exact_panel(MONTHS, lift=False), noise=False)
