@@ -25,7 +25,8 @@ realised path. (``noise=False`` gives expected values, for checks by hand.)
 
 **Realised increments to date** per draw: observed − counterfactual, summed over reached
 segments: customers at the end of the last month, revenue and cash flow (incremental revenue ×
-gross margin − the decision's planned spend) cumulated from the start, and NPV to date.
+gross margin − spend: the panel's actual spend_<initiative> when it has it, else the decision's
+planned spend) cumulated from the start, and NPV to date (discounted to forecast month 0).
 
 **Promised** is the decision's own forecast for the same months (recomputed on its model: same
 model and scenario give the same draws), P10–P90 over draws; the status compares the realised

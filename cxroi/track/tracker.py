@@ -1,8 +1,8 @@
 """Track one approved decision against a newer panel: promised versus realised.
 
 Status (at the last observed month, on the cumulative incremental revenue of the reached
-segments since the decision's start; cash flow gives the same status, since it is that revenue
-× gross margin − the same planned spend): with [P10, P90] the promised band (quantiles over the
+segments since the decision's start — the outcome the investment was to move; cash flow adds
+spend, which is the decision's to control rather than a result, and is reported beside it): with [P10, P90] the promised band (quantiles over the
 decision model's draws of its forecast) and R_d the realised increment of counterfactual draw d,
 P(behind) = share of draws with R_d < P10, P(ahead) = share with R_d > P90, P(on track) = the
 rest. The status is the one of the three whose probability is at least 90 % (STATUS_PROBABILITY);
