@@ -64,8 +64,8 @@ def _recorded_sign_ins() -> set[tuple[str, object]]:
 
 
 def _record_sign_in(user: User, issued_at: object = None) -> None:
-    """Write a sign-in to the audit trail once: once per identity token (its ``iat``) however often
-    the page is reloaded or opened in new tabs, and once per app process in local mode."""
+    """Write a sign-in to the audit trail once per identity token (its ``iat``), however often the
+    page is reloaded or opened in new tabs."""
     key = (user.subject, issued_at)
     recorded = _recorded_sign_ins()
     if st.session_state.get(RECORDED_KEY) == key or key in recorded:
@@ -112,7 +112,8 @@ def acting_user() -> User:
         user, issued_at = user_from_claims(claims, settings), claims.get("iat")
     st.session_state[USER_KEY] = user
     _who(user)
-    _record_sign_in(user, issued_at)
+    if not user.local:  # local mode has no sign-in to record (its changes are audited as the local user)
+        _record_sign_in(user, issued_at)
     if not user.roles:
         st.warning(f"{literal(user.name)} is signed in but holds no cxroi role. Ask an administrator to add the "
                    f"account to a group that the '{literal(settings.roles_claim)}' claim maps to a role.",

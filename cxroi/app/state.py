@@ -71,20 +71,25 @@ def _mtime(path: Path) -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _context(database_url: str, models_dir: str) -> Context:
+def _context(database_url_setting: str, home_setting: str, models_dir: str) -> Context:
+    """One context per store and models folder; the two settings that choose the store
+    (``CXROI_DATABASE_URL``, ``CXROI_HOME``) are its key, and the store opens on first use."""
     from cxroi.service import Context
-    from cxroi.store import Store
 
-    return Context(Store(database_url), Path(models_dir))
+    def open_store():
+        from cxroi.store import Store
+
+        return Store()  # from the same settings
+
+    return Context(open_store, Path(models_dir))
 
 
 def context() -> Context:
     """The service context of this app process: the store (``CXROI_DATABASE_URL``, else SQLite
     under ``CXROI_HOME``) and the configured models folder, with its caches of loaded models and
     results (shared by every session)."""
-    from cxroi.store import default_database_url
-
-    return _context(default_database_url(), str(settings().models_dir))
+    return _context(os.environ.get("CXROI_DATABASE_URL", ""), os.environ.get("CXROI_HOME", ""),
+                    str(settings().models_dir))
 
 
 def current_user() -> User:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from cxroi.errors import ArtifactError
-from cxroi.store import Store
 
 if TYPE_CHECKING:
     from cxroi.registry import ModelArtifact
     from cxroi.sim.result import SimulationResult
     from cxroi.sim.scenario import Scenario
+    from cxroi.store import Store
 
 MODELS_KEPT, RESULTS_KEPT = 4, 32
 _V = TypeVar("_V")
@@ -55,22 +55,38 @@ def default_models_dir() -> Path:
 
 @dataclass
 class Context:
-    """The store and models folder the use cases work on. Create one per process and share it."""
+    """The store and models folder the use cases work on. Create one per process and share it.
 
-    store: Store
+    ``opened`` is the store, or a function that opens it: then the store (and its database
+    library) is opened on first use, so that reading models alone — the app's first page —
+    never pays for it."""
+
+    opened: Store | Callable[[], Store]
     models_dir: Path
     _models: _Lru = field(default_factory=lambda: _Lru(MODELS_KEPT), repr=False)
     _results: _Lru = field(default_factory=lambda: _Lru(RESULTS_KEPT), repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_environment(cls, models_dir: str | Path | None = None, database_url: str | None = None) -> Context:
         """The store at ``database_url`` (default: ``CXROI_DATABASE_URL`` or SQLite under
         ``CXROI_HOME``) and ``models_dir`` (default: ``CXROI_MODELS_DIR`` or models/)."""
+        from cxroi.store import Store
+
         return cls(Store(database_url), Path(models_dir) if models_dir else default_models_dir())
 
+    @property
+    def store(self) -> Store:
+        """The store, opened now if it was given as a function."""
+        with self._lock:
+            if callable(self.opened):
+                self.opened = self.opened()
+            return self.opened
+
     def close(self) -> None:
-        """Release the store's connections."""
-        self.store.close()
+        """Release the store's connections (a store never opened is left alone)."""
+        if not callable(self.opened):
+            self.opened.close()
 
     def __enter__(self) -> Context:
         return self
