@@ -2,15 +2,18 @@
 
 Monotone by construction: a plan that fits a budget fits every larger one, so each budget keeps
 the best plan found at any budget that it can pay — its own search's, a smaller budget's, or a
-larger budget's that spends less than it allows (the frontier never falls).
+larger budget's that spends less than it allows (the frontier never falls). Each budget is
+searched twice: afresh from the plan below it, and by growing that plan (its lines first, others
+opened where that pays).
 
 Concavity is checked, not assumed. With diminishing returns in every cell the best value grows
 ever more slowly with the budget; one-off costs break that: an initiative whose one-off the
 budget first affords adds a step, so the value gained per extra currency can rise from one
 budget to the next. A budget point that lies below the chord of its neighbours is searched
 again from its upper neighbour's plan scaled down; when it stays below, the exception is
-reported with its reason (:class:`Kink`) — the initiatives funded change there (a lumpy one-off)
-or they do not (then the search at that budget may have stopped short, said as such).
+reported with its reason (:class:`Kink`) — the initiatives funded change there (a lumpy one-off),
+or the segments funded at their minimum effective spend do (a lumpy minimum), or neither does
+(then the search at that budget may have stopped short, said as such).
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Kink:
     slope_after: float
     entering: tuple[str, ...]
     leaving: tuple[str, ...]
+    #: (initiative, segment) lines funded at the next budget and not at ``budget``, each needing at
+    #: least its minimum effective spend
+    opening: tuple[tuple[str, str], ...] = ()
 
     @property
     def reason(self) -> str:
@@ -53,6 +59,9 @@ class Kink:
         if self.entering:
             return ("lumpy one-off: " + ", ".join(self.entering) + " first funded at the next budget, whose one-off "
                     "cost pays only once the budget is large enough")
+        if self.opening:
+            return ("lumpy minimum spend: " + ", ".join(f"{i} in {s}" for i, s in self.opening) + " first funded at "
+                    "the next budget, each at no less than its minimum effective spend")
         if self.leaving:
             return "the plan changes which initiatives it funds: " + ", ".join(self.leaving) + " dropped at the next budget"
         return "same initiatives funded: the search at this budget may have stopped short of the best plan"
@@ -70,6 +79,11 @@ class Frontier:
     @property
     def concave(self) -> bool:
         return not self.kinks
+
+
+def funded_lines(plan: Allocation, minimum: np.ndarray) -> frozenset[tuple[str, str]]:
+    """Cells the plan spends on that have a minimum effective spend."""
+    return frozenset(c for c, x, m in zip(plan.cells, plan.monthly_spend, minimum, strict=True) if x > 0 and m > 0)
 
 
 def funded_initiatives(plan: Allocation) -> frozenset[str]:
@@ -122,7 +136,8 @@ def efficient_frontier(problem: AllocationProblem, budgets: Sequence[float],
     for k, budget in enumerate(ordered):
         plan = allocate(problem, budget, n_random_starts=0, warm_start=previous)
         if plans:
-            plan = _better(plan, plans[-1], float(budget))
+            grown = allocate(problem, budget, n_random_starts=0, warm_start=previous, grow=True)
+            plan = _better(_better(plan, grown, float(budget)), plans[-1], float(budget))
         plans.append(plan)
         previous = plan.monthly_spend if plan.monthly_spend.sum() > 0 else None
         if progress:
@@ -141,7 +156,8 @@ def efficient_frontier(problem: AllocationProblem, budgets: Sequence[float],
     kinks = tuple(
         Kink(float(ordered[k]), float(_slopes(ordered, values)[k - 1]), float(_slopes(ordered, values)[k]),
              tuple(sorted(funded_initiatives(plans[k + 1]) - funded_initiatives(plans[k]))),
-             tuple(sorted(funded_initiatives(plans[k]) - funded_initiatives(plans[k + 1]))))
+             tuple(sorted(funded_initiatives(plans[k]) - funded_initiatives(plans[k + 1]))),
+             tuple(sorted(funded_lines(plans[k + 1], problem.minimum) - funded_lines(plans[k], problem.minimum))))
         for k in _violations(ordered, values))
     rows = []
     for plan, budget in zip(plans, ordered, strict=True):

@@ -63,12 +63,20 @@ def settle_minimums(problem: AllocationProblem, budget: float, monthly_spend: np
     held = below & (monthly_spend >= 0.5 * p.minimum)
     active[below & ~held] = False
     floor[held] = p.minimum[held]
-    for k in np.argsort(np.where(held, monthly_spend, np.inf)):  # the least funded first
+    spend = np.where(active, np.maximum(monthly_spend, floor), 0.0)
+    while True:  # the budget must pay the minimums held: close the line whose loss costs least
         one_off = p.one_off_by_initiative[p.initiatives_of(active)].sum()
-        if one_off + floor[active].sum() * p.duration <= budget * (1.0 + 1e-9) or not held[k]:
-            break
+        if one_off + floor[active].sum() * p.duration <= budget * (1.0 + 1e-9):
+            return active, floor
+        candidates = np.flatnonzero(active & (floor > p.lower))
+        if candidates.size == 0:
+            return active, floor
+        plans = np.repeat(spend[None, :], candidates.size, axis=0)
+        plans[np.arange(candidates.size), candidates] = 0.0
+        value, feasible = p.objective.score(p.total_npv(plans, p.screen_draws))
+        k = candidates[max(range(candidates.size), key=lambda j: (bool(feasible[j]), float(value[j])))]
         active[k] = False
-    return active, floor
+        spend[k] = 0.0
 
 
 def refilled(problem: AllocationProblem, budget: float, monthly_spend: np.ndarray) -> np.ndarray:

@@ -54,15 +54,17 @@ _SCREEN_TOLERANCE, _POLISH_TOLERANCE = 1e-4, 1e-5  #: relative change of the obj
 
 
 def allocate(problem: AllocationProblem, budget: float, n_random_starts: int = 1, warm_start: np.ndarray | None = None,
-             progress: Progress | None = None, max_iterations: int = 50) -> Allocation:
+             progress: Progress | None = None, max_iterations: int = 50, grow: bool = False) -> Allocation:
     """The best plan within ``budget`` (total plan spend, currency) for the problem's objective,
     searched from the equal and cost-proportional splits and ``n_random_starts`` random ones (or
-    from ``warm_start``, a monthly spend per cell, and the equal split)."""
+    from ``warm_start``, a monthly spend per cell, and the equal split). With ``grow`` the
+    search starts from the cells ``warm_start`` funds alone and opens others only where that pays
+    (a plan grown from a smaller budget's)."""
     if budget < problem.minimum_budget - 1e-6:
         raise ScenarioError(f"budget {budget:,.0f} cannot be allocated: these cells, bounds and required "
                             f"initiatives need at least {problem.minimum_budget:,.0f}")
     with _one_blas_thread():
-        return _allocate(problem, budget, n_random_starts, warm_start, progress, max_iterations)
+        return _allocate(problem, budget, n_random_starts, warm_start, progress, max_iterations, grow)
 
 
 def _one_blas_thread() -> contextlib.AbstractContextManager:
@@ -76,13 +78,16 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
 
 
 def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, warm_start: np.ndarray | None,
-              progress: Progress | None, max_iterations: int) -> Allocation:
+              progress: Progress | None, max_iterations: int, grow: bool = False) -> Allocation:
     """:func:`allocate` once the budget is known to be enough."""
     p = problem
     active = affordable(p, budget)[p.initiative_of]  # cells the search may fund
+    if grow and warm_start is not None and np.any(warm_start > 0):
+        active = active & ((warm_start > 0) | (p.lower > 0))
     floor = p.lower.copy()  # least spend of each active cell
     searches = 1 + len(p.initiatives) + int(np.sum(p.minimum > p.lower))  # an estimate, for the progress bar
     spend, log, done = np.zeros(len(p.cells)), [], 0
+    best, best_key = None, None  # the best plan any round found (moves are judged before a search confirms them)
     for _ in range(4 * len(p.cells) + len(p.initiatives) + 1):  # each round closes, fixes or opens a line
         # later rounds refine the plan of the round before (one start; -1: no equal split beside it)
         spend, searched = _search_cells(p, budget, active, floor, n_random_starts if done == 0 else -1,
@@ -91,6 +96,10 @@ def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, w
         done += 1
         if progress:
             progress(min(done, searches), searches, f"search {done}: objective {searched[-1][1]:,.0f}")
+        if not np.any((spend > 0) & (spend < p.minimum * (1.0 - 1e-6))):  # a plan that may be kept
+            value, feasible = p.objective.score(p.total_npv(spend[None, :], p.search_draws))
+            if best_key is None or (bool(feasible[0]), float(value[0])) > best_key:
+                best, best_key = spend.copy(), (bool(feasible[0]), float(value[0]))
         settled = settle_minimums(p, budget, spend, active, floor)
         if settled is not None:
             active, floor = settled
@@ -109,6 +118,8 @@ def _allocate(problem: AllocationProblem, budget: float, n_random_starts: int, w
             break
         active[opened] = True
         floor[opened] = max(p.minimum[opened], p.lower[opened])
+    if best is not None:
+        spend = best
     spend = np.where(spend >= p.minimum * (1.0 - 1e-6), spend, 0.0)  # never a token line, whatever the rounding
     if progress:
         progress(searches, searches, "done")
