@@ -263,9 +263,12 @@ def _frontier(problem: AllocationProblem, settings: dict, currency: str, names: 
     for kink in frontier.kinks:
         entering = ", ".join(names.get(i, i) for i in kink.entering)
         opening = ", ".join(f"{names.get(i, i)} in {s}" for i, s in kink.opening)
+        held = ", ".join(f"{names.get(i, i)} in {s}" for i, s in kink.held)
         why = (f"the budget first affords {entering} and its one-off cost (lumpy one-offs)" if kink.entering
                else f"the budget first affords {opening} at its minimum effective spend (lumpy minimums)"
-               if kink.opening else "the plans on either side fund different initiatives" if kink.leaving
+               if kink.opening else f"{held} is held at its minimum effective spend here and grows beyond it at the "
+               "next budget (lumpy minimums)" if kink.held
+               else "the plans on either side fund different initiatives" if kink.leaving
                else "the search at this budget may have stopped short of the best plan")
         st.warning(f"Not concave after {fmt.money(kink.budget, currency)}: each extra unit of budget adds "
                    f"{kink.slope_after:,.2f} of expected value after it against {kink.slope_before:,.2f} before, "

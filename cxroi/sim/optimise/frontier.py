@@ -12,8 +12,9 @@ budget first affords adds a step, so the value gained per extra currency can ris
 budget to the next. A budget point that lies below the chord of its neighbours is searched
 again from its upper neighbour's plan scaled down; when it stays below, the exception is
 reported with its reason (:class:`Kink`) — the initiatives funded change there (a lumpy one-off),
-or the segments funded at their minimum effective spend do (a lumpy minimum), or neither does
-(then the search at that budget may have stopped short, said as such).
+or the segments funded at their minimum effective spend do, or a line held at its minimum there
+is funded above it at the next budget (lumpy minimums), or none of these (then the search at that
+budget may have stopped short, said as such).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Kink:
     #: (initiative, segment) lines funded at the next budget and not at ``budget``, each needing at
     #: least its minimum effective spend
     opening: tuple[tuple[str, str], ...] = ()
+    #: lines held at their minimum effective spend at ``budget`` and funded above it at the next
+    held: tuple[tuple[str, str], ...] = ()
 
     @property
     def reason(self) -> str:
@@ -62,6 +65,9 @@ class Kink:
         if self.opening:
             return ("lumpy minimum spend: " + ", ".join(f"{i} in {s}" for i, s in self.opening) + " first funded at "
                     "the next budget, each at no less than its minimum effective spend")
+        if self.held:
+            return ("lumpy minimum spend: " + ", ".join(f"{i} in {s}" for i, s in self.held) + " held at its minimum "
+                    "effective spend at this budget and funded above it at the next")
         if self.leaving:
             return "the plan changes which initiatives it funds: " + ", ".join(self.leaving) + " dropped at the next budget"
         return "same initiatives funded: the search at this budget may have stopped short of the best plan"
@@ -84,6 +90,12 @@ class Frontier:
 def funded_lines(plan: Allocation, minimum: np.ndarray) -> frozenset[tuple[str, str]]:
     """Cells the plan spends on that have a minimum effective spend."""
     return frozenset(c for c, x, m in zip(plan.cells, plan.monthly_spend, minimum, strict=True) if x > 0 and m > 0)
+
+
+def held_lines(plan: Allocation, upper: Allocation, minimum: np.ndarray) -> tuple[tuple[str, str], ...]:
+    """Cells ``plan`` holds at their minimum effective spend that ``upper`` funds above it."""
+    return tuple(c for c, x, y, m in zip(plan.cells, plan.monthly_spend, upper.monthly_spend, minimum, strict=True)
+                 if m > 0 and abs(x - m) <= 1e-6 * m and y > m * 1.01)
 
 
 def funded_initiatives(plan: Allocation) -> frozenset[str]:
@@ -157,7 +169,8 @@ def efficient_frontier(problem: AllocationProblem, budgets: Sequence[float],
         Kink(float(ordered[k]), float(_slopes(ordered, values)[k - 1]), float(_slopes(ordered, values)[k]),
              tuple(sorted(funded_initiatives(plans[k + 1]) - funded_initiatives(plans[k]))),
              tuple(sorted(funded_initiatives(plans[k]) - funded_initiatives(plans[k + 1]))),
-             tuple(sorted(funded_lines(plans[k + 1], problem.minimum) - funded_lines(plans[k], problem.minimum))))
+             tuple(sorted(funded_lines(plans[k + 1], problem.minimum) - funded_lines(plans[k], problem.minimum))),
+             held_lines(plans[k], plans[k + 1], problem.minimum))
         for k in _violations(ordered, values))
     rows = []
     for plan, budget in zip(plans, ordered, strict=True):
