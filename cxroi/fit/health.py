@@ -86,8 +86,10 @@ def _worst_coverage(backtest: dict) -> float:
 
 #: every check of the gate, in display order
 CHECKS = (
-    Check("max_rhat", "largest split R-hat over all parameters",
+    Check("max_rhat", "largest split R-hat over all parameters (the latent monthly levels apart)",
           lambda diagnostics, _, __: diagnostics["max_rhat"], 1.01, "≤", MCMC),
+    Check("latent_max_rhat", "largest split R-hat over the latent monthly CSAT/NPS levels of the survey error model",
+          lambda diagnostics, _, __: diagnostics.get("latent_max_rhat") or 1.0, 1.01, "≤", MCMC, review_until=1.05),
     Check("min_ess_bulk", "smallest bulk effective sample size over all parameters",
           lambda diagnostics, _, __: diagnostics["min_ess_bulk"], 400.0, "≥", MCMC),
     Check("divergences", "divergent transitions signal a biased posterior; none are allowed",

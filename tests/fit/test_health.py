@@ -12,8 +12,15 @@ BACKTEST = {"model_mape_pct": 5.0, "best_naive_mape_pct": 8.0}
 
 def test_thresholds_are_those_of_the_issue() -> None:
     thresholds = {c.name: c.threshold for c in CHECKS}
-    assert thresholds == {"max_rhat": 1.01, "min_ess_bulk": 400.0, "divergences": 0.0, "backtest_vs_naive": 1.0,
-                          "holdout_coverage": 0.68, "effects_identified": 0.5}
+    assert thresholds == {"max_rhat": 1.01, "latent_max_rhat": 1.01, "min_ess_bulk": 400.0, "divergences": 0.0,
+                          "backtest_vs_naive": 1.0, "holdout_coverage": 0.68, "effects_identified": 0.5}
+
+
+@pytest.mark.parametrize(("latent", "outcome"), [(None, "pass"), (1.008, "pass"), (1.03, "review"), (1.06, "fail")])
+def test_latent_survey_levels_above_the_r_hat_bound_need_review_until_1_05(latent, outcome) -> None:
+    diagnostics = GOOD if latent is None else {**GOOD, "latent_max_rhat": latent}
+    checks = {c["name"]: c["outcome"] for c in run_gate("bayes", diagnostics, BACKTEST)["checks"]}
+    assert checks["latent_max_rhat"] == outcome
 
 
 def test_a_good_bayes_model_passes_and_each_failure_rejects() -> None:
