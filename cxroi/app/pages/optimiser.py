@@ -264,7 +264,10 @@ def _frontier(problem: AllocationProblem, settings: dict, currency: str, names: 
         entering = ", ".join(names.get(i, i) for i in kink.entering)
         opening = ", ".join(f"{names.get(i, i)} in {s}" for i, s in kink.opening)
         held = ", ".join(f"{names.get(i, i)} in {s}" for i, s in kink.held)
+        entered = ", ".join(names.get(i, i) for i in kink.entered)
         why = (f"the budget first affords {entering} and its one-off cost (lumpy one-offs)" if kink.entering
+               else f"{entered} is first funded at this budget: its one-off cost and minimum spend take money from "
+               "the other lines, which the next budget gives back (lumpy one-offs)" if kink.entered
                else f"the budget first affords {opening} at its minimum effective spend (lumpy minimums)"
                if kink.opening else f"{held} is held at its minimum effective spend here and grows beyond it at the "
                "next budget (lumpy minimums)" if kink.held

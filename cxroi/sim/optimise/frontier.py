@@ -11,7 +11,8 @@ ever more slowly with the budget; one-off costs break that: an initiative whose 
 budget first affords adds a step, so the value gained per extra currency can rise from one
 budget to the next. A budget point that lies below the chord of its neighbours is searched
 again from its upper neighbour's plan scaled down; when it stays below, the exception is
-reported with its reason (:class:`Kink`) — the initiatives funded change there (a lumpy one-off),
+reported with its reason (:class:`Kink`) — the initiatives funded change there or just before it
+(a lumpy one-off: paid at this budget, it crowds out lines the next budget restores),
 or the segments funded at their minimum effective spend do, or a line held at its minimum there
 is funded above it at the next budget (lumpy minimums), or none of these (then the search at that
 budget may have stopped short, said as such).
@@ -55,6 +56,8 @@ class Kink:
     opening: tuple[tuple[str, str], ...] = ()
     #: lines held at their minimum effective spend at ``budget`` and funded above it at the next
     held: tuple[tuple[str, str], ...] = ()
+    #: initiatives first funded at ``budget`` (not at the budget before it)
+    entered: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -62,6 +65,9 @@ class Kink:
         if self.entering:
             return ("lumpy one-off: " + ", ".join(self.entering) + " first funded at the next budget, whose one-off "
                     "cost pays only once the budget is large enough")
+        if self.entered:
+            return ("lumpy one-off: " + ", ".join(self.entered) + " first funded at this budget, whose one-off cost "
+                    "and minimum spend take money from the other lines that the next budget gives back")
         if self.opening:
             return ("lumpy minimum spend: " + ", ".join(f"{i} in {s}" for i, s in self.opening) + " first funded at "
                     "the next budget, each at no less than its minimum effective spend")
@@ -170,7 +176,8 @@ def efficient_frontier(problem: AllocationProblem, budgets: Sequence[float],
              tuple(sorted(funded_initiatives(plans[k + 1]) - funded_initiatives(plans[k]))),
              tuple(sorted(funded_initiatives(plans[k]) - funded_initiatives(plans[k + 1]))),
              tuple(sorted(funded_lines(plans[k + 1], problem.minimum) - funded_lines(plans[k], problem.minimum))),
-             held_lines(plans[k], plans[k + 1], problem.minimum))
+             held_lines(plans[k], plans[k + 1], problem.minimum),
+             tuple(sorted(funded_initiatives(plans[k]) - funded_initiatives(plans[k - 1]))))
         for k in _violations(ordered, values))
     rows = []
     for plan, budget in zip(plans, ordered, strict=True):
