@@ -154,9 +154,10 @@ class BayesModel:
         forms = {}
         for metric in self.surveyed(design):
             grid, responses = (design.csat if metric == "csat" else design.nps), design.responses(metric)
-            m = measurements(metric, grid, responses)
-            spread = np.nanmean([np.var(m["value"][m["segment"] == s]) for s in np.unique(m["segment"])])
-            reliability = 1.0 - np.mean(m["se"] ** 2) / max(spread, 1e-9)
+            measured = measurements(metric, grid, responses)
+            segment = measured["segment"]
+            spread = np.nanmean([np.var(measured["value"][segment == s]) for s in np.unique(segment)])
+            reliability = 1.0 - np.mean(measured["se"] ** 2) / max(spread, 1e-9)
             forms[metric] = "centered" if reliability >= CENTRED_RELIABILITY else "noncentered"
         return forms
 
