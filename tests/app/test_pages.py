@@ -118,11 +118,11 @@ def test_planner_with_no_monthly_spend_loses_the_discounted_one_off_cost(app_env
     spend_slider(at).set_value(0.0).run()
     assert not at.exception
     # No spend → no lift → no incremental revenue; only the one-off cost of the self-service
-    # portal (catalogue: 250,000) paid at the end of forecast month 1 and discounted at 10 %/year:
-    # NPV = −250,000 / 1.10^(1/12) = −250,000 / 1.0079741 = −248,022.2 → shown to three significant figures.
-    expected = -250_000 * 1.10 ** (-1 / 12)
-    assert math.isclose(expected, -248_022.2, abs_tol=0.1)
-    assert metric(at, "NPV") == "−$248k"
+    # portal (catalogue: 600,000) paid at the end of forecast month 1 and discounted at 10 %/year:
+    # NPV = −600,000 / 1.10^(1/12) = −600,000 / 1.0079741 = −595,253.4 → shown to three significant figures.
+    expected = -600_000 * 1.10 ** (-1 / 12)
+    assert math.isclose(expected, -595_253.4, abs_tol=0.1)
+    assert metric(at, "NPV") == "−$595k"
     assert metric(at, "P(ROI > 0)") == "0%"
 
 
