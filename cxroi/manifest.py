@@ -207,6 +207,7 @@ Outcome = Literal["pass", "review", "fail"]
 #: the health checks (cxroi.fit.health.CHECKS) in plain words, for screens and reports
 CHECK_LABELS = {
     "max_rhat": "Chains agree (largest R-hat)",
+    "latent_max_rhat": "Chains agree on the survey-measured levels (R-hat)",
     "min_ess_bulk": "Independent draws (smallest bulk ESS)",
     "divergences": "Divergent transitions",
     "backtest_vs_naive": "Forecast error vs a naive forecast (ratio)",

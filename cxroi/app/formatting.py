@@ -100,7 +100,7 @@ def duration(seconds: float | None) -> str:
 
 #: how each health check's value reads: (printf format for a table column, multiplier)
 CHECK_VALUE_FORMATS = {
-    "max_rhat": ("%.3f", 1.0), "min_ess_bulk": ("%.0f", 1.0), "divergences": ("%.0f", 1.0),
+    "max_rhat": ("%.3f", 1.0), "latent_max_rhat": ("%.3f", 1.0), "min_ess_bulk": ("%.0f", 1.0), "divergences": ("%.0f", 1.0),
     "backtest_vs_naive": ("%.2f", 1.0), "holdout_coverage": ("%.0f%%", 100.0), "effects_identified": ("%.0f%%", 100.0),
 }
 
