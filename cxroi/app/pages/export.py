@@ -6,6 +6,7 @@ import streamlit as st
 
 from cxroi.app import results, scenario_form, state
 from cxroi.app.errors import guard
+from cxroi.app.totals import show_totals
 from cxroi.sim.scenario import parse_scenario
 from cxroi.text import literal
 
@@ -59,5 +60,9 @@ def export() -> None:
                 st.caption(" · ".join(literal(name) for name in files))
         st.subheader("Preview: all segments together")
         results.show_forecast_preview(result, cfg.currency)
+        st.subheader("Totals for a budget")
+        st.markdown("The business without and with the investment, month by month, so the forecast can go "
+                    "straight into a plan.")
+        show_totals(result, cfg.currency)
         st.caption(f"Model {model.model_id} · {result.n_draws:,} draws · horizon {scenario.horizon_months} months · "
                    "quantiles P10, P50, P90")
