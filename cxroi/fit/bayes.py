@@ -352,6 +352,12 @@ class BayesModel:
             compiled = compiled.with_data(**{k: v for k, v in self.data(design).items() if k in compiled.shared_data})
             options = {"draws": c.draws, "tune": c.tune, "chains": c.chains, "cores": c.cores, "seed": seed,
                        "save_warmup": False, "target_accept": c.target_accept}
+            if "centered" in self.latent_forms(design).values():
+                # A centred latent path leaves a ridge between each segment's level and its monthly
+                # deviations that a diagonal mass matrix crosses slowly: on data/sample (4 × 1000)
+                # csat_level_offset had R-hat 1.015, min ESS 453, 458 s; with nutpie's low-rank
+                # modified mass matrix R-hat 1.005, min ESS 956, 219 s (benchmarks/README.md).
+                options["low_rank_modified_mass_matrix"] = True
             if self.on_draws is None:
                 return nutpie.sample(compiled, progress_bar=self.progress, **options)
             # in the background, counted as it goes; the draws are the same as when blocking
