@@ -36,10 +36,9 @@ from cxroi.data.schema import require_valid
 from cxroi.data.synth import generate
 from cxroi.data.synth_continue import continue_panel
 from cxroi.manifest import SamplerConfig, SegmentState, TrainingWindow
-from cxroi.params import PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.store.records import Decision
-from cxroi.testing.artifacts import write_artifact
+from cxroi.testing.artifacts import draws_around_truth, write_artifact
 from cxroi.track import BEHIND, ON_TRACK, track
 
 #: spread (sd) of the draws around the truth, roughly a posterior after two years of thousands of
@@ -57,16 +56,9 @@ def truth_artifact(panel: pd.DataFrame, truth: dict, models_dir: Path, model_id:
     around the truth, starting from the panel's last month."""
     catalogue = load_catalogue()
     segments, initiatives = list(truth["segments"]), list(catalogue)
-    rng = np.random.default_rng(seed)
-    draws = {}
-    for name, (axis, _) in PARAMETERS.items():
-        if axis == "segment":
-            centre = np.array([truth["segment_parameters"][s][name] for s in segments])
-        else:
-            centre = np.array([truth["initiatives"][i][name] for i in initiatives])
-        sd = ABSOLUTE_SD[name] if name in ABSOLUTE_SD else RELATIVE_SD * np.abs(centre)
-        draws[name] = centre + rng.normal(0.0, 1.0, (n_draws, centre.size)) * sd
-    draws["lift_carryover"] = np.clip(draws["lift_carryover"], 0.0, 0.95)
+    draws = draws_around_truth(truth, initiatives, n_draws, np.random.default_rng(seed),
+                               lambda name, centre: ABSOLUTE_SD[name] if name in ABSOLUTE_SD
+                               else RELATIVE_SD * np.abs(centre))
     frame = panel.assign(period=pd.to_datetime(panel["period"]))
     last = frame[frame["period"] == frame["period"].max()].set_index("segment")
     months = int(frame["period"].nunique())

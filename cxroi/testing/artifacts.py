@@ -12,6 +12,7 @@ model family writes them (:func:`cxroi.registry.save_artifact`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,23 +140,31 @@ def _truth_backtest() -> Backtest:
         "naive_mape_pct": naive, "refit_convergence": {}})
 
 
+def draws_around_truth(truth: dict, initiatives: list[str], n_draws: int, rng: np.random.Generator,
+                       sd: Callable[[str, np.ndarray], np.ndarray | float]) -> dict[str, np.ndarray]:
+    """``n_draws`` draws of every parameter scattered normally around its true value in a
+    synthetic panel's ``truth`` (segments in the truth's order, initiatives in ``initiatives``'
+    order) with standard deviation ``sd(name, true values)`` (in the parameter's units); the
+    carry-over is clipped to [0, 0.95]."""
+    draws = {}
+    for name, (axis, _) in PARAMETERS.items():
+        if axis == "segment":
+            centre = np.array([truth["segment_parameters"][s][name] for s in truth["segments"]])
+        else:
+            centre = np.array([truth["initiatives"][i][name] for i in initiatives])
+        draws[name] = centre + rng.normal(0.0, 1.0, (n_draws, centre.size)) * sd(name, centre)
+    draws["lift_carryover"] = np.clip(draws["lift_carryover"], 0.0, 0.95)
+    return draws
+
+
 def truth_champion(models_dir: Path, model_id: str = TRUTH_MODEL_ID, status: str = "accepted") -> str:
     """Write an artifact whose draws scatter tightly around the sample data's true parameters
     (relative sd 5 %) and promote it when accepted. Returns the model id."""
     truth = json.loads(SAMPLE_TRUTH.read_text())
     catalogue = load_catalogue()
-    segments = list(truth["segments"])
-    initiatives = list(catalogue)
-    rng = np.random.default_rng(11)
-    draws = {}
-    for name, (axis, _) in PARAMETERS.items():
-        if axis == "segment":
-            centre = np.array([truth["segment_parameters"][s][name] for s in segments])
-        else:
-            centre = np.array([truth["initiatives"][i][name] for i in initiatives])
-        noise = rng.normal(0.0, 0.05, (TRUTH_DRAWS, centre.size)) * np.abs(centre)
-        draws[name] = centre + noise
-    draws["lift_carryover"] = np.clip(draws["lift_carryover"], 0.0, 0.95)
+    segments, initiatives = list(truth["segments"]), list(catalogue)
+    draws = draws_around_truth(truth, initiatives, TRUTH_DRAWS, np.random.default_rng(11),
+                               lambda _, centre: 0.05 * np.abs(centre))
     first_month = f"{truth['start'][:4]}-{int(truth['start'][5:7]):02d}"
     state = {}
     for s in segments:
