@@ -3,6 +3,7 @@ a page, waiting for runs and reading metrics live in :mod:`cxroi.testing.browser
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -72,6 +73,9 @@ def choose_option(page: Page, select_label: str, option: str, attempts: int = 3)
     wait_idle(page)
 
 
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+    .every(chart => chart.querySelector('svg [class*="mark-"] path, svg [class*="mark-"] line'))"""
+
 LAYOUT_PROBLEMS = """() => {
     const problems = [];
     for (const value of document.querySelectorAll('[data-testid="stMetricValue"]')) {
@@ -98,7 +102,11 @@ LAYOUT_PROBLEMS = """() => {
 def layout_problems(page: Page) -> list[str]:
     """What does not fit on the page as shown: headline figures cut off, tables wider than their
     frame (columns hidden to the right), charts that draw no marks or cut a label short."""
-    page.wait_for_timeout(500)  # charts and fonts settle after the run ends
+    # Vega draws a chart's marks a moment after the run ends (longer on a loaded machine); a chart
+    # that never does is named by the check below
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+    page.wait_for_timeout(300)  # fonts settle
     return page.evaluate(LAYOUT_PROBLEMS)
 
 

@@ -63,14 +63,14 @@ def test_retrain_in_the_background_then_promote(browser, fresh_app_url, tmp_path
         upload_sample_panel(page)
         choose_option(page, "Model family", "Regression (statsmodels)")
         click_button(page, "Start retraining")
-        page.get_by_text(re.compile("Training a regression model on panel.csv: running")).first.wait_for()
+        page.get_by_text(re.compile(r"Training a Regression \(statsmodels\) model on panel.csv: running")).first.wait_for()
         # while it trains, another session is served at once
         other = context.new_page()
         other.app_url = fresh_app_url
         open_page(other, "")
         assert metric_value(other, "Customers")
         other.close()
-        page.get_by_text(re.compile("Training a regression model on panel.csv: finished")).first.wait_for(
+        page.get_by_text(re.compile(r"Training a Regression \(statsmodels\) model on panel.csv: finished")).first.wait_for(
             timeout=240_000)
         page.get_by_text("health gate passed").first.wait_for()
         screenshot(page, SCREENSHOTS, "data_retrained")
