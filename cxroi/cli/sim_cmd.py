@@ -78,16 +78,18 @@ def _csv(frame: pd.DataFrame) -> str:
     return neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
 
 
-def _write_all(out: Path, texts: dict[str, str]) -> None:
-    """Write the files ``texts`` (name → UTF-8 text) into ``out`` all or nothing: a failure
-    (full disk, a folder in the way) leaves every earlier file as it was and says why."""
+def _write_all(out: Path, texts: dict[str, str | bytes]) -> None:
+    """Write the files ``texts`` (name → UTF-8 text, or finished bytes) into ``out`` all or
+    nothing: a failure (full disk, a folder in the way) leaves every earlier file as it was and
+    says why."""
     from cxroi.export.atomic import terminate_as_interrupt, write_files
 
     try:
         out.mkdir(parents=True, exist_ok=True)
         with terminate_as_interrupt():
-            write_files({out / name: (lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
-                         for name, text in texts.items()})
+            write_files({out / name: (lambda tmp, data=data: tmp.write_bytes(data) if isinstance(data, bytes)
+                                      else tmp.write_text(data, encoding="utf-8"))
+                         for name, data in texts.items()})
     except OSError as exc:
         raise CxroiError(f"could not write the results into {out}: {exc.strerror or exc}") from None
 

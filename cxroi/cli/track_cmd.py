@@ -11,10 +11,6 @@ from cxroi.cli.acting import cli_user, context
 from cxroi.cli.output import console
 from cxroi.cli.sim_cmd import MODELS_DIR_HELP, _csv, _money, _print_frame, _write_all, _wrote
 
-_LABELS = {"incremental_revenue": "Incremental revenue (cumulative)", "incremental_cash_flow":
-           "Incremental cash flow (cumulative)", "incremental_customers": "Incremental customers (end of month)",
-           "npv_to_date": "NPV to date"}
-
 
 def _points(value: float) -> str:
     return f"{value:+.2f}"
@@ -25,7 +21,7 @@ def _points(value: float) -> str:
 @click.option("--data", "data_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="newer panel (CSV, Parquet or XLSX) extending the one the decision's model was trained on")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="folder for summary.csv, monthly.csv, lift.csv and tracking.json")
+              help="folder for summary.csv, monthly.csv, lift.csv, tracking.json and tracking.xlsx")
 @click.option("--propose-pilots", "pilots_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the realised lifts as proposed pilot results (.csv) for a later retraining")
 @click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=MODELS_DIR_HELP)
@@ -38,27 +34,29 @@ def track(decision_id: int, data_file: Path, out: Path | None, pilots_file: Path
     from cxroi import service
     from cxroi.data.readers import load_panel
     from cxroi.data.schema import findings_error
-    from cxroi.track import track as track_decision
+    from cxroi.export.tracking import tracking_workbook
+    from cxroi.track import METRIC_LABELS
     from cxroi.track.pilots import pilots_csv, write_proposal
 
+    if pilots_file is not None and pilots_file.suffix.lower() != ".csv":
+        raise click.BadParameter("proposed pilot results are written as a .csv file", param_hint="--propose-pilots")
     with context(models_dir) as ctx:
-        decision = service.get_decision(ctx, cli_user(), decision_id)
-        artifact = ctx.load_model(decision.model_id)
-    panel, findings = load_panel(data_file)
-    if panel is None:
-        raise findings_error(str(data_file), findings)
-    result = track_decision(decision, artifact, panel, source=str(data_file), seed=seed)
+        service.get_decision(ctx, cli_user(), decision_id)  # an unknown decision is named before the panel is read
+        panel, findings = load_panel(data_file)
+        if panel is None:
+            raise findings_error(str(data_file), findings)
+        result = service.track_decision(ctx, cli_user(), decision_id, panel, source=str(data_file), seed=seed)
     files = {}
     if out is not None:
         record = {"decision_id": result.decision_id, "scenario": result.scenario_name, "model_id": result.model_id,
                   "first_month": f"{result.first_month:%Y-%m}", "last_month": f"{result.last_month:%Y-%m}",
                   "months_tracked": result.months_tracked, "reached": list(result.reached),
                   "untreated": list(result.untreated), "status": result.status, "likeliest": result.likeliest,
-                  "probabilities": result.probabilities, "caveats": list(result.caveats)}
+                  "probabilities": result.probabilities, "lift_ratios": result.lift_ratios,
+                  "caveats": list(result.caveats)}
         files = {"summary.csv": _csv(result.summary), "monthly.csv": _csv(result.monthly),
-                 "lift.csv": _csv(result.lift), "tracking.json": json.dumps(record, indent=2) + "\n"}
-    if pilots_file is not None and pilots_file.suffix.lower() != ".csv":
-        raise click.BadParameter("proposed pilot results are written as a .csv file", param_hint="--propose-pilots")
+                 "lift.csv": _csv(result.lift), "tracking.json": json.dumps(record, indent=2) + "\n",
+                 "tracking.xlsx": tracking_workbook(result)}
     if files:
         _write_all(out, files)
 
@@ -69,7 +67,7 @@ def track(decision_id: int, data_file: Path, out: Path | None, pilots_file: Path
     console.print(f"Status: [bold]{result.status}[/bold] (behind {p['behind']:.0%}, "
                   f"on track {p['on track']:.0%}, ahead {p['ahead']:.0%}; a status needs 90 %) — cumulative "
                   "incremental revenue to date against the promised P10–P90")
-    summary = result.summary.assign(metric=result.summary["metric"].map(_LABELS))
+    summary = result.summary.assign(metric=result.summary["metric"].map(METRIC_LABELS))
     columns = ["metric", "promised_p10", "promised_p50", "promised_p90", "realised_mean", "realised_p5",
                "realised_p10", "realised_p90", "realised_p95"]
     _print_frame(summary[columns], "To date: promised band vs realised (80 % = P10–P90, 90 % = P5–P95)",

@@ -64,7 +64,7 @@ _MIN_WIDTH, _MAX_WIDTH = 8, 60
 Cell = tuple[Any, str | None]  # value, number-format key
 
 
-class _Sheet:
+class Sheet:
     """A worksheet written row by row with typed, injection-safe cells."""
 
     def __init__(self, book: xlsxwriter.Workbook, name: str, formats: dict[str, Format]) -> None:
@@ -121,7 +121,7 @@ def _missing(value: Any) -> bool:
     return value is None or not math.isfinite(value)
 
 
-def _header(names: Sequence[str]) -> list[Cell]:
+def header_cells(names: Sequence[str]) -> list[Cell]:
     return [(name, "header") for name in names]
 
 
@@ -130,20 +130,20 @@ def _python(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _frame_rows(frame: pd.DataFrame, column_format: Callable[[str], str | None]) -> list[list[Cell]]:
+def frame_rows(frame: pd.DataFrame, column_format: Callable[[str], str | None]) -> list[list[Cell]]:
     formats = [column_format(str(c)) for c in frame.columns]
     return [[(_python(v), f) for v, f in zip(row, formats, strict=True)]
             for row in frame.itertuples(index=False, name=None)]
 
 
-def _write_table(sheet: _Sheet, header: Sequence[str], rows: list[list[Cell]],
+def write_table(sheet: Sheet, header: Sequence[str], rows: list[list[Cell]],
                  above: Sequence[Sequence[Cell]] = ()) -> None:
     """Optional key-value rows, then a header row (frozen) and the table rows."""
-    sheet.set_widths([*above, _header(header), *rows])
+    sheet.set_widths([*above, header_cells(header), *rows])
     if above:
         sheet.write_rows(above)
         sheet.row += 1
-    sheet.write_rows([_header(header)])
+    sheet.write_rows([header_cells(header)])
     sheet.freeze_here()
     sheet.write_rows(rows)
 
@@ -171,7 +171,7 @@ def _decision_rows(decision: dict | None) -> list[list[Cell]]:
     return rows
 
 
-def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
+def _summary(sheet: Sheet, tables: ForecastTables) -> None:
     labels = [quantile_name(q) for q in tables.quantiles]
     quantile_keys = [quantile_label(q) for q in tables.quantiles]
     flagged = {_FLAGGED_METRIC[check] for check in tables.flagged if check in _FLAGGED_METRIC}
@@ -202,7 +202,7 @@ def _summary(sheet: _Sheet, tables: ForecastTables) -> None:
         [("Plausibility review", "bold"), (review, None)],
         *_decision_rows(tables.provenance.get("decision")),
     ]
-    _write_table(sheet, ["Measure", "Unit", *labels, "Mean", "Plausibility"], rows, above)
+    write_table(sheet, ["Measure", "Unit", *labels, "Mean", "Plausibility"], rows, above)
 
 
 def _monthly_format(column: str) -> str | None:
@@ -233,7 +233,7 @@ def _table_format(column: str) -> str | None:
 _HEADERS = {"prob_npv_positive": "P(NPV > 0)", "pv_spend": "PV of spend"}
 
 
-def _pretty(column: str, currency: str | None = None, fmt: str | None = None) -> str:
+def pretty_header(column: str, currency: str | None = None, fmt: str | None = None) -> str:
     """Column header: 'share_of_value' → 'Share of value', 'p10' → 'P10', 'npv_p10' → 'NPV P10';
     a money column (``fmt`` "currency") ends with the ``currency`` code: 'PV of spend (EUR)'."""
     if column in _HEADERS:
@@ -246,10 +246,10 @@ def _pretty(column: str, currency: str | None = None, fmt: str | None = None) ->
     return f"{text} ({currency})" if currency and fmt == "currency" else text
 
 
-def _frame_sheet(sheet: _Sheet, frame: pd.DataFrame, column_format: Callable[[str], str | None],
+def frame_sheet(sheet: Sheet, frame: pd.DataFrame, column_format: Callable[[str], str | None],
                  currency: str | None = None) -> None:
-    _write_table(sheet, [_pretty(str(c), currency, column_format(str(c))) for c in frame.columns],
-                 _frame_rows(frame, column_format))
+    write_table(sheet, [pretty_header(str(c), currency, column_format(str(c))) for c in frame.columns],
+                 frame_rows(frame, column_format))
 
 
 def _assumption_format(value: Any, unit: str, currency: str) -> str | None:
@@ -260,65 +260,52 @@ def _assumption_format(value: Any, unit: str, currency: str) -> str | None:
     return "decimal" if isinstance(value, float) else None
 
 
-def _assumptions(sheet: _Sheet, tables: ForecastTables) -> None:
+def _assumptions(sheet: Sheet, tables: ForecastTables) -> None:
     rows = []
     for item, value, unit, basis in tables.assumptions.itertuples(index=False, name=None):
         value = _python(value)
         rows.append([(item, None), (value, _assumption_format(value, unit, tables.currency)), (unit, None),
                      (basis, None)])
-    _write_table(sheet, ["Assumption", "Value", "Unit", "Basis"], rows)
+    write_table(sheet, ["Assumption", "Value", "Unit", "Basis"], rows)
 
 
-def _plausibility(sheet: _Sheet, tables: ForecastTables) -> None:
+def _plausibility(sheet: Sheet, tables: ForecastTables) -> None:
     """The plausibility review's findings, or one line saying it raised none."""
     frame = tables.plausibility if len(tables.plausibility) else pd.DataFrame(
         [("none", "The plausibility review raised no flag and no item to review.", "", "")],
         columns=tables.plausibility.columns)
-    _frame_sheet(sheet, frame, lambda _column: None)
+    frame_sheet(sheet, frame, lambda _column: None)
 
 
-def _caveats(sheet: _Sheet, tables: ForecastTables) -> None:
+def _caveats(sheet: Sheet, tables: ForecastTables) -> None:
     """The model's caveats that concern the forecast, or one line saying there are none."""
     frame = tables.caveats if len(tables.caveats) else pd.DataFrame(
         [("The model records no caveat for the segments and effects of this scenario.", "", "", "")],
         columns=tables.caveats.columns)
-    _frame_sheet(sheet, frame, lambda _column: None)
+    frame_sheet(sheet, frame, lambda _column: None)
 
 
-def _provenance(sheet: _Sheet, tables: ForecastTables) -> None:
+def _provenance(sheet: Sheet, tables: ForecastTables) -> None:
     rows = [[(field, None), (_python(value), "decimal" if isinstance(value, float) else None)]
             for field, value in flatten(tables.provenance)]
-    _write_table(sheet, ["Field", "Value"], rows)
+    write_table(sheet, ["Field", "Value"], rows)
 
 
-def _formats(book: xlsxwriter.Workbook) -> dict[str, Format]:
+def cell_formats(book: xlsxwriter.Workbook) -> dict[str, Format]:
     formats = {key: book.add_format({"num_format": spec}) for key, spec in NUMBER_FORMATS.items()}
     formats["header"] = book.add_format({"bold": True, "bottom": 1})
     formats["bold"] = book.add_format({"bold": True})
     return formats
 
 
-def _write_workbook(tables: ForecastTables, path: Path) -> None:
-    """Write the workbook to ``path``. xlsxwriter builds it in memory (``in_memory``: no
-    temporary parts of its own on any disk) and the finished bytes go to ``path`` in one write,
-    so a failure (a full disk) leaves nothing behind and no file open."""
+def workbook_bytes(fill: Callable[[xlsxwriter.Workbook, dict[str, Format]], None]) -> bytes:
+    """The bytes of a workbook that ``fill`` writes (given the book and :func:`cell_formats`).
+    xlsxwriter builds it in memory (``in_memory``: no temporary parts of its own on any disk), so
+    a failure leaves nothing behind and no file open."""
     buffer = io.BytesIO()
-    _fill_workbook(tables, xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS))
-    with open(path, "wb") as handle:
-        handle.write(buffer.getbuffer())
-
-
-def _fill_workbook(tables: ForecastTables, book: xlsxwriter.Workbook) -> None:
+    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
     try:
-        formats = _formats(book)
-        _summary(_Sheet(book, "Summary", formats), tables)
-        _plausibility(_Sheet(book, "Plausibility", formats), tables)
-        _caveats(_Sheet(book, "Caveats", formats), tables)
-        _frame_sheet(_Sheet(book, "Monthly forecast", formats), _monthly_frame(tables), _monthly_format)
-        _frame_sheet(_Sheet(book, "Levers", formats), tables.levers, _table_format, tables.currency)
-        _frame_sheet(_Sheet(book, "Segments", formats), tables.segments, _table_format, tables.currency)
-        _assumptions(_Sheet(book, "Assumptions", formats), tables)
-        _provenance(_Sheet(book, "Provenance", formats), tables)
+        fill(book, cell_formats(book))
     except BaseException:
         with contextlib.suppress(Exception):
             book.close()  # the output is discarded
@@ -328,10 +315,29 @@ def _fill_workbook(tables: ForecastTables, book: xlsxwriter.Workbook) -> None:
     except FileCreateError as exc:  # xlsxwriter's wrapper of the OSError that stopped it
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
         raise OSError(*(cause.args if cause else (str(exc),))) from exc
+    return bytes(buffer.getbuffer())
+
+
+def _fill_workbook(tables: ForecastTables, book: xlsxwriter.Workbook, formats: dict[str, Format]) -> None:
+    _summary(Sheet(book, "Summary", formats), tables)
+    _plausibility(Sheet(book, "Plausibility", formats), tables)
+    _caveats(Sheet(book, "Caveats", formats), tables)
+    frame_sheet(Sheet(book, "Monthly forecast", formats), _monthly_frame(tables), _monthly_format)
+    frame_sheet(Sheet(book, "Levers", formats), tables.levers, _table_format, tables.currency)
+    frame_sheet(Sheet(book, "Segments", formats), tables.segments, _table_format, tables.currency)
+    _assumptions(Sheet(book, "Assumptions", formats), tables)
+    _provenance(Sheet(book, "Provenance", formats), tables)
+
+
+def write_built(build: Callable[[], bytes], path: str | Path) -> list[Path]:
+    """Write the bytes ``build`` returns atomically to ``path`` (built while the temporary file
+    is held, so an interrupted build leaves only a temporary file the next write sweeps);
+    returns ``[path]``."""
+    path = Path(path)
+    write_atomically(path, lambda tmp: tmp.write_bytes(build()))
+    return [path]
 
 
 def write_xlsx(tables: ForecastTables, path: str | Path) -> list[Path]:
     """Write the workbook atomically to ``path``; returns ``[path]``."""
-    path = Path(path)
-    write_atomically(path, lambda tmp: _write_workbook(tables, tmp))
-    return [path]
+    return write_built(lambda: workbook_bytes(lambda book, formats: _fill_workbook(tables, book, formats)), path)

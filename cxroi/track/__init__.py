@@ -28,6 +28,10 @@ segments: customers at the end of the last month, revenue and cash flow (increme
 gross margin − spend: the panel's actual spend_<initiative> when it has it, else the decision's
 planned spend) cumulated from the start, and NPV to date (discounted to forecast month 0).
 
+**Updated NPV over the horizon** per draw: the NPV to date plus the months after the last
+observed one as the decision's model forecasts them with the assumed lift rescaled to the
+realised one (:func:`cxroi.track.tracker._rest_of_horizon`), against the promised NPV.
+
 **Promised** is the decision's own forecast for the same months (recomputed on its model: same
 model and scenario give the same draws), P10–P90 over draws; the status compares the realised
 increment with that band (:mod:`cxroi.track.tracker`). **The realised CSAT/NPS lift**
@@ -39,6 +43,6 @@ each treated segment's lift, scaled to full effect, is proposed as a pilot resul
 Numpy/pandas only: nothing here imports PyMC, PyTensor, ArviZ or statsmodels.
 """
 
-from cxroi.track.tracker import AHEAD, BEHIND, ON_TRACK, TOO_EARLY, Tracking, track
+from cxroi.track.tracker import AHEAD, BEHIND, METRIC_LABELS, ON_TRACK, TOO_EARLY, Tracking, track
 
-__all__ = ["AHEAD", "BEHIND", "ON_TRACK", "TOO_EARLY", "Tracking", "track"]
+__all__ = ["AHEAD", "BEHIND", "METRIC_LABELS", "ON_TRACK", "TOO_EARLY", "Tracking", "track"]

@@ -22,16 +22,24 @@ from cxroi.registry import ModelArtifact
 from cxroi.science import adstock, per_ten_points, saturation
 from cxroi.sim import finance
 from cxroi.sim.engine import Simulator
-from cxroi.sim.scenario import Scenario, parse_scenario
+from cxroi.sim.scenario import SURVEY_RANGE, LiftOverride, Scenario, parse_scenario
 from cxroi.store.records import Decision
 from cxroi.track import counterfactual, lift
 from cxroi.track.window import Observed, observed_window
 
 QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95)
 METRICS = ("incremental_revenue", "incremental_cash_flow", "incremental_customers")
+#: metric → how people read it (cumulative from the decision's start to the last observed month)
+METRIC_LABELS = {"incremental_revenue": "Incremental revenue (cumulative)",
+                 "incremental_cash_flow": "Incremental cash flow (cumulative)",
+                 "incremental_customers": "Incremental customers (end of month)", "npv_to_date": "NPV to date",
+                 "npv_horizon": "NPV over the horizon (updated)"}
 UNITS = {"incremental_revenue": "currency", "incremental_cash_flow": "currency", "incremental_customers": "customers"}
 ON_TRACK, BEHIND, AHEAD, TOO_EARLY = "on track", "behind", "ahead", "too early to tell"
 STATUS_PROBABILITY = 0.9
+#: an assumed average lift smaller than this (survey points) is too small to rescale by the
+#: realised one: the rest of the horizon keeps the assumed lift of that score
+MIN_ASSUMED_LIFT = 0.1
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Tracking:
     summary: pd.DataFrame  #: to date: realised mean and quantiles, promised P10/P50/P90, per metric
     lift: pd.DataFrame  #: realised CSAT/NPS lift by method vs the assumed lift
     pilots: pd.DataFrame  #: proposed pilot results (initiative, segment, metric, lift, se) + how
+    lift_ratios: dict[str, float] = field(default_factory=dict)  #: realised / assumed lift used for the rest
     caveats: tuple[str, ...] = field(default=())
 
 
@@ -127,7 +136,7 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
         if not found:
             caveats.append(f"no {kind.upper()} survey in the treated segments before and after the start: "
                            "the counterfactual keeps the observed scores")
-        estimates_used[kind] = chosen
+        estimates_used[kind] = (chosen if found else None, float(assumed_avg.mean()))
         shape = assumed.mean(axis=2)
         shape[~treated] = 0.0
         shape[:, : start - 1] = 0.0
@@ -205,6 +214,14 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
                                                  "promised_p50": band[1], "promised_p90": band[2],
                                                  **_quantile_columns(npv_real, "realised_")}])], ignore_index=True)
 
+    rest, ratios, rest_notes = _rest_of_horizon(sim, scenario, estimates_used, n_fc)
+    caveats += rest_notes
+    band = np.quantile(result.npv, (0.1, 0.5, 0.9))
+    summary = pd.concat([summary, pd.DataFrame([{"metric": "npv_horizon", "unit": "currency", "promised_p10": band[0],
+                                                 "promised_p50": band[1], "promised_p90": band[2],
+                                                 **_quantile_columns(npv_real + rest, "realised_")}])],
+                        ignore_index=True)
+
     last = realised["incremental_revenue"][-1]
     low, high = np.quantile(promised["incremental_revenue"][-1], (0.1, 0.9))
     # the promise comes from the simulator's float32 kernel: realised values within its rounding
@@ -221,7 +238,45 @@ def track(decision: Decision, artifact: ModelArtifact, panel: pd.DataFrame, sour
     untreated = tuple(s for i, s in enumerate(sim.segments) if not treated[i])
     return Tracking(decision.id, decision.scenario_name, artifact.model_id, months[0], months[-1], len(months),
                     tuple(sim.segments[i] for i in reached), untreated, status, probabilities, likeliest, monthly_frame,
-                    summary.reset_index(drop=True), pd.DataFrame(lift_rows), pd.DataFrame(pilots), tuple(caveats))
+                    summary.reset_index(drop=True), pd.DataFrame(lift_rows), pd.DataFrame(pilots), ratios, tuple(caveats))
+
+
+def _rest_of_horizon(sim: Simulator, scenario: Scenario, estimates: dict[str, tuple[lift.LiftEstimate | None, float]],
+                     n_observed: int) -> tuple[np.ndarray, dict[str, float], list[str]]:
+    """Present value (currency, discounted to forecast month 0) per draw of the months after the
+    last observed one, terminal value included: the decision's forecast on its own model with the
+    lift it assumed rescaled to the realised one.
+
+    For each score with a realised estimate L (± se) and an assumed average lift A over the same
+    segments and months (A ≥ MIN_ASSUMED_LIFT points), every investment's lift at full effect
+    becomes a normal with mean m·L/A and sd |m|·se/|A| (m: its assumed mean at full effect) —
+    the realised share of the promise, carried forward. A score without an estimate keeps the
+    assumed lift. The rest of the path is the model's forecast from its training state, not from
+    the observed months (the customers gained or lost so far are counted in the NPV to date)."""
+    ratios, notes = {}, []
+    overrides: list[dict[str, object]] = [{} for _ in scenario.investments]
+    for kind, (estimate, assumed) in estimates.items():
+        if estimate is None or not np.isfinite(estimate.se) or abs(assumed) < MIN_ASSUMED_LIFT:
+            continue
+        ratios[kind] = estimate.estimate / assumed
+        for j, inv in enumerate(scenario.investments):
+            full = float(np.mean(sim.lift_draws(inv, j, kind)))
+            widest = SURVEY_RANGE[kind]
+            overrides[j][kind] = {"mean": float(np.clip(full * ratios[kind], -widest, widest)),
+                                  "sd": float(np.clip(abs(full) * estimate.se / abs(assumed), 1e-6, widest))}
+    horizon = scenario.horizon_months
+    if n_observed >= horizon:
+        return np.zeros(sim.n_draws), ratios, notes
+    investments = [inv.model_copy(update={"lift": LiftOverride(**{**(inv.lift.model_dump() if inv.lift else {}),
+                                                                   **override})})
+                   if override else inv for inv, override in zip(scenario.investments, overrides, strict=True)]
+    updated = sim.run(scenario.model_copy(update={"investments": tuple(investments)}))
+    factors = finance.discount_factors(updated.monthly_rate, horizon)[n_observed:]
+    rest = updated.total_cash_flow[:, n_observed:] @ factors + updated.terminal_value.sum(axis=1)
+    described = ", ".join(f"{kind.upper()} × {ratio:.2f}" for kind, ratio in ratios.items()) or "none measured"
+    notes.append(f"updated NPV over the horizon: the NPV to date plus months {n_observed + 1}–{horizon} forecast on "
+                 f"the decision's model with its assumed lift rescaled to the realised one ({described})")
+    return rest, ratios, notes
 
 
 def _spend(sim: Simulator, scenario: Scenario, obs: Observed, start: int) -> tuple[np.ndarray, str]:

@@ -97,9 +97,23 @@ def test_cli_tracks_and_writes_files(approved, capsys):
     assert code == 0, text
     assert "Status:" in text and "Realised CX lift" in text
     assert sorted(p.name for p in (folder / "out").iterdir()) == ["lift.csv", "monthly.csv", "summary.csv",
-                                                                 "tracking.json"]
+                                                                 "tracking.json", "tracking.xlsx"]
     monthly = pd.read_csv(folder / "out" / "monthly.csv")
     assert list(monthly["month"].unique()) == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    # the workbook read back: the decision and status above the to-date table, every sheet present
+    book = pd.read_excel(folder / "out" / "tracking.xlsx", sheet_name=None, header=None)
+    assert list(book) == ["Summary", "Monthly", "CX lift", "Proposed pilots", "Caveats"]
+    summary = book["Summary"]
+    fields = dict(zip(summary[0], summary[1], strict=True))
+    assert fields["Decision"] == decision_id and fields["Scenario"] == "Portal" and fields["Status"] in text
+    measures = list(summary[0])
+    assert measures[measures.index("Measure") + 1:] == ["Incremental revenue (cumulative)",
+                                                        "Incremental cash flow (cumulative)",
+                                                        "Incremental customers (end of month)", "NPV to date",
+                                                        "NPV over the horizon (updated)"]
+    # 4 months × 3 metrics below the header
+    assert len(book["Monthly"]) == 1 + 4 * 3 and set(book["Monthly"][0][1:]) == set(monthly["month"])
+    assert "CSAT" in set(book["CX lift"][0])
 
 
 def test_cli_proposes_pilots_only_where_asked(approved, capsys):

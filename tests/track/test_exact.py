@@ -115,3 +115,28 @@ def test_outcome_noise_is_centred_on_the_expected_values(tmp_path):
     ratio = noisy.revenue / expected.revenue
     assert np.median(ratio) == pytest.approx(1.0, abs=4 * 1.2533 * ratio.std() / math.sqrt(ratio.size))
 
+
+
+def test_updated_npv_without_a_realised_lift_is_the_spend_alone(exact):
+    """No lift realised in six of twelve months: the rest of the horizon is valued with the
+    assumed lift × 0, so the whole horizon's NPV is minus the discounted spend, 1 000 a month at
+    10 % a year: −1000 · Σ_{m=1..12} 1.1^(−m/12)."""
+    result = track(decision(exact.model_id), exact, exact_panel(MONTHS, lift=False), noise=False)
+    updated = result.summary.set_index("metric").loc["npv_horizon"]
+    expected = -1000.0 * sum(1.1 ** (-m / 12) for m in range(1, 13))
+    # the simulator's float32 kernel rounds a month's revenue of about 10^6 to ±0.06: ±1 over 12 months
+    assert updated["realised_mean"] == pytest.approx(expected, abs=1.0)
+    assert result.lift_ratios["csat"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_updated_npv_when_the_promise_is_kept(exact):
+    """The assumed lift realised exactly (ratio 1): the updated NPV is the promised one — to date
+    the same increments, after it the same forecast (the realised lift's spread is the only
+    difference, a tenth of a per cent of the NPV here); over a fully observed horizon it is the
+    NPV to date itself."""
+    result = track(decision(exact.model_id), exact, exact_panel(MONTHS), noise=False)
+    assert result.lift_ratios["csat"] == pytest.approx(1.0, rel=1e-6)
+    updated = result.summary.set_index("metric").loc["npv_horizon"]
+    assert updated["realised_mean"] == pytest.approx(updated["promised_p50"], rel=1e-3)
+    full = track(decision(exact.model_id), exact, exact_panel(12), noise=False).summary.set_index("metric")
+    assert full.loc["npv_horizon", "realised_mean"] == pytest.approx(full.loc["npv_to_date", "realised_mean"], rel=1e-12)
