@@ -80,6 +80,11 @@ def _renamed(frame: pd.DataFrame, headers: dict[str, str], empty: str) -> pd.Dat
     return frame[[c for c in headers if c in frame.columns]].rename(columns=headers)
 
 
+def _scores_upper(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its score names as people write them (csat → CSAT)."""
+    return frame.assign(metric=frame["metric"].str.upper()) if "metric" in frame.columns else frame
+
+
 def _lift_format(column: str) -> str | None:
     return None if column in ("Score", "Measured", "Initiative", "Segment") else (
         "fraction" if column == "Share of full effect so far" else "decimal")
@@ -88,11 +93,11 @@ def _lift_format(column: str) -> str | None:
 def _fill(tracking: Tracking, currency: str, book: xlsxwriter.Workbook, formats: dict[str, Format]) -> None:
     _summary(Sheet(book, "Summary", formats), tracking, currency)
     _monthly(Sheet(book, "Monthly", formats), tracking, currency)
-    lift = tracking.lift.assign(metric=tracking.lift["metric"].str.upper()) if not tracking.lift.empty else tracking.lift
-    frame_sheet(Sheet(book, "CX lift", formats), _renamed(lift, _LIFT_HEADERS, "no CX lift could be measured"),
-                _lift_format)
+    frame_sheet(Sheet(book, "CX lift", formats),
+                _renamed(_scores_upper(tracking.lift), _LIFT_HEADERS, "no CX lift could be measured"), _lift_format)
     frame_sheet(Sheet(book, "Proposed pilots", formats),
-                _renamed(tracking.pilots, _PILOT_HEADERS, "no pilot result can be proposed yet"), _lift_format)
+                _renamed(_scores_upper(tracking.pilots), _PILOT_HEADERS, "no pilot result can be proposed yet"),
+                _lift_format)
     caveats = pd.DataFrame({"Caveat": list(tracking.caveats) or ["none"]})
     frame_sheet(Sheet(book, "Caveats", formats), caveats, lambda _column: None)
 
