@@ -39,6 +39,7 @@ PAGES = {
         ("compare", "Compare", ":material/compare_arrows:", "compare", Permission.VIEW),
         ("optimiser", "Optimiser", ":material/auto_graph:", "optimiser", Permission.VIEW),
         ("decisions", "Decisions", ":material/gavel:", "decisions", Permission.VIEW),
+        ("track", "Track decisions", ":material/track_changes:", "track", Permission.VIEW),
     ],
     "Finance": [
         ("export", "Export", ":material/download:", "export", Permission.EXPORT),

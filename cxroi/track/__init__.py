@@ -43,6 +43,15 @@ each treated segment's lift, scaled to full effect, is proposed as a pilot resul
 Numpy/pandas only: nothing here imports PyMC, PyTensor, ArviZ or statsmodels.
 """
 
-from cxroi.track.tracker import AHEAD, BEHIND, METRIC_LABELS, ON_TRACK, TOO_EARLY, Tracking, track
+from cxroi.track.tracker import (
+    AHEAD,
+    BEHIND,
+    METRIC_LABELS,
+    ON_TRACK,
+    STATUS_PROBABILITY,
+    TOO_EARLY,
+    Tracking,
+    track,
+)
 
-__all__ = ["AHEAD", "BEHIND", "METRIC_LABELS", "ON_TRACK", "TOO_EARLY", "Tracking", "track"]
+__all__ = ["AHEAD", "BEHIND", "METRIC_LABELS", "ON_TRACK", "STATUS_PROBABILITY", "TOO_EARLY", "Tracking", "track"]
