@@ -96,3 +96,17 @@ def backtest_mape(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=WIDTH - 120)
     )
+
+
+def tracking_fan(frame: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Promised versus realised cumulative incremental revenue of one decision: ``frame`` columns
+    month (month start), series (promised / realised), p10, p50, p90; bands P10–P90 with the
+    median as a line, a rule at 0."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("yearmonth(month):O", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(range=["#9aa5b1", MODEL_COLOUR]),
+                        legend=alt.Legend(orient="bottom")))
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("p10:Q", title="currency, cumulative"), y2="p90:Q")
+    median = base.mark_line(point=True).encode(y="p50:Q")
+    zero = alt.Chart().mark_rule(color="#52606d", strokeDash=[4, 3]).encode(y=alt.datum(0))
+    return alt.layer(band, zero, median).properties(width=WIDTH, height=PANEL_HEIGHT * 2, title=title)

@@ -10,7 +10,8 @@ average active customer per month, CSAT is % and NPS points; effects are per +10
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,11 @@ from cxroi.manifest import Manifest
 from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.report import charts
-from cxroi.report.document import Bullets, Chart, Paragraph, Report, Section, Table
+from cxroi.report.document import Block, Bullets, Chart, Paragraph, Report, Section, Table
+
+if TYPE_CHECKING:
+    from cxroi.store import Decision
+    from cxroi.track import Tracking
 
 FAMILY_LABELS = {"bayes": "Bayesian model", "regression": "Regression model"}
 NAIVE_LABELS = {"naive_last_mape_pct": "Naive last value", "seasonal_naive_mape_pct": "Seasonal naive"}
@@ -312,6 +317,49 @@ def warnings_section(texts: list[str]) -> Section:
         Paragraph(f"{len(texts)} warning(s) from training and from the data checks:"), Bullets(texts)])
 
 
+def _tracking_row(decision: Decision, tracking: Tracking) -> dict[str, str]:
+    summary = tracking.summary.set_index("metric")
+    revenue, npv = summary.loc["incremental_revenue"], summary.loc["npv_horizon"]
+    p = tracking.probabilities
+    lifts = "; ".join(f"{kind.upper()} {row['realised']:+.2f} vs {row['assumed_mean']:+.2f}"
+                      for kind, row in tracking.lift.groupby("metric", sort=False).first().iterrows())
+    return {"Decision": str(decision.id), "Scenario": decision.scenario_name,
+            "Months": f"{tracking.months_tracked} ({tracking.first_month:%Y-%m} to {tracking.last_month:%Y-%m})",
+            "Status": tracking.status,
+            "P(behind / on track / ahead)": f"{p['behind']:.0%} / {p['on track']:.0%} / {p['ahead']:.0%}",
+            "Revenue to date: realised (80 %)": f"{revenue['realised_mean']:,.0f} ({revenue['realised_p10']:,.0f} to "
+                                                f"{revenue['realised_p90']:,.0f})",
+            "Promised P10–P90": f"{revenue['promised_p10']:,.0f} to {revenue['promised_p90']:,.0f}",
+            "NPV over the horizon: updated vs promised P50": f"{npv['realised_mean']:,.0f} vs {npv['promised_p50']:,.0f}",
+            "CX lift realised vs assumed (points)": lifts or "not measured"}
+
+
+def tracking_section(tracked: Sequence[tuple[Decision, Tracking | str]], source: str) -> Section:
+    """The decisions approved on the model, each tracked against the newer panel ``source``:
+    status, revenue to date against the promised band, updated NPV, lift realised against
+    assumed, and a chart of promised versus realised revenue per decision."""
+    from cxroi.app.tracking_view import fan_frame
+
+    if not tracked:
+        return Section("tracking", "Tracked decisions", [Paragraph(
+            f"No decision was approved on this model, so nothing was tracked against {source}.")])
+    done = [(d, t) for d, t in tracked if not isinstance(t, str)]
+    blocks: list[Block] = [Paragraph(
+        f"Decisions approved on this model, tracked against {source}: the realised increment is the observed "
+        "outcome minus the decision's counterfactual without the investment (its own model, the observed CX path "
+        "with the realised lift taken out); the status compares the cumulative incremental revenue with the promised "
+        "P10–P90 and needs a probability of 90 %. Money in the panel's currency.")]
+    if done:
+        blocks.append(Table(pd.DataFrame([_tracking_row(d, t) for d, t in done]), "Promised versus realised to date"))
+        blocks += [Chart(f"tracking-{d.id}", charts.tracking_fan(fan_frame(t, "incremental_revenue"),
+                                                                 f"Decision {d.id}: cumulative incremental revenue"))
+                   for d, t in done]
+    failed = [f"decision {d.id} ({d.scenario_name}): {t}" for d, t in tracked if isinstance(t, str)]
+    if failed:
+        blocks += [Paragraph("Not tracked:"), Bullets(failed)]
+    return Section("tracking", "Tracked decisions", blocks)
+
+
 def build_report(
     artifact: ModelArtifact,
     panel: pd.DataFrame | None,
@@ -322,6 +370,7 @@ def build_report(
     backtest_notes: list[str] | None = None,
     predictive_note: str = "",
     data_warnings: list[QualityWarning] | None = None,
+    tracking: Section | None = None,
 ) -> Report:
     """Assemble the report from already computed parts (see :mod:`cxroi.report.gather`)."""
     m = artifact.manifest
@@ -338,6 +387,7 @@ def build_report(
             backtest_section(backtests, backtest_notes or []),
             effects_section(artifact),
             priors_section(artifact),
+            *([tracking] if tracking is not None else []),
             warnings_section(warnings),
         ],
         warnings=warnings,

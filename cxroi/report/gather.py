@@ -20,7 +20,7 @@ from cxroi.manifest import Manifest
 from cxroi.params import PARAMETERS
 from cxroi.registry import DEFAULT_MODELS_DIR, ModelArtifact, list_models, load_artifact
 from cxroi.report.content import METRIC_LABELS, PREDICTIVE_DRAWS, build_report
-from cxroi.report.document import Report
+from cxroi.report.document import Report, Section
 from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
 SAMPLE_PANEL = Path(__file__).resolve().parent.parent.parent / "data" / "sample" / "panel.csv"
@@ -152,8 +152,10 @@ def comparison_backtests(artifact: ModelArtifact, panel: pd.DataFrame | None,
 
 
 def gather(model: str | None = None, data: str | Path | None = None,
-           models_dir: str | Path = DEFAULT_MODELS_DIR, seed: int = DEFAULT_SEED) -> Report:
-    """The report of ``model`` (the champion when None) on ``data`` (the training panel when None)."""
+           models_dir: str | Path = DEFAULT_MODELS_DIR, seed: int = DEFAULT_SEED,
+           tracking: Section | None = None) -> Report:
+    """The report of ``model`` (the champion when None) on ``data`` (the training panel when
+    None), with the ``tracking`` section of its decisions when given."""
     models_dir = Path(models_dir)
     artifact = load_artifact(model, models_dir)
     panel, data_note = find_panel(artifact, data)
@@ -168,4 +170,4 @@ def gather(model: str | None = None, data: str | Path | None = None,
             predictive_note = str(exc)
     backtests, notes = comparison_backtests(artifact, window, models_dir)
     return build_report(artifact, window, backtests, predictive, data_note=data_note, backtest_notes=notes,
-                        predictive_note=predictive_note, data_warnings=data_warnings)
+                        predictive_note=predictive_note, data_warnings=data_warnings, tracking=tracking)

@@ -25,7 +25,7 @@ _EXPORTS = {
                      "list_decisions", "list_runs", "list_scenarios", "save_scenario", "scenario_versions"),
                     "cxroi.service.scenarios"),
     **dict.fromkeys(("forecast", "optimise", "simulate", "value_under_models"), "cxroi.service.simulation"),
-    "track_decision": "cxroi.service.tracking",
+    **dict.fromkeys(("track_decision", "track_model_decisions"), "cxroi.service.tracking"),
     **dict.fromkeys(("Effect", "ForecastExport", "ModelSummary", "Optimisation", "OptimiseRequest", "PinnedValuation",
                      "ScenarioRef", "Simulation", "ValueDifference"), "cxroi.service.types"),
     **dict.fromkeys(("AuditEntry", "ConflictError", "Decision", "ForecastRun", "NotFound", "SavedScenario",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
+from cxroi.service import Context, approve_scenario, local_user, save_scenario
 from cxroi.store.records import Decision
 from cxroi.testing.artifacts import exact_artifact
 
@@ -59,3 +60,16 @@ def exact_panel(months: int, lift: bool = True, start: int = 1) -> pd.DataFrame:
                      "csat": 70.0 + shown(m), "nps": 10.0})
         customers = customers - churned + NEW
     return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def approved(tmp_path, monkeypatch):
+    """A decision approved through the service on an exact model, and a newer panel on disk."""
+    models = tmp_path / "models"
+    artifact = exact_artifact(models, "exact-cli", VALUES, customers=10_000.0, lag=1)
+    monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
+    with Context.from_environment() as ctx:
+        user = local_user("Ann")
+        save_scenario(ctx, user, decision(artifact.model_id).scenario_body, model_id=artifact.model_id)
+        record = approve_scenario(ctx, user, "Portal", model_id=artifact.model_id)
+    return record.id, tmp_path

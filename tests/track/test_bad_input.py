@@ -8,7 +8,6 @@ import pytest
 
 from cxroi.cli import main
 from cxroi.errors import DataError
-from cxroi.service import Context, approve_scenario, local_user, save_scenario
 from cxroi.testing.artifacts import exact_artifact
 from cxroi.track import track
 from tests.track.conftest import VALUES, decision, exact_panel
@@ -45,19 +44,6 @@ def test_fewer_than_one_month_after_the_start(exact):
     """The decision starts in forecast month 3 (2026-03); the panel reaches 2026-02."""
     with pytest.raises(DataError, match="starts in forecast month 3 \\(2026-03\\): at least one month"):
         track(decision(exact.model_id, start_month=3), exact, exact_panel(2))
-
-
-@pytest.fixture
-def approved(tmp_path, monkeypatch):
-    """A decision approved through the service on an exact model, and a newer panel on disk."""
-    models = tmp_path / "models"
-    artifact = exact_artifact(models, "exact-cli", VALUES, customers=10_000.0, lag=1)
-    monkeypatch.setenv("CXROI_MODELS_DIR", str(models))
-    with Context.from_environment() as ctx:
-        user = local_user("Ann")
-        save_scenario(ctx, user, decision(artifact.model_id).scenario_body, model_id=artifact.model_id)
-        record = approve_scenario(ctx, user, "Portal", model_id=artifact.model_id)
-    return record.id, tmp_path
 
 
 def _run(args: list[str], capsys) -> tuple[int, str]:
