@@ -15,6 +15,10 @@ class ArtifactError(CxroiError):
     """A model artifact is missing, corrupt or incompatible."""
 
 
+class ModelNotFound(ArtifactError):
+    """No model of the given id in the models folder."""
+
+
 class ScenarioError(CxroiError):
     """A scenario file or object is invalid."""
 

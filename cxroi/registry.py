@@ -32,7 +32,7 @@ import numpy as np
 
 from cxroi import __version__
 from cxroi.drawsfile import read_draws, require_regular_file
-from cxroi.errors import ArtifactError
+from cxroi.errors import ArtifactError, ModelNotFound
 from cxroi.fileio import atomic_write_text
 from cxroi.integrity import HASH_FIELD, content_hash, stamped
 from cxroi.manifest import (  # the manifest's names are part of the registry's API too
@@ -219,7 +219,7 @@ def resolve_model_path(model: str | Path | None = None, models_dir: str | Path =
     if not (path / MANIFEST).exists() and (models_dir / str(model)).exists():
         path = models_dir / str(model)
     if not path.is_dir():
-        raise ArtifactError(f"model '{model}' not found in {models_dir}")
+        raise ModelNotFound(f"model '{model}' not found in {models_dir}")
     _refuse_link(path)
     return path
 

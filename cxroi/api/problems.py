@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cxroi.auth import AuthenticationError, ProviderUnavailable
-from cxroi.errors import CxroiError
+from cxroi.errors import CxroiError, ModelNotFound
 from cxroi.promotion import ShiftNotAcknowledged
 from cxroi.service.identity import PermissionDenied
 from cxroi.service.scenarios import AlreadyApproved
@@ -33,6 +33,7 @@ ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (AuthenticationError, 401),
     (PermissionDenied, 403),
     (NotFound, 404),
+    (ModelNotFound, 404),
     (ConflictError, 409),
     (AlreadyApproved, 409),
     (ShiftNotAcknowledged, 409),
