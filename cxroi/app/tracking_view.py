@@ -12,23 +12,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxroi import track as tracked
 from cxroi.app import formatting as fmt
 from cxroi.app.charts import HEIGHT, MONEY_AXIS, month_step
-from cxroi.track import (
-    AHEAD,
-    BEHIND,
-    METRIC_LABELS,
-    ON_TRACK,
-    STATUS_PROBABILITY,
-    TOO_EARLY,
-    Tracking,
-)
+from cxroi.track import METRIC_LABELS, Tracking
 
 #: series of the fan chart → colour (promised grey, realised blue)
 SERIES_COLORS = {"Promised (P10–P90)": "#9e9e9e", "Realised (80 % interval)": "#4c78a8"}
 #: status → (Streamlit colour name, icon)
-STATUS_LOOK = {ON_TRACK: ("green", ":material/check_circle:"), AHEAD: ("blue", ":material/trending_up:"),
-               BEHIND: ("red", ":material/trending_down:"), TOO_EARLY: ("orange", ":material/hourglass_top:")}
+STATUS_LOOK = {tracked.ON_TRACK: ("green", ":material/check_circle:"), tracked.AHEAD: ("blue", ":material/trending_up:"),
+               tracked.BEHIND: ("red", ":material/trending_down:"), tracked.TOO_EARLY: ("orange", ":material/hourglass_top:")}
 #: lift estimate method → what it was measured against, in a table
 MEASURED_AGAINST = {"difference-in-differences": "untreated segments", "against pre-decision level": "level before"}
 #: lift estimate method → how the chart names it
@@ -106,10 +99,10 @@ def status_sentence(tracking: Tracking) -> str:
     """The status in words with the three probabilities and the rule behind it."""
     p = tracking.probabilities
     rule = (f"cumulative incremental revenue of the reached segments against the promised P10–P90; a status needs "
-            f"{fmt.percent(STATUS_PROBABILITY, 0)}")
-    odds = (f"P(behind) {fmt.percent(p[BEHIND], 0)}, P(on track) {fmt.percent(p[ON_TRACK], 0)}, "
-            f"P(ahead) {fmt.percent(p[AHEAD], 0)}")
-    if tracking.status == TOO_EARLY:
+            f"{fmt.percent(tracked.STATUS_PROBABILITY, 0)}")
+    odds = (f"P(behind) {fmt.percent(p[tracked.BEHIND], 0)}, P(on track) {fmt.percent(p[tracked.ON_TRACK], 0)}, "
+            f"P(ahead) {fmt.percent(p[tracked.AHEAD], 0)}")
+    if tracking.status == tracked.TOO_EARLY:
         return (f"**Too early to tell** after {tracking.months_tracked} month(s): likeliest {tracking.likeliest} "
                 f"({odds}; {rule}).")
     return f"**{tracking.status.capitalize()}** after {tracking.months_tracked} month(s) ({odds}; {rule})."

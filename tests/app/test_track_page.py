@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import Page
 
 from cxroi.service import Context, approve_scenario, local_user, save_scenario
 from cxroi.testing.artifacts import truth_champion
@@ -46,14 +48,23 @@ def track_url(tmp_path_factory) -> Iterator[str]:
         stop_server(process)
 
 
-@pytest.mark.parametrize("width", [1024, 1440])
-def test_track_page_shows_promised_versus_realised(browser, track_url, width):
+@contextmanager
+def track_tab(browser, url: str, width: int) -> Iterator[Page]:
+    """A tab of its own on the Track decisions page at ``width`` px, downloads enabled."""
     context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.app_url = track_url
+    page.app_url = url
     try:
         open_page(page, "track")
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_track_page_shows_promised_versus_realised(browser, track_url, width):
+    with track_tab(browser, track_url, width) as page:
         page.get_by_text("Promised versus realised").wait_for()
         wait_idle(page)
         # six months tracked, January to June 2026 (the continuation's months)
@@ -71,25 +82,16 @@ def test_track_page_shows_promised_versus_realised(browser, track_url, width):
             fields = dict(zip(book["Summary"][0], book["Summary"][1], strict=False))
             assert fields["Scenario"] == DECISION["name"] and fields["Months tracked"].startswith("6 ")
             assert fields["Segments reached"] == "SMB-EU, SMB-NA"
-    finally:
-        context.close()
 
 
 def test_panel_that_does_not_extend_the_model_is_a_plain_error(browser, track_url):
     """The app's own panel (data/sample/panel.csv) ends where the model's training does: the page
     says so in words, with no traceback, and shows no status."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.app_url = track_url
-    try:
-        open_page(page, "track")
+    with track_tab(browser, track_url, 1440) as page:
         page.get_by_text("The app's panel (panel.csv)").click()
         page.get_by_text("not after the model's training window").wait_for()
         body = page.inner_text("body")
         assert "Traceback" not in body and "Promised versus realised" not in body
-    finally:
-        context.close()
 
 
 def test_sample_continuation_has_the_stated_true_lift():
