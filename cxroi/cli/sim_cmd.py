@@ -107,8 +107,10 @@ def _wrote(out: Path, names: dict[str, str]) -> None:
 @click.option("--quantiles", default="0.1,0.5,0.9", show_default=True, help="quantiles to report")
 def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, out: Path, quantiles: str) -> None:
     """Simulate a scenario and write summary.csv, per_draw.csv, levers.csv, segments.csv,
-    monthly.csv, provenance.json and plausibility.json into OUT (money in the model's currency)."""
+    monthly.csv, uncertainty.csv (where the NPV's uncertainty comes from), provenance.json and
+    plausibility.json into OUT (money in the model's currency)."""
     from cxroi import service
+    from cxroi.sim.attribution import uncertainty_shares
     from cxroi.sim.scenario import load_scenario
 
     qs = _quantiles(quantiles)
@@ -117,10 +119,12 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
         scenario = load_scenario(scenario_file, artifact)
         result = service.simulate(ctx, cli_user(), scenario, model_id=model).result
     summary = result.summary(qs)
+    shares = uncertainty_shares(artifact, scenario)
     files = {
         "summary.csv": _csv(summary.reset_index()), "per_draw.csv": _csv(result.per_draw()),
         "levers.csv": _csv(result.levers_table(qs)), "segments.csv": _csv(result.segments_table(qs)),
-        "monthly.csv": _csv(result.monthly_quantiles(qs)), "scenario.yaml": scenario.to_yaml(),
+        "monthly.csv": _csv(result.monthly_quantiles(qs)), "uncertainty.csv": _csv(shares),
+        "scenario.yaml": scenario.to_yaml(),
         "provenance.json": json.dumps(result.provenance.as_dict(), indent=2, default=str) + "\n",
         "plausibility.json": json.dumps([f.as_dict() for f in result.plausibility], indent=2) + "\n",
     }
@@ -140,6 +144,10 @@ def simulate(scenario_file: Path, model: str | None, models_dir: Path | None, ou
                              "prob_npv_positive", "incremental_customers_end"])  # one quantile: once
     _print_frame(segments[list(columns)],
                  "Segments reached", {**{c: _money for c in segments.columns}, "prob_npv_positive": _fraction})
+    _print_frame(shares[["label", "variance_share", "sd_fixed"]],
+                 f"Where the NPV's uncertainty comes from (sd {_money(shares.attrs['npv_sd'])}; share of its variance "
+                 "removed by fixing each group at its mean, one at a time)",
+                 {"variance_share": _fraction, "sd_fixed": _money})
     _wrote(out, files)
 
 
