@@ -70,6 +70,7 @@ from cxroi.sim.kernel import (
     Coefficients,
     Increments,
     Lifts,
+    MonthlyBaseline,
     chosen_kernel,
     increments,
 )
@@ -256,12 +257,7 @@ class Simulator:
         cached = self._baselines.get(horizon)
         if cached is not None:
             return cached
-        p = self.params
-        t = self.t_next + np.arange(horizon)[:, None, None]  # months × segments × 1
-        logit = p["churn_intercept"] + p["churn_csat"] * self.zc0 + p["churn_nps"] * self.zn0
-        churn = logistic(logit)
-        arpu = np.exp(p["arpu_intercept"] + p["arpu_trend"] * t + p["arpu_csat"] * self.zc0)
-        new = np.exp(p["acq_intercept"] + p["acq_trend"] * t + p["acq_nps"] * self.zn0)
+        churn, arpu, new = self._rates(np.arange(horizon))
         customers = np.empty((horizon + 1, *churn.shape))
         customers[0] = self.customers0
         survival = 1.0 - churn
@@ -275,6 +271,18 @@ class Simulator:
         self._baselines[horizon] = baseline
         return baseline
 
+    def _rates(self, months: np.ndarray, index: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, ...]:
+        """Baseline churn probability (segments × draws) and ARPU and expected new customers
+        (len(months) × segments × draws) of the segments at ``index`` in the forecast ``months``
+        (0-based). The same arithmetic for any selection, so a segment's numbers do not depend
+        on which others are computed with it."""
+        p, i = self.params, index
+        t = self.t_next[i] + months[:, None, None]  # months × segments × 1
+        churn = logistic(p["churn_intercept"][i] + p["churn_csat"][i] * self.zc0[i] + p["churn_nps"][i] * self.zn0[i])
+        arpu = np.exp(p["arpu_intercept"][i] + p["arpu_trend"][i] * t + p["arpu_csat"][i] * self.zc0[i])
+        new = np.exp(p["acq_intercept"][i] + p["acq_trend"][i] * t + p["acq_nps"][i] * self.zn0[i])
+        return churn, arpu, new
+
     def baseline_paths(self, horizon: int) -> Paths:
         """Baseline paths in the public layout (draws × segments × months), cached."""
         if horizon not in self._baseline_paths:
@@ -284,12 +292,17 @@ class Simulator:
         return self._baseline_paths[horizon]
 
     def pack(self, horizon: int, index: np.ndarray) -> BaselinePack:
-        """The baseline of the segments at ``index`` in the kernel's float32 form (cached for
-        the last few segment sets)."""
-        def make() -> BaselinePack:
+        """The baseline of the segments at ``index`` in the kernels' form (cached for the last few
+        segment sets): what it grows from, and its months for the numpy kernel on first use."""
+        def monthly() -> MonthlyBaseline:
             base = self.baseline(horizon)
-            return BaselinePack.of(base.customers[:, index], base.churn[index], base.new[:, index],
-                                   base.arpu[:, index])
+            return MonthlyBaseline.of(base.customers[:, index], base.new[:, index], base.arpu[:, index])
+
+        def make() -> BaselinePack:
+            churn, arpu, new = self._rates(np.zeros(1), index)
+            growth = np.exp(self.params["acq_trend"][index]), np.exp(self.params["arpu_trend"][index])
+            return BaselinePack.of(horizon, self.customers0[index], churn, new[0], growth[0], arpu[0], growth[1],
+                                   monthly)
 
         return _recent(self._packs, (horizon, np.asarray(index, dtype=np.int64).tobytes()), make)
 
@@ -451,8 +464,8 @@ class Simulator:
         draws for the segments at ``index`` (``margin`` per segment at ``index``): baseline CLV
         m·r/(1+i−r) discounted over the horizon (read-only, cached for the last few)."""
         def make() -> np.ndarray:
-            base = self.baseline(horizon)
-            clv = base.arpu[-1, index] * margin[:, None] * clv_multiple(1.0 - base.churn[index], rate)
+            churn, arpu, _ = self._rates(np.array([horizon - 1]), index)
+            clv = arpu[0] * margin[:, None] * clv_multiple(1.0 - churn, rate)
             value = clv * (1.0 + rate) ** -horizon
             _read_only(value)
             return value

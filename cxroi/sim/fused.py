@@ -1,34 +1,54 @@
 """The scenario increments of :func:`cxroi.sim.kernel.numpy_increments` in one compiled pass.
 
-Same equations, same float32 arithmetic as the numpy reference (see :mod:`cxroi.sim.kernel`);
-what differs is how the work is laid out:
+Same equations, same float32 arithmetic of the increments as the numpy reference (see
+:mod:`cxroi.sim.kernel`); what differs is how the work is laid out:
 
-* one pass per segment over the months; in each month one loop over the draws computes the three
-  channels, the customer recursion and the revenue increment without intermediate arrays, and a
-  second short loop adds the month to the running sums (present value, horizon total, all-segment
-  and margin-weighted monthly sums). Two loops, because LLVM does not vectorise one loop that
-  writes all eight arrays (it cannot check that many for overlap);
+* the draws are cut into chunks, each computed on its own (every draw's numbers depend on that
+  draw alone), so a large call runs on :func:`threads` threads — the calling one and workers —
+  that take the next chunk not yet taken; a thread held up by other programs leaves its share
+  to the others;
+* within a chunk, one pass per segment over the months; in each month one loop over the
+  chunk's draws computes the three channels, the customer recursion and the revenue increment
+  without intermediate arrays, and a second short loop adds the month to the running sums
+  (present value, horizon total, all-segment and margin-weighted monthly sums). Two loops,
+  because LLVM does not vectorise one loop that writes all those arrays (it cannot check that
+  many for overlap). The loops run over 1-d rows of the chunk, indexed from 0, which LLVM
+  vectorises; an index with an offset it does not;
+* the baseline is not read but grown as it goes from what :class:`~cxroi.sim.kernel.BaselinePack`
+  stores per segment and draw (customers, new customers and ARPU of month 1, growth factors),
+  in float64 like the engine's baseline and rounded to float32 where the increments use it: a
+  stored float32 baseline is 35 MB for 4 000 draws × 12 segments × 60 months, whose reading
+  cost as much as this and which two threads would share the memory bus for;
 * expm1 is a polynomial here: numba's ``math.expm1`` calls libm once per number and cannot be
   vectorised (30 ms a run). A month's CSAT/NPS effects are almost always within ±ln 2, where
-  r + r²/2! + … + r⁹/9! is exact to float32 rounding (the next term is below 1.5e-8 relative), so
-  each month first runs on that polynomial alone while recording the largest effect, and a month
-  in which some draw's effect lies beyond ±0.69 runs again with the range-reduced expm1
-  (x = k·ln 2 + r, expm1 x = 2^k·expm1 r + 2^k − 1). The two agree where both apply;
-* the baseline is read segment by segment (the layout :class:`~cxroi.sim.kernel.BaselinePack`
-  stores), so a month's draws are contiguous.
+  r + r²/2! + … + r⁹/9! is exact to float32 rounding (the next term is below 1.5e-8 relative).
+  Before a segment's months, the chunk's effects are bounded by |coefficient| × the largest
+  |lift| of each draw over the months; a segment whose bound lies within ±0.69 runs on that
+  polynomial alone, another on the range-reduced expm1 (x = k·ln 2 + r, expm1 x = 2^k·expm1 r
+  + 2^k − 1). The two agree where both apply, so the choice changes no number.
 
 A lever switched off is computed with zero effects: expm1(0) = 0 exactly, so its channel stays
 at the baseline, as in the reference. Results differ from the reference only by float32
-rounding order (≈ 1e-7 relative of each increment; tests/sim/test_fused.py).
+rounding order (≈ 1e-7 relative of each increment; tests/sim/test_fused.py), and not at all
+with the number of threads or chunks.
 
 The kernel has one explicit signature, so it is compiled (or loaded from numba's on-disk cache)
 when this module is imported and never again in a request; :mod:`cxroi.sim.compiled` imports it
 in a background thread and chooses the cache folder (set here before anything is decorated).
+The threads are plain Python threads running the kernel without the GIL: numba's own parallel
+loops would bring a threading layer that is not safe to call from two threads at once
+(workqueue, the only one always there) or that busy-waits and breaks on fork (OpenMP), while
+the app and the API do call from several threads.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -105,37 +125,36 @@ def _expm1_any(x):
 
 
 def _month_with(expm1):
-    """The loop over the draws of one month, with ``expm1`` (a variant compiled per function)."""
+    """The loop over a chunk's draws in one month of one segment, with ``expm1`` (a variant
+    compiled per function)."""
 
-    @numba.njit(**_COMPILE)
-    def month(s, m, group, before, after, revenue_row, gain_row, new_row,
-              customers, new, half_arpu, churn, survival, inverse_survival, csat, nps,
-              retention_csat, retention_nps, arpu_csat, acq_nps, customers_out, revenue_out, gain_out, new_out):
-        """Month ``m`` of segment ``s`` for every draw (see the reference for the equations):
-        customers_out[after] from customers_out[before], and the month's revenue, survival gain
-        and new customers into the given rows. True when an effect lies beyond ±_NEAR (then
-        the month is to be run again with _expm1_any)."""
-        largest = np.int32(0)
-        for d in range(new.shape[2]):
-            change = customers_out[before, s, d]
-            base = customers[s, m, d]
-            retention_effect = csat[m, group, d] * retention_csat[s, d] + nps[m, group, d] * retention_nps[s, d]
-            acquisition_effect = nps[m, group, d] * acq_nps[s, d]
-            arpu_effect = csat[m, group, d] * arpu_csat[s, d]
-            largest = max(largest, max(_magnitude_bits(retention_effect),  # nested two-way max: vectorised
-                                       max(_magnitude_bits(acquisition_effect), _magnitude_bits(arpu_effect))))
-            w = expm1(retention_effect)
-            gain = churn[s, d] * w / (w + inverse_survival[s, d])
-            extra_new = expm1(acquisition_effect) * new[s, m, d]
-            changed = change * survival[s, d] + (change + base) * gain + extra_new
-            average = change + changed  # twice the increment of average active customers
-            growth = expm1(arpu_effect)
-            revenue = ((base + customers[s, m + 1, d] + average) * growth + average) * half_arpu[s, m, d]
-            customers_out[after, s, d] = changed
-            gain_out[gain_row, s, d] = gain
-            new_out[new_row, s, d] = extra_new
-            revenue_out[revenue_row, s, d] = revenue
-        return largest > _NEAR_BITS
+    @numba.njit(**_INLINE)
+    def month(customers, new, half_arpu, survival64, new_growth, arpu_growth, churn, survival, inverse_survival,
+              csat, nps, retention_csat, retention_nps, arpu_csat, acq_nps, change, revenue_row, gain_row, new_row):
+        """Month m for the draws of the rows given (1-d, the chunk's; see the reference for the
+        equations): ``change`` (the customers' increment) from month m to m + 1, the month's revenue
+        increment, survival gain and extra new customers into their rows (scratch where they are
+        not kept: a store is cheaper than a test, and a masked store far dearer), and the baseline
+        (float64 ``customers``, ``new``, ``half_arpu``) advanced to
+        month m + 1."""
+        for j in range(change.shape[0]):
+            base, base_new, base_half_arpu = customers[j], new[j], half_arpu[j]
+            base_next = base * survival64[j] + base_new
+            before = change[j]
+            w = expm1(csat[j] * retention_csat[j] + nps[j] * retention_nps[j])
+            gain = churn[j] * w / (w + inverse_survival[j])
+            extra_new = expm1(nps[j] * acq_nps[j]) * FLOAT(base_new)
+            changed = before * survival[j] + (before + FLOAT(base)) * gain + extra_new
+            average = before + changed  # twice the increment of average active customers
+            growth = expm1(csat[j] * arpu_csat[j])
+            pairs = FLOAT(base) + FLOAT(base_next)
+            revenue_row[j] = ((pairs + average) * growth + average) * FLOAT(base_half_arpu)
+            change[j] = changed
+            gain_row[j] = gain
+            new_row[j] = extra_new
+            customers[j] = base_next
+            new[j] = base_new * new_growth[j]
+            half_arpu[j] = base_half_arpu * arpu_growth[j]
 
     return month
 
@@ -143,22 +162,44 @@ def _month_with(expm1):
 _month_near, _month_any = _month_with(_expm1_near), _month_with(_expm1_any)
 
 
-@numba.njit(**_COMPILE)
-def _add_month(s, m, row, discount, margin, revenue_out, revenue_pv, revenue_total, revenue_by_month,
-               margin_by_month):
-    """Add month ``m`` of segment ``s`` (``revenue_out[row, s]``) to the running sums."""
-    for d in range(revenue_out.shape[2]):
-        revenue = revenue_out[row, s, d]
-        revenue_total[s, d] += revenue
-        revenue_pv[s, d] += revenue * discount
-        revenue_by_month[m, d] += revenue
-        margin_by_month[m, d] += revenue * margin
+@numba.njit(**_INLINE)
+def _largest_into(values, bits):
+    """bits[j] = max(bits[j], bits of |values[j]|)."""
+    for j in range(values.shape[0]):
+        bits[j] = max(bits[j], _magnitude_bits(values[j]))
+
+
+@numba.njit(**_INLINE)
+def _beyond_near(csat_bits, nps_bits, retention_csat, retention_nps, arpu_csat, acq_nps):
+    """Whether some draw's effect may lie beyond ±_NEAR, from the largest |lift| of each draw
+    over the months (their bits): |a·csat + b·nps| ≤ |a|·max|csat| + |b|·max|nps| bounds the
+    retention effect, and likewise the others (NaN or infinity: beyond)."""
+    largest = np.int32(0)
+    for j in range(csat_bits.shape[0]):
+        csat, nps = _float_with_bits(csat_bits[j]), _float_with_bits(nps_bits[j])
+        retention = abs(retention_csat[j]) * csat + abs(retention_nps[j]) * nps
+        largest = max(largest, max(_magnitude_bits(retention),  # nested two-way max: vectorised
+                                   max(_magnitude_bits(abs(acq_nps[j]) * nps), _magnitude_bits(abs(arpu_csat[j]) * csat))))
+    return largest > _NEAR_BITS
+
+
+@numba.njit(**_INLINE)
+def _add_month(discount, margin, revenue_row, revenue_pv, revenue_total, revenue_by_month, margin_by_month):
+    """Add one month's revenue increments (a chunk's row) to the running sums."""
+    for j in range(revenue_row.shape[0]):
+        revenue = revenue_row[j]
+        revenue_total[j] += revenue
+        revenue_pv[j] += revenue * discount
+        revenue_by_month[j] += revenue
+        margin_by_month[j] += revenue * margin
 
 
 _IN_1D, _IN_2D, _IN_3D = (types.Array(types.float32, n, "C", readonly=True) for n in (1, 2, 3))
+_IN_2D_64 = types.Array(types.float64, 2, "C", readonly=True)
 _OUT_2D, _OUT_3D = (types.Array(types.float32, n, "C") for n in (2, 3))
 _SIGNATURE = types.void(
-    _IN_3D, _IN_3D, _IN_3D, _IN_2D, _IN_2D, _IN_2D,  # baseline (segment-major), per-segment constants
+    types.intp, types.intp,  # the chunk: draws start … stop − 1
+    *[_IN_2D_64] * 6, _IN_2D, _IN_2D, _IN_2D,  # baseline: what it grows from (float64), churn and survival
     _IN_3D, _IN_3D, types.Array(types.intp, 1, "C", readonly=True),  # lifts, group of each segment
     _IN_2D, _IN_2D, _IN_2D, _IN_2D, _IN_1D, _IN_1D,  # coefficients, discount, margin
     _OUT_2D, _OUT_2D, _OUT_2D, _OUT_2D, _OUT_3D, _OUT_3D, _OUT_3D, _OUT_3D,  # sums, monthly arrays
@@ -166,83 +207,166 @@ _SIGNATURE = types.void(
 
 
 @numba.njit(_SIGNATURE, cache=True, **_COMPILE)
-def _run(customers, new, half_arpu, churn, survival, inverse_survival, csat, nps, group_of,
-         retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
-         revenue_pv, revenue_total, revenue_by_month, margin_by_month,
-         customers_out, revenue_out, gain_out, new_out):
-    """All segments and months. A monthly output with one row per month (customers: months + 1)
-    is kept; with fewer rows it is scratch (customers: two alternating rows, others: one)."""
-    n_segments, horizon, _ = new.shape
-    for s in range(n_segments):
-        group = group_of[s]
-        customers_out[0, s, :] = 0.0
+def _run(start, stop, customers0, survival64, new0, new_growth, half_arpu0, arpu_growth, churn, survival,
+         inverse_survival, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
+         revenue_pv, revenue_total, revenue_by_month, margin_by_month, customers_out, revenue_out, gain_out, new_out):
+    """All segments and months of the draws start … stop − 1. A monthly output with one row per
+    month (customers: months + 1) is kept; with one row it holds the customers' increment after
+    the last month (customers) or nothing (the others: scratch is used)."""
+    n_segments = churn.shape[0]
+    horizon, n_groups, _ = csat.shape
+    width = stop - start
+    draws = slice(start, stop)
+    kept = customers_out.shape[0] == horizon + 1
+    keep_gain, keep_new = gain_out.shape[0] == horizon, new_out.shape[0] == horizon
+    state = np.empty((3, width))  # the baseline's customers, new customers and ARPU / 2 in the current month
+    change = np.empty(width, dtype=FLOAT)
+    scratch = np.empty((3, width), dtype=FLOAT)
+    largest = np.zeros((2, n_groups, width), dtype=np.int32)  # bits of the largest |lift| over the months
+    for g in range(n_groups):
         for m in range(horizon):
-            before, after = (m, m + 1) if customers_out.shape[0] == horizon + 1 else (m % 2, (m + 1) % 2)
-            revenue_row = m if revenue_out.shape[0] == horizon else 0
-            gain_row = m if gain_out.shape[0] == horizon else 0
-            new_row = m if new_out.shape[0] == horizon else 0
-            inputs = (customers, new, half_arpu, churn, survival, inverse_survival, csat, nps,
-                      retention_csat, retention_nps, arpu_csat, acq_nps, customers_out, revenue_out, gain_out, new_out)
-            if _month_near(s, m, group, before, after, revenue_row, gain_row, new_row, *inputs):
-                _month_any(s, m, group, before, after, revenue_row, gain_row, new_row, *inputs)
-            _add_month(s, m, revenue_row, discount[m], margin[s], revenue_out, revenue_pv, revenue_total,
-                       revenue_by_month, margin_by_month)
+            _largest_into(csat[m, g, draws], largest[0, g])
+            _largest_into(nps[m, g, draws], largest[1, g])
+    for s in range(n_segments):
+        g = group_of[s]
+        rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
+        near = not _beyond_near(largest[0, g], largest[1, g], rc, rn, ac, qn)
+        state[0] = customers0[s, draws]
+        state[1] = new0[s, draws]
+        state[2] = half_arpu0[s, draws]
+        change[:] = 0.0
+        if kept:
+            customers_out[0, s, draws] = 0.0
+        s64, gn, ga = survival64[s, draws], new_growth[s, draws], arpu_growth[s, draws]
+        p0, s0, inverse = churn[s, draws], survival[s, draws], inverse_survival[s, draws]
+        for m in range(horizon):
+            revenue_row = revenue_out[m, s, draws] if kept else scratch[0]
+            gain_row = gain_out[m, s, draws] if keep_gain else scratch[1]
+            new_row = new_out[m, s, draws] if keep_new else scratch[2]
+            if near:
+                _month_near(state[0], state[1], state[2], s64, gn, ga, p0, s0, inverse, csat[m, g, draws],
+                            nps[m, g, draws], rc, rn, ac, qn, change, revenue_row, gain_row, new_row)
+            else:
+                _month_any(state[0], state[1], state[2], s64, gn, ga, p0, s0, inverse, csat[m, g, draws],
+                           nps[m, g, draws], rc, rn, ac, qn, change, revenue_row, gain_row, new_row)
+            if kept:
+                customers_out[m + 1, s, draws] = change
+            _add_month(discount[m], margin[s], revenue_row, revenue_pv[s, draws], revenue_total[s, draws],
+                       revenue_by_month[m, draws], margin_by_month[m, draws])
+        if not kept:
+            customers_out[0, s, draws] = change
+
+
+def threads() -> int:
+    """The threads a large call runs on (see :func:`set_threads`)."""
+    return _threads
+
+
+def set_threads(count: int) -> None:
+    """Run large calls on ``count`` threads (≥ 1): the calling one and ``count`` − 1 workers.
+    The default is ``CXROI_SIM_THREADS``, else 2 (or 1 on a machine with one core)."""
+    global _threads
+    if count < 1:
+        raise ValueError(f"threads must be at least 1, not {count}")
+    _threads = count
+
+
+def _workers() -> ThreadPoolExecutor:
+    """The ``threads() − 1`` worker threads, made on first use and again when their number changes."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != threads() - 1:
+            if _pool is not None:
+                _pool[1].shutdown(wait=False)
+            _pool = threads() - 1, ThreadPoolExecutor(max_workers=threads() - 1, thread_name_prefix="cxroi-fused")
+        return _pool[1]
+
+
+_threads = max(1, int(os.environ.get("CXROI_SIM_THREADS") or min(2, os.cpu_count() or 1)))
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+#: below this many segment-months × draws a call runs on the calling thread alone (handing work to
+#: another thread costs some 50 µs, the kernel about 2 ns per segment-month and draw)
+_THREADED_SIZE = 200_000
+_CHUNK_DRAWS = 1024  #: draws per piece of work: small enough that a thread held up costs little
 
 
 def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, levers: frozenset[str],
                      discount: np.ndarray, margin: np.ndarray, keep: bool = False) -> Increments:
     """What :func:`cxroi.sim.kernel.numpy_increments` returns for the same arguments, computed by
-    the compiled kernel."""
-    horizon, n_segments, n_draws = pack.new.shape
+    the compiled kernel, on up to :func:`threads` threads for a large call: the draws are cut
+    into chunks that the calling thread and the workers take in turn (every draw's numbers are
+    computed alike whichever thread takes it, so the result does not depend on the threads)."""
+    n_segments, n_draws = pack.churn.shape
+    horizon = pack.horizon
     _check_shapes(pack, lifts, coefficients, discount, margin)
     zero = np.zeros((n_segments, n_draws), dtype=FLOAT)
 
     def effect(values: np.ndarray, lever: str) -> np.ndarray:
         return np.ascontiguousarray(values, dtype=FLOAT) if lever in levers else zero
 
-    def monthly(kept: bool, rows: int) -> np.ndarray:
-        return np.empty((rows if kept else 1, n_segments, n_draws), dtype=FLOAT)
+    def monthly(kept: bool) -> np.ndarray:
+        return np.empty((horizon if kept else 1, n_segments, n_draws), dtype=FLOAT)
 
     sums = [np.zeros(shape, dtype=FLOAT) for shape in [(n_segments, n_draws)] * 2 + [(horizon, n_draws)] * 2]
-    customers = np.empty((horizon + 1 if keep else 2, n_segments, n_draws), dtype=FLOAT)
-    revenue = monthly(keep, horizon)
-    gain, new = monthly(keep and "retention" in levers, horizon), monthly(keep and "acquisition" in levers, horizon)
+    customers = np.empty((horizon + 1 if keep else 1, n_segments, n_draws), dtype=FLOAT)
+    revenue = monthly(keep)
+    gain, new = monthly(keep and "retention" in levers), monthly(keep and "acquisition" in levers)
     groups = np.clip(lifts.group_of, 0, lifts.csat.shape[1] - 1).astype(np.intp)  # as np.take(mode="clip")
-    _run(_segments_first(pack.customers), _segments_first(pack.new), _segments_first(pack.half_arpu),
-         _contiguous(pack.churn), _contiguous(pack.survival), _contiguous(pack.inverse_survival),
-         _contiguous(lifts.csat), _contiguous(lifts.nps), groups,
-         effect(coefficients.retention_csat, "retention"), effect(coefficients.retention_nps, "retention"),
-         effect(coefficients.arpu_csat, "arpu"), effect(coefficients.acq_nps, "acquisition"),
-         _contiguous(discount), _contiguous(margin), *sums, customers, revenue, gain, new)
-    end = customers[horizon if keep else horizon % 2].copy()
+    arguments = (pack.customers, pack.survival64, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth,
+                 pack.churn, pack.survival, pack.inverse_survival, _contiguous(lifts.csat), _contiguous(lifts.nps),
+                 groups, effect(coefficients.retention_csat, "retention"),
+                 effect(coefficients.retention_nps, "retention"), effect(coefficients.arpu_csat, "arpu"),
+                 effect(coefficients.acq_nps, "acquisition"), _contiguous(discount), _contiguous(margin), *sums,
+                 customers, revenue, gain, new)
+    _in_chunks(n_draws, n_segments * horizon * n_draws, lambda start, stop: _run(start, stop, *arguments))
+    end = customers[-1].copy() if keep else customers[0]
     return Increments(*sums, end, revenue if keep else None, customers if keep else None,
                       gain if keep and "retention" in levers else None,
                       new if keep and "acquisition" in levers else None)
+
+
+def _in_chunks(n_draws: int, size: int, work: Callable[[int, int], None]) -> None:
+    """``work(start, stop)`` over the draws 0 … ``n_draws`` − 1 in chunks, on the calling thread
+    and, for a call of ``size`` ≥ _THREADED_SIZE, the workers of :func:`_workers`; each thread takes
+    the next chunk not taken, so one held up by other programs leaves its share to the others."""
+    count = threads()
+    if count == 1 or size < _THREADED_SIZE:
+        work(0, n_draws)
+        return
+    chunks = max(count, -(-n_draws // _CHUNK_DRAWS))
+    bounds = np.linspace(0, n_draws, chunks + 1).astype(int).tolist()
+    taken = itertools.count()  # next() on it is atomic under the GIL
+
+    def take() -> None:
+        while (i := next(taken)) < chunks:
+            work(bounds[i], bounds[i + 1])
+
+    pool = _workers()
+    helpers = [pool.submit(take) for _ in range(count - 1)]
+    take()
+    for helper in helpers:
+        if not helper.cancel():  # one that has not started has nothing left to do
+            helper.result()
 
 
 def _contiguous(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=FLOAT)
 
 
-def _segments_first(values: np.ndarray) -> np.ndarray:
-    """months × segments × draws → segments × months × draws, C-contiguous (no copy for a pack)."""
-    return np.ascontiguousarray(values.transpose(1, 0, 2), dtype=FLOAT)
-
-
 def _check_shapes(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, discount: np.ndarray,
                   margin: np.ndarray) -> None:
     """The compiled kernel does not check indices: refuse arrays that do not fit together."""
-    horizon, n_segments, n_draws = pack.new.shape
+    horizon, (n_segments, n_draws) = pack.horizon, pack.churn.shape
     expected = {
-        "pack.customers": ((horizon + 1, n_segments, n_draws), pack.customers.shape),
-        "pack.half_arpu": ((horizon, n_segments, n_draws), pack.half_arpu.shape),
         "lifts.csat": ((horizon, lifts.nps.shape[1], n_draws), lifts.csat.shape),
         "lifts.nps": ((horizon, lifts.csat.shape[1], n_draws), lifts.nps.shape),
         "lifts.group_of": ((n_segments,), lifts.group_of.shape),
         "discount": ((horizon,), discount.shape),
         "margin": ((n_segments,), margin.shape),
         **{f"segment constants {i}": ((n_segments, n_draws), values.shape) for i, values in enumerate(
-            (pack.churn, pack.survival, pack.inverse_survival, *vars(coefficients).values()))},
+            (pack.customers, pack.survival64, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth,
+             pack.survival, pack.inverse_survival, *vars(coefficients).values()))},
     }
     wrong = [f"{name} is {actual}, expected {shape}" for name, (shape, actual) in expected.items() if actual != shape]
     if wrong or lifts.csat.shape[1] == 0:

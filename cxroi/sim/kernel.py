@@ -24,13 +24,16 @@ not to the much larger baseline, and far below the spread over draws. Nothing lo
 segments or draws in Python, only over months (the customer recursion needs the month before).
 
 :func:`increments` is the entry point: it runs the same computation fused into one compiled pass
-(:mod:`cxroi.sim.fused`, 2.5–3× faster a call) once that kernel is ready, and :func:`numpy_increments`
-— the tested reference — until then or where numba is unavailable (:mod:`cxroi.sim.compiled`).
+(:mod:`cxroi.sim.fused`: about 3× faster a call on one thread, and a large call runs on two)
+once that kernel is ready, and :func:`numpy_increments` — the tested reference — until then or
+where numba is unavailable (:mod:`cxroi.sim.compiled`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -41,33 +44,68 @@ FLOAT = np.float32
 
 
 @dataclass(frozen=True)
-class BaselinePack:
-    """The no-investment world of some segments over one horizon, in float32 for the kernel.
-
-    Arrays are months × segments × draws (``customers``: months + 1), stored segment by segment
-    (each segment's months × draws contiguous, what the fused kernel reads), per-segment
-    constants segments × draws. Units: customers are counts, ARPU is currency per customer per
-    month.
-    """
+class MonthlyBaseline:
+    """The baseline month by month, float32, months × segments × draws (``customers``: months + 1),
+    stored segment by segment (each segment's months × draws contiguous). Units: customers are
+    counts, ARPU is currency per customer per month."""
 
     customers: np.ndarray  #: active customers at the start of each month, and after the last
     customer_pairs: np.ndarray  #: c[m] + c[m+1] = twice the average active customers
     new: np.ndarray  #: expected new customers per month
     half_arpu: np.ndarray  #: ARPU / 2
-    churn: np.ndarray  #: monthly churn probability p0 (constant over months)
-    survival: np.ndarray  #: 1 − p0
-    inverse_survival: np.ndarray  #: 1 / (1 − p0)
 
     @classmethod
-    def of(cls, customers: np.ndarray, churn: np.ndarray, new: np.ndarray, arpu: np.ndarray) -> BaselinePack:
-        """From the float64 baseline (customers (months + 1) × segments × draws, churn
-        segments × draws, new and ARPU months × segments × draws)."""
-        return cls(
-            customers=_segment_major(customers), customer_pairs=_segment_major(customers[:-1] + customers[1:]),
-            new=_segment_major(new), half_arpu=_segment_major(0.5 * arpu), churn=churn.astype(FLOAT),
-            survival=(1.0 - churn).astype(FLOAT),
-            inverse_survival=(1.0 / np.maximum(1.0 - churn, 1e-30)).astype(FLOAT),  # finite in float32
-        )
+    def of(cls, customers: np.ndarray, new: np.ndarray, arpu: np.ndarray) -> MonthlyBaseline:
+        """From the float64 baseline (customers (months + 1) × segments × draws, new and ARPU
+        months × segments × draws)."""
+        return cls(customers=_segment_major(customers), customer_pairs=_segment_major(customers[:-1] + customers[1:]),
+                   new=_segment_major(new), half_arpu=_segment_major(0.5 * arpu))
+
+
+@dataclass(frozen=True)
+class BaselinePack:
+    """The no-investment world of some segments over ``horizon`` months, for the kernels.
+
+    What it grows from, segments × draws: the customers at the start of month 1 (c0), the
+    churn p0 (constant over months), the expected new customers n0 and half the ARPU a0/2 of month
+    1 and their month-on-month growth factors (exp of the model's trends), so that
+    c[m+1] = c[m]·(1 − p0) + n[m], n[m] = n0·g_n^m, a[m] = a0·g_a^m. The fused kernel generates the
+    months from these in float64 as it goes; the numpy reference reads them from :attr:`monthly`,
+    the float64 baseline's months in float32, made on first use by ``monthly_source``.
+    """
+
+    horizon: int
+    customers: np.ndarray  #: c0, float64
+    survival64: np.ndarray  #: 1 − p0, float64 (the baseline recursion)
+    new: np.ndarray  #: n0, float64, customers per month
+    new_growth: np.ndarray  #: g_n, float64
+    half_arpu: np.ndarray  #: a0 / 2, float64, currency per customer per month
+    arpu_growth: np.ndarray  #: g_a, float64
+    churn: np.ndarray  #: p0, float32
+    survival: np.ndarray  #: 1 − p0, float32
+    inverse_survival: np.ndarray  #: 1 / (1 − p0), float32 (finite)
+    monthly_source: Callable[[], MonthlyBaseline] = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, horizon: int, customers: np.ndarray, churn: np.ndarray, new: np.ndarray, new_growth: np.ndarray,
+           arpu: np.ndarray, arpu_growth: np.ndarray, monthly_source: Callable[[], MonthlyBaseline]) -> BaselinePack:
+        """From the float64 starting values (customers, churn, new customers and ARPU of month 1)
+        and growth factors, segments × draws each (customers may broadcast)."""
+        def contiguous(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+            return np.ascontiguousarray(np.broadcast_to(values, churn.shape), dtype=dtype)
+
+        survival = 1.0 - churn
+        return cls(horizon=horizon, customers=contiguous(customers), survival64=contiguous(survival),
+                   new=contiguous(new), new_growth=contiguous(new_growth), half_arpu=contiguous(0.5 * arpu),
+                   arpu_growth=contiguous(arpu_growth), churn=contiguous(churn, FLOAT),
+                   survival=contiguous(survival, FLOAT),
+                   inverse_survival=contiguous(1.0 / np.maximum(survival, 1e-30), FLOAT),  # finite in float32
+                   monthly_source=monthly_source)
+
+    @cached_property
+    def monthly(self) -> MonthlyBaseline:
+        """The months, for the numpy reference (made on first use)."""
+        return self.monthly_source()
 
 
 def _segment_major(values: np.ndarray) -> np.ndarray:
@@ -154,7 +192,7 @@ def numpy_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
 
     Only the channels of enabled levers are computed; ``keep`` also stores the monthly arrays
     (needed for paths, not for values)."""
-    horizon, shape = pack.new.shape[0], pack.survival.shape
+    horizon, shape, base = pack.horizon, pack.survival.shape, pack.monthly
     retention, arpu, acquisition = (lever in levers for lever in ("retention", "arpu", "acquisition"))
     c = coefficients
     discount, margin = discount.astype(FLOAT), margin.astype(FLOAT)
@@ -185,26 +223,26 @@ def numpy_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
             np.add(gain, pack.inverse_survival, out=work)
             gain *= pack.churn
             gain /= work  # g = p0·w / (w + 1/s0)
-            np.add(before, pack.customers[m], out=work)
+            np.add(before, base.customers[m], out=work)
             work *= gain
             after += work  # Δc·s0 + c1·g = Δc·s1 + c0·g
         if acquisition:
             new = news[m] if keep else new
             np.multiply(nps, c.acq_nps, out=new)
             np.expm1(new, out=new)
-            new *= pack.new[m]
+            new *= base.new[m]
             after += new  # Δc[m+1] = Δc[m]·s1 + c0·g + Δn
         np.add(before, after, out=average)  # twice the increment of average active customers
         out = monthly[m] if keep else delta
         if arpu:
             np.multiply(csat, c.arpu_csat, out=growth)
             np.expm1(growth, out=growth)
-            np.add(pack.customer_pairs[m], average, out=work)
+            np.add(base.customer_pairs[m], average, out=work)
             np.multiply(work, growth, out=out)
             out += average
-            out *= pack.half_arpu[m]
+            out *= base.half_arpu[m]
         else:
-            np.multiply(average, pack.half_arpu[m], out=out)
+            np.multiply(average, base.half_arpu[m], out=out)
         revenue_total += out
         np.multiply(out, discount[m], out=work)
         revenue_pv += work

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from cxroi.sim import finance, kernel
+from cxroi.sim import finance, fused, kernel
 from cxroi.sim.compiled import BackgroundKernel
 from cxroi.sim.engine import Simulator
 from cxroi.sim.fused import _expm1_any, _expm1_near, fused_increments
@@ -97,6 +97,52 @@ def test_arrays_that_do_not_fit_together_are_refused(simulator):
     with pytest.raises(ValueError, match="discount"):
         fused_increments(pack, lifts, coefficients, levers, discount[:-1] if len(discount) > 1 else discount[:0],
                          margin)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_threads_and_chunks_do_not_change_a_number(simulator, monkeypatch, keep):
+    """Every draw is computed alike whichever thread and chunk takes it: one thread in one piece,
+    and two threads in chunks of 7 draws (the last one shorter), give identical arrays."""
+    args = random_scenario(simulator, 21, 60.0)
+    monkeypatch.setattr(fused, "_threads", 1)
+    whole = fused_increments(*args, keep=keep)
+    monkeypatch.setattr(fused, "_threads", 2)
+    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
+    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 7)
+    chunked = fused_increments(*args, keep=keep)
+    for name in FIELDS:
+        mine, theirs = getattr(chunked, name), getattr(whole, name)
+        assert (mine is None) == (theirs is None), name
+        if mine is not None:
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
+def test_calls_from_several_threads_at_once_get_their_own_results(simulator, monkeypatch):
+    """The app and the API may simulate at the same time: four callers on two kernel threads each
+    get what a call alone gives."""
+    monkeypatch.setattr(fused, "_threads", 2)
+    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
+    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 50)
+    cases = [random_scenario(simulator, seed, 8.0) for seed in range(30, 34)]
+    alone = [fused_increments(*args).revenue_pv for args in cases]
+    together: dict[int, np.ndarray] = {}
+
+    def call(i: int) -> None:
+        for _ in range(5):
+            together[i] = fused_increments(*cases[i]).revenue_pv
+
+    callers = [threading.Thread(target=call, args=(i,)) for i in range(len(cases))]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=60)
+    for i, expected in enumerate(alone):
+        np.testing.assert_array_equal(together[i], expected)
+
+
+def test_thread_count_is_at_least_one():
+    with pytest.raises(ValueError, match="at least 1"):
+        fused.set_threads(0)
 
 
 def expm1_values(function, values: np.ndarray) -> np.ndarray:
