@@ -213,7 +213,7 @@ def effect_intervals(effects: pd.DataFrame, x_title: str, x_format: str) -> alt.
     colors = alt.Scale(domain=list(SOURCE_COLORS), range=list(SOURCE_COLORS.values()))
     base = alt.Chart(effects, height=max(120, 30 * effects["segment"].nunique())).encode(
         y=alt.Y("segment:N", title="Segment"),
-        color=alt.Color("source:N", title="Source", scale=colors),
+        color=alt.Color("source:N", title="Source", scale=colors, legend=alt.Legend(orient="bottom")),
     )
     rules = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("low:Q", title=x_title, axis=alt.Axis(format=x_format)), x2="high:Q"
@@ -241,8 +241,9 @@ def lift_curves(curves: pd.DataFrame, y_title: str) -> alt.Chart:
         .encode(
             x=alt.X("spend_multiple:Q", title="Monthly spend (× nominal catalogue cost)", axis=alt.Axis(format=".1f")),
             y=alt.Y("lift:Q", title=y_title),
+            # legend below: beside the plot it leaves a half-page chart no room to draw in
             color=alt.Color("initiative:N", title="Initiative", scale=alt.Scale(range=GROUP_COLORS),
-                            legend=alt.Legend(labelLimit=220)),
+                            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=260)),
             tooltip=[
                 alt.Tooltip("initiative:N", title="Initiative"),
                 alt.Tooltip("spend_multiple:Q", title="Spend multiple", format=".2f"),

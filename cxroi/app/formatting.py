@@ -98,11 +98,37 @@ def duration(seconds: float | None) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-#: how each health check's value reads: (printf format for a table column, multiplier)
+#: how each health check's value reads: (printf format, multiplier); whole numbers ("%.0f") are
+#: shown with thousands separators by :func:`check_value`
 CHECK_VALUE_FORMATS = {
     "max_rhat": ("%.3f", 1.0), "latent_max_rhat": ("%.3f", 1.0), "min_ess_bulk": ("%.0f", 1.0), "divergences": ("%.0f", 1.0),
     "backtest_vs_naive": ("%.2f", 1.0), "holdout_coverage": ("%.0f%%", 100.0), "effects_identified": ("%.0f%%", 100.0),
 }
+#: the sampling diagnostics' formats: the health checks' and those of diagnostics that are no check
+DIAGNOSTIC_FORMATS = {**CHECK_VALUE_FORMATS, "min_ess_tail": ("%.0f", 1.0)}
+
+
+def check_value(name: str, value: float | None) -> str:
+    """A health check's or sampling diagnostic's value in its own format (:data:`DIAGNOSTIC_FORMATS`):
+    ``('max_rhat', 1.00435) → '1.004'``, ``('min_ess_bulk', 1033.2) → '1,033'``,
+    ``('holdout_coverage', 0.8125) → '81%'``; other checks to 3 significant figures."""
+    if _missing(value):
+        return MISSING
+    form, scale = DIAGNOSTIC_FORMATS.get(name, ("%.3g", 1.0))
+    return count(value * scale) if form == "%.0f" else form % (value * scale)
+
+
+def effect_change(value: float | None, unit: str) -> str:
+    """An effect of +10 survey points with its sign: ``unit`` "percentage points" (the value is
+    already in points: ``-0.523 → '−0.52 pp'``) or "% change" (a fraction: ``0.0213 → '+2.1%'``)."""
+    if unit == "percentage points":
+        return signed_change(None if _missing(value) else value / 100, "pp", minus=MINUS)
+    return signed_change(value, "%", minus=MINUS)
+
+
+def interval(mean: float | None, low: float | None, high: float | None, show) -> str:
+    """A mean with its 80 % range, each shown by ``show``: ``'+4.1 (2.9 to 5.3)'``."""
+    return f"{show(mean)} ({show(low)} to {show(high)})"
 
 
 #: the model families in words (their ids are in cxroi.manifest.FAMILIES)

@@ -147,51 +147,55 @@ def show_fans(result: SimulationResult, currency: str) -> None:
                     width="stretch")
 
 
+#: width (px) of each breakdown chart: three side by side on a desktop, two and one below on a laptop
+BREAKDOWN_WIDTH = 300
+
+
 def show_breakdown(result: SimulationResult, currency: str) -> None:
-    """Lever waterfall, NPV by segment and the ROI distribution, side by side."""
-    cols = st.columns(3, gap="large")
-    with cols[0]:
+    """Lever waterfall, NPV by segment and the ROI distribution, side by side in a row that wraps
+    (a chart squeezed into a third of a laptop screen loses its bars and labels)."""
+    row = st.container(horizontal=True, gap="small")
+    with row.container(width=BREAKDOWN_WIDTH):
         st.markdown("**Value by lever** (expected present value)")
         st.altair_chart(charts.waterfall(lever_steps(result), f"Present value ({currency})"), width="stretch")
         st.caption("Means over the parameter draws (they add up); the NPV tile above is the median.")
-    with cols[1]:
+    with row.container(width=BREAKDOWN_WIDTH):
         st.markdown("**NPV by segment** (median, P10–P90)")
         st.altair_chart(charts.interval_bars(segment_frame(result), "segment", "Segment", f"NPV ({currency})"),
                         width="stretch")
-    with cols[2]:
+    with row.container(width=BREAKDOWN_WIDTH):
         st.markdown("**ROI distribution** over parameter draws")
         st.altair_chart(charts.distribution(pd.DataFrame({"value": result.roi}), "ROI (NPV / PV of spend)",
                                             x_format=charts.PERCENT_AXIS), width="stretch")
 
 
-PREVIEW_COLUMNS = {  # (metric, quantile): (column title, can be negative)
-    ("baseline_revenue", 0.5): ("Baseline revenue (P50)", False),
-    ("scenario_revenue", 0.5): ("Scenario revenue (P50)", False),
-    ("incremental_revenue", 0.1): ("Incremental revenue P10", True),
-    ("incremental_revenue", 0.5): ("Incremental revenue P50", True),
-    ("incremental_revenue", 0.9): ("Incremental revenue P90", True),
-    ("spend", 0.5): ("Spend", False),
-    ("cash_flow", 0.5): ("Cash flow (P50)", True),
-    ("cumulative_cash_flow", 0.5): ("Cumulative cash flow (P50)", True),
+PREVIEW_COLUMNS = {  # (metric, quantile): column title
+    ("incremental_revenue", 0.5): "Incremental revenue (P50)",
+    ("spend", 0.5): "Spend",
+    ("cash_flow", 0.5): "Cash flow (P50)",
+    ("cumulative_cash_flow", 0.5): "Cumulative cash flow (P50)",
 }
 
 
 def forecast_preview(result: SimulationResult) -> pd.DataFrame:
-    """Monthly forecast over all segments: one row per month, the columns of :data:`PREVIEW_COLUMNS`."""
+    """Monthly forecast over all segments: one row per month, the columns of :data:`PREVIEW_COLUMNS`
+    (the key columns that fit a laptop screen; every quantile of every metric is in the downloads)."""
     table = result.monthly_quantiles()
     table = table[table["segment"] == ALL_SEGMENTS]
     wide = table.pivot_table(index="month", columns=["metric", "quantile"], values="value")
-    frame = pd.DataFrame({title: wide[key] for key, (title, _) in PREVIEW_COLUMNS.items()})
+    frame = pd.DataFrame({title: wide[key] for key, title in PREVIEW_COLUMNS.items()})
     return frame.reset_index().rename(columns={"month": "Month"})
 
 
 def show_forecast_preview(result: SimulationResult, currency: str) -> None:
-    """The monthly forecast preview as a table with money formatting."""
+    """The monthly forecast preview as a table with money formatting, in ``currency`` per month."""
     column = st.column_config.NumberColumn
-    config = {title: column(f"{title} ({currency})", format=fmt.SIGNED_MONEY_COLUMN) if signed
-              else column(format=fmt.money_column_format(currency)) for title, signed in PREVIEW_COLUMNS.values()}
+    config = {title: column(format=fmt.SIGNED_MONEY_COLUMN) for title in PREVIEW_COLUMNS.values()}  # currency in the caption
     st.dataframe(forecast_preview(result), hide_index=True, width="stretch", height=320,
                  column_config={"Month": st.column_config.DateColumn("Month", format="MMM YYYY"), **config})
+    st.caption(f"In {currency} per month: medians (P50) over the model's parameter draws. The downloads hold every "
+               "metric — revenue without and with the investment, customers, churn, new customers — with every "
+               "quantile, by segment and for all segments.")
 
 
 # ---------------------------------------------------------------------------- assumptions on screen

@@ -18,7 +18,7 @@ from cxroi.sim.result import SimulationResult, draw_quantiles
 QUANTITIES = {"revenue": "Revenue", "gross_profit": "Gross profit", "customers": "Customers",
               "churned": "Customers lost", "new_customers": "New customers"}
 MONEY = frozenset({"revenue", "gross_profit"})
-WORLDS = {"baseline": "Without the investment", "scenario": "With the investment", "incremental": "Increment"}
+WORLDS = {"baseline": "Without investment", "scenario": "With investment", "incremental": "Increment"}
 ALL = "All segments"
 
 
@@ -36,20 +36,21 @@ def totals_frame(result: SimulationResult, quantity: str, segment: str = ALL) ->
 
 
 def show_totals(result: SimulationResult, currency: str, key: str = "totals") -> None:
-    """Totals by month for a quantity and segment the user picks: medians with and without the
-    investment and the increment, each with its 80 % range."""
+    """Totals by month for a quantity and segment the user picks: medians without and with the
+    investment and of the increment, with the increment's 80 % range (the columns that fit a
+    laptop screen; the exports hold every quantile of the three)."""
     cols = st.columns([2, 2])
     quantity = cols[0].selectbox("Quantity", list(QUANTITIES), format_func=QUANTITIES.get, key=f"{key}_quantity")
     segment = cols[1].selectbox("Segment", [ALL, *result.segments], key=f"{key}_segment")
     frame = totals_frame(result, quantity, segment)
-    unit = f" ({currency})" if quantity in MONEY else ""
+    unit = f"{currency} per month" if quantity in MONEY else "customers per month"
     number = fmt.SIGNED_MONEY_COLUMN if quantity in MONEY else "localized"
     config = {"month": st.column_config.DateColumn("Month", format="MMM YYYY", pinned=True)}
-    for world, words in WORLDS.items():
-        for q in ("p50", "p10", "p90"):
-            config[f"{world}_{q}"] = st.column_config.NumberColumn(f"{words}, {q.upper()}{unit}", format=number)
-    order = ["month", *(f"{w}_{q}" for w in WORLDS for q in ("p50", "p10", "p90"))]
-    st.dataframe(frame, hide_index=True, width="stretch", height=320, column_order=order, column_config=config)
-    st.caption("Each month's median and 80% range over the model's parameter draws. Without + increment = with "
-               "the investment draw by draw, not quantile by quantile, so the medians need not add up exactly. "
-               "The same totals are in every export (metrics baseline_*, scenario_*, incremental_*).")
+    config |= {f"{world}_p50": st.column_config.NumberColumn(words, format=number) for world, words in WORLDS.items()}
+    config |= {f"incremental_{q}": st.column_config.NumberColumn(f"{WORLDS['incremental']} {q.upper()}", format=number)
+               for q in ("p10", "p90")}
+    st.dataframe(frame, hide_index=True, width="stretch", height=320, column_order=list(config), column_config=config)
+    st.caption(f"In {unit}: medians (P50) over the model's parameter draws without and with the investment and of "
+               "the increment, with the increment's 80% range (P10–P90). Without + increment = with the investment "
+               "draw by draw, not quantile by quantile, so the medians need not add up exactly. Every quantile of the "
+               "three is in every export (metrics `baseline_*`, `scenario_*`, `incremental_*`).")

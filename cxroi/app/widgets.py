@@ -82,12 +82,9 @@ def health_table(health: Health) -> None:
         st.caption("No health checks recorded for this model.")
         return
 
-    def shown(name: str, value: float) -> str:
-        form, scale = fmt.CHECK_VALUE_FORMATS.get(name, ("%.3g", 1.0))
-        return form % (value * scale)
-
-    rows = [{"Check": check.label, "Value": shown(check.name, check.value),
-             "Rule": f"{check.rule} {shown(check.name, check.threshold)}", "Outcome": check.verdict.capitalize()}
+    rows = [{"Check": check.label, "Value": fmt.check_value(check.name, check.value),
+             "Rule": f"{check.rule} {fmt.check_value(check.name, check.threshold)}",
+             "Outcome": check.verdict.capitalize()}
             for check in health.checks]
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "Outcome": st.column_config.TextColumn("Outcome", help="Pass; Review (usable, flagged wherever the "

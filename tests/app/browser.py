@@ -73,24 +73,35 @@ def choose_option(page: Page, select_label: str, option: str, attempts: int = 3)
     wait_idle(page)
 
 
-CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+CHARTS_DRAWN = """(within) => [...document.querySelector(within).querySelectorAll('[data-testid="stVegaLiteChart"]')]
     .every(chart => chart.querySelector('svg [class*="mark-"] path, svg [class*="mark-"] line'))"""
 
-LAYOUT_PROBLEMS = """() => {
+LAYOUT_PROBLEMS = """(within) => {
     const problems = [];
-    for (const value of document.querySelectorAll('[data-testid="stMetricValue"]')) {
+    const root = document.querySelector(within);
+    for (const value of root.querySelectorAll('[data-testid="stMetricValue"]')) {
         if ([value, ...value.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth)) {
             problems.push(`headline figure cut off: ${value.innerText}`);
         }
     }
-    document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller').forEach((table, i) => {
+    root.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller').forEach((table, i) => {
         if (table.scrollWidth > table.clientWidth + 1) {
             problems.push(`table ${i + 1} wider than its frame: ${table.scrollWidth} > ${table.clientWidth} px`);
         }
     });
-    document.querySelectorAll('[data-testid="stVegaLiteChart"]').forEach((chart, i) => {
+    root.querySelectorAll('[data-testid="stTable"]').forEach((table, i) => {
+        if ([table, ...table.querySelectorAll('div, table')].some(e => e.scrollWidth > e.clientWidth + 1)) {
+            problems.push(`static table ${i + 1} wider than its frame: ${table.querySelector('table').scrollWidth} > ${table.clientWidth} px`);
+        }
+    });
+    root.querySelectorAll('[data-testid="stVegaLiteChart"]').forEach((chart, i) => {
         const marks = chart.querySelectorAll('svg [class*="mark-"] path, svg [class*="mark-"] line');
         if (marks.length === 0) { problems.push(`chart ${i + 1} draws no marks`); }
+        const plot = chart.querySelector('svg .role-frame path.background');
+        const width = chart.getBoundingClientRect().width;
+        if (plot && width > 0 && plot.getBoundingClientRect().width < 0.25 * width) {
+            problems.push(`chart ${i + 1} plot squeezed to ${Math.round(plot.getBoundingClientRect().width)} of ${Math.round(width)} px`);
+        }
         for (const text of chart.querySelectorAll('svg text')) {
             if (text.textContent.endsWith('…')) { problems.push(`chart ${i + 1} label cut off: ${text.textContent}`); }
         }
@@ -99,15 +110,35 @@ LAYOUT_PROBLEMS = """() => {
 }"""
 
 
-def layout_problems(page: Page) -> list[str]:
-    """What does not fit on the page as shown: headline figures cut off, tables wider than their
-    frame (columns hidden to the right), charts that draw no marks or cut a label short."""
+def layout_problems(page: Page, within: str = "body") -> list[str]:
+    """What does not fit on the page as shown, inside the first element matching the CSS selector
+    ``within``: headline figures cut off, tables wider than their frame (columns hidden to the
+    right, for interactive and static tables), charts that draw no marks, squeeze their plot into
+    less than a quarter of their width (legends and axes taking the rest) or cut a label short."""
     # Vega draws a chart's marks a moment after the run ends (longer on a loaded machine); a chart
     # that never does is named by the check below
     with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(CHARTS_DRAWN, timeout=20_000)
+        page.wait_for_function(CHARTS_DRAWN, arg=within, timeout=20_000)
     page.wait_for_timeout(300)  # fonts settle
-    return page.evaluate(LAYOUT_PROBLEMS)
+    wait_layout_settled(page)
+    return page.evaluate(LAYOUT_PROBLEMS, within)
+
+
+CONTENT_WIDTHS = """() => [...document.querySelectorAll(
+    '[data-testid="stMainBlockContainer"], [data-testid="stDataFrame"] .dvn-scroller')].map(e => e.clientWidth)"""
+
+
+def wait_layout_settled(page: Page, attempts: int = 20, interval_ms: int = 250) -> None:
+    """Wait until the page's content and table widths stop changing: the side bar and margins
+    take their laptop widths (:mod:`cxroi.app.layout`) a moment after a page is drawn, and a
+    table sizes its frame once they have."""
+    before = page.evaluate(CONTENT_WIDTHS)
+    for _ in range(attempts):
+        page.wait_for_timeout(interval_ms)
+        now = page.evaluate(CONTENT_WIDTHS)
+        if now == before:
+            return
+        before = now
 
 
 def upload_sample_panel(page: Page) -> None:

@@ -370,8 +370,8 @@ def test_diagnostics_are_tables_not_python_dicts():
         {"Diagnostic": "Divergent transitions", "Value": "0"},
         {"Diagnostic": "Parameter with the smallest ESS", "Value": "acq_nps_mu"}]
     assert predictive.to_dict("records") == [
-        {"Forecast of": "Churned customers", "MAPE": 12.77, "Coverage": 0.84},
-        {"Forecast of": "Revenue", "MAPE": 1.5, "Coverage": 0.81}]
+        {"Forecast of": "Churned customers", "Mean absolute % error": "12.8%", "80% interval coverage": "84%"},
+        {"Forecast of": "Revenue", "Mean absolute % error": "1.5%", "80% interval coverage": "81%"}]
     assert not any("{" in value for value in scalars["Value"])
 
 

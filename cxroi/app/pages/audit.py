@@ -42,7 +42,10 @@ def audit() -> None:
                                "object": row.object_type, "id": row.object_id or "",
                                "detail": json.dumps(row.detail, ensure_ascii=False, default=str)} for row in rows],
                              columns=["at", "user", "subject", "action", "object", "id", "detail"])
+        text = st.column_config.TextColumn
+        # widths that fit a laptop screen; the detail (JSON, often long) opens in full on a double-click
         st.dataframe(frame, hide_index=True, width="stretch", column_config={
-            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-            "user": "User", "subject": "Subject", "action": "Action", "object": "Object", "id": "Which",
-            "detail": "Detail"})
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss", width=140),
+            "user": text("User", width=90), "subject": text("Subject", width=100), "action": text("Action", width=65),
+            "object": text("Object", width=70), "id": text("Which", width=60), "detail": text("Detail", width=190)})
+        st.caption("Double-click a cell to read it whole; the table's download button (top right) saves every row.")

@@ -60,7 +60,8 @@ def compare() -> None:
         shown["Scenario"] = shown["Scenario"].map(literal)  # st.table renders Markdown in its cells
         shown = shown.set_index("Scenario")
         st.subheader("Value")
-        st.table(shown.drop(columns=list(ASSUMPTIONS)))
+        # one column per plan, as in the differences above: four plans fit a laptop screen
+        st.table(shown.drop(columns=list(ASSUMPTIONS)).T.rename_axis("Figure"))
         st.caption(f"Δ and P(beats first) compare each plan with the first one chosen, {literal(_label(chosen[0]))}, "
                    "draw by draw: every plan is valued on the same parameter draws, so each draw is one possible "
                    "world for all of them.")
@@ -88,9 +89,9 @@ def _differences(model, scenarios: dict) -> None:
     if changed == 0:
         st.info("The plans fund the same initiatives in the same segments on the same terms; only how they are "
                 "valued can differ (see the valuation terms below).")
-    st.dataframe(table.drop(columns="differs"), hide_index=True, width="stretch",
-                 column_config={"initiative": st.column_config.TextColumn("Initiative", pinned=True),
-                                "segment": st.column_config.TextColumn("Segment", pinned=True)})
+    # a static table wraps each plan's terms in its column, so four plans fit a laptop screen
+    shown = table.drop(columns="differs").rename(columns={"initiative": "Initiative", "segment": "Segment"})
+    st.table(shown.rename(columns=literal).map(literal), hide_index=True)  # st.table renders Markdown
     st.caption(f"{changed} of {len(table)} funded lines differ (listed first): monthly spend, months funded and "
                "one-off cost; — where a plan does not fund the line.")
 

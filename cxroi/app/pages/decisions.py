@@ -26,17 +26,17 @@ def _when(decision: Decision) -> str:
 
 
 def decision_rows(decisions: list[Decision], currency: str) -> pd.DataFrame:
-    """One row per decision: id, scenario and version, model, expected and median NPV (currency),
-    P(ROI > 0), approver, time, status (current or superseded by which)."""
+    """One row per decision: id, scenario with its version, median NPV (currency), P(ROI > 0),
+    approver, time, status (current or superseded by which) — the columns that fit a laptop
+    screen; the model, the expected NPV and the rest are in the decision's detail below."""
     rows = []
     for d in decisions:
         npv = d.forecast.get("summary", {}).get("npv", {})
-        rows.append({"Decision": d.id, "Scenario": literal(d.scenario_name), "Version": d.scenario_version,
-                     "Model": d.model_id, f"Expected NPV ({currency})": fmt.money(npv.get("mean"), currency),
+        rows.append({"Decision": d.id, "Scenario": f"{literal(d.scenario_name)} (v{d.scenario_version})",
                      f"Median NPV ({currency})": fmt.money(npv.get("p50"), currency),
                      "P(ROI > 0)": fmt.percent(d.forecast.get("prob_roi_positive"), 0),
                      "Approved by": literal(d.approved_by), "Approved at": _when(d),
-                     "Status": "current" if d.current else f"superseded by decision {d.superseded_by}"})
+                     "Status": "current" if d.current else f"superseded by {d.superseded_by}"})
     return pd.DataFrame(rows)
 
 

@@ -8,9 +8,11 @@ import streamlit as st
 
 from cxroi import registry
 from cxroi.app import charts, effects, jobs, reports, state
+from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
 from cxroi.app.promotion_form import promotion_form
 from cxroi.app.widgets import VERDICT_BADGES, health_table, job_progress, refreshing
+from cxroi.params import EFFECT_LABELS
 from cxroi.report.charts import prior_posterior
 from cxroi.text import literal
 
@@ -30,16 +32,68 @@ METRIC_NAMES = {"churned": "Churned customers", "new_customers": "New customers"
 
 
 def diagnostic_frames(diagnostics: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The manifest's diagnostics as two small tables: single values (Diagnostic, Value as text,
-    numbers to 4 significant figures) and the predictive check per forecast metric (Forecast of,
-    MAPE in %, Coverage as a fraction of cells in the 80 % interval)."""
-    scalars = [(DIAGNOSTICS.get(key, key.replace("_", " ").capitalize()), f"{value:,.4g}"
-                if isinstance(value, int | float) and not isinstance(value, bool) else str(value))
+    """The manifest's diagnostics as two small tables of text: single values (Diagnostic, Value
+    in the diagnostic's own format, :func:`cxroi.app.formatting.check_value`) and the predictive
+    check per forecast metric (Forecast of; Mean absolute % error to one decimal; 80% interval
+    coverage, the share of cells inside the 80 % interval, as a whole percentage)."""
+    scalars = [(DIAGNOSTICS.get(key, key.replace("_", " ").capitalize()),
+                fmt.check_value(key, value) if isinstance(value, int | float) and not isinstance(value, bool)
+                else str(value))
                for key, value in diagnostics.items() if key != "predictive"]
-    checks = [(METRIC_NAMES.get(metric, metric), row.get("mape_pct"), row.get("coverage_80"))
+    checks = [(METRIC_NAMES.get(metric, metric), fmt.percent(_fraction(row.get("mape_pct")), 1),
+               fmt.percent(row.get("coverage_80"), 0))
               for metric, row in (diagnostics.get("predictive") or {}).items() if isinstance(row, dict)]
     return (pd.DataFrame(scalars, columns=["Diagnostic", "Value"]),
-            pd.DataFrame(checks, columns=["Forecast of", "MAPE", "Coverage"]))
+            pd.DataFrame(checks, columns=["Forecast of", "Mean absolute % error", "80% interval coverage"]))
+
+
+def _fraction(percent: float | None) -> float | None:
+    """A value in percent (a manifest's ``*_pct``) as a fraction, for :func:`fmt.percent`."""
+    return None if percent is None else percent / 100
+
+
+def effects_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The effects of :func:`cxroi.app.effects.segment_effects` for reading: Effect, Segment, Mean,
+    P10, P90 in the effect's unit with its sign (percentage points of churn, % change otherwise),
+    Source."""
+    def shown(column: str) -> list[str]:
+        return [fmt.effect_change(v, unit) for v, unit in zip(table[column], table["unit"], strict=True)]
+
+    return pd.DataFrame({"Effect": table["effect"], "Segment": table["segment"], "Mean": shown("mean"),
+                         "P10": shown("low"), "P90": shown("high"), "Source": table["source"].str.capitalize()})
+
+
+def lifts_table(lifts: pd.DataFrame) -> pd.DataFrame:
+    """The lifts of :func:`cxroi.app.effects.initiative_lifts` for reading: Initiative, each
+    survey's lift as mean (P10 to P90) in signed points with its source, and the monthly carry-over."""
+    def lift(kind: str) -> list[str]:
+        return [fmt.interval(m, lo, hi, lambda v: fmt.points(v, 1, signed=True))
+                for m, lo, hi in zip(lifts[f"{kind}_mean"], lifts[f"{kind}_low"], lifts[f"{kind}_high"], strict=True)]
+
+    return pd.DataFrame({"Initiative": lifts["initiative"], "CSAT lift (points)": lift("csat"),
+                         "CSAT source": lifts["csat_source"].str.capitalize(), "NPS lift (points)": lift("nps"),
+                         "NPS source": lifts["nps_source"].str.capitalize(),
+                         "Carry-over": [f"{v:.2f}" for v in lifts["carryover"]]})
+
+
+def _month(day: str | None) -> str:
+    """'2025-12-01' → 'Dec 2025'."""
+    return pd.Timestamp(day).strftime("%b %Y") if day else "—"
+
+
+def models_table(rows: list[dict], champion: str | None) -> pd.DataFrame:
+    """The stored models for reading: Model (the champion marked), Family in words, Created
+    (UTC, to the minute), Trained on (first to last month), Status (Accepted: passed the health
+    gate; Rejected), and Problem only when a model cannot be read."""
+    table = pd.DataFrame({
+        "Model": [r["model_id"] + (" (champion)" if r["model_id"] == champion else "") for r in rows],
+        "Family": [fmt.FAMILY_LABELS.get(r.get("family"), r.get("family") or "—") for r in rows],
+        "Created (UTC)": [str(r.get("created_at") or "—")[:16].replace("T", " ") for r in rows],
+        "Trained on": [f"{_month(w.get('start'))} – {_month(w.get('end'))}" if isinstance(w := r.get("training_window"),
+                                                                                       dict) else "—" for r in rows],
+        "Status": [str(r.get("status") or "—").capitalize() for r in rows],
+        "Problem": [r.get("error") or "" for r in rows]})
+    return table if table["Problem"].any() else table.drop(columns="Problem")
 
 
 def _report(polling: bool) -> None:
@@ -83,7 +137,7 @@ def _priors(model) -> None:
     st.altair_chart(prior_posterior(frame, width=220), width="content")
     if manifest.asymmetry is not None:
         for effect, d in manifest.asymmetry.loss_minus_gain.items():
-            st.caption(literal(f"{effect}: falls minus rises {d['mean']:+.3f} (P10 {d['low']:+.3f}, P90 "
+            st.caption(literal(f"{EFFECT_LABELS.get(effect, effect).capitalize()}: falls minus rises {d['mean']:+.3f} (P10 {d['low']:+.3f}, P90 "
                                f"{d['high']:+.3f}); probability that falls act more strongly "
                                f"{manifest.asymmetry.p_loss_stronger[effect]:.0%}. Forecasts use the slope of rises."))
 
@@ -123,22 +177,15 @@ def drivers() -> None:
                                                         if kind == "churn" else "Change (%)", x_format),
                                 width="stretch")
         with st.expander("All effects as a table"):
-            st.dataframe(table.drop(columns="parameter"), hide_index=True, width="stretch",
-                         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("mean", "low", "high")})
+            st.dataframe(effects_table(table), hide_index=True, width="stretch")
         _priors(model)
     with tabs[1], guard("computing the lifts"):
         st.markdown("CX lift of each initiative at nominal (catalogue) monthly spend, in survey points; "
                     "more spend lifts more, with diminishing returns.")
         st.markdown(SOURCE_NOTE)
-        lifts = effects.initiative_lifts(model)
-        st.dataframe(lifts, hide_index=True, width="stretch", column_config={
-            "initiative": "Initiative", "csat_mean": st.column_config.NumberColumn("CSAT lift (points)", format="%.2f"),
-            "csat_low": st.column_config.NumberColumn("CSAT P10", format="%.2f"),
-            "csat_high": st.column_config.NumberColumn("CSAT P90", format="%.2f"), "csat_source": "CSAT source",
-            "nps_mean": st.column_config.NumberColumn("NPS lift (points)", format="%.2f"),
-            "nps_low": st.column_config.NumberColumn("NPS P10", format="%.2f"),
-            "nps_high": st.column_config.NumberColumn("NPS P90", format="%.2f"), "nps_source": "NPS source",
-            "carryover": st.column_config.NumberColumn("Monthly carry-over λ", format="%.2f")})
+        st.dataframe(lifts_table(effects.initiative_lifts(model)), hide_index=True, width="stretch")
+        st.caption("Lifts: mean (P10 to P90) over the model's parameter draws. Carry-over: the share of a month's "
+                   "lift still there the month after (λ, per month).")
         cols = st.columns(2, gap="large")
         for column, kind in zip(cols, ("csat", "nps"), strict=True):
             with column:
@@ -156,9 +203,7 @@ def drivers() -> None:
         if not predictive.empty:
             st.markdown("**In-sample predictive check**: error of the median forecast of each training month, and "
                         "how often the 80% interval held the observed value (about 80% is well calibrated).")
-            st.dataframe(predictive, hide_index=True, column_config={
-                "MAPE": st.column_config.NumberColumn("Mean absolute % error", format="%.1f%%"),
-                "Coverage": st.column_config.NumberColumn("80% interval coverage", format="percent")})
+            st.dataframe(predictive, hide_index=True)
         backtest = manifest.backtest
         if backtest is not None and backtest.rows:
             window = backtest.holdout_window
@@ -166,29 +211,26 @@ def drivers() -> None:
             st.markdown(f"**Backtest** on the last {backtest.holdout_months} months held out "
                         f"({held_out}): mean absolute percentage "
                         "error (MAPE) of the model against naive forecasts, and how often 80% intervals held the truth.")
-            pct = st.column_config.NumberColumn
-            st.dataframe(pd.DataFrame([row.model_dump() for row in backtest.rows]), hide_index=True, width="stretch",
-                         column_order=["metric", "model_mape_pct", "naive_last_mape_pct", "seasonal_naive_mape_pct",
-                                       "coverage_80"], column_config={
-                "metric": "Forecast of", "model_mape_pct": pct("Model MAPE", format="%.1f%%"),
-                "naive_last_mape_pct": pct("Last-value MAPE", format="%.1f%%"),
-                "seasonal_naive_mape_pct": pct("Seasonal-naive MAPE", format="%.1f%%"),
-                "coverage_80": pct("80% interval coverage", format="percent")})
+            st.dataframe(pd.DataFrame([{
+                "Forecast of": METRIC_NAMES.get(row.metric, row.metric),
+                "Model": fmt.percent(_fraction(row.model_mape_pct), 1),
+                "Last value": fmt.percent(_fraction(row.naive_last_mape_pct), 1),
+                "Same month last year": fmt.percent(_fraction(row.seasonal_naive_mape_pct), 1),
+                "80% interval coverage": fmt.percent(row.coverage_80, 0)} for row in backtest.rows]),
+                hide_index=True, width="stretch")
+            st.caption("Model, last value, same month last year: the mean absolute % error of each forecast of the "
+                       "held-out months; the two naive forecasts repeat the last month seen or the same month a "
+                       "year before.")
         for warning in manifest.warnings:
             st.warning(literal(warning))
         st.markdown("**Model report** — data summary, diagnostics, predictive checks, backtest against the "
                     "other model family and naive forecasts, effects with their sources (HTML).")
         refreshing(_report, jobs.running(cfg.work_dir, reports.KIND) is not None)
     with tabs[3], guard("managing the models"):
-        listing = pd.DataFrame(rows)
-        listing["training_window"] = listing["training_window"].map(
-            lambda w: f"{w.get('start')} to {w.get('end')}" if isinstance(w, dict) else "")
-        listing["created_at"] = listing["created_at"].map(lambda t: str(t)[:16].replace("T", " ") if t else "")
-        listing["error"] = listing["error"].fillna("")
-        st.dataframe(listing, hide_index=True, width="stretch", column_config={
-            "model_id": "Model", "family": "Family", "created_at": "Created (UTC)", "status": "Status",
-            "champion": st.column_config.CheckboxColumn("Champion"), "training_window": "Training window",
-            "health": st.column_config.CheckboxColumn("Health gate passed"), "error": "Problem"})
+        st.dataframe(models_table(rows, champion), hide_index=True, width="stretch", column_config={
+            "Model": st.column_config.TextColumn(width=215), "Family": st.column_config.TextColumn(width=125),
+            "Created (UTC)": st.column_config.TextColumn(width=125),
+            "Trained on": st.column_config.TextColumn(width=145), "Status": st.column_config.TextColumn(width=85)})
         if model_id == champion:
             st.success(f"{model_id} is the champion.")
             return

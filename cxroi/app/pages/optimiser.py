@@ -184,14 +184,16 @@ def _allocation(model, plan: Allocation, currency: str, names: dict[str, str]) -
     """The recommended plan: headline, per-initiative table (one-offs once), chart and lines."""
     by_initiative = plan.initiatives_table().assign(initiative=lambda t: t["initiative"].map(names))
     by_initiative["share"] *= 100
+    # how many segments, not their names: the names would push the one-off off a laptop screen
+    by_initiative["segments"] = by_initiative["segments"].str.split(", ").map(len)
     money = st.column_config.NumberColumn
     column_format = fmt.money_column_format(currency)
     st.markdown("**By initiative** — a one-off cost is paid once for the initiative, not by one of its segments")
     st.dataframe(by_initiative, hide_index=True, width="stretch", column_config={
-        "initiative": "Initiative", "segments": "Segments funded",
-        "monthly_spend": money(f"Monthly spend, all its segments ({currency})", format=column_format),
-        "one_off_cost": money(f"One-off cost ({currency})", format=column_format),
-        "total_spend": money(f"Total spend ({currency})", format=column_format),
+        "initiative": "Initiative", "segments": money("Segments", help="Segments funded: see the chart below and "
+                                                      "the monthly spend per segment"),
+        "monthly_spend": money("Monthly spend", format=column_format, help="Over all the segments it funds"),
+        "one_off_cost": money("One-off", format=column_format), "total_spend": money("Total spend", format=column_format),
         "share": money("Share of spend", format="%.1f%%")})
     lines = pd.DataFrame({"initiative": [names[i] for i, _ in plan.cells], "segment": [s for _, s in plan.cells],
                           "monthly_spend": plan.monthly_spend})
