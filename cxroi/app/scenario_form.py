@@ -110,6 +110,12 @@ def model_lift(model: ModelArtifact, initiative: str) -> dict:
     return lift
 
 
+def addable(model: ModelArtifact, planned: set[str]) -> list[str]:
+    """The model's initiatives in the order the "Add an initiative" box offers them: those not
+    yet in the plan first (the first of them is the default), then those already in it."""
+    return sorted(model.initiatives, key=lambda i: i in planned)
+
+
 def open_body(body: dict, loaded: tuple[str, int] | None = None) -> None:
     """Make ``body`` the scenario being edited; widgets are re-created from it on the next run.
     ``loaded`` is the (name, version) of the saved scenario it is, None for a new one."""
@@ -248,8 +254,11 @@ def _investments_controls(body: dict, gen: int, model: ModelArtifact, catalogue:
             investments.append(edited)
             uids.append(uid)
     row = st.container(horizontal=True, vertical_alignment="bottom")  # the button wraps below on a narrow column
-    choice = row.selectbox("Add an initiative", model.initiatives, format_func=lambda i: initiative_name(model, i),
-                           key=f"pl{gen}_add", width=240)
+    planned = {inv["initiative"] for inv in investments}
+    options = addable(model, planned)
+    # keyed on what is planned, so after an Add the box offers the next initiative not yet in the plan
+    choice = row.selectbox("Add an initiative", options, key=f"pl{gen}_add_{'_'.join(sorted(planned))}", width=240,
+                           format_func=lambda i: initiative_name(model, i) + (" (in the plan)" if i in planned else ""))
     if row.button("Add", icon=":material/add:", key=f"pl{gen}_add_button"):
         investments.append(new_investment(model, choice))
         uids.append(os.urandom(3).hex())

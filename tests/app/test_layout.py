@@ -119,3 +119,12 @@ def test_optimiser_fits_after_a_search(sized_page):
     screenshot(page, SCREENSHOTS, f"optimiser_search_{page.width}")
     assert problems == []
 
+
+def test_planner_save_and_approve_are_in_view_on_opening(sized_page):
+    page = sized_page
+    open_page(page, "planner")
+    for action in ("Save this scenario", "Approve this scenario"):
+        button = page.locator('[data-testid="stPopover"]').filter(has_text=action).first
+        box = button.bounding_box()
+        # right under the headline figures: on screen without scrolling, laptop included
+        assert box is not None and box["y"] + box["height"] <= page.viewport_size["height"], (action, box)

@@ -150,6 +150,8 @@ def planner_texts(at: AppTest) -> str:
 
 def test_planner_names_a_repeated_initiative_by_card_number_and_name(app_env):
     at = run_page("planner", "planner")
+    planned = at.session_state["planner_body"]["investments"][0]["initiative"]
+    next(s for s in at.selectbox if s.label == "Add an initiative").set_value(planned).run()  # offered, not the default
     next(b for b in at.button if b.label == "Add").click().run()  # the default scenario's initiative again
     assert not at.exception and not at.error
     shown = planner_texts(at)

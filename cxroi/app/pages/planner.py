@@ -22,6 +22,7 @@ NOTICE = "planner_saved"  # "Saved …" / "Opened …", shown once above the res
 CONFLICT = "planner_conflict"  # the ConflictError of the last save, until the user chooses
 CHOICE = "planner_open_choice"
 SHOW = "planner_show_choice"  # (name, version) the saved-scenario box shows on the next run
+PICKED = "planner_picked"  # the user chose a scenario in the box that is not opened yet
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -148,12 +149,12 @@ def _plan_and_results() -> None:
         for problem in problems:
             headline.info(literal(problem), icon=":material/info:")
         return
-    valued = False
     with guard("simulating the scenario"):
         scenario = parse_scenario(body, "this scenario")
         result = state.simulate(model, scenario)
         with headline:
             results.show_metrics(result, cfg.currency)
+            _actions(body)
             _plausibility(result)
             _reading(model, result)
             results.show_statistics_note(result, cfg.currency)
@@ -163,43 +164,58 @@ def _plan_and_results() -> None:
         results.show_breakdown(result, cfg.currency)
         results.show_assumptions(model, result, cfg.currency)
         _response(model, scenario, cfg.currency)
-        valued = True
-    if valued:
-        _save_form(body)
-        _approve(body)
 
 
 def _saved(saved, verb: str) -> None:
     """After a save or an open: the body, the saved-scenario box and the notice show it."""
     scenario_form.open_body(parse_scenario(saved.body, saved.name).to_dict(), (saved.name, saved.version))
     st.session_state[SHOW] = (saved.name, saved.version)
+    st.session_state[PICKED] = False
     st.session_state[NOTICE] = (f"Saved '{literal(saved.name)}' as version {saved.version}." if verb == "Saved"
                                 else f"Opened '{literal(saved.name)}' version {saved.version}.")
     st.session_state.pop(CONFLICT, None)
 
 
+def _actions(body: dict) -> None:
+    """Save and (for finance) Approve, in a row right under the headline figures; a save that
+    met someone else's newer version asks, below the row, what to do."""
+    user = state.current_user()
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    with row.popover("Save this scenario", icon=":material/save:"):
+        _save_form(body)
+    if user.can(service.Permission.APPROVE):
+        with row.popover("Approve this scenario", icon=":material/verified:"):
+            _approve(body)
+    loaded = scenario_form.loaded()  # what is saved of the scenario on screen, beside the buttons that change it
+    if loaded is not None:
+        edited = " — changed since, not saved" if scenario_form.has_unsaved_work() else ", saved"
+        row.caption(f"In the planner: '{literal(loaded[0])}' version {loaded[1]}{edited}.", width="content")
+    else:
+        row.caption(f"In the planner: '{literal(body['name'])}', not saved yet.", width="content")
+    conflict = st.session_state.get(CONFLICT)
+    if conflict is not None:
+        st.warning(literal(str(conflict)), icon=":material/sync_problem:")
+        on_top, reload = st.columns(2)
+        if on_top.button(f"Save on top of version {conflict.latest_version}", icon=":material/save_as:"):
+            _save(body, conflict.name, conflict.latest_version)
+        if reload.button(f"Open version {conflict.latest_version} instead", icon=":material/refresh:"):
+            with guard("opening the scenario"):
+                _saved(state.open_saved(conflict.name, conflict.latest_version), "Opened")
+                st.rerun()
+
+
 def _save_form(body: dict) -> None:
     """Save the scenario on screen under a name (a new version when the name exists, based on
     the version opened; a newer save by someone else is offered, not overwritten)."""
-    with st.expander("Save this scenario", expanded=CONFLICT in st.session_state):
-        with st.form("save_scenario", border=False):
-            name = st.text_input("Name", value=body["name"], max_chars=200).strip()
-            submitted = st.form_submit_button("Save", icon=":material/save:")
-        if submitted:
-            if problem := name_problem(name):
-                st.warning(f"The name {problem}.", icon=":material/edit:")
-                return
-            _save(body, name, state.base_version_for(name))
-        conflict = st.session_state.get(CONFLICT)
-        if conflict is not None:
-            st.warning(literal(str(conflict)), icon=":material/sync_problem:")
-            on_top, reload = st.columns(2)
-            if on_top.button(f"Save on top of version {conflict.latest_version}", icon=":material/save_as:"):
-                _save(body, conflict.name, conflict.latest_version)
-            if reload.button(f"Open version {conflict.latest_version} instead", icon=":material/refresh:"):
-                with guard("opening the scenario"):
-                    _saved(state.open_saved(conflict.name, conflict.latest_version), "Opened")
-                    st.rerun()
+    with st.form("save_scenario", border=False):
+        name = st.text_input("Name", value=body["name"], max_chars=200).strip()
+        submitted = st.form_submit_button("Save", icon=":material/save:", type="primary")
+    st.caption("A name already saved gets a new version; the model the figures come from is recorded with it.")
+    if submitted:
+        if problem := name_problem(name):
+            st.warning(f"The name {problem}.", icon=":material/edit:")
+            return
+        _save(body, name, state.base_version_for(name))
 
 
 def _save(body: dict, name: str, base_version: int | None) -> None:
@@ -214,27 +230,25 @@ def _save(body: dict, name: str, base_version: int | None) -> None:
 
 
 def _approve(body: dict) -> None:
-    """Approve the saved scenario on screen into a decision record (finance)."""
+    """Approve the saved scenario on screen into a decision record (finance; the caller checks
+    the role)."""
     user = state.current_user()
     loaded = scenario_form.loaded()
-    if not user.can(service.Permission.APPROVE):
+    if loaded is None or scenario_form.has_unsaved_work():
+        st.caption("Save the scenario first: a decision records a saved version, unchanged.")
         return
-    with st.expander("Approve this scenario", icon=":material/verified:"):
-        if loaded is None or scenario_form.has_unsaved_work():
-            st.caption("Save the scenario first: a decision records a saved version, unchanged.")
-            return
-        name, version = loaded
-        pinned = service.get_scenario(state.context(), user, name, version).model_id
-        on = (f"on model {pinned}, the one it was saved with" if pinned else "on the champion")
-        st.caption(f"Approving '{literal(name)}' version {version} records an immutable decision valued {on}: the "
-                   "scenario, the model, its data fingerprint, the forecast's quantiles and per-draw summary, the "
-                   f"caveats, and you ({literal(user.label)}) as approver. It can be superseded, not edited.")
-        if st.button("Approve", type="primary", icon=":material/verified:"):
-            with guard("approving the scenario"):
-                decision = service.approve_scenario(state.context(), user, name, version)
-                st.session_state[NOTICE] = (f"Approved '{literal(name)}' version {version} as decision "
-                                            f"{decision.id} on model {decision.model_id}; see the Decisions page.")
-                st.rerun()
+    name, version = loaded
+    pinned = service.get_scenario(state.context(), user, name, version).model_id
+    on = (f"on model {pinned}, the one it was saved with" if pinned else "on the champion")
+    st.caption(f"Approving '{literal(name)}' version {version} records an immutable decision valued {on}: the "
+               "scenario, the model, its data fingerprint, the forecast's quantiles and per-draw summary, the "
+               f"caveats, and you ({literal(user.label)}) as approver. It can be superseded, not edited.")
+    if st.button("Approve", type="primary", icon=":material/verified:"):
+        with guard("approving the scenario"):
+            decision = service.approve_scenario(state.context(), user, name, version)
+            st.session_state[NOTICE] = (f"Approved '{literal(name)}' version {version} as decision "
+                                        f"{decision.id} on model {decision.model_id}; see the Decisions page.")
+            st.rerun()
 
 
 def planner() -> None:
@@ -245,24 +259,27 @@ def planner() -> None:
             return
         with guard("opening saved scenarios"):
             versions = state.saved_versions()
-            body = scenario_form.current_body(state.champion(), state.catalogue())
+            scenario_form.current_body(state.champion(), state.catalogue())
             loaded = scenario_form.loaded()
             if versions:
                 shown = st.session_state.pop(SHOW, None)  # just opened or saved
                 if shown in versions:
                     st.session_state[CHOICE] = shown
-                elif st.session_state.get(CHOICE) not in versions:  # what is loaded, else none chosen
+                elif not st.session_state.get(PICKED) or st.session_state.get(CHOICE) not in versions:
+                    # the box names what the planner holds, unless the user has picked another to open
                     st.session_state[CHOICE] = loaded if loaded in versions else None
+                    st.session_state[PICKED] = False
                 cols = st.columns([4, 1], vertical_alignment="bottom")
                 choice = cols[0].selectbox("Saved scenarios", versions, key=CHOICE, index=None,
                                            placeholder="Choose a saved scenario to open",
-                                           format_func=lambda v: f"{v[0]} — version {v[1]}")
-                if cols[1].button("Open", icon=":material/folder_open:", width="stretch", disabled=choice is None):
+                                           format_func=lambda v: f"{v[0]} — version {v[1]}",
+                                           on_change=lambda: st.session_state.update({PICKED: True}))
+                picked = choice is not None and choice != loaded
+                # the version loaded can be opened again too: it drops the changes made since
+                if cols[1].button("Open", icon=":material/folder_open:", width="stretch", disabled=choice is None,
+                                  type="primary" if picked else "secondary"):
                     _saved(state.open_saved(*choice), "Opened")
                     st.rerun()
-            if loaded is not None:
-                edited = " — changed since, not saved" if scenario_form.has_unsaved_work() else ""
-                st.caption(f"In the planner: '{literal(loaded[0])}' version {loaded[1]}{edited}.")
-            else:
-                st.caption(f"In the planner: '{literal(body['name'])}', not saved yet.")
+                if picked:
+                    st.caption("Not opened yet: Open replaces the scenario in the planner with the one chosen.")
         st.fragment(_plan_and_results)()
