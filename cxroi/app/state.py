@@ -15,7 +15,9 @@ for the other use cases (approve, decisions, value under the pinned model, promo
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +84,27 @@ def _context(database_url_setting: str, home_setting: str, models_dir: str) -> C
         return Store()  # from the same settings
 
     return Context(open_store, Path(models_dir))
+
+
+#: what the Overview imports in the background for the page most visited next, the planner: its
+#: simulation modules and the store's database library (about 1 s of imports on a quiet machine)
+PLANNER_MODULES = ("cxroi.app.pages.planner", "cxroi.service.scenarios")
+_warm_up_started = threading.Event()
+
+
+def warm_up(modules: tuple[str, ...] = PLANNER_MODULES) -> None:
+    """Import ``modules`` in a daemon thread, once per process, so the next page opens without
+    waiting for its imports (a page that asks for a module still being imported waits only for
+    the rest). Called once the current page has drawn what it shows."""
+    if _warm_up_started.is_set():
+        return
+    _warm_up_started.set()
+
+    def run() -> None:
+        for name in modules:
+            importlib.import_module(name)
+
+    threading.Thread(target=run, name="cxroi-warm-up", daemon=True).start()
 
 
 def context() -> Context:

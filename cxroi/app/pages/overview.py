@@ -187,3 +187,4 @@ def overview() -> None:
                 cols[3].markdown("**Health gate**  \n" + VERDICT_BADGES[m.health.verdict])
                 st.caption(f"Model id {model.model_id} · {model.n_draws:,} parameter draws · "
                            f"{len(model.segments)} segments · {len(model.initiatives)} initiatives")
+    state.warm_up()  # the planner's libraries, while the user reads this page
