@@ -227,32 +227,36 @@ def _run(start, stop, customers0, survival64, new0, new_growth, half_arpu0, arpu
         for m in range(horizon):
             _largest_into(csat[m, g, draws], largest[0, g])
             _largest_into(nps[m, g, draws], largest[1, g])
-    for s in range(n_segments):
+    customers, new, half_arpu = state[0], state[1], state[2]
+    no_revenue, no_gain, no_new = scratch[0], scratch[1], scratch[2]
+    for s in range(n_segments):  # views made once per segment: each costs two atomic reference counts
         g = group_of[s]
         rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
         near = not _beyond_near(largest[0, g], largest[1, g], rc, rn, ac, qn)
-        state[0] = customers0[s, draws]
-        state[1] = new0[s, draws]
-        state[2] = half_arpu0[s, draws]
+        customers[:] = customers0[s, draws]
+        new[:] = new0[s, draws]
+        half_arpu[:] = half_arpu0[s, draws]
         change[:] = 0.0
         if kept:
             customers_out[0, s, draws] = 0.0
         s64, gn, ga = survival64[s, draws], new_growth[s, draws], arpu_growth[s, draws]
         p0, s0, inverse = churn[s, draws], survival[s, draws], inverse_survival[s, draws]
+        pv, total, segment_margin = revenue_pv[s, draws], revenue_total[s, draws], margin[s]
         for m in range(horizon):
-            revenue_row = revenue_out[m, s, draws] if kept else scratch[0]
-            gain_row = gain_out[m, s, draws] if keep_gain else scratch[1]
-            new_row = new_out[m, s, draws] if keep_new else scratch[2]
+            revenue_row = revenue_out[m, s, draws] if kept else no_revenue
+            gain_row = gain_out[m, s, draws] if keep_gain else no_gain
+            new_row = new_out[m, s, draws] if keep_new else no_new
+            csat_m, nps_m = csat[m, g, draws], nps[m, g, draws]
             if near:
-                _month_near(state[0], state[1], state[2], s64, gn, ga, p0, s0, inverse, csat[m, g, draws],
-                            nps[m, g, draws], rc, rn, ac, qn, change, revenue_row, gain_row, new_row)
+                _month_near(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac, qn,
+                            change, revenue_row, gain_row, new_row)
             else:
-                _month_any(state[0], state[1], state[2], s64, gn, ga, p0, s0, inverse, csat[m, g, draws],
-                           nps[m, g, draws], rc, rn, ac, qn, change, revenue_row, gain_row, new_row)
+                _month_any(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac, qn,
+                           change, revenue_row, gain_row, new_row)
             if kept:
                 customers_out[m + 1, s, draws] = change
-            _add_month(discount[m], margin[s], revenue_row, revenue_pv[s, draws], revenue_total[s, draws],
-                       revenue_by_month[m, draws], margin_by_month[m, draws])
+            _add_month(discount[m], segment_margin, revenue_row, pv, total, revenue_by_month[m, draws],
+                       margin_by_month[m, draws])
         if not kept:
             customers_out[0, s, draws] = change
 
