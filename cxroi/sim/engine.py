@@ -237,6 +237,7 @@ class Simulator:
         self._terminal: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._months: dict[int, pd.DatetimeIndex] = {}
         self._stacks: OrderedDict[tuple[bytes, int], Simulator] = OrderedDict()
+        self._validated: OrderedDict[str, bool] = OrderedDict()
 
     @property
     def n_draws(self) -> int:
@@ -476,7 +477,7 @@ class Simulator:
     # ------------------------------------------------------------------ run
     def run(self, scenario: Scenario) -> SimulationResult:
         """Simulate one scenario (validated against the model first)."""
-        scenario.validate_for(self.artifact)
+        self.validate(scenario)
         horizon, n_segments = scenario.horizon_months, len(self.segments)
         rate = finance.monthly_rate(scenario.annual_discount_rate)
         discount = finance.discount_factors(rate, horizon)
@@ -497,8 +498,7 @@ class Simulator:
         terminal = by_segment(np.zeros(change.customers_end.shape) if per_customer is None
                               else change.customers_end * per_customer)
         # draws × months, all segments: a transposed view of months × draws (no strided copy)
-        cash_flow = change.margin_by_month.astype(float).T
-        cash_flow -= spend.sum(axis=0)
+        cash_flow = np.subtract(change.margin_by_month, spend.sum(axis=0)[:, None], dtype=float).T
         run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer, kernel)
         return SimulationResult(
             scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(scenario, kernel_name),
@@ -512,6 +512,14 @@ class Simulator:
             assumptions_source=lambda: used(scenario, self.artifact.manifest, self.params, self.segments,
                                             self.lift_draws, self.nominal_costs),
         )
+
+    def validate(self, scenario: Scenario) -> None:
+        """:meth:`Scenario.validate_for` this model; a scenario that passed (the same in every
+        field) is not checked again while among the last few (its check reads the lift draws)."""
+        key = scenario.model_dump_json()
+        if key not in self._validated:
+            scenario.validate_for(self.artifact)
+        _recent(self._validated, key, lambda: True, keep=_LIFT_CURVES_KEPT)
 
     # ------------------------------------------------------------------ many plans at once
     def plan_values(self, plan: PlanSpec, monthly_spend: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cxroi.errors import ScenarioError
 from cxroi.sim.engine import Simulator, simulate
 from cxroi.sim.scenario import parse_scenario
 from cxroi.testing.artifacts import exact_artifact, plausible_artifact, plausible_draws
@@ -264,3 +265,17 @@ def test_cached_lift_curves_equal_fresh_ones_and_follow_each_investment(plausibl
     more, less = (np.abs(warm.lift_curves(sc.investments[1], level, 1, 24)[0][3:])
                   for sc, level in ((moved, 0.5), (first, 0.4)))
     assert (more > less).all()
+
+
+def test_a_scenario_off_the_scale_is_refused_on_every_run(plausible):
+    """A run checks the scenario each time; only a scenario that passed is not checked again."""
+    sim = Simulator(plausible)
+    fits = parse_scenario({"name": "fits", "horizon_months": 12, "investments": [
+        {"initiative": "I1", "segments": ["S1"], "duration_months": 12, "monthly_spend": 10_000}]})
+    off = parse_scenario({"name": "off", "horizon_months": 12, "investments": [
+        {"initiative": "I1", "segments": ["S1"], "duration_months": 12, "spend_level": 1.0,
+         "lift": {"csat": {"mean": 40.0, "sd": 1.0}}}]})
+    for _ in range(2):
+        assert sim.run(fits).npv.shape == (sim.n_draws,)
+        with pytest.raises(ScenarioError, match="off its 0 to 100 scale"):
+            sim.run(off)
