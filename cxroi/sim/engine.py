@@ -543,7 +543,7 @@ class Simulator:
         index = np.unique(cell_segment)  # the segments reached, in model order
         position = np.searchsorted(index, cell_segment)
         csat = np.zeros((horizon, len(index), stacked.n_draws), dtype=FLOAT)
-        nps = np.zeros_like(csat)
+        nps, scratch = np.zeros_like(csat), np.empty_like(csat)
         for initiative in dict.fromkeys(i for i, _ in plan.cells):
             mine = np.array([i == initiative for i, _ in plan.cells])
             by_segment = np.zeros((len(index), n_plans))
@@ -553,8 +553,9 @@ class Simulator:
             share = stacked.response(initiative, np.repeat(level, n_draws, axis=1), plan.start_month,
                                      plan.duration_months, horizon)
             column = self.initiatives.index(initiative)
-            csat += share * stacked.params["lift_csat"][:, column].astype(FLOAT)
-            nps += share * stacked.params["lift_nps"][:, column].astype(FLOAT)
+            nps += np.multiply(share, stacked.params["lift_nps"][:, column].astype(FLOAT), out=scratch)
+            share *= stacked.params["lift_csat"][:, column].astype(FLOAT)  # a new array: changed in place
+            csat += share
         margin = np.array([plan.gross_margin.for_segment(self.segments[s]) for s in index])
         rate = plan.monthly_rate
         change = increments(stacked.pack(horizon, index), Lifts(csat, nps, np.arange(len(index))),
