@@ -286,9 +286,16 @@ def _workers() -> ThreadPoolExecutor:
         return _pool[1]
 
 
+def _forget_workers() -> None:
+    """In a forked child: the parent's worker threads do not exist there, make new ones."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
 _threads = max(1, int(os.environ.get("CXROI_SIM_THREADS") or min(2, os.cpu_count() or 1)))
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
+os.register_at_fork(after_in_child=_forget_workers)
 #: below this many segment-months × draws a call runs on the calling thread alone (handing work to
 #: another thread costs some 50 µs, the kernel about 2 ns per segment-month and draw)
 _THREADED_SIZE = 200_000

@@ -260,3 +260,27 @@ def test_a_run_names_its_kernel_and_its_detail_uses_the_same(tmp_path, monkeypat
     result.value_by_lever  # noqa: B018 - computed on first use
     result.scenario_paths  # noqa: B018
     assert len(calls) > 2 and True in calls  # the lever split's runs and the paths' run all went to the same kernel
+
+
+def test_a_forked_child_runs_on_workers_of_its_own(simulator, monkeypatch):
+    """A process forked after a threaded call (a server's workers) gets its own worker threads,
+    not the parent's, which do not exist in it."""
+    import multiprocessing
+
+    monkeypatch.setattr(fused, "_threads", 2)
+    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
+    monkeypatch.setitem(_FORKED, "args", random_scenario(simulator, 40, 8.0))  # inherited by the child
+    expected = fused_increments(*_FORKED["args"]).revenue_pv
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got, workers = pool.apply_async(_forked_revenue_pv).get(timeout=120)
+    np.testing.assert_array_equal(got, expected)
+    assert workers == 1
+
+
+_FORKED: dict[str, tuple] = {}
+
+
+def _forked_revenue_pv() -> tuple[np.ndarray, int]:
+    """The revenue PV computed in the child, and how many kernel worker threads live there."""
+    revenue_pv = fused_increments(*_FORKED["args"]).revenue_pv
+    return revenue_pv, sum(thread.name.startswith("cxroi-fused") for thread in threading.enumerate())
