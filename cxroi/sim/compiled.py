@@ -10,14 +10,15 @@ a warning is logged.
 When loading starts: the first request in a process only notes the time, and a request 10 s or
 more later starts the thread, so a process that keeps simulating (the app, the API, a long
 optimisation, a test session) gets the compiled kernel, while a command that runs a scenario and
-ends does not pay for it: loading takes 1.5–3 s on the 2-core machine, and an ending process
+ends does not pay for it: loading takes 2–4.5 s on the 2-core machine, and an ending process
 waits for a load in progress (the thread is not a daemon, so it is never torn down inside LLVM).
 :meth:`BackgroundKernel.start` and :meth:`BackgroundKernel.wait` start it at once.
 
-Why a background thread and the on-disk cache (figures in benchmarks/README.md): a cold compile
-takes 3–6 s, far too long to make anyone wait even once, while a load from the cache takes
-1.5–3 s including numba's import; so only the first process on a machine (or after an upgrade of
-the kernel or of numba) compiles, and nobody waits for either.
+Why a background thread and the on-disk cache (benchmarks/bench_sim.py measures both): a cold
+compile takes 7–11 s (with the other core busy, 1-minute load 4–5), far too long to make anyone
+wait even once, while a load from the cache takes 2–4.5 s including numba's import; so only the
+first process on a machine (or after an upgrade of the kernel or of numba) compiles, and nobody
+waits for either.
 
 The cache folder is numba's ``NUMBA_CACHE_DIR`` when set; otherwise ``cxroi/numba`` in the
 user's cache folder (``XDG_CACHE_HOME`` or ``~/.cache``), where compiled code for this machine
