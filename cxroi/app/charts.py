@@ -209,11 +209,14 @@ def allocation_chart(allocation: pd.DataFrame, x_title: str, segments: Sequence[
 
 def effect_intervals(effects: pd.DataFrame, x_title: str, x_format: str) -> alt.LayerChart:
     """Forest plot: per segment a point at ``mean`` and a P10–P90 (or given) interval
-    ``low``–``high``, coloured by where the estimate comes from (column source)."""
+    ``low``–``high``, coloured by where the estimate comes from (column source; colours
+    :data:`SOURCE_COLORS`, no legend: the page says them once)."""
     colors = alt.Scale(domain=list(SOURCE_COLORS), range=list(SOURCE_COLORS.values()))
     base = alt.Chart(effects, height=max(120, 30 * effects["segment"].nunique())).encode(
         y=alt.Y("segment:N", title="Segment"),
-        color=alt.Color("source:N", title="Source", scale=colors, legend=alt.Legend(orient="bottom")),
+        # no legend: the page gives the colours once for all four charts, and a legend takes the
+        # width (beside) or the height (below) a half-page forest plot needs
+        color=alt.Color("source:N", title="Source", scale=colors, legend=None),
     )
     rules = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("low:Q", title=x_title, axis=alt.Axis(format=x_format)), x2="high:Q"
@@ -234,9 +237,9 @@ def effect_intervals(effects: pd.DataFrame, x_title: str, x_format: str) -> alt.
 
 def lift_curves(curves: pd.DataFrame, y_title: str) -> alt.Chart:
     """Steady-state lift against relative spend per initiative (columns initiative,
-    spend_multiple, lift)."""
+    spend_multiple, lift), the legend below the plot (the chart is made taller by its lines)."""
     return (
-        alt.Chart(curves, height=HEIGHT)
+        alt.Chart(curves, height=HEIGHT + 20 * curves["initiative"].nunique() + 30)
         .mark_line(strokeWidth=2)
         .encode(
             x=alt.X("spend_multiple:Q", title="Monthly spend (× nominal catalogue cost)", axis=alt.Axis(format=".1f")),

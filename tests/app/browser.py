@@ -128,10 +128,16 @@ CONTENT_WIDTHS = """() => [...document.querySelectorAll(
     '[data-testid="stMainBlockContainer"], [data-testid="stDataFrame"] .dvn-scroller')].map(e => e.clientWidth)"""
 
 
+LAYOUT_STYLE_APPLIED = """() => [...document.querySelectorAll('style')]
+    .some(style => style.textContent.includes('stMainBlockContainer'))"""
+
+
 def wait_layout_settled(page: Page, attempts: int = 20, interval_ms: int = 250) -> None:
-    """Wait until the page's content and table widths stop changing: the side bar and margins
-    take their laptop widths (:mod:`cxroi.app.layout`) a moment after a page is drawn, and a
-    table sizes its frame once they have."""
+    """Wait until the app's layout style (:mod:`cxroi.app.layout`) is on the page and the
+    content and table widths stop changing: the side bar and margins take their laptop widths a
+    moment after a page is drawn, and a table sizes its frame once they have."""
+    # the laptop style arrives a moment after the page's first run ends
+    page.wait_for_function(LAYOUT_STYLE_APPLIED, timeout=attempts * interval_ms)
     before = page.evaluate(CONTENT_WIDTHS)
     for _ in range(attempts):
         page.wait_for_timeout(interval_ms)

@@ -8,7 +8,7 @@ import pytest
 
 from cxroi import service
 from cxroi.testing.browser import open_page, wait_idle
-from tests.app.browser import click_button, layout_problems, screenshot
+from tests.app.browser import click_button, layout_problems, screenshot, upload_sample_panel
 from tests.app.conftest import EXAMPLE_SCENARIOS, SCREENSHOTS, app_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -128,3 +128,11 @@ def test_planner_save_and_approve_are_in_view_on_opening(sized_page):
         box = button.bounding_box()
         # right under the headline figures: on screen without scrolling, laptop included
         assert box is not None and box["y"] + box["height"] <= page.viewport_size["height"], (action, box)
+
+
+def test_data_fits_after_an_upload(sized_page):
+    page = sized_page
+    upload_sample_panel(page)  # the panel's summary, its checks and the retraining form appear
+    problems = layout_problems(page)
+    screenshot(page, SCREENSHOTS, f"data_uploaded_{page.width}")
+    assert problems == []

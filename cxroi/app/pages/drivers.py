@@ -167,13 +167,14 @@ def drivers() -> None:
                     "(P10–P90 over the model's parameter draws).")
         st.markdown(SOURCE_NOTE)
         table = effects.segment_effects(model)
+        st.markdown("Colours: :blue[●] history · :orange[●] catalogue · :green[●] pilot")
         cols = st.columns(2, gap="large")
         for i, (label, _parameter, kind, unit) in enumerate(effects.EFFECTS):
             with cols[i % 2]:
                 st.markdown(f"**{label}** ({unit})")
                 frame = table[table["effect"] == label]
                 x_format = ".2f" if kind == "churn" else ".1%"
-                st.altair_chart(charts.effect_intervals(frame, "Change in monthly churn (percentage points)"
+                st.altair_chart(charts.effect_intervals(frame, "Change (percentage points)"
                                                         if kind == "churn" else "Change (%)", x_format),
                                 width="stretch")
         with st.expander("All effects as a table"):

@@ -71,8 +71,10 @@ def _levels_table(snapshot: pd.DataFrame, currency: str) -> None:
             "arpu": st.column_config.NumberColumn(f"ARPU ({currency}/mo)", format="localized"),
             "csat": st.column_config.NumberColumn("CSAT %", format="%.1f"),
             "nps": st.column_config.NumberColumn("NPS", format="%.1f"),
-            "customers_trend": spark("Customers, 12 mo", width="small", color="auto"),
-            "churn_rate_trend": spark("Churn, 12 mo", width="small", color="auto-inverse"),
+            # short titles: a sparkline column is narrow, and a longer title is cut off on a laptop
+            "customers_trend": spark("Trend", width="small", color="auto", help="Customers, the last 12 months"),
+            "churn_rate_trend": spark("Churn trend", width=85, color="auto-inverse",
+                                      help="Monthly churn, the last 12 months"),
         },
     )
     st.caption("Latest month per segment. Sparklines: the last 12 months, green when the indicator improved "
