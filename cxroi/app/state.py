@@ -15,9 +15,11 @@ for the other use cases (approve, decisions, value under the pinned model, promo
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,17 +94,21 @@ PLANNER_MODULES = ("cxroi.app.pages.planner", "cxroi.service.scenarios")
 _warm_up_started = threading.Event()
 
 
-def warm_up(modules: tuple[str, ...] = PLANNER_MODULES) -> None:
-    """Import ``modules`` in a daemon thread, once per process, so the next page opens without
-    waiting for its imports (a page that asks for a module still being imported waits only for
-    the rest). Called once the current page has drawn what it shows."""
+def warm_up(then: Callable[[], object] | None = None, modules: tuple[str, ...] = PLANNER_MODULES) -> None:
+    """Import ``modules`` and then call ``then`` in a daemon thread, once per process, so the next
+    page opens without waiting for its imports and first results (a page that asks for a module
+    still being imported waits only for the rest). Called once the current page has drawn what it
+    shows. A failure here is left to the page to meet and report when it is visited."""
     if _warm_up_started.is_set():
         return
     _warm_up_started.set()
 
     def run() -> None:
-        for name in modules:
-            importlib.import_module(name)
+        with contextlib.suppress(Exception):  # the page itself reports whatever goes wrong
+            for name in modules:
+                importlib.import_module(name)
+            if then is not None:
+                then()
 
     threading.Thread(target=run, name="cxroi-warm-up", daemon=True).start()
 

@@ -3,6 +3,7 @@ behind forecasts."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 
 import pandas as pd
@@ -173,6 +174,7 @@ def overview() -> None:
             _by_segment(kpis.segment_snapshot(panel), cur)
             _trends(panel, cur)
     st.subheader("Forecasting model")
+    model = None
     with guard("loading the champion model"):
         model = state.champion()
         if model is None:
@@ -189,4 +191,7 @@ def overview() -> None:
                 cols[3].markdown("**Health gate**  \n" + VERDICT_BADGES[m.health.verdict])
                 st.caption(f"Model id {model.model_id} · {model.n_draws:,} parameter draws · "
                            f"{len(model.segments)} segments · {len(model.initiatives)} initiatives")
-    state.warm_up()  # the planner's libraries, while the user reads this page
+    if model is not None:  # the planner's libraries and first valuation, while the user reads this page
+        ctx, catalogue = state.context(), state.catalogue()
+        state.warm_up(lambda: importlib.import_module("cxroi.app.pages.planner").prepare_first_visit(
+            ctx, model, catalogue))

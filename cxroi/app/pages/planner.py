@@ -251,6 +251,14 @@ def _approve(body: dict) -> None:
             st.rerun()
 
 
+def prepare_first_visit(ctx: service.Context, model: ModelArtifact, catalogue: dict) -> None:
+    """Ahead of the planner's first visit (from the Overview, in the background): open the
+    store its saved-scenarios box reads and value the scenario it opens with, which ``ctx``
+    keeps for the visit."""
+    ctx.store.list_scenarios()
+    ctx.simulate(parse_scenario(scenario_form.default_body(model, catalogue), "this scenario"), model)
+
+
 def planner() -> None:
     """Render the Scenario planner page."""
     st.title("Scenario planner")
