@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from cxroi.testing.browser import metric_value, open_page, slider_thumb, wait_idle
@@ -52,6 +52,22 @@ def wait_metric_change(page: Page, label: str, before: str, timeout_ms: float = 
 def click_button(page: Page, text: str) -> None:
     """Click the Streamlit button (not a select's open arrow) whose text is ``text``."""
     page.locator('button[data-testid^="stBaseButton"]').filter(has_text=text).first.click()
+
+
+def popover_button(page: Page, popover: str, button: str, attempts: int = 3) -> Locator:
+    """The button ``button`` inside the popover labelled ``popover``, opened for it. A run that
+    ends just after the click can close the popover again, so it is opened once more (at most
+    ``attempts`` times) once the app is idle."""
+    for _ in range(attempts):
+        wait_idle(page)
+        page.locator('[data-testid="stPopover"]').filter(has_text=popover).first.locator("button").first.click()
+        found = page.locator('[data-testid="stPopoverBody"]').get_by_role("button", name=button).first
+        try:
+            found.wait_for(timeout=5_000)
+            return found
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the popover '{popover}' never showed the button '{button}'")
 
 
 def choose_option(page: Page, select_label: str, option: str, attempts: int = 3) -> None:

@@ -14,7 +14,7 @@ from cxroi.sim.engine import simulate
 from cxroi.sim.scenario import parse_scenario
 from cxroi.testing.artifacts import truth_champion, write_artifact
 from cxroi.testing.browser import free_port, open_page, start_server, stop_server, wait_idle
-from tests.app.browser import choose_option, click_button, screenshot
+from tests.app.browser import choose_option, click_button, popover_button, screenshot
 from tests.app.conftest import SCREENSHOTS, app_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -103,8 +103,7 @@ def test_a_reopened_scenario_shows_its_value_under_the_pinned_model_and_the_new_
     choose_option(tab, "Saved scenarios", f"{NAME} — version 1")
     click_button(tab, "Open")
     wait_idle(tab, WAIT_MS)
-    tab.get_by_text("Approve this scenario").click()
-    click_button(tab, "Approve")
+    popover_button(tab, "Approve this scenario", "Approve").click()
     tab.get_by_text(f"Approved '{NAME}' version 1 as decision").wait_for()
     tab.context.close()
     for width in (1440, 1024):
