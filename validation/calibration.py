@@ -37,6 +37,7 @@ from scipy import stats
 from cxroi.catalogue import Initiative, load_catalogue
 from cxroi.data.schema import require_valid
 from cxroi.data.synth import SynthResult, generate
+from cxroi.errors import ScenarioError
 from cxroi.fileio import atomic_write_text
 from cxroi.fit.design import Design, build_design
 from cxroi.fit.result import FitResult
@@ -179,7 +180,8 @@ def _covered(draws: np.ndarray, truth: float) -> dict[str, object]:
 
 def coverage_rows(index: int, fit: FitResult, result: SynthResult, design: Design,
                   catalogue: dict[str, Initiative], scenario: Scenario) -> list[dict]:
-    """One row per (quantity, segment/initiative) of one dataset: truth, mean, in_50, in_90."""
+    """One row per (quantity, segment/initiative) of one dataset: truth, mean, in_50, in_90 — and
+    the NPV of the fixed scenario unless its true lift moves a score off its scale in this history."""
     truth = result.truth
     rows = []
     for name in SEGMENT_EFFECTS:
@@ -191,8 +193,11 @@ def coverage_rows(index: int, fit: FitResult, result: SynthResult, design: Desig
             if fit.effect_sources[name][initiative] == "history":
                 rows.append({"dataset": index, "quantity": name, "label": initiative,
                              **_covered(fit.draws[name][:, j], truth["initiatives"][initiative][name])})
+    try:
+        true = Simulator(true_artifact(truth, design, catalogue)).run(scenario)
+    except ScenarioError:  # the true lift would push a score off its scale (CSAT above 100, say): no NPV case
+        return rows
     fitted = Simulator(fitted_artifact(fit, design, catalogue)).run(scenario)
-    true = Simulator(true_artifact(truth, design, catalogue)).run(scenario)
     rows.append({"dataset": index, "quantity": "npv", "label": scenario.name, **_covered(fitted.npv, true.npv[0]),
                  "p_roi_positive": fitted.prob_roi_positive, "roi_positive": bool(true.roi[0] > 0)})
     return rows
