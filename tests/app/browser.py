@@ -134,7 +134,7 @@ def layout_problems(page: Page, within: str = "body") -> list[str]:
     # Vega draws a chart's marks a moment after the run ends (longer on a loaded machine); a chart
     # that never does is named by the check below
     with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(CHARTS_DRAWN, arg=within, timeout=20_000)
+        page.wait_for_function(CHARTS_DRAWN, arg=within, timeout=45_000)
     page.wait_for_timeout(300)  # fonts settle
     wait_layout_settled(page)
     return page.evaluate(LAYOUT_PROBLEMS, within)
@@ -153,7 +153,7 @@ def wait_layout_settled(page: Page, attempts: int = 20, interval_ms: int = 250) 
     content and table widths stop changing: the side bar and margins take their laptop widths a
     moment after a page is drawn, and a table sizes its frame once they have."""
     # the laptop style arrives a moment after the page's first run ends
-    page.wait_for_function(LAYOUT_STYLE_APPLIED, timeout=attempts * interval_ms)
+    page.wait_for_function(LAYOUT_STYLE_APPLIED, timeout=30_000)  # long on a busy machine
     before = page.evaluate(CONTENT_WIDTHS)
     for _ in range(attempts):
         page.wait_for_timeout(interval_ms)

@@ -8,7 +8,13 @@ import pytest
 
 from cxroi import service
 from cxroi.testing.browser import open_page, wait_idle
-from tests.app.browser import click_button, layout_problems, screenshot, upload_sample_panel
+from tests.app.browser import (
+    click_button,
+    layout_problems,
+    screenshot,
+    upload_sample_panel,
+    wait_layout_settled,
+)
 from tests.app.conftest import EXAMPLE_SCENARIOS, SCREENSHOTS, app_environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -123,6 +129,7 @@ def test_optimiser_fits_after_a_search(sized_page):
 def test_planner_save_and_approve_are_in_view_on_opening(sized_page):
     page = sized_page
     open_page(page, "planner")
+    wait_layout_settled(page)  # measured with the laptop style on, as people see the page
     for action in ("Save this scenario", "Approve this scenario"):
         button = page.locator('[data-testid="stPopover"]').filter(has_text=action).first
         box = button.bounding_box()

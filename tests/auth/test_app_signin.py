@@ -17,7 +17,7 @@ from tests.oidc_provider import ROLE_MAP, ROLES_CLAIM
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("app_signin")]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-VIEWER_PAGES = {"Overview", "Scenario planner", "Compare", "Optimiser", "Decisions"}
+VIEWER_PAGES = {"Overview", "Scenario planner", "Compare", "Optimiser", "Decisions", "Track decisions"}
 ANALYST_ONLY = {"Export", "Drivers & model health", "Data & retrain"}
 
 
