@@ -61,15 +61,20 @@ PAGES = {"planner": "NPV", "optimiser": "Find the best allocation", "data": "Pan
          "compare": "NPV distributions", "decisions": "Forecast as approved", "audit": "Audit trail"}
 
 
+def shown_problems(page, name: str, within: str = "body") -> list[str]:
+    """The layout problems of the page as shown, and its screenshot ``name``_<width>.png."""
+    problems = layout_problems(page, within=within)
+    screenshot(page, SCREENSHOTS, f"{name}_{page.width}")
+    return problems
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_fits(sized_page, path, approved_decision):
     page = sized_page
     open_page(page, path)
     page.get_by_text(PAGES[path]).first.wait_for()
     wait_idle(page)
-    problems = layout_problems(page)
-    screenshot(page, SCREENSHOTS, f"{path}_{page.width}")
-    assert problems == []
+    assert shown_problems(page, path) == []
 
 
 def test_overview_fits_with_every_view_of_the_segment_table(sized_page):
@@ -94,9 +99,7 @@ def test_drivers_fits_on_every_tab(sized_page):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(300)
         # hidden tabs keep their elements; only what the chosen tab shows is checked
-        problems = layout_problems(page, within='[role="tabpanel"]:not([hidden])')
-        screenshot(page, SCREENSHOTS, f"drivers_{i + 1}_{page.width}")
-        assert problems == [], tab
+        assert shown_problems(page, f"drivers_{i + 1}", within='[role="tabpanel"]:not([hidden])') == [], tab
 
 
 def test_compare_fits_with_three_plans_chosen(sized_page, approved_decision):
@@ -110,9 +113,7 @@ def test_compare_fits_with_three_plans_chosen(sized_page, approved_decision):
     wait_idle(page)
     page.get_by_text(f"{THIRD_PLAN['name']} (v1)").first.wait_for()
     page.get_by_text("What differs between the plans").wait_for()
-    problems = layout_problems(page)
-    screenshot(page, SCREENSHOTS, f"compare_chosen_{page.width}")
-    assert problems == []
+    assert shown_problems(page, "compare_chosen") == []
 
 
 def test_optimiser_fits_after_a_search(sized_page):
@@ -121,9 +122,7 @@ def test_optimiser_fits_after_a_search(sized_page):
     click_button(page, "Find the best allocation")
     page.get_by_text("Recommended allocation: ").wait_for(timeout=SEARCH_WAIT_MS)
     wait_idle(page, SEARCH_WAIT_MS)
-    problems = layout_problems(page)
-    screenshot(page, SCREENSHOTS, f"optimiser_search_{page.width}")
-    assert problems == []
+    assert shown_problems(page, "optimiser_search") == []
 
 
 def test_planner_save_and_approve_are_in_view_on_opening(sized_page):
@@ -140,6 +139,4 @@ def test_planner_save_and_approve_are_in_view_on_opening(sized_page):
 def test_data_fits_after_an_upload(sized_page):
     page = sized_page
     upload_sample_panel(page)  # the panel's summary, its checks and the retraining form appear
-    problems = layout_problems(page)
-    screenshot(page, SCREENSHOTS, f"data_uploaded_{page.width}")
-    assert problems == []
+    assert shown_problems(page, "data_uploaded") == []
