@@ -270,8 +270,11 @@ def reliability(rows: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
     return table, brier, constant
 
 
-def run_study(settings: StudySettings, progress=sys.stderr) -> tuple[pd.DataFrame, list[dict]]:
-    """Fit every dataset in turn; returns the coverage rows and per-dataset run information."""
+def run_study(settings: StudySettings, progress=sys.stderr,
+              checkpoint: Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Fit every dataset in turn; returns the coverage rows and per-dataset run information.
+    With ``checkpoint``, the rows so far are written there (CSV) after every dataset, so a long
+    study that is stopped keeps what it measured."""
     catalogue = load_catalogue()
     models = {False: make_model(settings)}
     rows: list[dict] = []
@@ -294,6 +297,8 @@ def run_study(settings: StudySettings, progress=sys.stderr) -> tuple[pd.DataFram
                      "fit_seconds": seconds,
                      **{k: v for k, v in fit.convergence.items() if isinstance(v, int | float)}})
         so_far = pd.DataFrame(rows)
+        if checkpoint is not None:
+            atomic_write_text(checkpoint, so_far.to_csv(index=False))
         print(f"[{index + 1}/{settings.datasets}] {variant}, seed {result.truth['seed']}: fit {seconds:.0f} s, "
               f"dataset 90 % coverage {np.mean([r['in_90'] for r in new]):.2f}; running 50 %/90 % coverage "
               f"{so_far['in_50'].mean():.3f}/{so_far['in_90'].mean():.3f}; elapsed "
@@ -313,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = StudySettings(**{k: v for k, v in vars(args).items() if k != "out"})
     started = time.perf_counter()
-    rows, runs = run_study(settings)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows, runs = run_study(settings, checkpoint=args.out / f"calibration_rows_{settings.family}.csv")
     table = coverage_table(rows)
     minutes = (time.perf_counter() - started) / 60
     args.out.mkdir(parents=True, exist_ok=True)
