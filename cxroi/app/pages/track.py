@@ -41,11 +41,17 @@ def _known_panels() -> dict[str, Path]:
     return panels
 
 
+#: panels kept read per session: the known ones and an upload
+KEPT_PANELS = 3
+
+
 def _read(reader: object, name: str, key: tuple) -> tuple[pd.DataFrame | None, list]:
-    """A panel read and validated once per session and content ``key``."""
+    """A panel read and validated once per session and content ``key`` (the last
+    KEPT_PANELS kept)."""
     loaded = st.session_state.setdefault("track_panels", {})
     if key not in loaded:
-        loaded.clear()  # one panel at a time is kept
+        if len(loaded) >= KEPT_PANELS:
+            loaded.pop(next(iter(loaded)))
         loaded[key] = load_panel(reader, name)
     return loaded[key]
 
