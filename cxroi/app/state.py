@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,9 @@ def _context(database_url_setting: str, home_setting: str, models_dir: str) -> C
 #: simulation modules and the store's database library (about 1 s of imports on a quiet machine)
 PLANNER_MODULES = ("cxroi.app.pages.planner", "cxroi.service.scenarios")
 _warm_up_started = threading.Event()
+#: seconds the warm-up waits after the page that starts it has drawn (it would otherwise hold the
+#: interpreter while the page's last messages go out to the browser)
+WARM_UP_DELAY_S = 0.5
 
 
 def warm_up(then: Callable[[], object] | None = None, modules: tuple[str, ...] = PLANNER_MODULES) -> None:
@@ -104,6 +108,7 @@ def warm_up(then: Callable[[], object] | None = None, modules: tuple[str, ...] =
     _warm_up_started.set()
 
     def run() -> None:
+        time.sleep(WARM_UP_DELAY_S)  # let the current page's last rendering go out first
         with contextlib.suppress(Exception):  # the page itself reports whatever goes wrong
             for name in modules:
                 importlib.import_module(name)
