@@ -26,6 +26,11 @@ Same equations, same float32 arithmetic of the increments as the numpy reference
   |lift| of each draw over the months; a segment whose bound lies within ±0.69 runs on that
   polynomial alone, another on the range-reduced expm1 (x = k·ln 2 + r, expm1 x = 2^k·expm1 r
   + 2^k − 1). The two agree where both apply, so the choice changes no number.
+* gain/loss churn effects (see :mod:`cxroi.sim.kernel`) add extra·(min(u + L, 0) − min(u, 0))
+  per score to the retention effect, u the baseline's distance from the reference and L the
+  month's lift (points), in variants of the month's loop of their own: symmetric effects run the
+  loop as before and read none of the loss arrays. The bound above counts |extra| with the
+  slope, since min(·, 0) moves by no more than its argument.
 
 A lever switched off is computed with zero effects: expm1(0) = 0 exactly, so its channel stays
 at the baseline, as in the reference. Results differ from the reference only by float32
@@ -73,6 +78,7 @@ _LOWEST, _HIGHEST = FLOAT(-87.3), FLOAT(88.0)  # 2^k stays a normal float32; exp
 _NEAR = FLOAT(0.69)  # < ln 2: the polynomial alone is exact
 _NEAR_BITS = int(_NEAR.view(np.int32))
 _MAGNITUDE = np.int32(0x7FFFFFFF)
+_ZERO = FLOAT(0.0)
 
 
 @intrinsic
@@ -124,13 +130,15 @@ def _expm1_any(x):
     return FLOAT(np.inf) if x > _HIGHEST else x
 
 
-def _month_with(expm1):
-    """The loop over a chunk's draws in one month of one segment, with ``expm1`` (a variant
-    compiled per function)."""
+def _month_with(expm1, asymmetric: bool):
+    """The loop over a chunk's draws in one month of one segment, with ``expm1`` and with or
+    without the gain/loss churn term (a variant compiled per function; the symmetric one does
+    not touch the loss arrays)."""
 
     @numba.njit(**_INLINE)
     def month(customers, new, half_arpu, survival64, new_growth, arpu_growth, churn, survival, inverse_survival,
-              csat, nps, retention_csat, retention_nps, arpu_csat, acq_nps, change, revenue_row, gain_row, new_row):
+              csat, nps, retention_csat, retention_nps, arpu_csat, acq_nps, csat_extra, nps_extra, csat_position,
+              nps_position, change, revenue_row, gain_row, new_row):
         """Month m for the draws of the rows given (1-d, the chunk's; see the reference for the
         equations): ``change`` (the customers' increment) from month m to m + 1, the month's revenue
         increment, survival gain and extra new customers into their rows (scratch where they are
@@ -141,7 +149,13 @@ def _month_with(expm1):
             base, base_new, base_half_arpu = customers[j], new[j], half_arpu[j]
             base_next = base * survival64[j] + base_new
             before = change[j]
-            w = expm1(csat[j] * retention_csat[j] + nps[j] * retention_nps[j])
+            effect = csat[j] * retention_csat[j] + nps[j] * retention_nps[j]
+            if asymmetric:  # extra·(min(u + L, 0) − min(u, 0)) per score
+                u = csat_position[j]
+                effect += csat_extra[j] * (min(u + csat[j], _ZERO) - min(u, _ZERO))
+                u = nps_position[j]
+                effect += nps_extra[j] * (min(u + nps[j], _ZERO) - min(u, _ZERO))
+            w = expm1(effect)
             gain = churn[j] * w / (w + inverse_survival[j])
             extra_new = expm1(nps[j] * acq_nps[j]) * FLOAT(base_new)
             changed = before * survival[j] + (before + FLOAT(base)) * gain + extra_new
@@ -159,7 +173,8 @@ def _month_with(expm1):
     return month
 
 
-_month_near, _month_any = _month_with(_expm1_near), _month_with(_expm1_any)
+_month_near, _month_any = _month_with(_expm1_near, False), _month_with(_expm1_any, False)
+_month_near_loss, _month_any_loss = _month_with(_expm1_near, True), _month_with(_expm1_any, True)
 
 
 @numba.njit(**_INLINE)
@@ -170,14 +185,15 @@ def _largest_into(values, bits):
 
 
 @numba.njit(**_INLINE)
-def _beyond_near(csat_bits, nps_bits, retention_csat, retention_nps, arpu_csat, acq_nps):
+def _beyond_near(csat_bits, nps_bits, retention_csat, retention_nps, arpu_csat, acq_nps, csat_extra, nps_extra):
     """Whether some draw's effect may lie beyond ±_NEAR, from the largest |lift| of each draw
     over the months (their bits): |a·csat + b·nps| ≤ |a|·max|csat| + |b|·max|nps| bounds the
-    retention effect, and likewise the others (NaN or infinity: beyond)."""
+    retention effect, and likewise the others (NaN or infinity: beyond). The gain/loss term adds
+    at most |extra|·|lift| per score (min(·, 0) moves no more than its argument)."""
     largest = np.int32(0)
     for j in range(csat_bits.shape[0]):
         csat, nps = _float_with_bits(csat_bits[j]), _float_with_bits(nps_bits[j])
-        retention = abs(retention_csat[j]) * csat + abs(retention_nps[j]) * nps
+        retention = (abs(retention_csat[j]) + abs(csat_extra[j])) * csat + (abs(retention_nps[j]) + abs(nps_extra[j])) * nps
         largest = max(largest, max(_magnitude_bits(retention),  # nested two-way max: vectorised
                                    max(_magnitude_bits(abs(acq_nps[j]) * nps), _magnitude_bits(abs(arpu_csat[j]) * csat))))
     return largest > _NEAR_BITS
@@ -202,6 +218,7 @@ _SIGNATURE = types.void(
     *[_IN_2D_64] * 6, _IN_2D, _IN_2D, _IN_2D,  # baseline: what it grows from (float64), churn and survival
     _IN_3D, _IN_3D, types.Array(types.intp, 1, "C", readonly=True),  # lifts, group of each segment
     _IN_2D, _IN_2D, _IN_2D, _IN_2D, _IN_1D, _IN_1D,  # coefficients, discount, margin
+    types.boolean, _IN_2D, _IN_2D, _IN_2D, _IN_2D,  # gain/loss churn: whether, extras and positions
     _OUT_2D, _OUT_2D, _OUT_2D, _OUT_2D, _OUT_3D, _OUT_3D, _OUT_3D, _OUT_3D,  # sums, monthly arrays
 )
 
@@ -209,10 +226,11 @@ _SIGNATURE = types.void(
 @numba.njit(_SIGNATURE, cache=True, **_COMPILE)
 def _run(start, stop, customers0, survival64, new0, new_growth, half_arpu0, arpu_growth, churn, survival,
          inverse_survival, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
-         revenue_pv, revenue_total, revenue_by_month, margin_by_month, customers_out, revenue_out, gain_out, new_out):
+         asymmetric, csat_extra, nps_extra, csat_position, nps_position, revenue_pv, revenue_total, revenue_by_month, margin_by_month, customers_out, revenue_out, gain_out, new_out):
     """All segments and months of the draws start … stop − 1. A monthly output with one row per
     month (customers: months + 1) is kept; with one row it holds the customers' increment after
-    the last month (customers) or nothing (the others: scratch is used)."""
+    the last month (customers) or nothing (the others: scratch is used). Without ``asymmetric``
+    the loss arrays are not read (any of the right shape will do)."""
     n_segments = churn.shape[0]
     horizon, n_groups, _ = csat.shape
     width = stop - start
@@ -232,7 +250,8 @@ def _run(start, stop, customers0, survival64, new0, new_growth, half_arpu0, arpu
     for s in range(n_segments):  # views made once per segment: each costs two atomic reference counts
         g = group_of[s]
         rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
-        near = not _beyond_near(largest[0, g], largest[1, g], rc, rn, ac, qn)
+        xc, xn, uc, un = csat_extra[s, draws], nps_extra[s, draws], csat_position[s, draws], nps_position[s, draws]
+        near = not _beyond_near(largest[0, g], largest[1, g], rc, rn, ac, qn, xc, xn)
         customers[:] = customers0[s, draws]
         new[:] = new0[s, draws]
         half_arpu[:] = half_arpu0[s, draws]
@@ -247,12 +266,18 @@ def _run(start, stop, customers0, survival64, new0, new_growth, half_arpu0, arpu
             gain_row = gain_out[m, s, draws] if keep_gain else no_gain
             new_row = new_out[m, s, draws] if keep_new else no_new
             csat_m, nps_m = csat[m, g, draws], nps[m, g, draws]
-            if near:
+            if asymmetric and near:
+                _month_near_loss(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac,
+                                 qn, xc, xn, uc, un, change, revenue_row, gain_row, new_row)
+            elif asymmetric:
+                _month_any_loss(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac,
+                                qn, xc, xn, uc, un, change, revenue_row, gain_row, new_row)
+            elif near:
                 _month_near(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac, qn,
-                            change, revenue_row, gain_row, new_row)
+                            xc, xn, uc, un, change, revenue_row, gain_row, new_row)
             else:
                 _month_any(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac, qn,
-                           change, revenue_row, gain_row, new_row)
+                           xc, xn, uc, un, change, revenue_row, gain_row, new_row)
             if kept:
                 customers_out[m + 1, s, draws] = change
             _add_month(discount[m], segment_margin, revenue_row, pv, total, revenue_by_month[m, draws],
@@ -328,7 +353,8 @@ def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
                  pack.churn, pack.survival, pack.inverse_survival, _contiguous(lifts.csat), _contiguous(lifts.nps),
                  groups, effect(coefficients.retention_csat, "retention"),
                  effect(coefficients.retention_nps, "retention"), effect(coefficients.arpu_csat, "arpu"),
-                 effect(coefficients.acq_nps, "acquisition"), _contiguous(discount), _contiguous(margin), *sums,
+                 effect(coefficients.acq_nps, "acquisition"), _contiguous(discount), _contiguous(margin),
+                 *_loss_arguments(coefficients, levers, zero), *sums,
                  customers, revenue, gain, new)
     _in_chunks(n_draws, n_segments * horizon * n_draws, lambda start, stop: _run(start, stop, *arguments))
     end = customers[-1].copy() if keep else customers[0]
@@ -361,6 +387,16 @@ def _in_chunks(n_draws: int, size: int, work: Callable[[int, int], None]) -> Non
             helper.result()
 
 
+def _loss_arguments(coefficients: Coefficients, levers: frozenset[str], zero: np.ndarray) -> tuple:
+    """The kernel's gain/loss arguments: whether, then the CSAT and NPS extras and positions
+    (zeros, not read, for symmetric effects or without the retention lever)."""
+    c = coefficients
+    if not (c.asymmetric and "retention" in levers):
+        return False, zero, zero, zero, zero
+    return True, *map(_contiguous, (c.retention_csat_loss_extra, c.retention_nps_loss_extra, c.csat_position,
+                                    c.nps_position))
+
+
 def _contiguous(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=FLOAT)
 
@@ -377,7 +413,7 @@ def _check_shapes(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, 
         "margin": ((n_segments,), margin.shape),
         **{f"segment constants {i}": ((n_segments, n_draws), values.shape) for i, values in enumerate(
             (pack.customers, pack.survival64, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth,
-             pack.survival, pack.inverse_survival, *vars(coefficients).values()))},
+             pack.survival, pack.inverse_survival, *(v for v in vars(coefficients).values() if v is not None)))},
     }
     wrong = [f"{name} is {actual}, expected {shape}" for name, (shape, actual) in expected.items() if actual != shape]
     if wrong or lifts.csat.shape[1] == 0:

@@ -7,6 +7,13 @@ CSAT and NPS lifts felt in a month (survey points) and of per-point coefficients
   computed as g = p0·w / (w + 1/s0), w = expm1(−effect) — exact (the logistic function
   rewritten), and precise where the effect is small because it never subtracts two
   probabilities;
+* with gain/loss (asymmetric) churn effects, a score x contributes
+  f(x) = b_gain·max(x − ref, 0) + b_loss·min(x − ref, 0) to the logit of churn, and a lift of L
+  points from the baseline level x0 (u = x0 − ref, points) changes it by exactly
+  f(x0 + L) − f(x0) = b_gain·L + (b_loss − b_gain)·(min(u + L, 0) − min(u, 0)): the part of the
+  move that lies below the reference takes the loss slope. On the logit of staying (per point)
+  the retention effect gains extra·(min(u + L, 0) − min(u, 0)) per score, with
+  extra = −(b_loss − b_gain)/10 (:class:`Coefficients`); symmetric effects skip that term;
 * ARPU growth a = expm1(arpu_csat·csat): scenario ARPU = baseline ARPU × (1 + a);
 * extra new customers Δn = baseline new × expm1(acq_nps·nps).
 
@@ -32,7 +39,7 @@ where numba is unavailable (:mod:`cxroi.sim.compiled`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -127,23 +134,60 @@ class Lifts:
 @dataclass(frozen=True)
 class Coefficients:
     """Per-survey-point effects, segments × draws (float32): ``retention_csat`` and
-    ``retention_nps`` are −churn_csat/10 and −churn_nps/10 (logit effects on staying);
-    ``arpu_csat`` and ``acq_nps`` are the log effects on ARPU and expected new customers."""
+    ``retention_nps`` are −churn_csat/10 and −churn_nps/10 (logit effects on staying; with
+    gain/loss effects, those of a rise above the reference); ``arpu_csat`` and ``acq_nps`` are
+    the log effects on ARPU and expected new customers.
+
+    Gain/loss churn effects (all four None, the default: symmetric effects): the retention slope
+    of a fall below the reference minus that of a rise, −(churn_X_loss − churn_X)/10 per point
+    (``retention_csat_loss_extra``, ``retention_nps_loss_extra``), and where the baseline level
+    lies, u = baseline score − reference, survey points (``csat_position``, ``nps_position``)."""
 
     retention_csat: np.ndarray
     retention_nps: np.ndarray
     arpu_csat: np.ndarray
     acq_nps: np.ndarray
+    retention_csat_loss_extra: np.ndarray | None = None
+    retention_nps_loss_extra: np.ndarray | None = None
+    csat_position: np.ndarray | None = None
+    nps_position: np.ndarray | None = None
+
+    @property
+    def asymmetric(self) -> bool:
+        """Whether the churn effects have a loss slope of their own."""
+        return self.retention_csat_loss_extra is not None
 
     @classmethod
-    def of(cls, params: dict[str, np.ndarray], index: np.ndarray) -> Coefficients:
+    def of(cls, params: dict[str, np.ndarray], index: np.ndarray, csat_position: np.ndarray | None = None,
+           nps_position: np.ndarray | None = None) -> Coefficients:
         """From segment parameters stored segments × draws (per 10 points), for the segments
-        at ``index``."""
+        at ``index``. When ``params`` holds loss slopes (``churn_csat_loss``, ``churn_nps_loss``;
+        one missing: equal to its gain slope), the baseline positions are required (survey points,
+        per segment at ``index``: shape (len(index),), (len(index), 1) or (len(index), draws))."""
         def per_point(name: str, sign: float) -> np.ndarray:
             return (params[name][index] * (sign / POINTS_PER_UNIT)).astype(FLOAT)
 
-        return cls(per_point("churn_csat", -1.0), per_point("churn_nps", -1.0),
-                   per_point("arpu_csat", 1.0), per_point("acq_nps", 1.0))
+        symmetric = cls(per_point("churn_csat", -1.0), per_point("churn_nps", -1.0),
+                        per_point("arpu_csat", 1.0), per_point("acq_nps", 1.0))
+        if "churn_csat_loss" not in params and "churn_nps_loss" not in params:
+            return symmetric
+        if csat_position is None or nps_position is None:
+            raise ValueError("gain/loss churn effects need the baseline CSAT and NPS positions")
+        shape = symmetric.retention_csat.shape
+
+        def extra(score: str) -> np.ndarray:
+            loss = params.get(f"churn_{score}_loss", params[f"churn_{score}"])
+            return ((loss[index] - params[f"churn_{score}"][index]) * (-1.0 / POINTS_PER_UNIT)).astype(FLOAT)
+
+        def position(values: np.ndarray) -> np.ndarray:
+            values = np.asarray(values, dtype=FLOAT)
+            values = values[:, None] if values.ndim == 1 else values
+            if values.shape[0] != shape[0]:
+                raise ValueError(f"positions are given for {values.shape[0]} segments, not {shape[0]}")
+            return np.ascontiguousarray(np.broadcast_to(values, shape))
+
+        return replace(symmetric, retention_csat_loss_extra=extra("csat"), retention_nps_loss_extra=extra("nps"),
+                       csat_position=position(csat_position), nps_position=position(nps_position))
 
 
 @dataclass(frozen=True)
@@ -209,6 +253,9 @@ def numpy_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
     gains = np.empty((horizon, *shape), dtype=FLOAT) if keep and retention else None
     news = np.empty((horizon, *shape), dtype=FLOAT) if keep and acquisition else None
     customers = np.zeros((horizon + 1 if keep else 2, *shape), dtype=FLOAT)  # kept, or two alternating
+    loss_terms = [(lift, extra, position, np.minimum(position, FLOAT(0.0)))  # min(u, 0) once
+                  for lift, extra, position in ((csat, c.retention_csat_loss_extra, c.csat_position),
+                                                (nps, c.retention_nps_loss_extra, c.nps_position))] if c.asymmetric else []
     for m in range(horizon):
         np.take(lifts.csat[m], lifts.group_of, axis=0, out=csat, mode="clip")  # "clip": no bounds pass
         np.take(lifts.nps[m], lifts.group_of, axis=0, out=nps, mode="clip")
@@ -219,6 +266,13 @@ def numpy_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
             np.multiply(csat, c.retention_csat, out=gain)
             np.multiply(nps, c.retention_nps, out=work)
             gain += work  # −(churn effect), logit scale
+            if c.asymmetric:
+                for lift, extra, position, below in loss_terms:
+                    np.add(lift, position, out=work)
+                    np.minimum(work, 0.0, out=work)
+                    work -= below
+                    work *= extra
+                    gain += work  # extra·(min(u + L, 0) − min(u, 0))
             np.expm1(gain, out=gain)  # w
             np.add(gain, pack.inverse_survival, out=work)
             gain *= pack.churn
