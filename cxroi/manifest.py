@@ -315,11 +315,13 @@ class EffectPrior(Frozen):
 class Asymmetry(Frozen):
     """Gain/loss churn effects (a fit option, off by default). ``effects`` were fitted with one
     slope for a score above its reference and another below it; the artifact's draws of those
-    effects hold the slope of *increases* (what a CX investment buys). ``loss`` holds the posterior
-    mean slope of decreases per effect and segment, ``loss_minus_gain`` the posterior mean and
-    P10/P90 of the population difference (negative: falls hurt more than rises help), and
-    ``p_loss_stronger`` the posterior probability of that (0–1). The simulator applies the gain
-    slope to every change; a scenario that lowers a score is then optimistic."""
+    effects hold the slope above the reference and its draws of ``<effect>_loss``
+    (cxroi.params.LOSS_PARAMETERS) the slope below it, and the simulator applies each where the
+    score lies (a lift from below the reference is valued at the loss slope until it reaches the
+    reference). ``loss`` holds the posterior mean slope below the reference per effect and
+    segment, ``loss_minus_gain`` the posterior mean and P10/P90 of the population difference
+    (negative: falls hurt more than rises help), and ``p_loss_stronger`` the posterior
+    probability of that (0–1)."""
 
     effects: Names = ()
     loss: dict[str, dict[str, number()]] = Field(default_factory=dict)

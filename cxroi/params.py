@@ -13,6 +13,10 @@ of ``lag_months`` months:
 An initiative with relative monthly spend x (spend / catalogue monthly_cost) lifts CSAT by
 ``lift_csat * sat(A)`` points and NPS by ``lift_nps * sat(A)`` points, where A is the adstock
 A_t = λ A_{t-1} + (1-λ) x_t with λ = ``lift_carryover`` and sat(A) = A (1+k) / (A + k).
+
+A gain/loss (asymmetric) fit stores two more draws, :data:`LOSS_PARAMETERS`: the churn slope of
+a score *below* its reference, so that its churn term is churn_csat·max(zc, 0) +
+churn_csat_loss·min(zc, 0) (and the same for NPS); ``churn_csat`` is then the slope above it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,19 @@ PARAMETERS: dict[str, tuple[Dim, str]] = {
     "lift_nps": ("initiative", "NPS points at full effect (nominal spend, steady state)"),
     "lift_carryover": ("initiative", "monthly carry-over λ of the lift adstock, in [0, 1)"),
 }
+
+#: the churn slopes of a score below its reference, stored only by gain/loss (asymmetric) fits
+LOSS_PARAMETERS: dict[str, tuple[Dim, str]] = {
+    "churn_csat_loss": ("segment", "change in logit churn per +10 CSAT points below the reference CSAT"),
+    "churn_nps_loss": ("segment", "change in logit churn per +10 NPS points below the reference NPS"),
+}
+
+
+def artifact_parameters(asymmetric: bool) -> dict[str, tuple[Dim, str]]:
+    """The parameters whose draws an artifact stores: :data:`PARAMETERS`, and
+    :data:`LOSS_PARAMETERS` when the fit had gain/loss churn effects."""
+    return {**PARAMETERS, **LOSS_PARAMETERS} if asymmetric else PARAMETERS
+
 
 #: the CX-effect parameters whose source (history, catalogue, pilot) is reported to users
 EFFECT_PARAMETERS = ("churn_csat", "churn_nps", "arpu_csat", "acq_nps", "lift_csat", "lift_nps")

@@ -6,7 +6,7 @@ Layout of one artifact (DESIGN.md "Model artifacts"):
   provenance, segments, initiatives with their reach and costs, starting state, diagnostics,
   backtest, health, status), the SHA-256 of every other file and one content hash over all of it
   (:mod:`cxroi.integrity`), so that a hand edit of the manifest or of any file is detected;
-* ``draws.npz`` — one float64 array per name in :data:`cxroi.params.PARAMETERS`, shape
+* ``draws.npz`` — one float64 array per name in :func:`cxroi.params.artifact_parameters`, shape
   ``(draws, segments | initiatives)``, read with ``allow_pickle=False``;
 * ``posterior.nc`` — optional full posterior (NetCDF) for analysts; never read by the simulator.
 
@@ -47,7 +47,7 @@ from cxroi.manifest import (  # the manifest's names are part of the registry's 
     check_folder,
     parse_manifest,
 )
-from cxroi.params import PARAMETERS
+from cxroi.params import artifact_parameters
 
 MANIFEST = "manifest.json"
 POSTERIOR = "posterior.nc"
@@ -73,6 +73,8 @@ DRAW_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
     "lift_csat": (-100.0, 100.0, False, False),  # CSAT points
     "lift_nps": (-200.0, 200.0, False, False),  # NPS points
     "lift_carryover": (0.0, 1.0, False, True),  # monthly carry-over λ in [0, 1)
+    "churn_csat_loss": (-10.0, 10.0, False, False),  # logit per 10 points below the reference
+    "churn_nps_loss": (-10.0, 10.0, False, False),
 }
 DEFAULT_MODELS_DIR = Path(os.environ.get("CXROI_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
 
@@ -119,12 +121,20 @@ def new_model_id(family: str, now: datetime | None = None) -> str:
     return f"{family}-{now:%Y%m%d-%H%M%S}-{os.urandom(2).hex()}"
 
 
-def _check_draws(draws: dict[str, np.ndarray], n_segments: int, n_initiatives: int, where: str) -> None:
-    missing = sorted(set(PARAMETERS) - set(draws))
+def _check_draws(draws: dict[str, np.ndarray], manifest: Manifest, where: str) -> None:
+    """The draws of every parameter the manifest's model has (cxroi.params.artifact_parameters),
+    of the right shapes, finite and within :data:`DRAW_BOUNDS`; no draws of parameters it lacks."""
+    parameters = artifact_parameters(manifest.asymmetry is not None)
+    missing = sorted(set(parameters) - set(draws))
     if missing:
         raise ArtifactError(f"{where}: parameter draws missing: {', '.join(missing)}")
+    unexpected = sorted(set(draws) - set(parameters))
+    if unexpected:
+        raise ArtifactError(f"{where}: draws of {', '.join(unexpected)} belong to a model with gain/loss churn "
+                            "effects, but the manifest records no asymmetry")
+    n_segments, n_initiatives = len(manifest.segments), len(manifest.initiatives)
     n_draws = None
-    for name, (axis, _) in PARAMETERS.items():
+    for name, (axis, _) in parameters.items():
         array = draws[name]
         width = n_segments if axis == "segment" else n_initiatives
         if array.ndim != 2 or array.shape[1] != width:
@@ -161,7 +171,7 @@ def save_artifact(
     if not isinstance(manifest, Manifest):
         manifest = _typed(manifest, models_dir)
     model_id = manifest.model_id
-    _check_draws(draws, len(manifest.segments), len(manifest.initiatives), model_id)
+    _check_draws(draws, manifest, model_id)
     target = models_dir / model_id
     if target.exists():
         raise ArtifactError(f"{target}: a model with this id already exists")
@@ -169,7 +179,7 @@ def save_artifact(
     # the writer's pid in the name lets a later run tell a killed writer's leftover (cxroi.app.leftovers)
     tmp = Path(tempfile.mkdtemp(prefix=f".{model_id}.{os.getpid()}.", dir=models_dir))
     try:
-        np.savez_compressed(tmp / DRAWS, **{k: np.asarray(draws[k], dtype=np.float64) for k in PARAMETERS})
+        np.savez_compressed(tmp / DRAWS, **{k: np.asarray(v, dtype=np.float64) for k, v in draws.items()})
         if write_posterior is not None:
             write_posterior(tmp / POSTERIOR)
         body = {
@@ -290,9 +300,9 @@ def load_artifact(model: str | Path | None = None, models_dir: str | Path = DEFA
     verify_files(path, manifest)
     draws_path = path / DRAWS
     widths = {name: len(manifest.segments if axis == "segment" else manifest.initiatives)
-              for name, (axis, _) in PARAMETERS.items()}
+              for name, (axis, _) in artifact_parameters(manifest.asymmetry is not None).items()}
     draws = read_draws(draws_path, widths, manifest.n_draws)
-    _check_draws(draws, len(manifest.segments), len(manifest.initiatives), str(draws_path))
+    _check_draws(draws, manifest, str(draws_path))
     return ModelArtifact(manifest.model_id, path, manifest, draws)
 
 

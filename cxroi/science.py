@@ -3,7 +3,9 @@ the app all take them from here, so there is exactly one definition of each.
 
 * CX scores enter every model as deviations "per 10 survey points" from a segment reference:
   ``z = (score − reference) / 10`` (:func:`per_ten_points`).
-* Churn is a logistic link: p = 1 / (1 + e^(−logit)) (:func:`logistic`).
+* Churn is a logistic link: p = 1 / (1 + e^(−logit)) (:func:`logistic`); a score moves it by
+  slope · z, or, in a gain/loss fit, by one slope above the reference and another below it
+  (:func:`score_effect`).
 * An initiative's monthly spend x, relative to its nominal monthly cost, builds up a normalised
   geometric adstock A_t = λ A_{t−1} + (1 − λ) x_t (:func:`adstock`; λ = carry-over per month, so
   a lift ramps up while funded and decays after), and the share of the initiative's full lift
@@ -36,6 +38,15 @@ def per_ten_points(score, reference):
 def logistic(logit: Array) -> Array:
     """Probability from a logit: 1 / (1 + e^(−logit))."""
     return 1.0 / (1.0 + np.exp(-logit))
+
+
+def score_effect(z: np.ndarray, slope: np.ndarray, loss_slope: np.ndarray | None = None) -> np.ndarray:
+    """A score's term on its outcome's link scale at deviation ``z`` (per 10 points): slope · z,
+    or slope · max(z, 0) + loss_slope · min(z, 0) when a gain/loss fit gives a slope below the
+    reference (numpy arrays, broadcast)."""
+    if loss_slope is None:
+        return slope * z
+    return slope * np.maximum(z, 0.0) + loss_slope * np.minimum(z, 0.0)
 
 
 def saturation(relative_spend: Array, k) -> Array:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cxroi.params import CX_EFFECTS, EFFECT_LABELS
 from cxroi.registry import ModelArtifact
-from cxroi.science import logistic, per_ten_points, saturation
+from cxroi.science import logistic, per_ten_points, saturation, score_effect
 
 LOW, HIGH = 0.1, 0.9
 EFFECTS = (  # (label, parameter, kind, unit)
@@ -41,11 +41,17 @@ def segment_effects(model: ModelArtifact) -> pd.DataFrame:
     state = model.state
     zc = np.array([per_ten_points(state[s].csat, state[s].ref_csat) for s in model.segments])
     zn = np.array([per_ten_points(state[s].nps, state[s].ref_nps) for s in model.segments])
-    logit0 = d["churn_intercept"] + d["churn_csat"] * zc + d["churn_nps"] * zn
+    z = {"churn_csat": zc, "churn_nps": zn}
+
+    def churn_term(parameter: str, at: np.ndarray) -> np.ndarray:  # a gain/loss fit: its slope below the reference
+        return score_effect(at, d[parameter], d.get(f"{parameter}_loss"))
+
+    logit0 = d["churn_intercept"] + churn_term("churn_csat", zc) + churn_term("churn_nps", zn)
     rows = []
     for label, parameter, kind, unit in EFFECTS:
         if kind == "churn":
-            values = 100 * (logistic(logit0 + d[parameter]) - logistic(logit0))
+            moved = logit0 + churn_term(parameter, z[parameter] + 1.0) - churn_term(parameter, z[parameter])
+            values = 100 * (logistic(moved) - logistic(logit0))
         else:
             values = np.expm1(d[parameter])
         stats = _summary(values)

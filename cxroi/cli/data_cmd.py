@@ -30,6 +30,14 @@ def _first_month(_ctx: click.Context, _param: click.Parameter, value: str) -> st
     return f"{day:%Y-%m}"
 
 
+def _answer_range(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int]:
+    """--responses as 'MIN-MAX', whole numbers with 1 ≤ MIN ≤ MAX."""
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
+    if match is None or not 1 <= int(match[1]) <= int(match[2]):
+        raise click.BadParameter(f"'{value}' is not a range of answers; use MIN-MAX with 1 ≤ MIN ≤ MAX (e.g. 15-25)")
+    return int(match[1]), int(match[2])
+
+
 @click.group()
 def data() -> None:
     """Validate, generate and aggregate panel data."""
@@ -71,13 +79,29 @@ SHAPES = {
               help="multiplier on customer counts (use e.g. 0.01 with --shape customers or subscriptions)")
 @click.option("--shape", type=click.Choice(list(SHAPES)), default="panel", show_default=True,
               help="also write the panel's records: " + "; ".join(f"{k}: {v}" for k, v in SHAPES.items() if k != "panel"))
+@click.option("--no-effect", is_flag=True,
+              help="CSAT and NPS move nothing: every population CX effect (churn, revenue per customer, "
+                   "acquisition) is 0")
+@click.option("--loss-factor", default=1.0, show_default=True, type=click.FloatRange(0.0, 10.0),
+              help="churn effects of CSAT/NPS below their base level × this (2: a fall hurts twice as much "
+                   "as a rise helps)")
+@click.option("--responses", default="1500-6000", show_default=True, callback=_answer_range,
+              help="answers per survey and segment-month, drawn uniformly from MIN-MAX (e.g. 15-25: tiny surveys)")
+@click.option("--survey-gaps", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.9),
+              help="share of segment-months whose survey was not run (CSAT, NPS and their counts left empty)")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
-def synth(segments: int, months: int, seed: int, start: str, scale: float, shape: str, out: Path) -> None:
+def synth(segments: int, months: int, seed: int, start: str, scale: float, shape: str, no_effect: bool,
+          loss_factor: float, responses: tuple[int, int], survey_gaps: float, out: Path) -> None:
     """Generate a synthetic panel with known truth (panel.csv + truth.json), and optionally the
-    customer-level records or subscription tables that aggregate exactly to it."""
+    customer-level records or subscription tables that aggregate exactly to it. The variant
+    options (--no-effect, --loss-factor, --responses, --survey-gaps) make the histories of the
+    decision calibration study (validation/calibration.py); the truth records them."""
     from cxroi.data import synth as synth_module
 
-    result = synth_module.generate(segments=segments, months=months, seed=seed, start=start, scale=scale)
+    effects = dict.fromkeys(synth_module.CX_EFFECT_MEANS, 0.0) if no_effect else None
+    result = synth_module.generate(segments=segments, months=months, seed=seed, start=start, scale=scale,
+                                   effects=effects, loss_factor=loss_factor, responses_range=responses,
+                                   survey_gaps=survey_gaps)
     try:
         written = synth_module.write(result, out)
         if shape == "customers":

@@ -67,16 +67,26 @@ def _window(window: TrainingWindow | dict | None) -> str:
 @click.option("--pilots", "pilots_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="pilot results (YAML or CSV: initiative, segment, metric, lift, se)")
 @click.option("--lag", default=1, show_default=True, type=click.IntRange(0, 12), help="months from CX to outcomes")
+@click.option("--asymmetric", is_flag=True,
+              help="bayes only: churn gets one slope of CSAT/NPS above the segment's reference and another below "
+                   "it (falls may hurt more than rises help); the report gives P(falls act more strongly)")
+@click.option("--no-survey-error", is_flag=True,
+              help="treat CSAT/NPS as exact even where response counts are given (by default their survey error "
+                   "is modelled: a latent level in bayes, regression calibration in regression)")
 @MODELS_DIR
 @click.option("--no-promote", is_flag=True, help="never make the new model the champion")
 def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains: int, thin: int, sampler: str | None,
-          pilots_path: Path | None, lag: int, models_dir: Path, no_promote: bool) -> None:
+          pilots_path: Path | None, lag: int, asymmetric: bool, no_survey_error: bool, models_dir: Path,
+          no_promote: bool) -> None:
     """Fit a model on a panel, check it (diagnostics, backtest, health gate) and register it.
 
     An accepted model becomes the champion unless --no-promote; a rejected one is stored but
     never promoted. Exits 1 when the panel is invalid (nothing is written) and 4 when the model
     fails the health gate.
     """
+    if family == "regression" and asymmetric:
+        raise click.UsageError("--asymmetric applies to the bayes family only (the regression family fits one "
+                               "slope per score)")
     from cxroi.data.readers import load_panel
 
     panel, findings = load_panel(data_path)
@@ -88,7 +98,8 @@ def train(data_path: Path, family: str, seed: int, draws: int, tune: int, chains
     from cxroi.fit.train import TrainSettings
 
     given = {"draws": draws, "tune": tune, "chains": chains, "thin": thin, "name": sampler}
-    settings = TrainSettings(family=family, seed=seed, lag=lag, progress=True,
+    settings = TrainSettings(family=family, seed=seed, lag=lag, progress=True, asymmetric=asymmetric,
+                             survey_error=not no_survey_error,
                              sampler=SamplerConfig(**{k: v for k, v in given.items() if v is not None}))
     with context(models_dir) as ctx:
         outcome = service.train_model(ctx, cli_user(), panel, settings, pilots_path=pilots_path,

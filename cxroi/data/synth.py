@@ -38,6 +38,8 @@ NPS_ON_CSAT, NPS_NOISE_SD = 1.0, 5.0  # NPS deviation = 1.0 × CSAT deviation + 
 PASSIVE_SHARE = 0.30  # share of NPS respondents who are passives (7–8)
 #: initiatives (catalogue order) that get a spend history in synthetic data
 INITIATIVES_WITH_HISTORY = 2
+#: population means of the CX effects (per 10 points) unless ``generate(effects=…)`` overrides them
+CX_EFFECT_MEANS = {"churn_csat": -0.25, "churn_nps": -0.10, "arpu_csat": 0.02, "acq_nps": 0.08}
 
 
 def segment_names(n: int) -> list[str]:
@@ -104,8 +106,7 @@ def generate(
     catalogue = list(load_catalogue(catalogue_path).values())
     tiers = [name.split("-")[0] for name in names]
     n_s, horizon = len(names), months + lag
-    means = {"churn_csat": -0.25, "churn_nps": -0.10, "arpu_csat": 0.02, "acq_nps": 0.08}
-    means.update(effects or {})
+    means = {**CX_EFFECT_MEANS, **(effects or {})}
     spreads = {"churn_csat": 0.06, "churn_nps": 0.04, "arpu_csat": 0.008, "acq_nps": 0.03}
 
     def tier_uniform(key: str, log: bool = False) -> np.ndarray:

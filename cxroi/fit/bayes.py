@@ -392,6 +392,8 @@ class BayesModel:
 
         segment_names = ("churn_intercept", "churn_csat", "churn_nps", "churn_concentration", "arpu_intercept",
                          "arpu_trend", "arpu_csat", "arpu_sigma", "acq_intercept", "acq_trend", "acq_nps", "acq_alpha")
+        if self.asymmetric:
+            segment_names += tuple(f"{name}_loss" for name in ASYMMETRIC_EFFECTS)
         draws = {name: flat(name) for name in segment_names}
         history = list(design.relative_spend)
         rng = self.streams.generator("catalogue")

@@ -10,18 +10,23 @@ from __future__ import annotations
 import numpy as np
 
 from cxroi.fit.design import ARPU_NU, Cells
-from cxroi.science import logistic
+from cxroi.science import logistic, score_effect
 
 
 def predict_cells(draws: dict[str, np.ndarray], cells: Cells, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Draws (draws × cells) of churned (customers/month), new_customers (customers/month) and
-    revenue (currency/month), one predictive draw per parameter draw."""
+    revenue (currency/month), one predictive draw per parameter draw; a gain/loss fit's churn
+    slopes below the reference (``churn_csat_loss``, ``churn_nps_loss``) apply where they are given."""
     s, t = cells.segment, cells.month
 
     def at(name: str) -> np.ndarray:
         return draws[name][:, s]
 
-    logit = at("churn_intercept") + at("churn_csat") * cells.zc + at("churn_nps") * cells.zn
+    def loss(name: str) -> np.ndarray | None:  # a gain/loss fit's slope below the reference
+        return at(f"{name}_loss") if f"{name}_loss" in draws else None
+
+    logit = (at("churn_intercept") + score_effect(cells.zc, at("churn_csat"), loss("churn_csat"))
+             + score_effect(cells.zn, at("churn_nps"), loss("churn_nps")))
     p = logistic(logit)
     kappa = at("churn_concentration")
     p_cell = rng.beta(p * kappa, (1.0 - p) * kappa)

@@ -2,6 +2,9 @@
 for log ARPU, negative-binomial GLM for new customers, each with segment interactions (one
 intercept and slope per segment), and draws from the multivariate normal of the estimates.
 
+Where the panel gives response counts, CSAT and NPS enter by regression calibration (their
+survey sampling error corrected; cxroi.fit.survey.calibrated), otherwise as observed.
+
 Dispersion parameters come from residuals: churn_concentration from the Pearson dispersion of the
 binomial fit, arpu_sigma from residual spread (converted to the Student-t scale), acq_alpha from a
 moment estimate; each gets scaled-χ² draws for its estimation uncertainty.
@@ -10,6 +13,7 @@ moment estimate; each gets scaled-χ² draws for its estimation uncertainty.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,6 +22,7 @@ from cxroi.fit.design import ARPU_NU, Cells, Design
 from cxroi.fit.lifts import history_lift_estimates, lift_draws
 from cxroi.fit.pilots import Pilot
 from cxroi.fit.result import FitResult
+from cxroi.fit.survey import calibrated
 from cxroi.manifest import SamplerConfig
 from cxroi.science import logistic
 from cxroi.seeds import DEFAULT_SEED, RandomStreams
@@ -41,8 +46,20 @@ def _interactions(cells: Cells, n_segments: int, covariates: list[np.ndarray]) -
 
 
 def _varying(exog: np.ndarray) -> np.ndarray:
-    """Columns of a design matrix that are not identically zero (boolean mask)."""
-    return np.any(exog != 0, axis=0)
+    """Columns of a design matrix that the data can identify (boolean mask): not identically
+    zero and, taken in order, not a linear combination of the columns kept before them (relative
+    tolerance 1e-8 on the singular values). Such a column arises when a covariate never varies in
+    a segment, or when regression calibration finds a segment's true CSAT and NPS moving as one
+    (then only the first of the two effects is estimated there)."""
+    keep = np.zeros(exog.shape[1], dtype=bool)
+    scale = np.linalg.norm(exog, axis=0)
+    for j in np.flatnonzero(scale > 0):
+        trial = keep.copy()
+        trial[j] = True
+        columns = exog[:, trial] / scale[trial]
+        singular = np.linalg.svd(columns, compute_uv=False)
+        keep[j] = singular[-1] > 1e-8 * singular[0]
+    return keep
 
 
 def _expand(params: np.ndarray, cov: np.ndarray, keep: np.ndarray, sd: float) -> tuple[np.ndarray, np.ndarray]:
@@ -173,16 +190,18 @@ class RegressionModel:
 
     family = "regression"
 
-    def __init__(self, n_draws: int = 2000, seed: int = DEFAULT_SEED):
+    def __init__(self, n_draws: int = 2000, seed: int = DEFAULT_SEED, survey_error: bool = True):
         self.n_draws = n_draws
         self.streams = RandomStreams(seed)
+        self.survey_error = survey_error
 
     def fit(self, design: Design, catalogue: dict[str, Initiative], pilots: list[Pilot] | None = None) -> FitResult:
         pilots = pilots or []
         rng = self.streams.generator("sampler")
         S, n = design.n_segments, self.n_draws
-        cells = design.cells()
         warn = list(design.warnings)
+        corrected = _surveyed(design) if self.survey_error else ()
+        cells = calibrated_design(design, corrected, warn).cells()
         per_segment = np.bincount(cells.segment, minlength=S)
 
         churn, churn_cov, dispersion = fit_churn(cells, S, warn)
@@ -216,5 +235,25 @@ class RegressionModel:
             sampler=SamplerConfig(name="statsmodels", draws=n, chains=1, tune=None, cores=None, target_accept=None,
                                   parameterization=None,
                                   covariance="cluster-robust by month; lifts: AR(1) feasible GLS"),
-            convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn,
+            convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn, survey_error=corrected,
         )
+
+
+def _surveyed(design: Design) -> tuple[str, ...]:
+    """The scores whose response counts the design has (their survey error can be corrected)."""
+    return tuple(score for score in ("csat", "nps") if design.responses(score) is not None)
+
+
+def calibrated_design(design: Design, scores: tuple[str, ...], warn: list[str]) -> Design:
+    """``design`` with the grids of ``scores`` replaced by their joint regression calibration
+    (cxroi.fit.survey.calibrated; references unchanged); a note in ``warn`` for a score whose
+    movement is all survey noise (its effects then rest on the unidentified prior)."""
+    if not scores:
+        return design
+    grids, reliability = calibrated({score: getattr(design, score) for score in ("csat", "nps")},
+                                    {score: design.responses(score) for score in scores}, design.observed,
+                                    {score: getattr(design, f"ref_{score}") for score in scores})
+    warn += [f"{score.upper()}: its month-to-month movement is no more than its survey noise explains; its "
+             "effects are not estimated from the history" for score, r in zip(scores, reliability, strict=True)
+             if r < 1e-9]
+    return replace(design, **grids)

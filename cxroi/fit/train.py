@@ -55,8 +55,9 @@ class TrainSettings:
     """What to fit and how: the model family, the root seed of every random stream
     (:mod:`cxroi.seeds`), the sampler configuration (the regression family writes
     ``sampler.kept_draws`` independent draws), the lag from CX to outcomes (months), whether the
-    Bayesian family models survey error where response counts are given (``survey_error``) and
-    fits gain/loss churn effects (``asymmetric``, off by default; cxroi.fit.bayes)."""
+    fit corrects survey error where response counts are given (``survey_error``: a latent level
+    in the Bayesian family, regression calibration in the regression family) and fits gain/loss
+    churn effects (``asymmetric``, Bayesian family only, off by default; cxroi.fit.bayes)."""
 
     family: str = "bayes"
     seed: int = DEFAULT_SEED
@@ -75,7 +76,7 @@ class TrainSettings:
                 raise ValueError("asymmetric (gain/loss) effects are fitted by the bayes family only")
             from cxroi.fit.regression import RegressionModel
 
-            return RegressionModel(n_draws=self.sampler.kept_draws, seed=self.seed)
+            return RegressionModel(n_draws=self.sampler.kept_draws, seed=self.seed, survey_error=self.survey_error)
         if self.family == "bayes":
             from cxroi.fit.bayes import BayesModel
 

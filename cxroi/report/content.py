@@ -18,6 +18,7 @@ import pandas as pd
 
 from cxroi.app.effects import prior_posterior
 from cxroi.data.quality import QualityWarning, warning_texts
+from cxroi.explain import asymmetry_sentences, survey_error_sentence
 from cxroi.fit.diagnostics import EXPECTED_SIGN
 from cxroi.manifest import Manifest
 from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
@@ -267,10 +268,7 @@ def priors_section(artifact: ModelArtifact) -> Section:
     model treated survey error and asymmetry."""
     m = artifact.manifest
     frame = prior_posterior(artifact)
-    survey = (f"Survey error modelled for {' and '.join(s.upper() for s in m.survey_error)}: each month's score is "
-              "a noisy measurement of a latent level (sampling variance from the number of answers)."
-              if m.survey_error else "Survey error not modelled: CSAT and NPS were taken as exact.")
-    blocks: list = [Paragraph(survey)]
+    blocks: list = [Paragraph(survey_error_sentence(m))]
     if frame.empty:
         blocks.append(Paragraph("This model recorded no priors (the regression family has none; older Bayesian "
                                 "artifacts did not store them)."))
@@ -295,13 +293,9 @@ def priors_section(artifact: ModelArtifact) -> Section:
             Table(shown, "Priors and posteriors of the CX effects"),
             Chart("priors", charts.prior_posterior(frame), "Prior (grey) and posterior (blue) P10–P90 per segment"),
         ]
-    if m.asymmetry is not None:
-        lines = [f"{effect}: falls minus rises {d['mean']:+.3f} (P10 {d['low']:+.3f}, P90 {d['high']:+.3f}); "
-                 f"P(falls act more strongly) {share(m.asymmetry.p_loss_stronger[effect])}"
-                 for effect, d in m.asymmetry.loss_minus_gain.items()]
-        blocks += [Paragraph("Gain/loss churn effects were fitted: one slope for rises of a score above its "
-                             "reference, another for falls below it. Forecasts use the slope of rises."),
-                   Bullets(lines)]
+    asymmetry = asymmetry_sentences(m)
+    if asymmetry:
+        blocks += [Paragraph(asymmetry[0]), Bullets(asymmetry[1:])]
     return Section("priors", "Priors, survey error and asymmetry", blocks)
 
 

@@ -17,7 +17,7 @@ from cxroi.data.readers import load_panel, read_table
 from cxroi.data.schema import require_valid
 from cxroi.errors import CxroiError
 from cxroi.manifest import Manifest
-from cxroi.params import PARAMETERS
+from cxroi.params import artifact_parameters
 from cxroi.registry import DEFAULT_MODELS_DIR, ModelArtifact, list_models, load_artifact
 from cxroi.report.content import METRIC_LABELS, PREDICTIVE_DRAWS, build_report
 from cxroi.report.document import Report, Section
@@ -80,7 +80,8 @@ def predictive_frames(artifact: ModelArtifact, panel: pd.DataFrame, seed: int = 
     ref_nps = np.array([state[s].ref_nps for s in design.segments])
     cells = design.cells(ref_csat=ref_csat, ref_nps=ref_nps)
     step = max(1, artifact.n_draws // PREDICTIVE_DRAWS)
-    draws = {name: values[::step][:, order] if PARAMETERS[name][0] == "segment" else values[::step]
+    axes = artifact_parameters(artifact.manifest.asymmetry is not None)
+    draws = {name: values[::step][:, order] if axes[name][0] == "segment" else values[::step]
              for name, values in artifact.draws.items()}
     predicted = predict_cells(draws, cells, RandomStreams(seed).generator("predictive"))
     frames: dict[str, list[pd.DataFrame]] = {s: [] for s in design.segments}

@@ -57,7 +57,8 @@ def uncertainty_shares(artifact: ModelArtifact, scenario: Scenario, max_draws: i
     rows = []
     for group, (names, label) in GROUPS.items():
         draws = dict(artifact.draws)
-        for name in names:
+        slopes_below = [f"{name}_loss" for name in names if f"{name}_loss" in artifact.draws]  # gain/loss fits
+        for name in (*names, *slopes_below):
             values = np.asarray(artifact.draws[name], dtype=float)
             draws[name] = np.broadcast_to(values.mean(axis=0), values.shape).copy()
         fixed = npv_draws(replace(artifact, draws=draws), scenario, index)

@@ -8,7 +8,9 @@ For every draw d, segment s and forecast month m (0-based, model month t = state
   ``lift_nps_j · sat(A_js)`` NPS points, where A_js is the adstock of its spend level in s (spend
   in s / the initiative's nominal monthly cost in s) — it ramps up while funded and decays after —
   and the effect acts ``lag_months`` later;
-* logit p = churn_intercept + churn_csat·zc + churn_nps·zn; ARPU = exp(arpu_intercept +
+* logit p = churn_intercept + churn_csat·zc + churn_nps·zn (a gain/loss fit: churn_csat·max(zc, 0)
+  + churn_csat_loss·min(zc, 0), the same for NPS, so a lift from below the reference is valued
+  at the slope below it until the score passes the reference); ARPU = exp(arpu_intercept +
   arpu_trend·t + arpu_csat·zc); expected new = exp(acq_intercept + acq_trend·t + acq_nps·zn);
 * customers[m+1] = customers[m]·(1 − p[m]) + new[m]; churned = customers·p; revenue = ARPU ×
   (customers[m] + customers[m+1]) / 2, the average active customers of the month
@@ -58,9 +60,17 @@ import pandas as pd
 from cxroi import __version__
 from cxroi.errors import ScenarioError
 from cxroi.manifest import DRAWS, Manifest
-from cxroi.params import PARAMETERS
+from cxroi.params import artifact_parameters
 from cxroi.registry import ModelArtifact
-from cxroi.science import adstock, clv_multiple, logistic, per_ten_points, saturation
+from cxroi.science import (
+    POINTS_PER_UNIT,
+    adstock,
+    clv_multiple,
+    logistic,
+    per_ten_points,
+    saturation,
+    score_effect,
+)
 from cxroi.sim import finance
 from cxroi.sim.assumptions import used
 from cxroi.sim.compiled import Kernel
@@ -213,7 +223,8 @@ class Simulator:
         self.seed = manifest.seed or 0
         self.draw_index = None if draw_index is None else np.asarray(draw_index, dtype=int)
         self.params: dict[str, np.ndarray] = {}
-        for name, (axis, _) in PARAMETERS.items():  # segment parameters as segments × draws
+        parameters = artifact_parameters(manifest.asymmetry is not None)
+        for name, (axis, _) in parameters.items():  # segment parameters as segments × draws
             values = np.asarray(artifact.draws[name], dtype=float)
             values = values if self.draw_index is None else values[self.draw_index]
             self.params[name] = np.ascontiguousarray(values.T if axis == "segment" else values)
@@ -279,10 +290,18 @@ class Simulator:
         on which others are computed with it."""
         p, i = self.params, index
         t = self.t_next[i] + months[:, None, None]  # months × segments × 1
-        churn = logistic(p["churn_intercept"][i] + p["churn_csat"][i] * self.zc0[i] + p["churn_nps"][i] * self.zn0[i])
+        churn = logistic(p["churn_intercept"][i]
+                         + score_effect(self.zc0[i], p["churn_csat"][i], self._loss_slope("churn_csat", i))
+                         + score_effect(self.zn0[i], p["churn_nps"][i], self._loss_slope("churn_nps", i)))
         arpu = np.exp(p["arpu_intercept"][i] + p["arpu_trend"][i] * t + p["arpu_csat"][i] * self.zc0[i])
         new = np.exp(p["acq_intercept"][i] + p["acq_trend"][i] * t + p["acq_nps"][i] * self.zn0[i])
         return churn, arpu, new
+
+    def _loss_slope(self, effect: str, index: np.ndarray | slice) -> np.ndarray | None:
+        """The draws of ``effect``'s slope below the reference (segments × draws) for a gain/loss
+        model, None for a symmetric one."""
+        loss = self.params.get(f"{effect}_loss")
+        return None if loss is None else loss[index]
 
     def baseline_paths(self, horizon: int) -> Paths:
         """Baseline paths in the public layout (draws × segments × months), cached."""
@@ -310,7 +329,8 @@ class Simulator:
     def coefficients(self, index: np.ndarray) -> Coefficients:
         """Per-point CX effects of the segments at ``index`` (cached for the last few segment sets)."""
         return _recent(self._coefficients, np.asarray(index, dtype=np.int64).tobytes(),
-                       lambda: Coefficients.of(self.params, index))
+                       lambda: Coefficients.of(self.params, index, csat_position=self.zc0[index] * POINTS_PER_UNIT,
+                                               nps_position=self.zn0[index] * POINTS_PER_UNIT))
 
     def months(self, horizon: int) -> pd.DatetimeIndex:
         """Start dates of the forecast months (cached)."""

@@ -21,6 +21,7 @@ import numpy as np
 from cxroi import registry
 from cxroi.catalogue import load_catalogue
 from cxroi.manifest import (
+    Asymmetry,
     Backtest,
     Caveat,
     Diagnostics,
@@ -31,7 +32,7 @@ from cxroi.manifest import (
     SegmentState,
     TrainingWindow,
 )
-from cxroi.params import EFFECT_PARAMETERS, PARAMETERS
+from cxroi.params import EFFECT_PARAMETERS, LOSS_PARAMETERS, PARAMETERS, artifact_parameters
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_TRUTH = REPO / "data" / "sample" / "truth.json"
@@ -112,18 +113,25 @@ def plausible_artifact(models_dir: Path, model_id: str = "bayes-test-plausible",
 
 def exact_artifact(models_dir: Path, model_id: str, values: dict[str, float], n_draws: int = 3,
                    customers: float = 10_000.0, lag: int = 1, monthly_cost: float = 1_000.0,
-                   saturation_k: float = 1.0) -> registry.ModelArtifact:
+                   saturation_k: float = 1.0, csat: float = 70.0, nps: float = 10.0) -> registry.ModelArtifact:
     """One segment 'S' and one initiative 'I' whose draws all equal ``values`` (unlisted
-    parameters 0, concentrations 1); state at the reference CSAT/NPS, t_next = 0."""
-    draws = {name: np.full((n_draws, 1), float(values.get(name, 1.0 if "concentration" in name
-                                                              or "alpha" in name or "sigma" in name else 0.0)))
-             for name in PARAMETERS}
-    state = {"S": SegmentState(customers=customers, csat=70.0, nps=10.0, arpu=1.0, ref_csat=70.0, ref_nps=10.0,
+    parameters 0, concentrations 1); reference CSAT 70 % and NPS 10, the last observed ``csat``
+    and ``nps`` (default: at the reference), t_next = 0. Values of ``churn_csat_loss`` or
+    ``churn_nps_loss`` make it a gain/loss model (the other loss slope equal to its gain slope)."""
+    asymmetric = any(name in values for name in LOSS_PARAMETERS)
+    defaults = {name: 1.0 if "concentration" in name or "alpha" in name or "sigma" in name else 0.0
+                for name in PARAMETERS}
+    defaults.update({name: values.get(name.removesuffix("_loss"), 0.0) for name in LOSS_PARAMETERS})
+    draws = {name: np.full((n_draws, 1), float(values.get(name, defaults[name])))
+             for name in artifact_parameters(asymmetric)}
+    state = {"S": SegmentState(customers=customers, csat=csat, nps=nps, arpu=1.0, ref_csat=70.0, ref_nps=10.0,
                                t_next=0)}
     settings = {"I": InitiativeSettings(name="Initiative", monthly_cost=monthly_cost, one_off_cost=0.0,
                                         saturation_k=saturation_k, segments=("S",))}
-    return write_artifact(models_dir, draws, model_id=model_id, family="regression", segments=["S"],
-                          initiatives=["I"], initiative_settings=settings, lag_months=lag, state=state)
+    asymmetry = Asymmetry(effects=tuple(name.removesuffix("_loss") for name in LOSS_PARAMETERS)) if asymmetric else None
+    return write_artifact(models_dir, draws, model_id=model_id, family="bayes" if asymmetric else "regression",
+                          segments=["S"], initiatives=["I"], initiative_settings=settings, lag_months=lag,
+                          state=state, asymmetry=asymmetry)
 
 
 def _truth_backtest() -> Backtest:

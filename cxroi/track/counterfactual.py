@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cxroi.science import logistic
+from cxroi.science import logistic, score_effect
 
 #: Student-t degrees of freedom of log ARPU when the artifact does not record them (both model
 #: families fit ν = 6)
@@ -60,7 +60,9 @@ def run(params: dict[str, np.ndarray], customers0: np.ndarray, t0: np.ndarray, z
     nu = nu or DEFAULT_ARPU_NU
     for m in range(months):  # one vectorised step per month
         t = np.asarray(t0, dtype=float)[:, None] + m
-        p = logistic(params["churn_intercept"] + params["churn_csat"] * zc[m] + params["churn_nps"] * zn[m])
+        p = logistic(params["churn_intercept"]
+                     + score_effect(zc[m], params["churn_csat"], params.get("churn_csat_loss"))
+                     + score_effect(zn[m], params["churn_nps"], params.get("churn_nps_loss")))
         mean_new = np.exp(params["acq_intercept"] + params["acq_trend"] * t + params["acq_nps"] * zn[m])
         log_arpu = params["arpu_intercept"] + params["arpu_trend"] * t + params["arpu_csat"] * zc[m]
         if rng is None:

@@ -5,6 +5,8 @@ message naming what is wrong and where, never an internal error."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -96,6 +98,29 @@ def test_synth_start_mid_month_is_refused_and_first_of_month_accepted(tmp_path, 
                  "--out", str(tmp_path)]) == 0
     periods = pd.read_csv(tmp_path / "panel.csv")["period"]
     assert (periods.iloc[0], periods.iloc[-1]) == ("2023-01-01", "2023-06-01")
+
+
+def test_synth_variants_of_the_calibration_study(tmp_path):
+    """--no-effect zeroes every population CX effect, --responses bounds the answers, --survey-gaps
+    empties whole survey months and --loss-factor is recorded in the truth."""
+    assert main(["data", "synth", "--segments", "4", "--months", "24", "--no-effect", "--responses", "15-25",
+                 "--survey-gaps", "0.2", "--loss-factor", "2", "--out", str(tmp_path)]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert truth["population_means"] == {"churn_csat": 0.0, "churn_nps": 0.0, "arpu_csat": 0.0, "acq_nps": 0.0}
+    assert truth["loss_factor"] == 2.0 and truth["responses_range"] == [15, 25]
+    panel = pd.read_csv(tmp_path / "panel.csv")
+    answers = panel[["csat_responses", "nps_responses"]].stack().dropna()
+    assert answers.between(15, 25).all()
+    skipped = panel["csat"].isna()
+    assert 0.1 < skipped.mean() < 0.3  # 96 segment-months at 20 %: sd of the share ≈ 0.04
+    assert panel.loc[skipped, ["nps", "csat_responses", "nps_responses"]].isna().all().all()
+
+
+@pytest.mark.parametrize("answers", ["25-15", "0-5", "many"])
+def test_synth_answer_range_must_be_min_max(tmp_path, capsys, answers):
+    assert main(["data", "synth", "--responses", answers, "--out", str(tmp_path / "s")]) == 2
+    assert "is not a range of answers; use MIN-MAX" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def test_synth_into_a_file_is_a_plain_error(tmp_path, capsys):

@@ -12,7 +12,7 @@ from cxroi.app import formatting as fmt
 from cxroi.app.errors import guard
 from cxroi.app.promotion_form import promotion_form
 from cxroi.app.widgets import VERDICT_BADGES, health_table, job_progress, refreshing
-from cxroi.params import EFFECT_LABELS
+from cxroi.explain import asymmetry_sentences, survey_error_sentence
 from cxroi.report.charts import prior_posterior
 from cxroi.text import literal
 
@@ -117,12 +117,7 @@ def _priors(model) -> None:
     """Prior vs posterior of each CX effect, and how the model treated survey error and asymmetry."""
     manifest = model.manifest
     st.markdown("**Prior and posterior of each effect**")
-    if manifest.survey_error:
-        st.caption(f"Survey error modelled for {' and '.join(s.upper() for s in manifest.survey_error)}: each "
-                   "month's score is treated as a noisy measurement (its number of answers sets how noisy).")
-    else:
-        st.caption("Survey error not modelled: CSAT and NPS were taken as exact (the panel gave no response "
-                   "counts, or the model family does not model it).")
+    st.caption(survey_error_sentence(manifest))
     frame = effects.prior_posterior(model)
     if frame.empty:
         st.caption("This model recorded no priors (the regression family has none; older Bayesian models did "
@@ -135,11 +130,8 @@ def _priors(model) -> None:
                "Sources of the directions: " + literal("; ".join(
                    f"{e}: {src}" for e, src in dict(zip(frame["effect"], frame["sources"], strict=True)).items())) + ".")
     st.altair_chart(prior_posterior(frame, width=220), width="content")
-    if manifest.asymmetry is not None:
-        for effect, d in manifest.asymmetry.loss_minus_gain.items():
-            st.caption(literal(f"{EFFECT_LABELS.get(effect, effect).capitalize()}: falls minus rises {d['mean']:+.3f} (P10 {d['low']:+.3f}, P90 "
-                               f"{d['high']:+.3f}); probability that falls act more strongly "
-                               f"{manifest.asymmetry.p_loss_stronger[effect]:.0%}. Forecasts use the slope of rises."))
+    for line in asymmetry_sentences(manifest):
+        st.caption(literal(line))
 
 
 def drivers() -> None:
