@@ -16,26 +16,32 @@ Same equations, same float32 arithmetic of the increments as the numpy reference
   vectorises; an index with an offset it does not;
 * the baseline is not read but grown as it goes from what :class:`~cxroi.sim.kernel.BaselinePack`
   stores per segment and draw (customers, new customers and ARPU of month 1, growth factors),
-  in float64 like the engine's baseline and rounded to float32 where the increments use it: a
-  stored float32 baseline is 35 MB for 4 000 draws × 12 segments × 60 months, whose reading
-  cost as much as this and which two threads would share the memory bus for;
+  in float32 (its error bound is in BaselinePack's docstring: under 5e-6 relative over 60 months;
+  growing it in float64 cost a fifth of the kernel's time in conversions and wider loads): a
+  stored baseline is 35 MB for 4 000 draws × 12 segments × 60 months, whose reading cost as much
+  as this and which two threads would share the memory bus for;
 * expm1 is a polynomial here: numba's ``math.expm1`` calls libm once per number and cannot be
-  vectorised (30 ms a run). A month's CSAT/NPS effects are almost always within ±ln 2, where
-  r + r²/2! + … + r⁹/9! is exact to float32 rounding (the next term is below 1.5e-8 relative).
-  Before a segment's months, the chunk's effects are bounded by |coefficient| × the largest
-  |lift| of each draw over the months; a segment whose bound lies within ±0.69 runs on that
-  polynomial alone, another on the range-reduced expm1 (x = k·ln 2 + r, expm1 x = 2^k·expm1 r
-  + 2^k − 1). The two agree where both apply, so the choice changes no number.
+  vectorised (30 ms a run). r + r²/2! + … + rⁿ/n! is exact to float32 rounding up to a reach that
+  grows with n (_REACH: degree 5 to |r| ≤ 0.1, 7 to 0.3, 9 to 0.69 < ln 2). A first pass over
+  the draws (:func:`_bound`, in chunks like the kernel's) bounds every effect a segment sees by
+  |coefficient| × the largest |lift| of each draw over the months; the segment then runs on the
+  lowest-degree polynomial whose reach covers the bound over *all* draws of the call, or on the
+  range-reduced expm1 beyond 0.69 (x = k·ln 2 + r, expm1 x = 2^k·expm1 r + 2^k − 1). Chosen
+  over all draws, not per chunk, so that neither the chunks nor the threads change a number. One
+  degree per segment for its three channels: a month's loop per combination of degrees would
+  make dozens of variants to compile;
 * gain/loss churn effects (see :mod:`cxroi.sim.kernel`) add extra·(min(u + L, 0) − min(u, 0))
   per score to the retention effect, u the baseline's distance from the reference and L the
-  month's lift (points), in variants of the month's loop of their own: symmetric effects run the
-  loop as before and read none of the loss arrays. The bound above counts |extra| with the
-  slope, since min(·, 0) moves by no more than its argument.
+  month's lift (points): a short loop computes that term into a row, which variants of the
+  month's loop of their own add (four more arrays in the month's loop would stop LLVM
+  vectorising it); symmetric effects run the loop as before and read none of the loss arrays.
+  The bound above counts |extra| with the slope, since min(·, 0) moves by no more than its
+  argument.
 
 A lever switched off is computed with zero effects: expm1(0) = 0 exactly, so its channel stays
-at the baseline, as in the reference. Results differ from the reference only by float32
-rounding order (≈ 1e-7 relative of each increment; tests/sim/test_fused.py), and not at all
-with the number of threads or chunks.
+at the baseline, as in the reference. Results differ from the reference by float32 rounding
+order (≈ 1e-7 relative of each increment) and the float32 baseline (≤ 5e-6 relative; both
+checked by tests/sim/test_fused.py), and not at all with the number of threads or chunks.
 
 The kernel has one explicit signature, so it is compiled (or loaded from numba's on-disk cache)
 when this module is imported and never again in a request; :mod:`cxroi.sim.compiled` imports it
@@ -75,10 +81,14 @@ _INVERSE_LN2 = FLOAT(1 / math.log(2))
 _LN2_HIGH = FLOAT(0.693145751953125)  # ln 2 to 16 bits: k · _LN2_HIGH is exact for |k| < 256
 _LN2_LOW = FLOAT(math.log(2) - 0.693145751953125)
 _LOWEST, _HIGHEST = FLOAT(-87.3), FLOAT(88.0)  # 2^k stays a normal float32; expm1(88.72) overflows
-_NEAR = FLOAT(0.69)  # < ln 2: the polynomial alone is exact
-_NEAR_BITS = int(_NEAR.view(np.int32))
 _MAGNITUDE = np.int32(0x7FFFFFFF)
 _ZERO = FLOAT(0.0)
+#: the largest |effect| the polynomials of degree 5, 7 and 9 serve (_expm1_5, …); beyond: _expm1_any.
+#: Truncating r + r²/2! + … after rⁿ/n! leaves at most |r|ⁿ⁺¹/(n+1)!·e^|r|, and |expm1 r| ≥ |r|·e^−|r|,
+#: so the relative error is below |r|ⁿ/(n+1)!·e^2|r|: 1.7e-8 for n = 5 at 0.1, 9.9e-9 for n = 7 at
+#: 0.3, 3.9e-8 for n = 9 at 0.69 — each under float32's half ulp (6.0e-8 relative)
+_REACH = (FLOAT(0.1), FLOAT(0.3), FLOAT(0.69))
+_ANY = len(_REACH)  #: the tier of the range-reduced expm1
 
 
 @intrinsic
@@ -112,8 +122,20 @@ def _magnitude_bits(x):
 
 
 @numba.njit(**_INLINE)
-def _expm1_near(r):
-    """expm1(r) for |r| < ln 2, to float32 rounding (float32 in and out)."""
+def _expm1_5(r):
+    """expm1(r) for |r| ≤ 0.1, to float32 rounding (float32 in and out)."""
+    return r + r * r * (_C2 + r * (_C3 + r * (_C4 + r * _C5)))
+
+
+@numba.njit(**_INLINE)
+def _expm1_7(r):
+    """expm1(r) for |r| ≤ 0.3, to float32 rounding."""
+    return r + r * r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * (_C6 + r * _C7)))))
+
+
+@numba.njit(**_INLINE)
+def _expm1_9(r):
+    """expm1(r) for |r| < ln 2, to float32 rounding."""
     return r + r * r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * (_C6 + r * (_C7 + r * (_C8 + r * _C9)))))))
 
 
@@ -121,10 +143,10 @@ def _expm1_near(r):
 def _expm1_any(x):
     """expm1(x) for any float32 x: +inf above 88, NaN for NaN."""
     y = min(max(x, _LOWEST), _HIGHEST)
-    k = np.trunc(y * _INVERSE_LN2)  # |r| < ln 2, and k = 0 wherever _expm1_near applies
+    k = np.trunc(y * _INVERSE_LN2)  # |r| < ln 2
     r = (y - k * _LN2_HIGH) - k * _LN2_LOW
     scale = _float_with_bits(np.int32((np.int32(k) + np.int32(127)) << np.int32(23)))  # 2^k
-    result = scale * _expm1_near(r) + (scale - FLOAT(1.0))
+    result = scale * _expm1_9(r) + (scale - FLOAT(1.0))
     if x <= _HIGHEST:
         return result
     return FLOAT(np.inf) if x > _HIGHEST else x
@@ -132,37 +154,33 @@ def _expm1_any(x):
 
 def _month_with(expm1, asymmetric: bool):
     """The loop over a chunk's draws in one month of one segment, with ``expm1`` and with or
-    without the gain/loss churn term (a variant compiled per function; the symmetric one does
-    not touch the loss arrays)."""
+    without the gain/loss term of the retention effect (a variant compiled per function)."""
 
     @numba.njit(**_INLINE)
-    def month(customers, new, half_arpu, survival64, new_growth, arpu_growth, churn, survival, inverse_survival,
-              csat, nps, retention_csat, retention_nps, arpu_csat, acq_nps, csat_extra, nps_extra, csat_position,
-              nps_position, change, revenue_row, gain_row, new_row):
+    def month(customers, new, half_arpu, new_growth, arpu_growth, churn, survival, inverse_survival, csat, nps,
+              retention_csat, retention_nps, arpu_csat, acq_nps, loss_row, change, revenue_row, gain_row, new_row):
         """Month m for the draws of the rows given (1-d, the chunk's; see the reference for the
         equations): ``change`` (the customers' increment) from month m to m + 1, the month's revenue
         increment, survival gain and extra new customers into their rows (scratch where they are
         not kept: a store is cheaper than a test, and a masked store far dearer), and the baseline
-        (float64 ``customers``, ``new``, ``half_arpu``) advanced to
-        month m + 1."""
+        (``customers``, ``new``, ``half_arpu``) advanced to month m + 1. ``loss_row``: the month's
+        gain/loss term (read by the asymmetric variant only)."""
         for j in range(change.shape[0]):
             base, base_new, base_half_arpu = customers[j], new[j], half_arpu[j]
-            base_next = base * survival64[j] + base_new
+            s0 = survival[j]
+            base_next = base * s0 + base_new
             before = change[j]
             effect = csat[j] * retention_csat[j] + nps[j] * retention_nps[j]
-            if asymmetric:  # extra·(min(u + L, 0) − min(u, 0)) per score
-                u = csat_position[j]
-                effect += csat_extra[j] * (min(u + csat[j], _ZERO) - min(u, _ZERO))
-                u = nps_position[j]
-                effect += nps_extra[j] * (min(u + nps[j], _ZERO) - min(u, _ZERO))
+            if asymmetric:
+                effect += loss_row[j]
             w = expm1(effect)
             gain = churn[j] * w / (w + inverse_survival[j])
-            extra_new = expm1(nps[j] * acq_nps[j]) * FLOAT(base_new)
-            changed = before * survival[j] + (before + FLOAT(base)) * gain + extra_new
+            extra_new = expm1(nps[j] * acq_nps[j]) * base_new
+            changed = before * s0 + (before + base) * gain + extra_new
             average = before + changed  # twice the increment of average active customers
             growth = expm1(csat[j] * arpu_csat[j])
-            pairs = FLOAT(base) + FLOAT(base_next)
-            revenue_row[j] = ((pairs + average) * growth + average) * FLOAT(base_half_arpu)
+            pairs = base + base_next
+            revenue_row[j] = ((pairs + average) * growth + average) * base_half_arpu
             change[j] = changed
             gain_row[j] = gain
             new_row[j] = extra_new
@@ -173,8 +191,19 @@ def _month_with(expm1, asymmetric: bool):
     return month
 
 
-_month_near, _month_any = _month_with(_expm1_near, False), _month_with(_expm1_any, False)
-_month_near_loss, _month_any_loss = _month_with(_expm1_near, True), _month_with(_expm1_any, True)
+_EXPM1 = (_expm1_5, _expm1_7, _expm1_9, _expm1_any)  #: by tier
+_month_5, _month_7, _month_9, _month_any = (_month_with(f, False) for f in _EXPM1)
+_loss_month_5, _loss_month_7, _loss_month_9, _loss_month_any = (_month_with(f, True) for f in _EXPM1)
+
+
+@numba.njit(**_INLINE)
+def _loss_into(csat, nps, csat_extra, nps_extra, csat_position, nps_position, loss_row):
+    """The gain/loss term of a month's retention effect: extra·(min(u + L, 0) − min(u, 0)) per
+    score (a loop of its own: within the month's loop, four more arrays stop LLVM vectorising)."""
+    for j in range(loss_row.shape[0]):
+        u, v = csat_position[j], nps_position[j]
+        loss_row[j] = (csat_extra[j] * (min(u + csat[j], _ZERO) - min(u, _ZERO))
+                       + nps_extra[j] * (min(v + nps[j], _ZERO) - min(v, _ZERO)))
 
 
 @numba.njit(**_INLINE)
@@ -182,21 +211,6 @@ def _largest_into(values, bits):
     """bits[j] = max(bits[j], bits of |values[j]|)."""
     for j in range(values.shape[0]):
         bits[j] = max(bits[j], _magnitude_bits(values[j]))
-
-
-@numba.njit(**_INLINE)
-def _beyond_near(csat_bits, nps_bits, retention_csat, retention_nps, arpu_csat, acq_nps, csat_extra, nps_extra):
-    """Whether some draw's effect may lie beyond ±_NEAR, from the largest |lift| of each draw
-    over the months (their bits): |a·csat + b·nps| ≤ |a|·max|csat| + |b|·max|nps| bounds the
-    retention effect, and likewise the others (NaN or infinity: beyond). The gain/loss term adds
-    at most |extra|·|lift| per score (min(·, 0) moves no more than its argument)."""
-    largest = np.int32(0)
-    for j in range(csat_bits.shape[0]):
-        csat, nps = _float_with_bits(csat_bits[j]), _float_with_bits(nps_bits[j])
-        retention = (abs(retention_csat[j]) + abs(csat_extra[j])) * csat + (abs(retention_nps[j]) + abs(nps_extra[j])) * nps
-        largest = max(largest, max(_magnitude_bits(retention),  # nested two-way max: vectorised
-                                   max(_magnitude_bits(abs(acq_nps[j]) * nps), _magnitude_bits(abs(arpu_csat[j]) * csat))))
-    return largest > _NEAR_BITS
 
 
 @numba.njit(**_INLINE)
@@ -211,73 +225,119 @@ def _add_month(discount, margin, revenue_row, revenue_pv, revenue_total, revenue
 
 
 _IN_1D, _IN_2D, _IN_3D = (types.Array(types.float32, n, "C", readonly=True) for n in (1, 2, 3))
-_IN_2D_64 = types.Array(types.float64, 2, "C", readonly=True)
 _OUT_2D, _OUT_3D = (types.Array(types.float32, n, "C") for n in (2, 3))
-_SIGNATURE = types.void(
-    types.intp, types.intp,  # the chunk: draws start … stop − 1
-    *[_IN_2D_64] * 6, _IN_2D, _IN_2D, _IN_2D,  # baseline: what it grows from (float64), churn and survival
-    _IN_3D, _IN_3D, types.Array(types.intp, 1, "C", readonly=True),  # lifts, group of each segment
-    _IN_2D, _IN_2D, _IN_2D, _IN_2D, _IN_1D, _IN_1D,  # coefficients, discount, margin
-    types.boolean, _IN_2D, _IN_2D, _IN_2D, _IN_2D,  # gain/loss churn: whether, extras and positions
-    _OUT_2D, _OUT_2D, _OUT_2D, _OUT_2D, _OUT_3D, _OUT_3D, _OUT_3D, _OUT_3D,  # sums, monthly arrays
-)
+_GROUPS = types.Array(types.intp, 1, "C", readonly=True)
 
 
-@numba.njit(_SIGNATURE, cache=True, **_COMPILE)
-def _run(start, stop, customers0, survival64, new0, new_growth, half_arpu0, arpu_growth, churn, survival,
-         inverse_survival, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps, discount, margin,
-         asymmetric, csat_extra, nps_extra, csat_position, nps_position, revenue_pv, revenue_total, revenue_by_month, margin_by_month, customers_out, revenue_out, gain_out, new_out):
-    """All segments and months of the draws start … stop − 1. A monthly output with one row per
-    month (customers: months + 1) is kept; with one row it holds the customers' increment after
-    the last month (customers) or nothing (the others: scratch is used). Without ``asymmetric``
-    the loss arrays are not read (any of the right shape will do)."""
-    n_segments = churn.shape[0]
+@numba.njit(types.void(types.intp, types.intp, types.boolean, _IN_3D, _IN_3D, _GROUPS, *[_IN_2D] * 6,
+                       types.Array(types.int32, 1, "C")), cache=True, **_COMPILE)
+def _bound(start, stop, asymmetric, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps,
+           csat_extra, nps_extra, bits):
+    """Raise ``bits[s]`` to the bits of a bound on every |effect| (log or logit scale) segment s
+    sees in draws start … stop − 1: |coefficient| × the largest |lift| of a draw over the months,
+    and |a·csat + b·nps| ≤ |a|·max|csat| + |b|·max|nps| for the retention effect, whose gain/loss
+    term adds at most |extra|·max|lift| per score (min(·, 0) moves by no more than its argument).
+    NaN or infinity: above every tier."""
     horizon, n_groups, _ = csat.shape
     width = stop - start
     draws = slice(start, stop)
-    kept = customers_out.shape[0] == horizon + 1
-    keep_gain, keep_new = gain_out.shape[0] == horizon, new_out.shape[0] == horizon
-    state = np.empty((3, width))  # the baseline's customers, new customers and ARPU / 2 in the current month
-    change = np.empty(width, dtype=FLOAT)
-    scratch = np.empty((3, width), dtype=FLOAT)
     largest = np.zeros((2, n_groups, width), dtype=np.int32)  # bits of the largest |lift| over the months
     for g in range(n_groups):
         for m in range(horizon):
             _largest_into(csat[m, g, draws], largest[0, g])
             _largest_into(nps[m, g, draws], largest[1, g])
+    for s in range(group_of.shape[0]):
+        csat_bits, nps_bits = largest[0, group_of[s]], largest[1, group_of[s]]
+        rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
+        xc, xn = csat_extra[s, draws], nps_extra[s, draws]
+        most = np.int32(0)
+        for j in range(width):
+            lift_csat, lift_nps = _float_with_bits(csat_bits[j]), _float_with_bits(nps_bits[j])
+            a, b = abs(rc[j]), abs(rn[j])
+            if asymmetric:
+                a, b = a + abs(xc[j]), b + abs(xn[j])
+            retention = a * lift_csat + b * lift_nps
+            most = max(most, max(_magnitude_bits(retention),  # nested two-way max: vectorised
+                                 max(_magnitude_bits(abs(qn[j]) * lift_nps),
+                                     _magnitude_bits(abs(ac[j]) * lift_csat))))
+        bits[s] = max(bits[s], most)
+
+
+_SIGNATURE = types.void(
+    types.intp, types.intp,  # the chunk: draws start … stop − 1
+    types.Array(types.intp, 2, "C", readonly=True),  # per segment: expm1 tier, gain/loss term or not
+    *[_IN_2D] * 5, _IN_2D, _IN_2D, _IN_2D,  # baseline: what it grows from, churn and survival
+    _IN_3D, _IN_3D, _GROUPS,  # lifts, group of each segment
+    *[_IN_2D] * 8, _IN_1D, _IN_1D,  # coefficients, loss extras, positions, discount, margin
+    _OUT_2D, _OUT_2D, _OUT_2D, _OUT_2D, _OUT_3D, _OUT_3D, _OUT_3D, _OUT_3D,  # sums, monthly arrays
+)
+
+
+@numba.njit(_SIGNATURE, cache=True, **_COMPILE)
+def _run(start, stop, kinds, customers0, new0, new_growth, half_arpu0, arpu_growth, churn, survival,
+         inverse_survival, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps, csat_extra,
+         nps_extra, csat_position, nps_position, discount, margin, revenue_pv, revenue_total, revenue_by_month,
+         margin_by_month, customers_out, revenue_out, gain_out, new_out):
+    """All segments and months of the draws start … stop − 1, segment s with the expm1 of tier
+    ``kinds[s, 0]`` (0, 1, 2: the polynomial of degree 5, 7, 9; _ANY) and, where ``kinds[s, 1]``,
+    the gain/loss term (otherwise the loss arrays are not read). A monthly output with one row per
+    month (customers: months + 1) is kept; with one row it holds the customers' increment after
+    the last month (customers) or nothing (the others: scratch is used)."""
+    n_segments = churn.shape[0]
+    horizon = csat.shape[0]
+    width = stop - start
+    draws = slice(start, stop)
+    kept = customers_out.shape[0] == horizon + 1
+    keep_gain, keep_new = gain_out.shape[0] == horizon, new_out.shape[0] == horizon
+    state = np.empty((3, width), dtype=FLOAT)  # the baseline's customers, new customers and ARPU / 2 this month
+    change = np.empty(width, dtype=FLOAT)
+    scratch = np.empty((4, width), dtype=FLOAT)
     customers, new, half_arpu = state[0], state[1], state[2]
-    no_revenue, no_gain, no_new = scratch[0], scratch[1], scratch[2]
+    no_revenue, no_gain, no_new, loss = scratch[0], scratch[1], scratch[2], scratch[3]
     for s in range(n_segments):  # views made once per segment: each costs two atomic reference counts
-        g = group_of[s]
+        g, tier, asymmetric = group_of[s], kinds[s, 0], kinds[s, 1] != 0
         rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
         xc, xn, uc, un = csat_extra[s, draws], nps_extra[s, draws], csat_position[s, draws], nps_position[s, draws]
-        near = not _beyond_near(largest[0, g], largest[1, g], rc, rn, ac, qn, xc, xn)
         customers[:] = customers0[s, draws]
         new[:] = new0[s, draws]
         half_arpu[:] = half_arpu0[s, draws]
         change[:] = 0.0
         if kept:
             customers_out[0, s, draws] = 0.0
-        s64, gn, ga = survival64[s, draws], new_growth[s, draws], arpu_growth[s, draws]
+        gn, ga = new_growth[s, draws], arpu_growth[s, draws]
         p0, s0, inverse = churn[s, draws], survival[s, draws], inverse_survival[s, draws]
         pv, total, segment_margin = revenue_pv[s, draws], revenue_total[s, draws], margin[s]
         for m in range(horizon):
             revenue_row = revenue_out[m, s, draws] if kept else no_revenue
             gain_row = gain_out[m, s, draws] if keep_gain else no_gain
             new_row = new_out[m, s, draws] if keep_new else no_new
-            csat_m, nps_m = csat[m, g, draws], nps[m, g, draws]
-            if asymmetric and near:
-                _month_near_loss(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac,
-                                 qn, xc, xn, uc, un, change, revenue_row, gain_row, new_row)
-            elif asymmetric:
-                _month_any_loss(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac,
-                                qn, xc, xn, uc, un, change, revenue_row, gain_row, new_row)
-            elif near:
-                _month_near(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac, qn,
-                            xc, xn, uc, un, change, revenue_row, gain_row, new_row)
+            c, n = csat[m, g, draws], nps[m, g, draws]
+            if asymmetric:
+                _loss_into(c, n, xc, xn, uc, un, loss)
+                if tier == 0:
+                    _loss_month_5(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
+                                  change, revenue_row, gain_row, new_row)
+                elif tier == 1:
+                    _loss_month_7(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
+                                  change, revenue_row, gain_row, new_row)
+                elif tier == 2:
+                    _loss_month_9(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
+                                  change, revenue_row, gain_row, new_row)
+                else:
+                    _loss_month_any(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
+                                    change, revenue_row, gain_row, new_row)
+            elif tier == 0:
+                _month_5(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
+                         revenue_row, gain_row, new_row)
+            elif tier == 1:
+                _month_7(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
+                         revenue_row, gain_row, new_row)
+            elif tier == 2:
+                _month_9(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
+                         revenue_row, gain_row, new_row)
             else:
-                _month_any(customers, new, half_arpu, s64, gn, ga, p0, s0, inverse, csat_m, nps_m, rc, rn, ac, qn,
-                           xc, xn, uc, un, change, revenue_row, gain_row, new_row)
+                _month_any(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
+                           revenue_row, gain_row, new_row)
             if kept:
                 customers_out[m + 1, s, draws] = change
             _add_month(discount[m], segment_margin, revenue_row, pv, total, revenue_by_month[m, draws],
@@ -336,10 +396,23 @@ def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
     n_segments, n_draws = pack.churn.shape
     horizon = pack.horizon
     _check_shapes(pack, lifts, coefficients, discount, margin)
-    zero = np.zeros((n_segments, n_draws), dtype=FLOAT)
+    c = coefficients
+    zero = None if levers >= {"retention", "arpu", "acquisition"} else np.zeros((n_segments, n_draws), dtype=FLOAT)
 
     def effect(values: np.ndarray, lever: str) -> np.ndarray:
-        return np.ascontiguousarray(values, dtype=FLOAT) if lever in levers else zero
+        return _contiguous(values) if lever in levers else zero
+
+    asymmetric = c.asymmetric and "retention" in levers
+    # the loss arrays, or any of the right shape (not read)
+    loss = tuple(map(_contiguous, (c.retention_csat_loss_extra, c.retention_nps_loss_extra, c.csat_position,
+                                   c.nps_position) if asymmetric else (c.retention_csat,) * 4))
+    groups = np.clip(lifts.group_of, 0, lifts.csat.shape[1] - 1).astype(np.intp)  # as np.take(mode="clip")
+    effects = (_contiguous(lifts.csat), _contiguous(lifts.nps), groups, effect(c.retention_csat, "retention"),
+               effect(c.retention_nps, "retention"), effect(c.arpu_csat, "arpu"), effect(c.acq_nps, "acquisition"))
+    chunks = _chunks(n_draws, n_segments * horizon * n_draws)
+    bits = np.zeros((len(chunks), n_segments), dtype=np.int32)
+    _in_chunks(chunks, lambda i, start, stop: _bound(start, stop, asymmetric, *effects, *loss[:2], bits[i]))
+    kinds = np.column_stack([tiers(bits.max(axis=0).view(FLOAT)), np.full(n_segments, asymmetric)])
 
     def monthly(kept: bool) -> np.ndarray:
         return np.empty((horizon if kept else 1, n_segments, n_draws), dtype=FLOAT)
@@ -348,53 +421,55 @@ def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
     customers = np.empty((horizon + 1 if keep else 1, n_segments, n_draws), dtype=FLOAT)
     revenue = monthly(keep)
     gain, new = monthly(keep and "retention" in levers), monthly(keep and "acquisition" in levers)
-    groups = np.clip(lifts.group_of, 0, lifts.csat.shape[1] - 1).astype(np.intp)  # as np.take(mode="clip")
-    arguments = (pack.customers, pack.survival64, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth,
-                 pack.churn, pack.survival, pack.inverse_survival, _contiguous(lifts.csat), _contiguous(lifts.nps),
-                 groups, effect(coefficients.retention_csat, "retention"),
-                 effect(coefficients.retention_nps, "retention"), effect(coefficients.arpu_csat, "arpu"),
-                 effect(coefficients.acq_nps, "acquisition"), _contiguous(discount), _contiguous(margin),
-                 *_loss_arguments(coefficients, levers, zero), *sums,
-                 customers, revenue, gain, new)
-    _in_chunks(n_draws, n_segments * horizon * n_draws, lambda start, stop: _run(start, stop, *arguments))
+    arguments = (kinds, pack.customers, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth, pack.churn,
+                 pack.survival, pack.inverse_survival, *effects, *loss, _contiguous(discount), _contiguous(margin),
+                 *sums, customers, revenue, gain, new)
+    _in_chunks(chunks, lambda i, start, stop: _run(start, stop, *arguments))
     end = customers[-1].copy() if keep else customers[0]
     return Increments(*sums, end, revenue if keep else None, customers if keep else None,
                       gain if keep and "retention" in levers else None,
                       new if keep and "acquisition" in levers else None)
 
 
-def _in_chunks(n_draws: int, size: int, work: Callable[[int, int], None]) -> None:
-    """``work(start, stop)`` over the draws 0 … ``n_draws`` − 1 in chunks, on the calling thread
-    and, for a call of ``size`` ≥ _THREADED_SIZE, the workers of :func:`_workers`; each thread takes
-    the next chunk not taken, so one held up by other programs leaves its share to the others."""
+def tiers(bounds: np.ndarray) -> np.ndarray:
+    """The expm1 each segment runs on, from a bound on its |effects| over all draws of a call:
+    the lowest-degree polynomial whose reach covers it (0, 1, 2: degree 5, 7, 9), else _ANY (NaN
+    too). Chosen from all the draws, so that how they are cut into chunks changes no number."""
+    tier = np.full(bounds.shape, _ANY, dtype=np.intp)
+    for reach in reversed(range(len(_REACH))):
+        tier[bounds <= _REACH[reach]] = reach
+    return tier
+
+
+def _chunks(n_draws: int, size: int) -> list[tuple[int, int]]:
+    """The draws 0 … ``n_draws`` − 1 cut into pieces of work: one piece on one thread or for a call
+    of ``size`` below _THREADED_SIZE, else pieces of about _CHUNK_DRAWS draws, one per thread at least."""
     count = threads()
     if count == 1 or size < _THREADED_SIZE:
-        work(0, n_draws)
+        return [(0, n_draws)]
+    pieces = max(count, -(-n_draws // _CHUNK_DRAWS))
+    return list(itertools.pairwise(np.linspace(0, n_draws, pieces + 1).astype(int).tolist()))
+
+
+def _in_chunks(chunks: list[tuple[int, int]], work: Callable[[int, int, int], None]) -> None:
+    """``work(i, start, stop)`` for every chunk i, on the calling thread and, for more than one
+    chunk, the workers of :func:`_workers`; each thread takes the next chunk not taken, so one held
+    up by other programs leaves its share to the others."""
+    if len(chunks) == 1:
+        work(0, *chunks[0])
         return
-    chunks = max(count, -(-n_draws // _CHUNK_DRAWS))
-    bounds = np.linspace(0, n_draws, chunks + 1).astype(int).tolist()
     taken = itertools.count()  # next() on it is atomic under the GIL
 
     def take() -> None:
-        while (i := next(taken)) < chunks:
-            work(bounds[i], bounds[i + 1])
+        while (i := next(taken)) < len(chunks):
+            work(i, *chunks[i])
 
     pool = _workers()
-    helpers = [pool.submit(take) for _ in range(count - 1)]
+    helpers = [pool.submit(take) for _ in range(threads() - 1)]
     take()
     for helper in helpers:
         if not helper.cancel():  # one that has not started has nothing left to do
             helper.result()
-
-
-def _loss_arguments(coefficients: Coefficients, levers: frozenset[str], zero: np.ndarray) -> tuple:
-    """The kernel's gain/loss arguments: whether, then the CSAT and NPS extras and positions
-    (zeros, not read, for symmetric effects or without the retention lever)."""
-    c = coefficients
-    if not (c.asymmetric and "retention" in levers):
-        return False, zero, zero, zero, zero
-    return True, *map(_contiguous, (c.retention_csat_loss_extra, c.retention_nps_loss_extra, c.csat_position,
-                                    c.nps_position))
 
 
 def _contiguous(values: np.ndarray) -> np.ndarray:
@@ -412,8 +487,7 @@ def _check_shapes(pack: BaselinePack, lifts: Lifts, coefficients: Coefficients, 
         "discount": ((horizon,), discount.shape),
         "margin": ((n_segments,), margin.shape),
         **{f"segment constants {i}": ((n_segments, n_draws), values.shape) for i, values in enumerate(
-            (pack.customers, pack.survival64, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth,
-             pack.survival, pack.inverse_survival, *(v for v in vars(coefficients).values() if v is not None)))},
+            (pack.customers, pack.new, pack.new_growth, pack.half_arpu, pack.arpu_growth, pack.survival, pack.inverse_survival, *(v for v in vars(coefficients).values() if v is not None)))},
     }
     wrong = [f"{name} is {actual}, expected {shape}" for name, (shape, actual) in expected.items() if actual != shape]
     if wrong or lifts.csat.shape[1] == 0:

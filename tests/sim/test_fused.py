@@ -11,7 +11,7 @@ import pytest
 from cxroi.sim import finance, fused, kernel
 from cxroi.sim.compiled import BackgroundKernel
 from cxroi.sim.engine import Simulator
-from cxroi.sim.fused import _expm1_any, _expm1_near, fused_increments
+from cxroi.sim.fused import _expm1_5, _expm1_7, _expm1_9, _expm1_any, fused_increments
 from cxroi.sim.kernel import FLOAT, Increments, Lifts, numpy_increments
 from cxroi.sim.scenario import parse_scenario
 
@@ -19,10 +19,11 @@ LEVERS = ("retention", "arpu", "acquisition")
 FIELDS = ("revenue_pv", "revenue_total", "revenue_by_month", "margin_by_month", "customers_end", "revenue",
           "customers", "survival_gain", "new")
 
-# Both kernels compute in float32 (rounding 6e-8 relative); they differ only in the order of
-# roundings (fused multiply-adds, c[m] + c[m+1] summed in float32 rather than float64, an expm1
-# within 1 ulp of numpy's). A few ulp per month over the customer recursion of up to 40 months
-# stay below 1e-5 of an array's largest increment (measured: under 1e-6).
+# Both kernels compute the increments in float32 (rounding 6e-8 relative); they differ in the
+# order of roundings (fused multiply-adds, c[m] + c[m+1] summed in float32 rather than float64, an
+# expm1 within 1 ulp of numpy's) and in the baseline, grown in float32 by the fused kernel (at most
+# ~m·2⁻²⁴ relative after m months, see BaselinePack). Over up to 40 months that stays below 1e-5 of
+# an array's largest increment (measured: 2.2e-6).
 TOLERANCE = 1e-5
 
 
@@ -68,11 +69,13 @@ def largest_effect(args: tuple) -> float:
     return max(float(np.abs(effect).max()) for effect in effects)
 
 
-@pytest.mark.parametrize(("seed", "lift_points"), [(seed, 5.0) for seed in range(6)] + [(seed, 60.0) for seed in range(6, 10)])
+@pytest.mark.parametrize(("seed", "lift_points"), [(seed, 1.0) for seed in range(12, 14)] + [(seed, 5.0) for seed in range(6)]
+                         + [(seed, 60.0) for seed in range(6, 10)])
 @pytest.mark.parametrize("keep", [False, True])
 def test_fused_kernel_equals_the_numpy_reference(simulator, seed, lift_points, keep):
     args = random_scenario(simulator, seed, lift_points)
-    assert (largest_effect(args) > 0.69) == (lift_points > 10)  # both expm1 paths are exercised
+    effect = largest_effect(args)  # every tier of expm1 is exercised: ≤ 0.1, ≤ 0.3 or ≤ 0.69, beyond
+    assert {1.0: effect <= 0.1, 5.0: 0.1 < effect <= 0.69, 60.0: effect > 0.69}[lift_points]
     assert_same_increments(fused_increments(*args, keep=keep), numpy_increments(*args, keep=keep))
 
 
@@ -115,6 +118,29 @@ def test_threads_and_chunks_do_not_change_a_number(simulator, monkeypatch, keep)
         assert (mine is None) == (theirs is None), name
         if mine is not None:
             np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
+def test_one_draw_with_large_effects_sets_the_expm1_of_every_chunk(simulator, monkeypatch):
+    """The expm1 is chosen from a bound over all draws of a call: small effects everywhere but in
+    the last draw, computed in chunks of 7 draws on two threads, give what one piece on one thread
+    gives, though most chunks alone would have taken the degree-5 polynomial."""
+    small = random_scenario(simulator, 22, 1.0)
+    assert largest_effect(small) <= 0.1
+    pack, lifts, coefficients, _, discount, margin = small
+    csat, nps = lifts.csat.copy(), lifts.nps.copy()
+    csat[:, :, -1] *= 40.0
+    nps[:, :, -1] *= 40.0
+    args = (pack, Lifts(csat, nps, lifts.group_of), coefficients, frozenset(LEVERS), discount, margin)
+    assert largest_effect(args) > 0.69
+    monkeypatch.setattr(fused, "_threads", 1)
+    whole = fused_increments(*args, keep=True)
+    monkeypatch.setattr(fused, "_threads", 2)
+    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
+    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 7)
+    chunked = fused_increments(*args, keep=True)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), err_msg=name)
+    assert_same_increments(whole, numpy_increments(*args, keep=True))
 
 
 def test_calls_from_several_threads_at_once_get_their_own_results(simulator, monkeypatch):
@@ -168,7 +194,36 @@ def test_expm1_of_large_and_special_values():
 
 def test_the_polynomial_alone_agrees_with_the_range_reduced_expm1_within_069():
     x = np.linspace(-0.69, 0.69, 2001, dtype=FLOAT)
-    np.testing.assert_array_equal(expm1_values(_expm1_near, x), expm1_values(_expm1_any, x))
+    np.testing.assert_array_equal(expm1_values(_expm1_9, x), expm1_values(_expm1_any, x))
+
+
+@pytest.mark.parametrize(("polynomial", "reach"), [(_expm1_5, 0.1), (_expm1_7, 0.3), (_expm1_9, 0.69)])
+def test_each_polynomial_is_within_one_ulp_up_to_its_reach(polynomial, reach):
+    """Up to its reach (both ends included) a polynomial is as good as float32 allows: within one
+    ulp of the float64 expm1 — the truncated Taylor terms stay below half an ulp."""
+    edge = FLOAT(reach)
+    x = np.concatenate([np.linspace(-edge, edge, 4001, dtype=FLOAT), [-edge, edge],
+                        np.geomspace(1e-30, edge, 300).astype(FLOAT)]).astype(FLOAT)
+    exact = np.expm1(x.astype(np.float64))
+    ulps = np.abs(expm1_values(polynomial, x) - exact) / np.spacing(np.abs(exact).astype(FLOAT))
+    assert ulps.max() <= 1.0
+
+
+def test_lower_degrees_would_not_reach_further():
+    """Each reach is needed: the polynomial of the next lower degree is off by more than an ulp
+    at the reach of the next higher one (so the tiers are not wider than they need be)."""
+    for polynomial, beyond in ((_expm1_5, 0.3), (_expm1_7, 0.69)):
+        x = np.array([FLOAT(beyond)], dtype=FLOAT)
+        exact = np.expm1(x.astype(np.float64))
+        assert np.abs(expm1_values(polynomial, x) - exact) / np.spacing(np.abs(exact).astype(FLOAT)) > 1.0
+
+
+def test_tiers_at_their_boundaries():
+    """A bound exactly at a reach takes that polynomial, the next float32 above it the next tier;
+    NaN and infinity take the range-reduced expm1 (3)."""
+    above = [np.nextafter(FLOAT(reach), FLOAT(np.inf)) for reach in (0.1, 0.3, 0.69)]
+    bounds = np.array([0.0, 0.1, above[0], 0.3, above[1], 0.69, above[2], np.inf, np.nan], dtype=FLOAT)
+    np.testing.assert_array_equal(fused.tiers(bounds), [0, 0, 1, 1, 2, 2, 3, 3, 3])
 
 
 # ------------------------------------------------------------------ the entry point
