@@ -65,8 +65,11 @@ class SegmentState(Frozen):
     """The last observed state of a segment, the simulator's starting point."""
 
     customers: number(0.0, MAX_CUSTOMERS)  #: active customers at the start of the first forecast month
-    csat: Csat  #: last observed CSAT (%)
-    nps: Nps  #: last observed NPS (points)
+    #: CSAT (%) and NPS (points) the forecast starts from: the last observed month's, or the
+    #: fit's estimate of that month's true level when it corrected survey error (a month's score
+    #: from a few dozen answers can sit several points from the truth)
+    csat: Csat
+    nps: Nps
     arpu: number(0.0, MAX_ARPU)  #: revenue per customer per month (currency)
     ref_csat: Csat  #: reference CSAT of the effects (training mean, %)
     ref_nps: Nps  #: reference NPS of the effects (training mean, points)

@@ -26,6 +26,8 @@ import numpy as np
 
 #: survey points per unit of a model's CX effect ("per 10 points")
 POINTS_PER_UNIT = 10.0
+#: the scale of each survey measure, in points: CSAT is 0–100 %, NPS −100–100
+SURVEY_SCALE = {"csat": (0.0, 100.0), "nps": (-100.0, 100.0)}
 
 Array = TypeVar("Array")
 

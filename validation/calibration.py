@@ -41,8 +41,9 @@ from cxroi.errors import ScenarioError
 from cxroi.fileio import atomic_write_text
 from cxroi.fit.design import Design, build_design
 from cxroi.fit.result import FitResult
-from cxroi.manifest import Manifest
-from cxroi.params import PARAMETERS
+from cxroi.fit.train import starting_state
+from cxroi.manifest import Asymmetry, Manifest, SegmentState
+from cxroi.params import LOSS_PARAMETERS, PARAMETERS
 from cxroi.registry import ModelArtifact
 from cxroi.sim.engine import Simulator
 from cxroi.sim.scenario import Investment, Scenario
@@ -125,23 +126,28 @@ def make_model(settings: StudySettings, asymmetric: bool = False):
 
 
 def _manifest(model_id: str, family: str, design: Design, catalogue: dict[str, Initiative],
-              state: dict[str, dict[str, float]]) -> Manifest:
-    """The manifest fields the simulator reads."""
-    customers = {segment: values["customers"] for segment, values in state.items()}
+              state: dict[str, SegmentState], asymmetry: Asymmetry | None = None) -> Manifest:
+    """The manifest fields the simulator reads (``asymmetry``: a model with gain/loss churn slopes)."""
+    customers = {segment: values.customers for segment, values in state.items()}
     return Manifest(model_id=model_id, family=family, segments=design.segments, initiatives=list(catalogue),
                     state=state, lag_months=design.lag, training_window=design.window(), seed=0,
-                    initiative_settings={i: c.settings(design.segments, customers) for i, c in catalogue.items()})
+                    initiative_settings={i: c.settings(design.segments, customers) for i, c in catalogue.items()},
+                    asymmetry=asymmetry)
 
 
 def fitted_artifact(fit: FitResult, design: Design, catalogue: dict[str, Initiative]) -> ModelArtifact:
     """An in-memory artifact of the fit (nothing written to disk)."""
-    manifest = _manifest("calibration-fit", fit.family, design, catalogue, design.state())
+    asymmetry = Asymmetry(**fit.asymmetry) if fit.asymmetry else None
+    manifest = _manifest("calibration-fit", fit.family, design, catalogue, starting_state(fit, design), asymmetry)
     return ModelArtifact("calibration-fit", Path("."), manifest, fit.draws)
 
 
 def true_artifact(truth: dict, design: Design, catalogue: dict[str, Initiative]) -> ModelArtifact:
     """An artifact whose single draw is the generator's true parameters (its family field is
-    nominal: the simulator does not read it); the starting state is the fit's, with references at the true base CSAT/NPS the true effects are measured from."""
+    nominal: the simulator does not read it); the starting state is the history's last month with
+    its true (not surveyed) CSAT/NPS, and references at the true base levels the true effects
+    are measured from. A history whose churn effects act
+    ``loss_factor`` times as strongly below the base level gets those slopes below the reference."""
     per_segment = truth["segment_parameters"]
     draws = {}
     for name, (axis, _) in PARAMETERS.items():
@@ -149,12 +155,19 @@ def true_artifact(truth: dict, design: Design, catalogue: dict[str, Initiative])
             draws[name] = np.array([[per_segment[s][name] for s in design.segments]])
         else:
             draws[name] = np.array([[truth["initiatives"][i][name] for i in catalogue]])
-    state = design.state()
-    for segment in design.segments:
-        state[segment] = {**state[segment], "ref_csat": per_segment[segment]["csat_base"],
-                          "ref_nps": per_segment[segment]["nps_base"]}
-    return ModelArtifact("calibration-truth", Path("."), _manifest("calibration-truth", "bayes", design, catalogue,
-                                                                   state), draws)
+    def true_scores(segment: str) -> dict[str, float]:
+        truth_of = per_segment[segment]
+        return {"csat": truth_of["csat_last"], "nps": truth_of["nps_last"], "ref_csat": truth_of["csat_base"],
+                "ref_nps": truth_of["nps_base"]}
+
+    state = {segment: SegmentState(**{**values, **true_scores(segment)}) for segment, values in design.state().items()}
+    factor = truth.get("loss_factor", 1.0)
+    asymmetry = None
+    if factor != 1.0:
+        draws.update({name: factor * draws[name.removesuffix("_loss")] for name in LOSS_PARAMETERS})
+        asymmetry = Asymmetry(effects=tuple(name.removesuffix("_loss") for name in LOSS_PARAMETERS))
+    manifest = _manifest("calibration-truth", "bayes", design, catalogue, state, asymmetry)
+    return ModelArtifact("calibration-truth", Path("."), manifest, draws)
 
 
 def fixed_scenario(segments: list[str], catalogue: dict[str, Initiative], settings: StudySettings) -> Scenario:
@@ -243,16 +256,17 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def variant_table(rows: pd.DataFrame, runs: pd.DataFrame) -> str:
-    """Coverage of the 80 % intervals of the CX effects (pooled) and of NPV, per variant, as Markdown."""
+    """Coverage of the 50 %, 80 % and 90 % intervals of the CX effects (pooled) and of NPV, per
+    variant, as Markdown."""
     variant = runs.set_index("dataset")["variant"]
     rows = rows.assign(variant=rows["dataset"].map(variant))
-    lines = ["| variant | histories | effect cases | effects 80 % | effects 50 % | effects 90 % | NPV 80 % |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| variant | histories | effect cases | effects 50 % | effects 80 % | effects 90 % | NPV cases | NPV 50 % "
+             "| NPV 80 % | NPV 90 % |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, g in rows.groupby("variant", sort=False):
         effects, npv = g[g["quantity"] != "npv"], g[g["quantity"] == "npv"]
-        lines.append(f"| {name} | {len(npv)} | {len(effects)} | {100 * effects['in_80'].mean():.0f} % | "
-                     f"{100 * effects['in_50'].mean():.0f} % | {100 * effects['in_90'].mean():.0f} % | "
-                     f"{100 * npv['in_80'].mean():.0f} % |")
+        cells = [f"{100 * frame[f'in_{level}'].mean():.0f} %" for frame in (effects, npv) for level in (50, 80, 90)]
+        lines.append(f"| {name} | {g['dataset'].nunique()} | {len(effects)} | {' | '.join(cells[:3])} | {len(npv)} | "
+                     f"{' | '.join(cells[3:])} |")
     return "\n".join(lines)
 
 
@@ -270,17 +284,18 @@ def reliability(rows: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
     return table, brier, constant
 
 
-def run_study(settings: StudySettings, progress=sys.stderr,
-              checkpoint: Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
-    """Fit every dataset in turn; returns the coverage rows and per-dataset run information.
-    With ``checkpoint``, the rows so far are written there (CSV) after every dataset, so a long
-    study that is stopped keeps what it measured."""
+def run_study(settings: StudySettings, progress=sys.stderr, checkpoint: Path | None = None,
+              indices: list[int] | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Fit every dataset (or those at ``indices``) in turn; returns the coverage rows and
+    per-dataset run information. With ``checkpoint``, the rows so far are written there (CSV)
+    after every dataset, so a long study that is stopped keeps what it measured."""
     catalogue = load_catalogue()
     models = {False: make_model(settings)}
     rows: list[dict] = []
     runs: list[dict] = []
     started = time.perf_counter()
-    for index in range(settings.datasets):
+    indices = list(range(settings.datasets)) if indices is None else indices
+    for done, index in enumerate(indices, start=1):
         result, effects = draw_dataset(settings, index)
         design = build_design(require_valid(result.panel, f"dataset {index}"), catalogue, result.truth["lag_months"])
         variant = variant_of(settings, index)
@@ -299,7 +314,7 @@ def run_study(settings: StudySettings, progress=sys.stderr,
         so_far = pd.DataFrame(rows)
         if checkpoint is not None:
             atomic_write_text(checkpoint, so_far.to_csv(index=False))
-        print(f"[{index + 1}/{settings.datasets}] {variant}, seed {result.truth['seed']}: fit {seconds:.0f} s, "
+        print(f"[{done}/{len(indices)}] history {index}, {variant}, seed {result.truth['seed']}: fit {seconds:.0f} s, "
               f"dataset 90 % coverage {np.mean([r['in_90'] for r in new]):.2f}; running 50 %/90 % coverage "
               f"{so_far['in_50'].mean():.3f}/{so_far['in_90'].mean():.3f}; elapsed "
               f"{time.perf_counter() - started:.0f} s", file=progress, flush=True)
@@ -314,30 +329,55 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("segments", "months", "draws", "tune", "chains", "seed"):
         parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
     parser.add_argument("--family", choices=("bayes", "regression"), default=defaults.family)
+    parser.add_argument("--rerun-variant", choices=tuple(VARIANTS), default=None,
+                        help="fit again only this variant's histories (same seeds, so the same data) and replace "
+                             "their rows in --out's results; the other histories' rows are kept")
     parser.add_argument("--out", type=Path, default=Path("validation/results"))
     args = parser.parse_args(argv)
-    settings = StudySettings(**{k: v for k, v in vars(args).items() if k != "out"})
+    settings = StudySettings(**{k: v for k, v in vars(args).items() if k not in ("out", "rerun_variant")})
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows, runs = run_study(settings, checkpoint=args.out / f"calibration_rows_{settings.family}.csv")
-    table = coverage_table(rows)
+    rows_path = args.out / f"calibration_rows_{settings.family}.csv"
+    runs_path = args.out / f"calibration_runs_{settings.family}.csv"
+    indices = None
+    if args.rerun_variant:
+        indices = [i for i in range(settings.datasets) if variant_of(settings, i) == args.rerun_variant]
+        # the variant "null" is a name here, not a missing value
+        kept_rows, kept_runs = (pd.read_csv(path, keep_default_na=False, na_values=[""]) for path in (rows_path, runs_path))
+        kept_rows, kept_runs = kept_rows[~kept_rows["dataset"].isin(indices)], kept_runs[~kept_runs["dataset"].isin(indices)]
+    rows, runs = run_study(settings, checkpoint=args.out / f"calibration_checkpoint_{settings.family}.csv",
+                           indices=indices)
+    runs = pd.DataFrame(runs)
+    if args.rerun_variant:
+        rows = pd.concat([kept_rows, rows]).sort_values("dataset", kind="stable")
+        runs = pd.concat([kept_runs, runs]).sort_values("dataset", kind="stable")
     minutes = (time.perf_counter() - started) / 60
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"calibration_rows_{settings.family}.csv", rows.to_csv(index=False))
-    atomic_write_text(args.out / f"calibration_runs_{settings.family}.csv", pd.DataFrame(runs).to_csv(index=False))
-    sampling = (f"{settings.chains * settings.draws} independent draws" if settings.family == "regression"
-                else f"{settings.chains} chains × {settings.draws} draws (tune {settings.tune})")
-    bins, brier, constant = reliability(rows)
-    bin_lines = "\n".join(f"| {r.bin} | {r.cases} | {r.stated:.2f} | {r.observed:.2f} |"
-                           for r in bins.itertuples(index=False))
-    text = (f"{settings.datasets} histories ({settings.segments} segments × {settings.months} months), family "
-            f"{settings.family}, {sampling}, seed {settings.seed}; {minutes:.1f} min wall\n\n"
-            f"{markdown_table(table)}\n\nPer variant:\n\n{variant_table(rows, pd.DataFrame(runs))}\n\n"
-            f"Reliability of P(ROI > 0):\n\n| stated P(ROI > 0) | cases | mean stated | share true ROI > 0 |\n"
-            f"|---|---:|---:|---:|\n{bin_lines}\n\nBrier score {brier:.3f} (constant forecast {constant:.3f})\n")
+    atomic_write_text(rows_path, rows.to_csv(index=False))
+    atomic_write_text(runs_path, runs.to_csv(index=False))
+    (args.out / f"calibration_checkpoint_{settings.family}.csv").unlink(missing_ok=True)
+    text = study_report(settings, rows, runs, minutes, args.rerun_variant)
     atomic_write_text(args.out / f"calibration_table_{settings.family}.md", text)
     print(text)
     return 0
+
+
+def study_report(settings: StudySettings, rows: pd.DataFrame, runs: pd.DataFrame, minutes: float,
+                 rerun: str | None) -> str:
+    """The study's tables as Markdown: coverage per quantity and per variant, reliability of
+    P(ROI > 0) and its Brier score; the run's wall time and the histories' total fitting time."""
+    sampling = (f"{settings.chains * settings.draws} independent draws" if settings.family == "regression"
+                else f"{settings.chains} chains × {settings.draws} draws (tune {settings.tune})")
+    timing = (f"{minutes:.1f} min wall" if rerun is None
+              else f"the {rerun} histories refitted in {minutes:.1f} min wall, the others kept from the previous run")
+    bins, brier, constant = reliability(rows)
+    bin_lines = "\n".join(f"| {r.bin} | {r.cases} | {r.stated:.2f} | {r.observed:.2f} |"
+                          for r in bins.itertuples(index=False))
+    return (f"{settings.datasets} histories ({settings.segments} segments × {settings.months} months), family "
+            f"{settings.family}, {sampling}, seed {settings.seed}; {timing}; fitting time of all histories "
+            f"{runs['fit_seconds'].sum() / 60:.1f} min\n\n"
+            f"{markdown_table(coverage_table(rows))}\n\nPer variant:\n\n{variant_table(rows, runs)}\n\n"
+            f"Reliability of P(ROI > 0):\n\n| stated P(ROI > 0) | cases | mean stated | share true ROI > 0 |\n"
+            f"|---|---:|---:|---:|\n{bin_lines}\n\nBrier score {brier:.3f} (constant forecast {constant:.3f})\n")
 
 
 if __name__ == "__main__":

@@ -204,7 +204,8 @@ def generate(
     truth = {
         "seed": seed, "lag_months": lag, "segments": names, "start": periods[0].strftime("%Y-%m-%d"),
         "months": months, "scale": scale,
-        "note": "effects per +10 points of CSAT/NPS relative to csat_base/nps_base; intercepts at t=0",
+        "note": "effects per +10 points of CSAT/NPS relative to csat_base/nps_base; intercepts at t=0; "
+                "csat_last/nps_last: the true (not surveyed) scores of the last month",
         "population_means": means,
         "segment_parameters": {
             name: {
@@ -214,6 +215,7 @@ def generate(
                 "arpu_csat": effect["arpu_csat"][s], "arpu_sigma": arpu_sigma[s], "arpu_nu": STUDENT_T_NU,
                 "acq_intercept": acq_intercept[s], "acq_trend": acq_trend[s], "acq_nps": effect["acq_nps"][s],
                 "acq_alpha": acq_alpha[s], "csat_base": csat_base[s], "nps_base": nps_base[s],
+                "csat_last": csat_true[s, months - 1 + lag], "nps_last": nps_true[s, months - 1 + lag],
                 "customers_initial": int(customers0[s]),
             }
             for s, name in enumerate(names)

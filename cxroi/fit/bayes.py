@@ -39,6 +39,7 @@ included (benchmarks/README.md).
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,6 +72,9 @@ ASYMMETRIC_EFFECTS = ("churn_csat", "churn_nps")
 #: per segment × month grids of the survey error model, left out of the stored posterior (each is
 #: draws × segments × months: 4.7 MB per grid for 4 000 draws of 8 segments × 37 months)
 LATENT_GRIDS = ("_innovation", "_deviation", "_latent")
+#: compiled models of different structures (latent forms, window lengths) one model object keeps:
+#: histories that alternate between structures (a study's variants) then compile each once
+COMPILED_KEPT = 4
 #: share of a score's within-segment variance that must be true movement (not survey sampling
 #: error) for its latent path to be sampled centred (see BayesModel._scores)
 CENTRED_RELIABILITY = 0.5
@@ -144,7 +148,8 @@ class BayesModel:
             raise ValueError(f"sampler must be one of {SAMPLERS}")
         self.streams, self.progress = RandomStreams(seed), progress
         self.survey_error, self.asymmetric = survey_error, asymmetric
-        self._compiled = None  # (structure key, nutpie compiled model), reused across fits
+        #: structure key → nutpie compiled model, the last COMPILED_KEPT used, reused across fits
+        self._compiled: OrderedDict[tuple, object] = OrderedDict()
         self.on_draws = on_draws
 
     def latent_forms(self, design: Design) -> dict[str, str]:
@@ -346,9 +351,12 @@ class BayesModel:
             months = design.n_months if self.surveyed(design) else None
             key = (tuple(design.segments), tuple(design.relative_spend), tuple(pilots), id(catalogue), months,
                    tuple(self.latent_forms(design).items()))
-            if self._compiled is None or self._compiled[0] != key:
-                self._compiled = (key, nutpie.compile_pymc_model(self.build(design, catalogue, pilots)))
-            compiled = self._compiled[1]  # data the model does not use (e.g. zc of a surveyed CSAT) is pruned
+            if key not in self._compiled:
+                self._compiled[key] = nutpie.compile_pymc_model(self.build(design, catalogue, pilots))
+                while len(self._compiled) > COMPILED_KEPT:
+                    self._compiled.popitem(last=False)
+            self._compiled.move_to_end(key)
+            compiled = self._compiled[key]  # data the model does not use (e.g. zc of a surveyed CSAT) is pruned
             compiled = compiled.with_data(**{k: v for k, v in self.data(design).items() if k in compiled.shared_data})
             options = {"draws": c.draws, "tune": c.tune, "chains": c.chains, "cores": c.cores, "seed": seed,
                        "save_warmup": False, "target_accept": c.target_accept}
@@ -412,6 +420,9 @@ class BayesModel:
         asymmetry = None
         if self.asymmetric:
             asymmetry = _asymmetry_summary(posterior, design.segments)
+        last = design.last_observed
+        start_scores = {metric: posterior[f"{metric}_latent"].mean(("chain", "draw")).values[np.arange(len(last)), last]
+                        for metric in self.surveyed(design)}
 
         def write_posterior(path: Path) -> None:
             """The posterior on the model's own scale (no unconstrained duplicates, no warm-up,
@@ -425,7 +436,7 @@ class BayesModel:
             sampler=self.config,
             convergence=convergence, effect_sources={**effects, **sources},
             warnings=list(design.warnings), write_posterior=write_posterior,
-            survey_error=self.surveyed(design), asymmetry=asymmetry,
+            survey_error=self.surveyed(design), asymmetry=asymmetry, start_scores=start_scores,
         )
 
 

@@ -113,10 +113,15 @@ class Design:
         grids = (self.customers_start, self.churned, self.new_customers, self.revenue, self.csat, self.nps)
         return np.logical_and.reduce([np.isfinite(g) for g in grids])
 
+    @property
+    def last_observed(self) -> np.ndarray:
+        """Index of each segment's last observed month (segments,)."""
+        return self.n_months - 1 - np.argmax(self.observed[:, ::-1], axis=1)
+
     def state(self) -> dict[str, dict[str, float]]:
         """Starting state of a forecast after the window (registry.STATE_FIELDS), from each
         segment's last observed month."""
-        last = self.n_months - 1 - np.argmax(self.observed[:, ::-1], axis=1)
+        last = self.last_observed
         rows = np.arange(self.n_segments)
         customers = (self.customers_start[rows, last] - self.churned[rows, last]
                      + self.new_customers[rows, last])

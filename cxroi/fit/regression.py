@@ -201,7 +201,8 @@ class RegressionModel:
         S, n = design.n_segments, self.n_draws
         warn = list(design.warnings)
         corrected = _surveyed(design) if self.survey_error else ()
-        cells = calibrated_design(design, corrected, warn).cells()
+        calibrated_scores = calibrated_design(design, corrected, warn)
+        cells = calibrated_scores.cells()
         per_segment = np.bincount(cells.segment, minlength=S)
 
         churn, churn_cov, dispersion = fit_churn(cells, S, warn)
@@ -236,6 +237,8 @@ class RegressionModel:
                                   parameterization=None,
                                   covariance="cluster-robust by month; lifts: AR(1) feasible GLS"),
             convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn, survey_error=corrected,
+            start_scores={score: getattr(calibrated_scores, score)[np.arange(S), design.last_observed]
+                          for score in corrected},
         )
 
 

@@ -27,6 +27,9 @@ class FitResult:
     survey_error: tuple[str, ...] = ()
     #: the manifest's Asymmetry fields when churn effects were fitted with gain/loss slopes
     asymmetry: dict | None = None
+    #: score ("csat", "nps") → the fit's estimate of each segment's true level in its last
+    #: observed month (points, segments,), for the scores whose survey error it corrected
+    start_scores: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def n_draws(self) -> int:

@@ -42,6 +42,7 @@ from cxroi.manifest import (
     SegmentState,
 )
 from cxroi.params import CX_EFFECTS, EFFECT_LABELS
+from cxroi.science import SURVEY_SCALE
 from cxroi.seeds import DEFAULT_SEED, RandomStreams
 
 #: posterior probability of "falls act more strongly than rises" above which an asymmetric fit
@@ -115,6 +116,17 @@ def _caveats(fit: FitResult, design: Design, panel: pd.DataFrame, lag: int) -> l
     return list({caveat.text: caveat for caveat in caveats}.values())
 
 
+def starting_state(fit: FitResult, design: Design) -> dict[str, SegmentState]:
+    """Each segment's forecast starting point: its last observed month (Design.state), with the
+    fit's estimate of that month's true CSAT/NPS for the scores whose survey error it corrected
+    (within the survey scale), and the range of scores seen in training."""
+    def start_scores(s: int) -> dict[str, float]:
+        return {score: float(np.clip(estimate[s], *SURVEY_SCALE[score])) for score, estimate in fit.start_scores.items()}
+
+    return {segment: SegmentState(**{**values, **start_scores(s)}, **_history_range(design, s))
+            for s, (segment, values) in enumerate(design.state().items())}
+
+
 def _history_range(design: Design, s: int) -> dict[str, float]:
     """Lowest and highest monthly CSAT (%) and NPS (points) of segment ``s`` over its observed
     training months (SegmentState.csat_min … nps_max)."""
@@ -184,8 +196,7 @@ def train(
     health = Health.model_validate(run_gate(settings.family, diagnostics.model_dump(), backtest.model_dump(),
                                             {"least_identified": least_identified(identified)}))
     reach = {i.id: i.reach(design.segments) for i in catalogue.values()}
-    state = {segment: SegmentState(**values, **_history_range(design, s))
-             for s, (segment, values) in enumerate(design.state().items())}
+    state = starting_state(fit, design)
     customers = {segment: values.customers for segment, values in state.items()}
     manifest = Manifest(
         model_id=model_id,

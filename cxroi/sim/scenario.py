@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cxroi.catalogue import LiftPrior
 from cxroi.errors import ScenarioError
 from cxroi.fileio import atomic_write_text
-from cxroi.science import saturation
+from cxroi.science import SURVEY_SCALE, saturation
 from cxroi.strictload import DuplicateKeyError, load_json, load_yaml
 
 if TYPE_CHECKING:
@@ -55,8 +55,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-#: the scale of each survey measure, in points: CSAT is 0–100 %, NPS −100–100
-SURVEY_SCALE = {"csat": (0.0, 100.0), "nps": (-100.0, 100.0)}
 #: widest possible change of each survey measure, in points
 SURVEY_RANGE = {kind: high - low for kind, (low, high) in SURVEY_SCALE.items()}
 

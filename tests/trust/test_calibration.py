@@ -43,7 +43,8 @@ def test_wilson_interval_matches_the_textbook_value():
 
 def test_true_parameters_reproduce_the_generator_churn():
     """The truth artifact's baseline churn in the first forecast month equals the generator's
-    churn probability at the last observed CSAT/NPS, computed here from the truth by hand."""
+    churn probability at the last month's true (not surveyed) CSAT/NPS, computed here from the
+    truth by hand; the surveyed scores differ from those by sampling error."""
     catalogue = load_catalogue()
     result, _ = draw_dataset(SMALL, 0)
     design = build_design(require_valid(result.panel), catalogue, 1)
@@ -51,8 +52,8 @@ def test_true_parameters_reproduce_the_generator_churn():
     churn = run.baseline.churned[0, :, 0] / run.baseline.customers[0, :, 0]  # draw 0, month 1
     for s, segment in enumerate(design.segments):
         p = result.truth["segment_parameters"][segment]
-        logit = (p["churn_intercept"] + p["churn_csat"] * (design.csat[s, -1] - p["csat_base"]) / 10
-                 + p["churn_nps"] * (design.nps[s, -1] - p["nps_base"]) / 10)
+        logit = (p["churn_intercept"] + p["churn_csat"] * (p["csat_last"] - p["csat_base"]) / 10
+                 + p["churn_nps"] * (p["nps_last"] - p["nps_base"]) / 10)
         assert churn[s] == pytest.approx(1 / (1 + np.exp(-logit)), rel=1e-12)
 
 
