@@ -34,7 +34,13 @@ def asymmetry_sentences(manifest: Manifest) -> list[str]:
              "Forecasts use both: a lift that starts below the reference is valued at the slope below it until "
              "the score passes the reference."]
     for effect, d in asymmetry.loss_minus_gain.items():
-        lines.append(f"{EFFECT_LABELS.get(effect, effect).capitalize()}: below minus above {d['mean']:+.3f} "
-                     f"(P10 {d['low']:+.3f}, P90 {d['high']:+.3f}); probability that falls act more strongly "
-                     f"{asymmetry.p_loss_stronger[effect]:.0%}.")
+        label = EFFECT_LABELS.get(effect, effect)
+        lines.append(f"{label[0].upper()}{label[1:]}: slope below minus slope above {_signed(d['mean'])} (P10 "
+                     f"{_signed(d['low'])}, P90 {_signed(d['high'])}; logit of monthly churn per +10 points); "
+                     f"probability that falls act more strongly {asymmetry.p_loss_stronger[effect]:.0%}.")
     return lines
+
+
+def _signed(value: float) -> str:
+    """A signed figure to three decimals with a true minus sign ("−0.417", "+0.052")."""
+    return f"{value:+.3f}".replace("-", "\u2212")

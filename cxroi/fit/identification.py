@@ -85,7 +85,8 @@ def identification_caveats(identified: dict[str, dict[str, float]], catalogue: d
             continue
         segments = reach.get(initiative_id, ())
         lift = initiative.csat_lift.mean
-        where = next((s for s in segments if s in state), None)
+        # the largest segment it reaches: the easiest to recruit both arms of a pilot from
+        where = max((s for s in segments if s in state), key=lambda s: state[s].customers, default=None)
         design = (f"; a pilot in {where} needs about {pilot_customers(lift, state[where].csat / 100.0):,} surveyed "
                   f"customers in each arm (treated and not) every month for {PILOT_MONTHS} months to detect its "
                   f"catalogue CSAT lift of {lift:+.1f} points with {PILOT_POWER:.0%} power") if where else ""

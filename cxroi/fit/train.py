@@ -152,14 +152,15 @@ def survey_error_ignored(modelled: tuple[str, ...]) -> list[QualityWarning]:
 
 def asymmetry_caveats(asymmetry: dict | None) -> list[Caveat]:
     """A caveat per churn effect whose falls the history says act more strongly than its rises
-    (posterior probability ≥ :data:`ASYMMETRY_CAVEAT_P`): forecasts value every change with the
-    slope of rises, so a plan that lets that score fall is valued too kindly."""
+    (posterior probability ≥ :data:`ASYMMETRY_CAVEAT_P`): forecasts use the steeper slope below
+    each segment's reference, so where a segment starts matters to what a lift is worth."""
     if not asymmetry:
         return []
     return [Caveat(code="asymmetric_effect", effects=(effect,), text=(
         f"falls act more strongly than rises for {EFFECT_LABELS[effect]} (probability {p:.0%} from the history); "
-        "forecasts value every change with the effect of a rise, so a plan in which this score falls is "
-        "valued too kindly"))
+        "forecasts value the part of a score below its segment's reference with the steeper slope of falls, so "
+        "lifting a segment that sits below it is worth more per point, and letting a score fall costs more than "
+        "a rise of the same size gains"))
         for effect, p in asymmetry["p_loss_stronger"].items() if p >= ASYMMETRY_CAVEAT_P]
 
 

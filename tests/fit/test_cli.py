@@ -79,8 +79,9 @@ def test_rejected_bayes_model_is_never_promoted_unless_forced(tmp_path, capsys) 
     pilots.write_text(f"pilots:\n  - {{initiative: {initiative}, segment: {panel['segment'].iloc[0]}, "
                       "metric: nps, lift: 5, se: 0.5}\n")
     models = tmp_path / "models"
-    code = main(["train", "--data", str(data), "--seed", "2", "--draws", "100", "--tune", "150",
-                 "--chains", "2", "--pilots", str(pilots), "--models-dir", str(models)])
+    code = main(["train", "--data", str(data), "--seed", "2", "--draws", "100", "--tune", "150",  # survey error off:
+                 "--chains", "2", "--pilots", str(pilots), "--no-survey-error",  # a quarter of the compile
+                 "--models-dir", str(models)])
     out = capsys.readouterr().out
     assert code == 4, out
     assert registry.champion_id(models) is None
