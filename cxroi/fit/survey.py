@@ -16,9 +16,11 @@ answer is top-2-box (or every answer a promoter) still has a positive variance.
 The regression family corrects for that error by regression calibration (:func:`calibrated`;
 Carroll, Ruppert, Stefanski & Crainiceanu, *Measurement Error in Nonlinear Models*, 2nd ed.,
 2006, ch. 4): each surveyed month's score is replaced by its best linear predictor of the true
-level, μ + λ·(observed − μ) with the segment's mean μ and reliability λ = σ²ₓ / (σ²ₓ + se²), σ²ₓ
-the variance of the true monthly level (observed variance minus the mean sampling variance).
-The effect of a calibrated score is then estimated without the attenuation toward zero that
+level — for one score μ + λ·(observed − μ) with the segment's mean μ and reliability
+λ = σ²ₓ / (σ²ₓ + se²), σ²ₓ the variance of the true monthly level (observed variance minus the mean
+sampling variance); for CSAT and NPS together the same with covariance matrices, pooled over
+segments (:func:`calibrated`). The effect of a calibrated score is then estimated without the
+attenuation toward zero that
 noise in a covariate causes (exactly so in linear models, to first order in the logit and log
 links when effects are small, as here). Chosen over SIMEX because it needs one fit instead of
 dozens and works from the per-month variances the surveys give; what it leaves out — the
@@ -80,7 +82,8 @@ def calibrated(grids: dict[str, np.ndarray], responses: dict[str, np.ndarray], p
     the answers behind them (0: not surveyed), ``present`` the months each segment was observed,
     ``references`` the segments' reference scores. Returns the calibrated grids of the scores in
     ``responses`` — months surveyed for all of them calibrated, other observed months
-    interpolated between those, unobserved months as given — and the reliability of each
+    interpolated between those, unobserved months and segments surveyed in fewer than 3 months
+    as given — and the reliability of each
     corrected score (0–1, pooled: true variance / (true + mean sampling variance)). A score with
     reliability 0 (its movement is all survey noise) is set to its reference everywhere, so its
     effects are left unidentified rather than estimated from noise."""
