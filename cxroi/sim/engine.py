@@ -123,6 +123,8 @@ class Baseline:
 def _by_segment(reached: np.ndarray, index: np.ndarray, n_segments: int) -> np.ndarray:
     """Values of the simulated segments at ``index`` (segments × draws) placed among all
     segments (zero elsewhere), in the public draws × segments layout."""
+    if len(index) == n_segments:  # every segment (index is sorted and unique): a plain float64 copy
+        return _public(np.array(reached, dtype=float))
     full = np.zeros((n_segments, reached.shape[-1]))
     full[index] = reached
     return _public(full)
@@ -517,8 +519,11 @@ class Simulator:
 
         terminal = by_segment(np.zeros(change.customers_end.shape) if per_customer is None
                               else change.customers_end * per_customer)
-        # draws × months, all segments: a transposed view of months × draws (no strided copy)
-        cash_flow = np.subtract(change.margin_by_month, spend.sum(axis=0)[:, None], dtype=float).T
+        # draws × months, all segments: a transposed view of months × draws (no strided copy); cast
+        # first, then subtract in place (a mixed-precision subtract is half as fast)
+        cash_flow = change.margin_by_month.astype(float)
+        cash_flow -= spend.sum(axis=0)[:, None]
+        cash_flow = cash_flow.T
         run = _Run(self, scenario, index, lifts, value, discount, margin, spend, per_customer, kernel)
         return SimulationResult(
             scenario=scenario, model_id=self.artifact.model_id, provenance=self.provenance(scenario, kernel_name),
