@@ -207,13 +207,6 @@ def _loss_into(csat, nps, csat_extra, nps_extra, csat_position, nps_position, lo
 
 
 @numba.njit(**_INLINE)
-def _largest_into(values, bits):
-    """bits[j] = max(bits[j], bits of |values[j]|)."""
-    for j in range(values.shape[0]):
-        bits[j] = max(bits[j], _magnitude_bits(values[j]))
-
-
-@numba.njit(**_INLINE)
 def _add_month(discount, margin, revenue_row, revenue_pv, revenue_total, revenue_by_month, margin_by_month):
     """Add one month's revenue increments (a chunk's row) to the running sums."""
     for j in range(revenue_row.shape[0]):
@@ -229,30 +222,23 @@ _OUT_2D, _OUT_3D = (types.Array(types.float32, n, "C") for n in (2, 3))
 _GROUPS = types.Array(types.intp, 1, "C", readonly=True)
 
 
-@numba.njit(types.void(types.intp, types.intp, types.boolean, _IN_3D, _IN_3D, _GROUPS, *[_IN_2D] * 6,
+@numba.njit(types.void(types.intp, types.intp, types.boolean, _IN_3D, _GROUPS, *[_IN_2D] * 6,
                        types.Array(types.int32, 1, "C")), cache=True, **_COMPILE)
-def _bound(start, stop, asymmetric, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps,
+def _bound(start, stop, asymmetric, largest, group_of, retention_csat, retention_nps, arpu_csat, acq_nps,
            csat_extra, nps_extra, bits):
     """Raise ``bits[s]`` to the bits of a bound on every |effect| (log or logit scale) segment s
-    sees in draws start … stop − 1: |coefficient| × the largest |lift| of a draw over the months,
-    and |a·csat + b·nps| ≤ |a|·max|csat| + |b|·max|nps| for the retention effect, whose gain/loss
-    term adds at most |extra|·max|lift| per score (min(·, 0) moves by no more than its argument).
-    NaN or infinity: above every tier."""
-    horizon, n_groups, _ = csat.shape
-    width = stop - start
+    sees in draws start … stop − 1: |coefficient| × the largest |lift| of a draw over the months
+    (``largest``: Lifts.largest), and |a·csat + b·nps| ≤ |a|·max|csat| + |b|·max|nps| for the
+    retention effect, whose gain/loss term adds at most |extra|·max|lift| per score (min(·, 0)
+    moves by no more than its argument). NaN or infinity: above every tier."""
     draws = slice(start, stop)
-    largest = np.zeros((2, n_groups, width), dtype=np.int32)  # bits of the largest |lift| over the months
-    for g in range(n_groups):
-        for m in range(horizon):
-            _largest_into(csat[m, g, draws], largest[0, g])
-            _largest_into(nps[m, g, draws], largest[1, g])
     for s in range(group_of.shape[0]):
-        csat_bits, nps_bits = largest[0, group_of[s]], largest[1, group_of[s]]
+        largest_csat, largest_nps = largest[0, group_of[s], draws], largest[1, group_of[s], draws]
         rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
         xc, xn = csat_extra[s, draws], nps_extra[s, draws]
         most = np.int32(0)
-        for j in range(width):
-            lift_csat, lift_nps = _float_with_bits(csat_bits[j]), _float_with_bits(nps_bits[j])
+        for j in range(stop - start):
+            lift_csat, lift_nps = largest_csat[j], largest_nps[j]
             a, b = abs(rc[j]), abs(rn[j])
             if asymmetric:
                 a, b = a + abs(xc[j]), b + abs(xn[j])
@@ -411,7 +397,8 @@ def fused_increments(pack: BaselinePack, lifts: Lifts, coefficients: Coefficient
                effect(c.retention_nps, "retention"), effect(c.arpu_csat, "arpu"), effect(c.acq_nps, "acquisition"))
     chunks = _chunks(n_draws, n_segments * horizon * n_draws)
     bits = np.zeros((len(chunks), n_segments), dtype=np.int32)
-    _in_chunks(chunks, lambda i, start, stop: _bound(start, stop, asymmetric, *effects, *loss[:2], bits[i]))
+    _in_chunks(chunks, lambda i, start, stop: _bound(start, stop, asymmetric, lifts.largest, *effects[2:], *loss[:2],
+                                                     bits[i]))
     kinds = np.column_stack([tiers(bits.max(axis=0).view(FLOAT)), np.full(n_segments, asymmetric)])
 
     def monthly(kept: bool) -> np.ndarray:

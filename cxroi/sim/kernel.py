@@ -134,6 +134,13 @@ class Lifts:
     nps: np.ndarray
     group_of: np.ndarray
 
+    @cached_property
+    def largest(self) -> np.ndarray:
+        """The largest |lift| of each draw over the months, CSAT then NPS: 2 × groups × draws,
+        float32 (NaN where a lift is NaN). Made once per lift curves (they are cached per
+        scenario): the fused kernel bounds its effects with it."""
+        return np.stack([np.abs(self.csat).max(axis=0), np.abs(self.nps).max(axis=0)]).astype(FLOAT)
+
 
 @dataclass(frozen=True)
 class Coefficients:
