@@ -61,6 +61,23 @@ def assert_same_increments(ours: Increments, reference: Increments) -> None:
         np.testing.assert_allclose(mine, theirs, rtol=TOLERANCE, atol=TOLERANCE * scale, err_msg=name)
 
 
+def assert_chunks_change_nothing(monkeypatch, args: tuple, keep: bool = True) -> Increments:
+    """One thread in one piece and two threads in chunks of 7 draws (the last one shorter) give
+    identical arrays for ``args``; returns the one-piece result."""
+    monkeypatch.setattr(fused, "_threads", 1)
+    whole = fused_increments(*args, keep=keep)
+    monkeypatch.setattr(fused, "_threads", 2)
+    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
+    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 7)
+    chunked = fused_increments(*args, keep=keep)
+    for name in FIELDS:
+        mine, theirs = getattr(chunked, name), getattr(whole, name)
+        assert (mine is None) == (theirs is None), name
+        if mine is not None:
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    return whole
+
+
 def largest_effect(args: tuple) -> float:
     """The largest |CX effect| (log scale) any draw sees: beyond ±0.69 the range-reduced expm1 runs."""
     _, lifts, c, *_ = args
@@ -106,18 +123,7 @@ def test_arrays_that_do_not_fit_together_are_refused(simulator):
 def test_threads_and_chunks_do_not_change_a_number(simulator, monkeypatch, keep):
     """Every draw is computed alike whichever thread and chunk takes it: one thread in one piece,
     and two threads in chunks of 7 draws (the last one shorter), give identical arrays."""
-    args = random_scenario(simulator, 21, 60.0)
-    monkeypatch.setattr(fused, "_threads", 1)
-    whole = fused_increments(*args, keep=keep)
-    monkeypatch.setattr(fused, "_threads", 2)
-    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
-    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 7)
-    chunked = fused_increments(*args, keep=keep)
-    for name in FIELDS:
-        mine, theirs = getattr(chunked, name), getattr(whole, name)
-        assert (mine is None) == (theirs is None), name
-        if mine is not None:
-            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    assert_chunks_change_nothing(monkeypatch, random_scenario(simulator, 21, 60.0), keep)
 
 
 def test_one_draw_with_large_effects_sets_the_expm1_of_every_chunk(simulator, monkeypatch):
@@ -132,14 +138,7 @@ def test_one_draw_with_large_effects_sets_the_expm1_of_every_chunk(simulator, mo
     nps[:, :, -1] *= 40.0
     args = (pack, Lifts(csat, nps, lifts.group_of), coefficients, frozenset(LEVERS), discount, margin)
     assert largest_effect(args) > 0.69
-    monkeypatch.setattr(fused, "_threads", 1)
-    whole = fused_increments(*args, keep=True)
-    monkeypatch.setattr(fused, "_threads", 2)
-    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
-    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 7)
-    chunked = fused_increments(*args, keep=True)
-    for name in FIELDS:
-        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), err_msg=name)
+    whole = assert_chunks_change_nothing(monkeypatch, args)
     assert_same_increments(whole, numpy_increments(*args, keep=True))
 
 

@@ -9,7 +9,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cxroi.sim import fused
 from cxroi.sim.engine import Simulator
 from cxroi.sim.fused import fused_increments
 from cxroi.sim.kernel import (
@@ -23,6 +22,7 @@ from cxroi.sim.kernel import (
 from tests.sim.test_fused import (
     FIELDS,
     LEVERS,
+    assert_chunks_change_nothing,
     assert_same_increments,
     largest_effect,
     random_scenario,
@@ -65,15 +65,7 @@ def test_fused_kernel_equals_the_numpy_reference_with_loss_slopes(simulator, see
 
 
 def test_threads_and_chunks_do_not_change_a_number_with_loss_slopes(simulator, monkeypatch):
-    args = with_loss_slopes(random_scenario(simulator, 21, 60.0), 21, 60.0)
-    monkeypatch.setattr(fused, "_threads", 1)
-    whole = fused_increments(*args, keep=True)
-    monkeypatch.setattr(fused, "_threads", 2)
-    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
-    monkeypatch.setattr(fused, "_CHUNK_DRAWS", 7)
-    chunked = fused_increments(*args, keep=True)
-    for name in FIELDS:
-        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), err_msg=name)
+    assert_chunks_change_nothing(monkeypatch, with_loss_slopes(random_scenario(simulator, 21, 60.0), 21, 60.0))
 
 
 # ------------------------------------------------------------------ one segment, one draw, one month
