@@ -49,7 +49,7 @@ def run_backtest(design: Design, refit: Callable[[Design], FitResult], rng: np.r
         keep = [s for s in range(design.n_segments) if design.segments[s] not in excluded]
         design, short = design.subset(keep), short.subset(keep)
     fit = refit(short)
-    cells = design.cells(first=cut, ref_csat=short.ref_csat, ref_nps=short.ref_nps)
+    cells = fit.seen(design).cells(first=cut, ref_csat=short.ref_csat, ref_nps=short.ref_nps)
     predicted = predict_cells(fit.draws, cells, rng)
     rows = []
     for metric, actual in observed(cells).items():

@@ -12,6 +12,9 @@ import numpy as np
 from cxroi.fit.design import ARPU_NU, Cells
 from cxroi.science import logistic, score_effect
 
+#: churn probabilities are kept this far inside (0, 1): a logit beyond ±27 rounds to 0 or 1 in float64
+PROBABILITY_FLOOR = 1e-12
+
 
 def predict_cells(draws: dict[str, np.ndarray], cells: Cells, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Draws (draws × cells) of churned (customers/month), new_customers (customers/month) and
@@ -27,7 +30,7 @@ def predict_cells(draws: dict[str, np.ndarray], cells: Cells, rng: np.random.Gen
 
     logit = (at("churn_intercept") + score_effect(cells.zc, at("churn_csat"), loss("churn_csat"))
              + score_effect(cells.zn, at("churn_nps"), loss("churn_nps")))
-    p = logistic(logit)
+    p = np.clip(logistic(logit), PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)  # the beta draw needs 0 < p < 1
     kappa = at("churn_concentration")
     p_cell = rng.beta(p * kappa, (1.0 - p) * kappa)
     n = np.broadcast_to(cells.customers_start, p_cell.shape).astype(np.int64)

@@ -13,6 +13,7 @@ moment estimate; each gets scaled-χ² draws for its estimation uncertainty.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -71,6 +72,26 @@ def _expand(params: np.ndarray, cov: np.ndarray, keep: np.ndarray, sd: float) ->
     return full, full_cov
 
 
+def _fit_identified(fit_once: Callable[[np.ndarray], tuple], keep: np.ndarray, sd: float,
+                    effect_columns: int) -> tuple[np.ndarray, np.ndarray, object]:
+    """``fit_once(keep)`` → (params, cov, extra) of the kept columns, expanded to all columns
+    (:func:`_expand`); fitted once more without every CX-effect column (the last
+    ``effect_columns``) whose estimate came out less certain than 0 ± ``sd``: the history then
+    says less about that effect than the reference prior does (a segment of a few dozen customers
+    whose calibrated scores barely move, say), and the near-constant column would only blur the
+    segment's other estimates. Such an effect gets 0 ± ``sd``, like a covariate that never moves."""
+    params, cov, extra = fit_once(keep)
+    full, full_cov = _expand(params, cov, keep, sd)
+    effects = np.arange(len(keep) - effect_columns, len(keep))
+    weak = effects[keep[effects] & (np.diag(full_cov)[effects] > sd**2)]
+    if weak.size:
+        keep = keep.copy()
+        keep[weak] = False
+        params, cov, extra = fit_once(keep)
+        full, full_cov = _expand(params, cov, keep, sd)
+    return full, full_cov, extra
+
+
 def _scaled_chi2(estimate: np.ndarray, df: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """Draws (n × len(estimate)) of a variance estimate's sampling distribution: est·df/χ²_df."""
     return estimate[None, :] * df / rng.chisquare(df, size=(n, len(estimate)))
@@ -120,13 +141,26 @@ def _separating(cells: Cells, n_segments: int) -> bool:
 
 def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binomial GLM of churned out of customers_start; (params, cov, pearson dispersion per segment)."""
+    exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.zc, cells.zn])
+    notes: list[str] = []
+    params, cov, _ = _fit_identified(lambda keep: (*_churn_estimates(cells, exog[:, keep], n_segments, notes), None),
+                                     _varying(exog), UNIDENTIFIED_SD["churn"], 2 * n_segments)
+    warn += list(dict.fromkeys(notes))
+    p = logistic(exog @ params)
+    n = cells.customers_start
+    pearson = (cells.churned - n * p) ** 2 / np.maximum(n * p * (1 - p), 1e-12)
+    dispersion = np.array([pearson[cells.segment == s].sum() for s in range(n_segments)])
+    return params, cov, dispersion
+
+
+def _churn_estimates(cells: Cells, exog: np.ndarray, n_segments: int, warn: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(params, cov) of the binomial GLM on the columns of ``exog``: the plain fit with
+    month-clustered errors, or the penalised one under separation (noted in ``warn``)."""
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-    exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.zc, cells.zn])
     endog = np.column_stack([cells.churned, cells.customers_start - cells.churned])
-    keep = _varying(exog)
-    model = sm.GLM(endog, exog[:, keep], family=sm.families.Binomial())
+    model = sm.GLM(endog, exog, family=sm.families.Binomial())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = model.fit(cov_type="cluster", cov_kwds={"groups": cells.month})
@@ -140,19 +174,12 @@ def fit_churn(cells: Cells, n_segments: int, warn: list[str]) -> tuple[np.ndarra
     if separated:
         warn.append("churn: quasi-complete separation in the regression fit; estimates are penalised "
                     f"(normal priors, sd {SEPARATION_PRIOR_SD}) with model-based covariance")
-        params, cov = _penalised_binomial(exog[:, keep], cells.churned, trials, n_segments)
-    else:
-        params, cov = result.params, result.cov_params()
-        if _separating(cells, n_segments):
-            warn.append("churn: lagged CSAT or NPS perfectly splits months with churners from months without in "
-                        "some segment; its churn effects are pushed toward the extreme and less certain than "
-                        "their intervals say")
-    params, cov = _expand(params, cov, keep, UNIDENTIFIED_SD["churn"])
-    p = logistic(exog @ params)
-    n = cells.customers_start
-    pearson = (cells.churned - n * p) ** 2 / np.maximum(n * p * (1 - p), 1e-12)
-    dispersion = np.array([pearson[cells.segment == s].sum() for s in range(n_segments)])
-    return params, cov, dispersion
+        return _penalised_binomial(exog, cells.churned, trials, n_segments)
+    if _separating(cells, n_segments):
+        warn.append("churn: lagged CSAT or NPS perfectly splits months with churners from months without in "
+                    "some segment; its churn effects are pushed toward the extreme and less certain than "
+                    "their intervals say")
+    return result.params, result.cov_params()
 
 
 def fit_arpu(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,10 +187,13 @@ def fit_arpu(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.
     import statsmodels.api as sm
 
     exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.month.astype(float), cells.zc])
-    keep = _varying(exog)
-    result = sm.OLS(cells.log_arpu, exog[:, keep]).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
-    rss = np.array([np.sum(result.resid[cells.segment == s] ** 2) for s in range(n_segments)])
-    return (*_expand(result.params, result.cov_params(), keep, UNIDENTIFIED_SD["arpu"]), rss)
+
+    def fit_once(keep: np.ndarray) -> tuple:
+        result = sm.OLS(cells.log_arpu, exog[:, keep]).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+        rss = np.array([np.sum(result.resid[cells.segment == s] ** 2) for s in range(n_segments)])
+        return result.params, result.cov_params(), rss
+
+    return _fit_identified(fit_once, _varying(exog), UNIDENTIFIED_SD["arpu"], n_segments)
 
 
 def fit_acquisition(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,17 +202,20 @@ def fit_acquisition(cells: Cells, n_segments: int) -> tuple[np.ndarray, np.ndarr
 
     exog = _interactions(cells, n_segments, [np.ones(len(cells)), cells.month.astype(float), cells.zn])
     y = cells.new_customers
-    keep = _varying(exog)
-    exog = exog[:, keep]
-    poisson = sm.GLM(y, exog, family=sm.families.Poisson()).fit()
-    mu = poisson.fittedvalues
-    inverse_alpha = np.array([
-        max(np.sum((y - mu)[cells.segment == s] ** 2 - y[cells.segment == s]) / np.sum(mu[cells.segment == s] ** 2), 1e-6)
-        for s in range(n_segments)
-    ])
-    family = sm.families.NegativeBinomial(alpha=float(np.median(inverse_alpha)))
-    result = sm.GLM(y, exog, family=family).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
-    return (*_expand(result.params, result.cov_params(), keep, UNIDENTIFIED_SD["acquisition"]), inverse_alpha)
+
+    def fit_once(keep: np.ndarray) -> tuple:
+        kept = exog[:, keep]
+        mu = sm.GLM(y, kept, family=sm.families.Poisson()).fit().fittedvalues
+        inverse_alpha = np.array([
+            max(np.sum((y - mu)[cells.segment == s] ** 2 - y[cells.segment == s]) / np.sum(mu[cells.segment == s] ** 2),
+                1e-6)
+            for s in range(n_segments)
+        ])
+        family = sm.families.NegativeBinomial(alpha=float(np.median(inverse_alpha)))
+        result = sm.GLM(y, kept, family=family).fit(cov_type="cluster", cov_kwds={"groups": cells.month})
+        return result.params, result.cov_params(), inverse_alpha
+
+    return _fit_identified(fit_once, _varying(exog), UNIDENTIFIED_SD["acquisition"], n_segments)
 
 
 class RegressionModel:
@@ -239,6 +272,7 @@ class RegressionModel:
             convergence={}, effect_sources={**sources, **lift_sources}, warnings=warn, survey_error=corrected,
             start_scores={score: getattr(calibrated_scores, score)[np.arange(S), design.last_observed]
                           for score in corrected},
+            score_view=(lambda seen: calibrated_design(seen, corrected, [])) if corrected else None,
         )
 
 

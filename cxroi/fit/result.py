@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cxroi.fit.design import Design
 from cxroi.manifest import SamplerConfig
 
 
@@ -30,6 +31,13 @@ class FitResult:
     #: score ("csat", "nps") → the fit's estimate of each segment's true level in its last
     #: observed month (points, segments,), for the scores whose survey error it corrected
     start_scores: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: a design as the fit's effects see it (its survey scores calibrated, say), for checks that
+    #: predict outcomes from the fitted draws; None: the scores as observed
+    score_view: Callable[[Design], Design] | None = field(default=None, repr=False)
+
+    def seen(self, design: Design) -> Design:
+        """``design`` with the scores the fit's effects are measured on (:attr:`score_view`)."""
+        return design if self.score_view is None else self.score_view(design)
 
     @property
     def n_draws(self) -> int:

@@ -101,7 +101,8 @@ def _diagnostics(fit: FitResult, design: Design, rng: np.random.Generator) -> Di
         "max_rhat": 1.0, "min_ess_bulk": float(fit.n_draws), "min_ess_tail": float(fit.n_draws), "divergences": 0,
         "method": "independent draws from the normal approximation of the estimates",
     }
-    return Diagnostics.model_validate({**convergence, "predictive": predictive_summary(fit.draws, design, rng)})
+    return Diagnostics.model_validate({**convergence,
+                                       "predictive": predictive_summary(fit.draws, fit.seen(design), rng)})
 
 
 def _caveats(fit: FitResult, design: Design, panel: pd.DataFrame, lag: int) -> list[Caveat]:

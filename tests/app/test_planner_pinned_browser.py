@@ -5,11 +5,12 @@ screenshots of the planner (assumptions panel, response curves) and of the Decis
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from cxroi import registry
-from cxroi.app import formatting as fmt
 from cxroi.sim.engine import simulate
 from cxroi.sim.scenario import parse_scenario
 from cxroi.testing.artifacts import truth_champion, write_artifact
@@ -20,6 +21,17 @@ from tests.app.conftest import SCREENSHOTS, app_environment
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 NAME = "Pinned plan"
 WAIT_MS = 120_000  # a loaded shared machine: the first planner run compiles nothing but loads two models
+
+
+#: the app may value a plan on the numpy kernel while the compiled one loads and this process on the
+#: compiled one: they agree to float32 rounding of the increments (≈ 2e-6 relative; tests/sim/test_fused.py)
+KERNEL_TOLERANCE = 1e-5
+
+
+def amounts(text: str) -> list[float]:
+    """Every money amount shown in ``text`` ("$5,203,681", "+$1,200", "−$3"), in currency."""
+    return [float(sign.replace("\u2212", "-") + digits.replace(",", ""))
+            for sign, digits in re.findall(r"([+\u2212-]?)\$([\d,]+(?:\.\d+)?)", text)]
 
 
 def second_model(models_dir, champion_id: str) -> str:
@@ -84,9 +96,9 @@ def test_a_reopened_scenario_shows_its_value_under_the_pinned_model_and_the_new_
         table = tab.locator('[data-testid="stTable"]').filter(has_text=f"Saved with {first_id}").first
         text = table.inner_text()
         assert f"Champion {second_id}" in text and "Difference" in text
-        assert fmt.money(pinned) in text and fmt.money(champion) in text
-        assert "+" + fmt.money(champion - pinned) in text or "+" + fmt.money(champion - pinned + 1) in text \
-            or "+" + fmt.money(champion - pinned - 1) in text  # the difference, rounded to the unit
+        shown = amounts(text)
+        for expected in (pinned, champion, champion - pinned):
+            assert any(abs(value - expected) <= KERNEL_TOLERANCE * abs(expected) + 1 for value in shown), (expected, shown)
         tab.get_by_text("Assumptions behind these figures").click()
         tab.get_by_text("Response curves and marginal ROI").click()
         tab.get_by_text("Show the response curves").click()

@@ -75,7 +75,12 @@ def test_late_segment_is_forecast_from_its_last_month(awkward_runs):
     last = panel[panel["segment"] == awkward.AFFECTED].sort_values("period").iloc[-1]
     state = run.manifest.state[awkward.AFFECTED]
     assert state.customers == last["customers_start"] - last["churned"] + last["new_customers"]
-    assert state.csat == pytest.approx(last["csat"])
+    # the forecast starts from the regression calibration of that month's CSAT: with thousands of
+    # answers (sampling sd ≈ 0.8 points, reliability ≈ 0.93) it moves the score by well under a
+    # point toward the segment's mean, never to the mean itself
+    segment_mean = panel.loc[panel["segment"] == awkward.AFFECTED, "csat"].mean()
+    assert abs(state.csat - last["csat"]) < 1.0
+    assert abs(state.csat - segment_mean) > 0.5 * abs(last["csat"] - segment_mean)
     assert awkward.AFFECTED in run.manifest.backtest.excluded_segments
 
 
