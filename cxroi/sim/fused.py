@@ -7,13 +7,18 @@ Same equations, same float32 arithmetic of the increments as the numpy reference
   draw alone), so a large call runs on :func:`threads` threads — the calling one and workers —
   that take the next chunk not yet taken; a thread held up by other programs leaves its share
   to the others;
-* within a chunk, one pass per segment over the months; in each month one loop over the
-  chunk's draws computes the three channels, the customer recursion and the revenue increment
-  without intermediate arrays, and a second short loop adds the month to the running sums
-  (present value, horizon total, all-segment and margin-weighted monthly sums). Two loops,
-  because LLVM does not vectorise one loop that writes all those arrays (it cannot check that
-  many for overlap). The loops run over 1-d rows of the chunk, indexed from 0, which LLVM
-  vectorises; an index with an offset it does not;
+* within a chunk, blocks of _BLOCK (256) draws: for each block and segment, the segment's
+  per-draw constants are copied into rows of one small local array, whose 23 rows of 1 kB stay
+  in the L1 cache while the segment's months run on them (the rows of all 4 000 draws, 16 kB
+  each, do not: they came from the L2 cache every month); the block's lifts and monthly sums
+  stay in the L2 cache across its segments. In each month one loop over the block's draws
+  computes the three channels, the customer recursion and the revenue increment without
+  intermediate arrays, and a second short loop adds the month to the running sums (present
+  value, horizon total, all-segment and margin-weighted monthly sums). Two loops, because LLVM
+  does not vectorise one loop that writes all those arrays (it cannot check that many for
+  overlap). Arrays other than the block's rows are read at an unsigned index (the block's
+  first draw + j), which LLVM vectorises; at a signed one it must allow for a negative index
+  wrapping around, and does not;
 * the baseline is not read but grown as it goes from what :class:`~cxroi.sim.kernel.BaselinePack`
   stores per segment and draw (customers, new customers and ARPU of month 1, growth factors),
   in float32 (its error bound is in BaselinePack's docstring: under 5e-6 relative over 60 months;
@@ -152,41 +157,51 @@ def _expm1_any(x):
     return FLOAT(np.inf) if x > _HIGHEST else x
 
 
+#: a block's rows (one local array, _BLOCK draws each): the baseline and increment being grown,
+#: the month's scratch, the segment's per-draw constants and running sums
+(_CUSTOMERS, _NEW, _HALF_ARPU, _CHANGE, _REVENUE, _GAIN, _EXTRA_NEW, _LOSS, _SURVIVAL, _CHURN, _INVERSE_SURVIVAL,
+ _RETENTION_CSAT, _RETENTION_NPS, _ARPU_CSAT, _ACQ_NPS, _NEW_GROWTH, _ARPU_GROWTH, _PV, _TOTAL, _CSAT_EXTRA,
+ _NPS_EXTRA, _CSAT_POSITION, _NPS_POSITION) = range(23)
+_ROWS = 23
+#: draws per block: 23 rows of 1 kB stay in the 32 kB L1 cache over the segment's months
+_BLOCK = 256
+
+
 def _month_with(expm1, asymmetric: bool):
-    """The loop over a chunk's draws in one month of one segment, with ``expm1`` and with or
+    """The loop over a block's draws in one month of one segment, with ``expm1`` and with or
     without the gain/loss term of the retention effect (a variant compiled per function)."""
 
     @numba.njit(**_INLINE)
-    def month(customers, new, half_arpu, new_growth, arpu_growth, churn, survival, inverse_survival, csat, nps,
-              retention_csat, retention_nps, arpu_csat, acq_nps, loss_row, change, revenue_row, gain_row, new_row):
-        """Month m for the draws of the rows given (1-d, the chunk's; see the reference for the
-        equations): ``change`` (the customers' increment) from month m to m + 1, the month's revenue
-        increment, survival gain and extra new customers into their rows (scratch where they are
-        not kept: a store is cheaper than a test, and a masked store far dearer), and the baseline
-        (``customers``, ``new``, ``half_arpu``) advanced to month m + 1. ``loss_row``: the month's
-        gain/loss term (read by the asymmetric variant only)."""
-        for j in range(change.shape[0]):
-            base, base_new, base_half_arpu = customers[j], new[j], half_arpu[j]
-            s0 = survival[j]
+    def month(width, first, m, g, rows, csat, nps):
+        """Month m for draws first … first + width − 1 (``rows``: the block's; see the reference
+        for the equations): the customers' increment from month m to m + 1, the month's revenue
+        increment, survival gain and extra new customers into their rows, and the baseline
+        advanced to month m + 1. Lifts are read at the unsigned index first + j, which LLVM
+        vectorises (a signed one it must check for wrapping around)."""
+        for j in range(width):
+            k = first + np.uintp(j)
+            base, base_new, base_half_arpu = rows[_CUSTOMERS, j], rows[_NEW, j], rows[_HALF_ARPU, j]
+            s0 = rows[_SURVIVAL, j]
             base_next = base * s0 + base_new
-            before = change[j]
-            effect = csat[j] * retention_csat[j] + nps[j] * retention_nps[j]
+            before = rows[_CHANGE, j]
+            c, n = csat[m, g, k], nps[m, g, k]
+            effect = c * rows[_RETENTION_CSAT, j] + n * rows[_RETENTION_NPS, j]
             if asymmetric:
-                effect += loss_row[j]
+                effect += rows[_LOSS, j]
             w = expm1(effect)
-            gain = churn[j] * w / (w + inverse_survival[j])
-            extra_new = expm1(nps[j] * acq_nps[j]) * base_new
+            gain = rows[_CHURN, j] * w / (w + rows[_INVERSE_SURVIVAL, j])
+            extra_new = expm1(n * rows[_ACQ_NPS, j]) * base_new
             changed = before * s0 + (before + base) * gain + extra_new
             average = before + changed  # twice the increment of average active customers
-            growth = expm1(csat[j] * arpu_csat[j])
+            growth = expm1(c * rows[_ARPU_CSAT, j])
             pairs = base + base_next
-            revenue_row[j] = ((pairs + average) * growth + average) * base_half_arpu
-            change[j] = changed
-            gain_row[j] = gain
-            new_row[j] = extra_new
-            customers[j] = base_next
-            new[j] = base_new * new_growth[j]
-            half_arpu[j] = base_half_arpu * arpu_growth[j]
+            rows[_REVENUE, j] = ((pairs + average) * growth + average) * base_half_arpu
+            rows[_CHANGE, j] = changed
+            rows[_GAIN, j] = gain
+            rows[_EXTRA_NEW, j] = extra_new
+            rows[_CUSTOMERS, j] = base_next
+            rows[_NEW, j] = base_new * rows[_NEW_GROWTH, j]
+            rows[_HALF_ARPU, j] = base_half_arpu * rows[_ARPU_GROWTH, j]
 
     return month
 
@@ -197,24 +212,48 @@ _loss_month_5, _loss_month_7, _loss_month_9, _loss_month_any = (_month_with(f, T
 
 
 @numba.njit(**_INLINE)
-def _loss_into(csat, nps, csat_extra, nps_extra, csat_position, nps_position, loss_row):
+def _loss_into(width, first, m, g, rows, csat, nps):
     """The gain/loss term of a month's retention effect: extra·(min(u + L, 0) − min(u, 0)) per
-    score (a loop of its own: within the month's loop, four more arrays stop LLVM vectorising)."""
-    for j in range(loss_row.shape[0]):
-        u, v = csat_position[j], nps_position[j]
-        loss_row[j] = (csat_extra[j] * (min(u + csat[j], _ZERO) - min(u, _ZERO))
-                       + nps_extra[j] * (min(v + nps[j], _ZERO) - min(v, _ZERO)))
+    score (a loop of its own: within the month's loop, four more rows stop LLVM vectorising)."""
+    for j in range(width):
+        k = first + np.uintp(j)
+        u, v = rows[_CSAT_POSITION, j], rows[_NPS_POSITION, j]
+        rows[_LOSS, j] = (rows[_CSAT_EXTRA, j] * (min(u + csat[m, g, k], _ZERO) - min(u, _ZERO))
+                          + rows[_NPS_EXTRA, j] * (min(v + nps[m, g, k], _ZERO) - min(v, _ZERO)))
 
 
 @numba.njit(**_INLINE)
-def _add_month(discount, margin, revenue_row, revenue_pv, revenue_total, revenue_by_month, margin_by_month):
-    """Add one month's revenue increments (a chunk's row) to the running sums."""
-    for j in range(revenue_row.shape[0]):
-        revenue = revenue_row[j]
-        revenue_total[j] += revenue
-        revenue_pv[j] += revenue * discount
-        revenue_by_month[j] += revenue
-        margin_by_month[j] += revenue * margin
+def _add_month(width, first, m, discount, margin, rows, revenue_by_month, margin_by_month):
+    """Add one month's revenue increments (the block's row) to the running sums."""
+    for j in range(width):
+        k = first + np.uintp(j)
+        revenue = rows[_REVENUE, j]
+        rows[_TOTAL, j] += revenue
+        rows[_PV, j] += revenue * discount
+        revenue_by_month[m, k] += revenue
+        margin_by_month[m, k] += revenue * margin
+
+
+@numba.njit(**_INLINE)
+def _read(width, first, s, values, rows, row):
+    """Segment s's values of the block's draws into a row."""
+    for j in range(width):
+        rows[row, j] = values[s, first + np.uintp(j)]
+
+
+@numba.njit(**_INLINE)
+def _write(width, first, s, rows, row, out):
+    """A row into segment s's values of the block's draws."""
+    for j in range(width):
+        out[s, first + np.uintp(j)] = rows[row, j]
+
+
+@numba.njit(**_INLINE)
+def _keep(width, first, m, s, rows, row, out):
+    """A row into month m of segment s of a monthly output."""
+    for j in range(width):
+        out[m, s, first + np.uintp(j)] = rows[row, j]
+
 
 
 _IN_1D, _IN_2D, _IN_3D = (types.Array(types.float32, n, "C", readonly=True) for n in (1, 2, 3))
@@ -264,72 +303,70 @@ def _run(start, stop, kinds, customers0, new0, new_growth, half_arpu0, arpu_grow
          inverse_survival, csat, nps, group_of, retention_csat, retention_nps, arpu_csat, acq_nps, csat_extra,
          nps_extra, csat_position, nps_position, discount, margin, revenue_pv, revenue_total, revenue_by_month,
          margin_by_month, customers_out, revenue_out, gain_out, new_out):
-    """All segments and months of the draws start … stop − 1, segment s with the expm1 of tier
-    ``kinds[s, 0]`` (0, 1, 2: the polynomial of degree 5, 7, 9; _ANY) and, where ``kinds[s, 1]``,
-    the gain/loss term (otherwise the loss arrays are not read). A monthly output with one row per
-    month (customers: months + 1) is kept; with one row it holds the customers' increment after
-    the last month (customers) or nothing (the others: scratch is used)."""
+    """All segments and months of the draws start … stop − 1, block by block, segment s with the
+    expm1 of tier ``kinds[s, 0]`` (0, 1, 2: the polynomial of degree 5, 7, 9; _ANY) and, where
+    ``kinds[s, 1]``, the gain/loss term (otherwise the loss arrays are not read). A monthly output
+    with one row per month (customers: months + 1) is kept; with one row it holds the customers'
+    increment after the last month (customers) or nothing (the others)."""
     n_segments = churn.shape[0]
     horizon = csat.shape[0]
-    width = stop - start
-    draws = slice(start, stop)
     kept = customers_out.shape[0] == horizon + 1
     keep_gain, keep_new = gain_out.shape[0] == horizon, new_out.shape[0] == horizon
-    state = np.empty((3, width), dtype=FLOAT)  # the baseline's customers, new customers and ARPU / 2 this month
-    change = np.empty(width, dtype=FLOAT)
-    scratch = np.empty((4, width), dtype=FLOAT)
-    customers, new, half_arpu = state[0], state[1], state[2]
-    no_revenue, no_gain, no_new, loss = scratch[0], scratch[1], scratch[2], scratch[3]
-    for s in range(n_segments):  # views made once per segment: each costs two atomic reference counts
-        g, tier, asymmetric = group_of[s], kinds[s, 0], kinds[s, 1] != 0
-        rc, rn, ac, qn = retention_csat[s, draws], retention_nps[s, draws], arpu_csat[s, draws], acq_nps[s, draws]
-        xc, xn, uc, un = csat_extra[s, draws], nps_extra[s, draws], csat_position[s, draws], nps_position[s, draws]
-        customers[:] = customers0[s, draws]
-        new[:] = new0[s, draws]
-        half_arpu[:] = half_arpu0[s, draws]
-        change[:] = 0.0
-        if kept:
-            customers_out[0, s, draws] = 0.0
-        gn, ga = new_growth[s, draws], arpu_growth[s, draws]
-        p0, s0, inverse = churn[s, draws], survival[s, draws], inverse_survival[s, draws]
-        pv, total, segment_margin = revenue_pv[s, draws], revenue_total[s, draws], margin[s]
-        for m in range(horizon):
-            revenue_row = revenue_out[m, s, draws] if kept else no_revenue
-            gain_row = gain_out[m, s, draws] if keep_gain else no_gain
-            new_row = new_out[m, s, draws] if keep_new else no_new
-            c, n = csat[m, g, draws], nps[m, g, draws]
+    rows = np.empty((_ROWS, _BLOCK), dtype=FLOAT)
+    for block_start in range(start, stop, _BLOCK):
+        width = min(_BLOCK, stop - block_start)
+        first = np.uintp(block_start)
+        for segment in range(n_segments):
+            s = np.uintp(segment)
+            g, tier, asymmetric = np.uintp(group_of[segment]), kinds[segment, 0], kinds[segment, 1] != 0
+            for values, row in ((customers0, _CUSTOMERS), (new0, _NEW), (half_arpu0, _HALF_ARPU),
+                                (survival, _SURVIVAL), (churn, _CHURN), (inverse_survival, _INVERSE_SURVIVAL),
+                                (retention_csat, _RETENTION_CSAT), (retention_nps, _RETENTION_NPS),
+                                (arpu_csat, _ARPU_CSAT), (acq_nps, _ACQ_NPS), (new_growth, _NEW_GROWTH),
+                                (arpu_growth, _ARPU_GROWTH)):
+                _read(width, first, s, values, rows, row)
             if asymmetric:
-                _loss_into(c, n, xc, xn, uc, un, loss)
-                if tier == 0:
-                    _loss_month_5(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
-                                  change, revenue_row, gain_row, new_row)
-                elif tier == 1:
-                    _loss_month_7(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
-                                  change, revenue_row, gain_row, new_row)
-                elif tier == 2:
-                    _loss_month_9(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
-                                  change, revenue_row, gain_row, new_row)
-                else:
-                    _loss_month_any(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss,
-                                    change, revenue_row, gain_row, new_row)
-            elif tier == 0:
-                _month_5(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
-                         revenue_row, gain_row, new_row)
-            elif tier == 1:
-                _month_7(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
-                         revenue_row, gain_row, new_row)
-            elif tier == 2:
-                _month_9(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
-                         revenue_row, gain_row, new_row)
-            else:
-                _month_any(customers, new, half_arpu, gn, ga, p0, s0, inverse, c, n, rc, rn, ac, qn, loss, change,
-                           revenue_row, gain_row, new_row)
+                for values, row in ((csat_extra, _CSAT_EXTRA), (nps_extra, _NPS_EXTRA),
+                                    (csat_position, _CSAT_POSITION), (nps_position, _NPS_POSITION)):
+                    _read(width, first, s, values, rows, row)
+            for row in (_CHANGE, _PV, _TOTAL):
+                rows[row, :width] = 0.0
             if kept:
-                customers_out[m + 1, s, draws] = change
-            _add_month(discount[m], segment_margin, revenue_row, pv, total, revenue_by_month[m, draws],
-                       margin_by_month[m, draws])
-        if not kept:
-            customers_out[0, s, draws] = change
+                _keep(width, first, np.uintp(0), s, rows, _CHANGE, customers_out)
+            segment_margin = margin[segment]
+            for month in range(horizon):
+                m = np.uintp(month)
+                if asymmetric:
+                    _loss_into(width, first, m, g, rows, csat, nps)
+                    if tier == 0:
+                        _loss_month_5(width, first, m, g, rows, csat, nps)
+                    elif tier == 1:
+                        _loss_month_7(width, first, m, g, rows, csat, nps)
+                    elif tier == 2:
+                        _loss_month_9(width, first, m, g, rows, csat, nps)
+                    else:
+                        _loss_month_any(width, first, m, g, rows, csat, nps)
+                elif tier == 0:
+                    _month_5(width, first, m, g, rows, csat, nps)
+                elif tier == 1:
+                    _month_7(width, first, m, g, rows, csat, nps)
+                elif tier == 2:
+                    _month_9(width, first, m, g, rows, csat, nps)
+                else:
+                    _month_any(width, first, m, g, rows, csat, nps)
+                if kept:
+                    _keep(width, first, m + np.uintp(1), s, rows, _CHANGE, customers_out)
+                    _keep(width, first, m, s, rows, _REVENUE, revenue_out)
+                if keep_gain:
+                    _keep(width, first, m, s, rows, _GAIN, gain_out)
+                if keep_new:
+                    _keep(width, first, m, s, rows, _EXTRA_NEW, new_out)
+                _add_month(width, first, m, discount[month], segment_margin, rows, revenue_by_month, margin_by_month)
+            _write(width, first, s, rows, _PV, revenue_pv)
+            _write(width, first, s, rows, _TOTAL, revenue_total)
+            if not kept:
+                _keep(width, first, np.uintp(0), s, rows, _CHANGE, customers_out)
+
 
 
 def threads() -> int:
@@ -430,12 +467,16 @@ def tiers(bounds: np.ndarray) -> np.ndarray:
 
 def _chunks(n_draws: int, size: int) -> list[tuple[int, int]]:
     """The draws 0 … ``n_draws`` − 1 cut into pieces of work: one piece on one thread or for a call
-    of ``size`` below _THREADED_SIZE, else pieces of about _CHUNK_DRAWS draws, one per thread at least."""
+    of ``size`` below _THREADED_SIZE, else pieces of about _CHUNK_DRAWS draws (whole blocks), one
+    per thread at least."""
     count = threads()
     if count == 1 or size < _THREADED_SIZE:
         return [(0, n_draws)]
     pieces = max(count, -(-n_draws // _CHUNK_DRAWS))
-    return list(itertools.pairwise(np.linspace(0, n_draws, pieces + 1).astype(int).tolist()))
+    step = min(_BLOCK, _CHUNK_DRAWS)  # cut where a block ends: only the call's last block is short
+    cuts = np.minimum(np.rint(np.linspace(0, n_draws, pieces + 1) / step).astype(int) * step, n_draws)
+    cuts[-1] = n_draws
+    return [(start, stop) for start, stop in itertools.pairwise(dict.fromkeys(cuts.tolist())) if stop > start]
 
 
 def _in_chunks(chunks: list[tuple[int, int]], work: Callable[[int, int, int], None]) -> None:
