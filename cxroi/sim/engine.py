@@ -130,13 +130,19 @@ def _by_segment(reached: np.ndarray, index: np.ndarray, n_segments: int) -> np.n
     return _public(full)
 
 
-def scenario_value(change: Increments, margin: np.ndarray, per_customer: np.ndarray | None) -> np.ndarray:
+def terminal_reached(change: Increments, per_customer: np.ndarray | None) -> np.ndarray | None:
+    """Terminal value of the increment (currency, present value), segments × draws: extra
+    customers at the horizon × value per customer (``per_customer``, already discounted);
+    None when there is no terminal value."""
+    return None if per_customer is None else change.customers_end * per_customer
+
+
+def scenario_value(change: Increments, margin: np.ndarray, terminal: np.ndarray | None) -> np.ndarray:
     """Present value of the incremental gross margin plus terminal value (currency), segments ×
-    draws: margin × PV(Δrevenue) + extra customers at the horizon × value per customer
-    (``per_customer``, already discounted; None = no terminal value)."""
+    draws: margin × PV(Δrevenue) + ``terminal`` (:func:`terminal_reached`; None = none)."""
     value = change.revenue_pv * margin[:, None]
-    if per_customer is not None:
-        value += change.customers_end * per_customer
+    if terminal is not None:
+        value += terminal
     return value
 
 
@@ -204,7 +210,9 @@ class _Run:
         values = {frozenset(): np.zeros_like(self.value), frozenset(enabled): self.value}
         for size in range(1, len(enabled)):
             for subset in map(frozenset, itertools.combinations(enabled, size)):
-                values[subset] = scenario_value(self._increments(subset), self.margin[self.index], self.per_customer)
+                change = self._increments(subset)
+                values[subset] = scenario_value(change, self.margin[self.index],
+                                                terminal_reached(change, self.per_customer))
         n_segments = len(self.simulator.segments)
         return {lever: _by_segment(value, self.index, n_segments) for lever, value in shapley(values, enabled).items()}
 
@@ -511,14 +519,13 @@ class Simulator:
         kernel_name, kernel = chosen_kernel()
         change = kernel(self.pack(horizon, index), lifts, self.coefficients(index),
                         frozenset(scenario.levers.enabled()), discount, margin[index])
-        value = scenario_value(change, margin[index], per_customer)
+        terminal = terminal_reached(change, per_customer)
+        value = scenario_value(change, margin[index], terminal)
         spend = self.spend(scenario)
 
         def by_segment(reached: np.ndarray) -> np.ndarray:
             return _by_segment(reached, index, n_segments)
 
-        terminal = by_segment(np.zeros(change.customers_end.shape) if per_customer is None
-                              else change.customers_end * per_customer)
         # draws × months, all segments: a transposed view of months × draws (no strided copy); cast
         # first, then subtract in place (a mixed-precision subtract is half as fast)
         cash_flow = change.margin_by_month.astype(float)
@@ -532,7 +539,8 @@ class Simulator:
             npv_by_segment=by_segment(value) - finance.present_value(spend, rate), total_cash_flow=cash_flow,
             incremental_revenue_by_segment=by_segment(change.revenue_total),
             incremental_revenue_by_month=change.revenue_by_month.astype(float).T,
-            incremental_customers_end=by_segment(change.customers_end), terminal_value=terminal,
+            incremental_customers_end=by_segment(change.customers_end),
+            terminal_value=by_segment(np.zeros(change.customers_end.shape) if terminal is None else terminal),
             detail_source=run.detail, levers_source=run.value_by_lever, plausibility_source=Reviewer(self.artifact),
             assumptions_source=lambda: used(scenario, self.artifact.manifest, self.params, self.segments,
                                             self.lift_draws, self.nominal_costs),
@@ -588,7 +596,8 @@ class Simulator:
                             finance.discount_factors(rate, horizon), margin)
         per_customer = stacked.terminal_per_customer(horizon, index, margin, rate) if plan.terminal_value else None
         value = np.zeros((n_plans, n_draws, len(self.segments)))
-        value[:, :, index] = scenario_value(change, margin, per_customer).reshape(len(index), n_plans, n_draws).transpose(1, 2, 0)
+        reached = scenario_value(change, margin, terminal_reached(change, per_customer))
+        value[:, :, index] = reached.reshape(len(index), n_plans, n_draws).transpose(1, 2, 0)
         spend_by_segment = np.zeros((len(self.segments), n_plans))
         np.add.at(spend_by_segment, cell_segment, spend.T)
         return value - (spend_by_segment.T * plan.pv_per_monthly_unit)[:, None, :]
