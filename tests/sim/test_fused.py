@@ -170,6 +170,22 @@ def test_thread_count_is_at_least_one():
         fused.set_threads(0)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("n_draws", [1, 255, 256, 300, 1000, 4000, 4097])
+def test_a_large_call_is_cut_into_whole_blocks(monkeypatch, threads, n_draws):
+    """The pieces of work cover every draw once, none is empty, and every cut but the last falls
+    where a block of _BLOCK draws ends (so that only the call's last block is short)."""
+    monkeypatch.setattr(fused, "_threads", threads)
+    monkeypatch.setattr(fused, "_THREADED_SIZE", 0)
+    pieces = fused._chunks(n_draws, size=10**9)
+    assert [start for start, _ in pieces] == [0, *(stop for _, stop in pieces[:-1])]
+    assert pieces[-1][1] == n_draws
+    assert all(stop > start for start, stop in pieces)
+    assert all(stop % fused._BLOCK == 0 for _, stop in pieces[:-1])
+    if n_draws >= threads * fused._CHUNK_DRAWS:  # enough draws for a piece per thread
+        assert len(pieces) >= threads
+
+
 def expm1_values(function, values: np.ndarray) -> np.ndarray:
     return np.array([function(FLOAT(x)) for x in values], dtype=FLOAT)
 
