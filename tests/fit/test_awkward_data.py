@@ -10,7 +10,8 @@ from cxroi.fit.regression import RegressionModel
 
 from .conftest import separated_panel
 
-pytestmark = pytest.mark.slow
+#: the shared Bayesian fits of conftest.py are built once, in one worker (with --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bayes-fits")]
 
 
 def test_separation_gives_finite_regularised_estimates_and_a_warning(separated_fit) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from cxroi.fit.diagnostics import interval
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bayes-fits")]  # shares conftest.py's fits
 
 RECOVERED = ("churn_csat", "churn_nps", "arpu_csat")
 

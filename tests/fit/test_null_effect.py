@@ -14,7 +14,7 @@ from cxroi.params import CX_EFFECTS
 from cxroi.sim.engine import Simulator
 from validation.calibration import StudySettings, fitted_artifact, fixed_scenario
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bayes-fits")]  # shares conftest.py's fits
 
 #: stated P(ROI > 0) above which a scenario counts as "confidently profitable"
 CONFIDENT = 0.8

@@ -13,7 +13,7 @@ from cxroi.fit.bayes import BayesModel
 from cxroi.fit.design import build_design
 from cxroi.fit.diagnostics import interval
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("survey-error-fits")]  # one worker builds the fits
 
 #: truth away from the priors' means (−0.25, +0.05), so agreeing with the prior is not agreeing with the truth
 TRUTH = {"churn_csat": -0.5, "arpu_csat": 0.04}
