@@ -38,8 +38,7 @@ Same equations, same float32 arithmetic of the increments as the numpy reference
 * gain/loss churn effects (see :mod:`cxroi.sim.kernel`) add extra·(min(u + L, 0) − min(u, 0))
   per score to the retention effect, u the baseline's distance from the reference and L the
   month's lift (points): a short loop computes that term into a row, which variants of the
-  month's loop of their own add (four more arrays in the month's loop would stop LLVM
-  vectorising it); symmetric effects run the loop as before and read none of the loss arrays.
+  month's loop of their own add; symmetric effects run neither and read none of the loss arrays.
   The bound above counts |extra| with the slope, since min(·, 0) moves by no more than its
   argument.
 
@@ -214,7 +213,7 @@ _loss_month_5, _loss_month_7, _loss_month_9, _loss_month_any = (_month_with(f, T
 @numba.njit(**_INLINE)
 def _loss_into(width, first, m, g, rows, csat, nps):
     """The gain/loss term of a month's retention effect: extra·(min(u + L, 0) − min(u, 0)) per
-    score (a loop of its own: within the month's loop, four more rows stop LLVM vectorising)."""
+    score (a loop of its own, so that the month's loop reads one row more, not five)."""
     for j in range(width):
         k = first + np.uintp(j)
         u, v = rows[_CSAT_POSITION, j], rows[_NPS_POSITION, j]
