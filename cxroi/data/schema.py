@@ -2,6 +2,10 @@
 
 Validation never stops at the first problem: :func:`validate_panel` returns every finding
 (row, column, what is wrong) so the CLI and the app can show them all at once.
+
+pandera is imported when a panel is first validated, not with this module: its import takes
+1.5–2.5 s (it loads pandas-on-Spark when pyspark is installed), which every CLI command, the
+app's first page and the API would otherwise pay for :class:`Finding` and the column names.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ import difflib
 import re
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Literal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,12 +23,8 @@ import pandas as pd
 from cxroi.data.limits import PANEL_ROWS, panel_size_problems
 from cxroi.errors import DataError
 
-# pandera imports pandas-on-Spark (on import and on first validation) whenever pyspark is
-# installed (the spark extra); that module's warning about the pandas version does not concern
-# cxroi, which never uses it
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
-
-import pandera.pandas as pa  # noqa: E402 - after the warning filter
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 REQUIRED_COLUMNS = (
     "segment",
@@ -78,6 +79,8 @@ def _churned_within_customers(df: pd.DataFrame) -> pd.Series | bool:
 
 
 def _column_checks() -> dict[str, pa.Column]:
+    import pandera.pandas as pa
+
     count = [
         pa.Check.ge(0, error="must be ≥ 0"),
         pa.Check.le(MAX_COUNT, error=f"must be at most {MAX_COUNT:,} (a count per segment-month)"),
@@ -103,19 +106,24 @@ def _column_checks() -> dict[str, pa.Column]:
     }
 
 
-PANEL_SCHEMA = pa.DataFrameSchema(
-    _column_checks(),
-    checks=[
-        pa.Check(
-            _churned_within_customers,
-            error="churned must not exceed customers_start",
-            name="churned_le_customers_start",
-        )
-    ],
-    unique=["segment", "period"],
-    report_duplicates="all",
-    coerce=False,
-)
+@cache
+def panel_schema() -> pa.DataFrameSchema:
+    """The pandera schema of a panel's columns and rows (made on first use)."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema(
+        _column_checks(),
+        checks=[
+            pa.Check(
+                _churned_within_customers,
+                error="churned must not exceed customers_start",
+                name="churned_le_customers_start",
+            )
+        ],
+        unique=["segment", "period"],
+        report_duplicates="all",
+        coerce=False,
+    )
 
 
 def header_findings(names: list[str]) -> list[Finding]:
@@ -357,10 +365,17 @@ def validate_panel(raw: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding
     missing, meant = missing_column_findings(list(df.columns))
     findings += missing
     already = {(f.row, f.column) for f in findings}
-    try:
-        PANEL_SCHEMA.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        findings += _findings_from_schema_errors(err, already)
+    with warnings.catch_warnings():
+        # pandera imports pandas-on-Spark (on import and on first validation) whenever pyspark is
+        # installed (the spark extra); that module's warning about the pandas version does not
+        # concern cxroi, which never uses it
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+        import pandera.errors
+
+        try:
+            panel_schema().validate(df, lazy=True)
+        except pandera.errors.SchemaErrors as err:
+            findings += _findings_from_schema_errors(err, already)
     unknown = [c for c in df.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and not c.startswith(SPEND_PREFIX)]
     findings += [Finding("warning", None, column, "unknown column, ignored") for column in unknown if column not in meant]
     if all(c in df.columns for c in ("segment", *SURVEY_SCORES)):
