@@ -1,5 +1,5 @@
 """Fixtures for the app tests: an isolated champion model and store, a live ``streamlit run``
-server on a free port, and Debian's Chromium driven by Playwright."""
+server on a free port (Debian's Chromium, driven by Playwright, is tests/conftest.py's ``browser``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from cxroi.sim.scenario import parse_scenario
 from cxroi.store import Store
 from cxroi.testing.artifacts import truth_champion
-from cxroi.testing.browser import chromium, free_port, start_server, stop_server
+from cxroi.testing.browser import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -76,13 +76,6 @@ def fresh_app_url(tmp_path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_server(process)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium (the browser bundled with Playwright is not used)."""
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

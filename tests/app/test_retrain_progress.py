@@ -10,7 +10,9 @@ from cxroi.app import jobs, retrain
 from tests.app.browser import click_button, screenshot, upload_sample_panel
 from tests.app.conftest import SCREENSHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+#: outside the "browser" group: the test has an app server of its own (fresh_app_url) and spends
+#: most of its time waiting for the training to compile its model, so it runs beside the group
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PERCENT = re.compile(r"^(\d+)% · ")
 #: the sampler counts draws every few seconds (cxroi.fit.progress.POLL_SECONDS) and the page

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cxroi.store import Store
-from cxroi.testing.browser import chromium, free_port, start_server, stop_server, wait_idle
+from cxroi.testing.browser import free_port, start_server, stop_server, wait_idle
 from tests.api.conftest import home_environment, make_home
 from tests.oidc_provider import ROLE_MAP, ROLES_CLAIM
 
@@ -46,12 +46,6 @@ def signed_in_app(tmp_path_factory, oidc_provider) -> Iterator[tuple[str, Path]]
         yield f"http://localhost:{port}", home
     finally:
         stop_server(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def sign_in(browser, url: str, sub: str, width: int = 1440):
