@@ -63,6 +63,7 @@ def grid(small_no_one_off):
     return steps, npv
 
 
+@pytest.mark.xdist_group("optimizer-grid")  # both objectives in one worker: the grid is evaluated once
 @pytest.mark.parametrize("objective", ["mean", "cvar"])
 def test_optimiser_agrees_with_brute_force_within_one_percent(small_no_one_off, grid, objective):
     prob = problem(small_no_one_off, objective=objective)
