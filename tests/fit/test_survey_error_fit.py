@@ -24,7 +24,8 @@ def tiny_survey_fits(catalogue):
     result = generate(segments=6, months=36, seed=43, responses_range=(15, 25), effects=TRUTH)
     panel = require_valid(result.panel.loc[:, ~result.panel.columns.str.startswith("spend_")])
     design = build_design(panel, catalogue)
-    fits = {on: BayesModel(draws=300, tune=300, chains=2, cores=1, seed=9, survey_error=on).fit(design, catalogue)
+    # cores=2: the two chains run at once where a core is free (the draws do not depend on it)
+    fits = {on: BayesModel(draws=300, tune=300, chains=2, cores=2, seed=9, survey_error=on).fit(design, catalogue)
             for on in (False, True)}
     truth = {name: np.mean([result.truth["segment_parameters"][s][name] for s in design.segments]) for name in TRUTH}
     return design, fits, truth
