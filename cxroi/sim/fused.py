@@ -205,9 +205,28 @@ def _month_with(expm1, asymmetric: bool):
     return month
 
 
+def _by_tier(variants):
+    """One month's loop calling the variant of expm1 tier ``tier`` (0, 1, 2, _ANY) of ``variants``
+    (numba cannot index a tuple of functions at run time)."""
+    degree_5, degree_7, degree_9, range_reduced = variants
+
+    @numba.njit(**_INLINE)
+    def month(tier, width, first, m, g, rows, csat, nps):
+        if tier == 0:
+            degree_5(width, first, m, g, rows, csat, nps)
+        elif tier == 1:
+            degree_7(width, first, m, g, rows, csat, nps)
+        elif tier == 2:
+            degree_9(width, first, m, g, rows, csat, nps)
+        else:
+            range_reduced(width, first, m, g, rows, csat, nps)
+
+    return month
+
+
 _EXPM1 = (_expm1_5, _expm1_7, _expm1_9, _expm1_any)  #: by tier
-_month_5, _month_7, _month_9, _month_any = (_month_with(f, False) for f in _EXPM1)
-_loss_month_5, _loss_month_7, _loss_month_9, _loss_month_any = (_month_with(f, True) for f in _EXPM1)
+_month = _by_tier(tuple(_month_with(f, False) for f in _EXPM1))
+_loss_month = _by_tier(tuple(_month_with(f, True) for f in _EXPM1))
 
 
 @numba.njit(**_INLINE)
@@ -337,22 +356,9 @@ def _run(start, stop, kinds, customers0, new0, new_growth, half_arpu0, arpu_grow
                 m = np.uintp(month)
                 if asymmetric:
                     _loss_into(width, first, m, g, rows, csat, nps)
-                    if tier == 0:
-                        _loss_month_5(width, first, m, g, rows, csat, nps)
-                    elif tier == 1:
-                        _loss_month_7(width, first, m, g, rows, csat, nps)
-                    elif tier == 2:
-                        _loss_month_9(width, first, m, g, rows, csat, nps)
-                    else:
-                        _loss_month_any(width, first, m, g, rows, csat, nps)
-                elif tier == 0:
-                    _month_5(width, first, m, g, rows, csat, nps)
-                elif tier == 1:
-                    _month_7(width, first, m, g, rows, csat, nps)
-                elif tier == 2:
-                    _month_9(width, first, m, g, rows, csat, nps)
+                    _loss_month(tier, width, first, m, g, rows, csat, nps)
                 else:
-                    _month_any(width, first, m, g, rows, csat, nps)
+                    _month(tier, width, first, m, g, rows, csat, nps)
                 if kept:
                     _keep(width, first, m + np.uintp(1), s, rows, _CHANGE, customers_out)
                     _keep(width, first, m, s, rows, _REVENUE, revenue_out)
