@@ -273,7 +273,6 @@ def _keep(width, first, m, s, rows, row, out):
         out[m, s, first + np.uintp(j)] = rows[row, j]
 
 
-
 _IN_1D, _IN_2D, _IN_3D = (types.Array(types.float32, n, "C", readonly=True) for n in (1, 2, 3))
 _OUT_2D, _OUT_3D = (types.Array(types.float32, n, "C") for n in (2, 3))
 _GROUPS = types.Array(types.intp, 1, "C", readonly=True)
@@ -371,7 +370,6 @@ def _run(start, stop, kinds, customers0, new0, new_growth, half_arpu0, arpu_grow
             _write(width, first, s, rows, _TOTAL, revenue_total)
             if not kept:
                 _keep(width, first, np.uintp(0), s, rows, _CHANGE, customers_out)
-
 
 
 def threads() -> int:
