@@ -4,7 +4,7 @@ Validation never stops at the first problem: :func:`validate_panel` returns ever
 (row, column, what is wrong) so the CLI and the app can show them all at once.
 
 pandera is imported when a panel is first validated, not with this module: its import takes
-1.5–2.5 s (it loads pandas-on-Spark when pyspark is installed), which CLI commands that read no
+1.8–2.7 s (it loads pandas-on-Spark when pyspark is installed), which CLI commands that read no
 panel (``simulate``, ``forecast``, ``models`` …) would otherwise pay for :class:`Finding` and
 the column names.
 """
